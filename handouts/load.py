@@ -1,0 +1,165 @@
+"""Load stage: read source/NAME.md, split YAML front matter from the Markdown body, validate."""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import BuildError
+
+REQUIRED = ("title", "lang", "version", "date", "review_due")
+OPTIONAL = ("subtitle", "short_title", "audience", "organisation", "author", "keywords",
+            "bibliography", "csl", "paper", "corrections")
+PAPERS = ("letter", "a4")
+# BCP 47 tags as handouts use them: en, en-US, es-419, zh-Hant-TW.
+LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+@dataclass
+class Meta:
+    title: str
+    lang: str
+    version: str
+    date: datetime.date
+    review_due: datetime.date
+    subtitle: str = ""
+    short_title: str = ""
+    audience: str = "patients"
+    organisation: str = ""
+    author: str = ""
+    keywords: list = field(default_factory=list)
+    bibliography: str = ""
+    csl: str = "american-medical-association"
+    paper: str = ""          # empty: the theme's paper
+    corrections: list = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    path: Path
+    meta: Meta
+    body: str
+    body_line: int            # line of the file on which the body starts (1-based)
+    field_lines: dict         # front-matter key -> line in the file, for error messages
+
+    @property
+    def name(self):
+        return self.path.stem
+
+    def line_of(self, key):
+        return self.field_lines.get(key)
+
+    def error(self, message, hint="", key=None, line=None):
+        """A BuildError pointing at a front-matter key or a line of this file."""
+        return BuildError(self.path, message, hint, line or self.line_of(key))
+
+
+def load(path):
+    """Read and validate one handout; raise BuildError on anything a person must fix."""
+    path = Path(path)
+    text = _read_text(path)
+    front, body, body_line = _split(path, text)
+    data = _parse_yaml(path, front)
+    field_lines = {m.group(1): n for n, m in
+                   ((n, re.match(r"^([A-Za-z_][\w-]*)\s*:", line))
+                    for n, line in enumerate(front.splitlines(), start=2)) if m}
+    meta = _validate(path, data, field_lines)
+    if not body.strip():
+        raise BuildError(path, "the document has no text after its front matter",
+                         "write the handout below the closing '---'", body_line)
+    return Document(path, meta, body, body_line, field_lines)
+
+
+def _read_text(path):
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise BuildError(path, "file not found", "check the name under source/") from None
+    except OSError as exc:
+        raise BuildError(path, f"cannot be read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise BuildError(path, "is not UTF-8 text",
+                         "save the file as UTF-8 in your editor", line) from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+
+
+def _split(path, text):
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise BuildError(path, "does not start with front matter",
+                         "begin the file with a '---' line, the title and other fields, "
+                         "then another '---' line", 1)
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            front = "\n".join(lines[1:index])
+            body = "\n".join(lines[index + 1:])
+            return front, body, index + 2
+    raise BuildError(path, "front matter is never closed",
+                     "add a '---' line after the last front-matter field", 1)
+
+
+def _parse_yaml(path, front):
+    try:
+        data = yaml.safe_load(front)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark else 1   # +1 for 1-based, +1 for the opening '---'
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise BuildError(path, f"front matter is not valid YAML ({problem})",
+                         "write each field as 'name: value'; quote values that contain ':'",
+                         line) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise BuildError(path, "front matter is not a list of fields",
+                         "write each field as 'name: value' on its own line", 2)
+    return data
+
+
+def _validate(path, data, lines):
+    def fail(key, message, hint):
+        raise BuildError(path, message, hint, lines.get(key, 1))
+
+    unknown = sorted(set(map(str, data)) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        fail(unknown[0], f"unknown front-matter field '{unknown[0]}'",
+             "known fields: " + ", ".join(REQUIRED + OPTIONAL))
+    for key in REQUIRED:
+        if data.get(key) in (None, ""):
+            raise BuildError(path, f"front matter lacks '{key}'",
+                             f"add a line '{key}: ...' between the '---' lines", 2)
+    values = {}
+    for key in REQUIRED + OPTIONAL:
+        if key not in data or data[key] is None:
+            continue
+        value = data[key]
+        if key in ("date", "review_due"):
+            if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
+                fail(key, f"'{key}' is not a date", "write it as YYYY-MM-DD, e.g. 2026-11-23")
+        elif key in ("keywords", "corrections"):
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, (str, int, float))
+                                                      for v in value):
+                fail(key, f"'{key}' is not a list of text", f"write '{key}: [first, second]'")
+            value = [str(v).strip() for v in value]
+        else:
+            if isinstance(value, (dict, list)):
+                fail(key, f"'{key}' must be plain text", f"write '{key}: some text'")
+            value = str(value).strip()
+        values[key] = value
+    if not LANG_TAG.match(values["lang"]):
+        fail("lang", f"'lang: {values['lang']}' is not a language tag",
+             "use a tag such as en, en-US or es")
+    if values.get("paper") and values["paper"].lower() not in PAPERS:
+        fail("paper", f"unknown paper size '{values['paper']}'", "use letter or a4")
+    if "paper" in values:
+        values["paper"] = values["paper"].lower()
+    if values["review_due"] < values["date"]:
+        fail("review_due", "'review_due' is before 'date'", "set a review date after the issue date")
+    return Meta(**values)

@@ -1,0 +1,41 @@
+"""PDF stage: print the rendered page with WeasyPrint, as tagged PDF/UA-1.
+
+The page carries its fonts and images as data URLs, so the fetcher below refuses every
+other address: rendering never touches the network or a file outside the project.
+"""
+
+import hashlib
+import logging
+
+import weasyprint
+from weasyprint.urls import URLFetcher
+
+# WeasyPrint logs every CSS property it ignores; the build reports only what matters.
+logging.getLogger("weasyprint").setLevel(logging.ERROR)
+
+
+class RefusingFetcher(URLFetcher):
+    """Serves data: URLs only and records every other reference it was asked for."""
+
+    def __init__(self):
+        super().__init__(allowed_protocols={"data"})
+        self.refused = []
+
+    def fetch(self, url, headers=None):
+        if not url.startswith("data:"):
+            self.refused.append(url)
+            raise ValueError(f"refused to fetch {url}: handouts may only use files in source/")
+        return super().fetch(url, headers)
+
+
+def write_pdf(page, warnings):
+    """Return the PDF bytes; references the fetcher refused are added to warnings."""
+    fetcher = RefusingFetcher()
+    html = weasyprint.HTML(string=page.html, base_url="about:blank", url_fetcher=fetcher)
+    # The same page gives the same /ID, so rebuilds are byte-identical.
+    identifier = hashlib.sha256(page.html.encode()).hexdigest()[:32].encode()
+    pdf = html.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier,
+                         custom_metadata=True, uncompressed_pdf=False)
+    warnings.extend(f"refused to load '{url[:80]}': only files in source/ may be used"
+                    for url in fetcher.refused)
+    return pdf

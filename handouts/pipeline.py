@@ -1,0 +1,125 @@
+"""One handout end to end: load, cite, render, write PDF and DOCX, verify, then put the
+three outputs in place together. A failure at any step leaves the last good outputs."""
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import cite, verify
+from .docx_writer import write_docx
+from .errors import BuildError
+from .load import load
+from .pdf_writer import write_pdf
+from .render import render
+from .theme import load_theme
+
+FORMATS = ("html", "pdf", "docx")
+
+
+@dataclass
+class Project:
+    root: Path
+
+    @property
+    def source_dir(self):
+        return self.root / "source"
+
+    @property
+    def styles_dir(self):
+        return self.root / "styles"
+
+    @property
+    def output_dir(self):
+        return self.root / "output"
+
+    def documents(self):
+        return sorted(self.source_dir.glob("*.md"))
+
+    def outputs(self, name):
+        return {fmt: self.output_dir / f"{name}.{fmt}" for fmt in FORMATS}
+
+
+@dataclass
+class Result:
+    name: str
+    outputs: dict
+    sections: int
+    references: int
+    warnings: list = field(default_factory=list)
+    corrections: list = field(default_factory=list)
+
+
+@dataclass
+class Rendered:
+    doc: object
+    theme: object
+    citations: object
+    page: object
+
+    def expected(self):
+        return verify.expected(self.doc, self.citations, self.page)
+
+
+def render_document(path, project):
+    """Load, cite and render one handout in memory."""
+    doc = load(path)
+    theme = load_theme(project.styles_dir / "theme.yaml")
+    citations = cite.prepare(doc, project.source_dir)
+    css_path = project.styles_dir / "handout.css"
+    try:
+        css = css_path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise BuildError(css_path, "cannot be read", "restore styles/handout.css from git") from None
+    return Rendered(doc, theme, citations, render(doc, theme, citations, css, project.source_dir))
+
+
+def build_document(path, project):
+    """Build and verify the three outputs of one handout; return what was done."""
+    rendered = render_document(path, project)
+    doc, page = rendered.doc, rendered.page
+    warnings = list(page.warnings)
+    contents = {"html": page.html.encode("utf-8"),
+                "pdf": write_pdf(page, warnings),
+                "docx": write_docx(page, rendered.theme, doc)}
+    targets = project.outputs(doc.name)
+    want = rendered.expected()
+    _write_together(contents, targets, doc, want)
+    return Result(doc.name, targets, len(want.headings), len(want.references), warnings,
+                  doc.meta.corrections)
+
+
+def check_document(path, project):
+    """Verify the outputs already on disk against the source; return the problems found."""
+    rendered = render_document(path, project)
+    targets = project.outputs(rendered.doc.name)
+    absent = [f"{fmt}: {p.name} does not exist; run make" for fmt, p in targets.items()
+              if not p.is_file()]
+    if absent:
+        return absent
+    return verify.check(targets, rendered.expected())
+
+
+def _write_together(contents, targets, doc, want):
+    """Write each output to a temporary file beside its target, verify all three, and only
+    then rename them into place, so readers never see a half-written or unverified file."""
+    targets["html"].parent.mkdir(parents=True, exist_ok=True)
+    temporary = {}
+    try:
+        for fmt, data in contents.items():
+            handle, name = tempfile.mkstemp(prefix=f".{targets[fmt].name}.",
+                                            dir=targets[fmt].parent)
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            temporary[fmt] = Path(name)
+        problems = verify.check(temporary, want)
+        if problems:
+            raise BuildError(doc.path, "an output lost content: " + "; ".join(problems),
+                             "this is a bug in the build; please report it")
+        for fmt, name in temporary.items():
+            os.chmod(name, 0o644)
+            os.replace(name, targets[fmt])
+    finally:
+        for name in temporary.values():
+            if name.exists():
+                name.unlink()

@@ -1,0 +1,218 @@
+"""Render stage: the Markdown body becomes one semantic, standalone HTML page.
+
+That page is the single source for every format: it is written as output/NAME.html,
+WeasyPrint prints it to PDF, and the DOCX writer walks the same tree.
+"""
+
+import base64
+import mimetypes
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lxml.html
+import markdown
+import nh3
+from lxml.html import builder as E
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+
+from .cite import CITATION
+from .errors import BuildError
+
+MARKDOWN_EXTENSIONS = ["extra", "admonition", "sane_lists", "smarty", "toc"]
+# What raw HTML in a handout may keep; everything else (script, style, iframe, object,
+# form, event handlers, javascript: links) is removed before it reaches any output.
+ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "div", "dl",
+                "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+                "i", "img", "li", "ol", "p", "pre", "section", "small", "span", "strong", "sub",
+                "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul"}
+ALLOWED_ATTRIBUTES = {"*": {"class", "id", "title", "lang"}, "a": {"href"},
+                      "img": {"src", "alt", "width", "height"}, "ol": {"start"},
+                      "th": {"colspan", "rowspan", "scope", "align"},
+                      "td": {"colspan", "rowspan", "align"}, "span": {"data-cites"}}
+BARE_LINK_TEXT = re.compile(r"^(https?://\S+|www\.\S+|click here|here|link|this link)$", re.I)
+
+
+@dataclass
+class Page:
+    """The rendered handout: the HTML text, its parsed tree, and what the author should see."""
+    html: str
+    tree: object
+    warnings: list = field(default_factory=list)
+
+
+class CitationProcessor(InlineProcessor):
+    def __init__(self, citations):
+        super().__init__(CITATION.pattern)
+        self.citations = citations
+
+    def handleMatch(self, m, data):
+        keys = tuple(k.strip().lstrip("@") for k in m.group(1).split(";"))
+        return self.citations.element(keys), m.start(0), m.end(0)
+
+
+class CitationExtension(Extension):
+    """[@key] and [@a; @b] become CSL-formatted in-text citations linked to the reference list."""
+
+    def __init__(self, citations):
+        super().__init__()
+        self.citations = citations
+
+    def extendMarkdown(self, md):
+        # Above 'reference' (170) and 'link' (160): a citation is not a link.
+        md.inlinePatterns.register(CitationProcessor(self.citations), "citation", 175)
+
+
+def render(doc, theme, citations, css, source_dir):
+    """Build the standalone page for one document."""
+    extensions = MARKDOWN_EXTENSIONS + ([CitationExtension(citations)] if citations else [])
+    body_html = markdown.markdown(doc.body, extensions=extensions, output_format="html")
+    body_html = nh3.clean(body_html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                          link_rel=None, url_schemes={"http", "https", "mailto", "tel"},
+                          clean_content_tags={"script", "style"})
+    main = lxml.html.fragment_fromstring(body_html, create_parent="main")
+    main.set("id", "content")
+    warnings = []
+    _check_headings(doc, main)
+    _embed_images(doc, main, source_dir)
+    _mark_callouts(main)
+    warnings += _check_links(doc, main)
+    _wrap_sections(main)
+    if citations and citations.references:
+        main.append(_reference_section(citations))
+    page = _page(doc, theme, main, css)
+    if doc.meta.audience == "patients" and not theme.organisation.contact_lines():
+        warnings.append(f"{theme.path.name}: the organisation has no address, phone or website; "
+                        "patients need to know whom to call")
+    html = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
+    return Page(html, page, warnings)
+
+
+def line_of(doc, snippet):
+    """The first source line holding snippet, for error messages; None if it cannot be found."""
+    for offset, text in enumerate(doc.body.split("\n")):
+        if snippet and snippet in text:
+            return doc.body_line + offset
+    return None
+
+
+def _check_headings(doc, main):
+    level = 1  # the title, from the front matter, is the one h1
+    for heading in main.iter("h1", "h2", "h3", "h4", "h5", "h6"):
+        text = heading.text_content().strip()
+        new = int(heading.tag[1])
+        if new == 1:
+            raise BuildError(doc.path, f"second top-level title '{text}'",
+                             "the front-matter title is the only '#' heading; use '##' for "
+                             "sections", line_of(doc, text))
+        if new > level + 1:
+            raise BuildError(doc.path, f"heading '{text}' skips from level {level} to {new}",
+                             f"use {'#' * (level + 1)} here, or add the missing level",
+                             line_of(doc, text))
+        level = new
+
+
+def _embed_images(doc, main, source_dir):
+    """Check alt text and embed each image as a data URL, so the page stands alone and the
+    PDF and DOCX writers never read a file themselves."""
+    root = Path(source_dir).resolve()
+    for img in main.iter("img"):
+        src = img.get("src", "")
+        line = line_of(doc, src)
+        if not img.get("alt", "").strip():
+            raise BuildError(doc.path, f"image '{src}' has no alt text",
+                             "describe it: ![what the picture shows](file.png)", line)
+        path = (doc.path.parent / src).resolve()
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or not path.is_relative_to(root):
+            raise BuildError(doc.path, f"image '{src}' is not a file in source/",
+                             "copy the image into source/ and link it by its file name", line)
+        if not path.is_file():
+            raise BuildError(doc.path, f"image '{src}' not found", "check the file name", line)
+        kind = mimetypes.guess_type(path.name)[0]
+        if kind not in ("image/png", "image/jpeg", "image/gif"):
+            raise BuildError(doc.path, f"image '{src}' is not PNG, JPEG or GIF",
+                             "convert it to PNG", line)
+        img.set("src", f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode())
+
+
+def _mark_callouts(main):
+    """Admonitions (!!! note "Key points") become labelled callout boxes."""
+    for box in main.find_class("admonition"):
+        box.set("class", box.get("class").replace("admonition", "callout"))
+        box.set("role", "note")
+        for title in box.find_class("admonition-title"):
+            title.set("class", "callout-title")
+
+
+def _check_links(doc, main):
+    warnings = []
+    for link in main.iter("a"):
+        text = link.text_content().strip()
+        if "citation" not in (link.getparent().get("class") or "") and BARE_LINK_TEXT.match(text):
+            line = line_of(doc, text)
+            where = f"{doc.path.name}:{line}" if line else doc.path.name
+            warnings.append(f"{where}: link text '{text}' does not say where it leads; "
+                            "write [what the page is](address)")
+    return warnings
+
+
+def _wrap_sections(main):
+    """Give each h2 (and each h3 inside it) a <section>, so the outline is in the tree."""
+    for level in ("h2", "h3"):
+        for container in [main] + main.findall(".//section"):
+            children = list(container)
+            starts = [i for i, c in enumerate(children) if c.tag == level]
+            for n, start in enumerate(starts):
+                end = starts[n + 1] if n + 1 < len(starts) else len(children)
+                if level == "h3":  # an h3 section stops at the next h2 as well
+                    end = next((i for i in range(start + 1, end) if children[i].tag == "h2"), end)
+                section = E.SECTION()
+                section.set("aria-labelledby", children[start].get("id", ""))
+                children[start].addprevious(section)
+                section.extend(children[start:end])
+
+
+def _reference_section(citations):
+    heading = E.H2("References", id="references")
+    entries = []
+    for ref in citations.references:
+        item = lxml.html.fragment_fromstring(ref.html, create_parent="li")
+        item.set("id", ref.anchor)
+        entries.append(item)
+    listing = (E.OL if citations.numeric else E.UL)(*entries, **{"class": "references"})
+    return E.SECTION(heading, listing, **{"class": "references", "aria-labelledby": "references"})
+
+
+def _page(doc, theme, main, css):
+    meta = doc.meta
+    org = theme.organisation
+    control = (f"Version {meta.version} · Issued {_date(meta.date)} · "
+               f"Review due {_date(meta.review_due)}")
+    header = E.HEADER(
+        E.P(meta.organisation or org.name, **{"class": "organisation"}),
+        E.H1(meta.title, id="title"),
+        *([E.P(meta.subtitle, **{"class": "subtitle"})] if meta.subtitle else []),
+        E.P(control, **{"class": "doc-control"}),
+        **{"class": "masthead", "data-short-title": meta.short_title or meta.title})
+    contact = [E.P(line) for line in [org.name] + org.contact_lines() if line]
+    footer = E.FOOTER(E.DIV(*contact, **{"class": "contact"}), **{"class": "colophon"})
+    head = E.HEAD(
+        E.META(charset="utf-8"),
+        E.META(name="viewport", content="width=device-width, initial-scale=1"),
+        E.TITLE(meta.title),
+        E.META(name="author", content=meta.author or meta.organisation or org.name),
+        E.META(name="description", content=meta.subtitle or meta.title),
+        E.META(name="keywords", content=", ".join(meta.keywords)),
+        E.META(name="dcterms.created", content=meta.date.isoformat()),
+        E.META(name="dcterms.modified", content=meta.date.isoformat()),
+        E.META(name="handout.version", content=meta.version),
+        E.META(name="handout.review-due", content=meta.review_due.isoformat()),
+        E.STYLE(theme.font_faces(embed=True) + theme.css_variables(meta.paper or theme.paper)
+                + css))
+    return E.HTML(head, E.BODY(header, main, footer), lang=meta.lang)
+
+
+def _date(day):
+    return f"{day:%B} {day.day}, {day.year}"

@@ -1,0 +1,180 @@
+"""Theme stage: styles/theme.yaml, the one place for colours, type, paper and the clinic's details.
+
+The same Theme object feeds the CSS custom properties of the web page and the PDF, and the
+Word styles, page setup and footer of the DOCX, so no colour or font is written twice.
+"""
+
+import base64
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fontpkg_atkinson_hyperlegible as atkinson
+import yaml
+
+from .errors import BuildError
+
+HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+COLORS = ("primary_color", "accent_color", "text_color", "callout_background")
+PAPER_MM = {"letter": (215.9, 279.4), "a4": (210.0, 297.0)}
+MIN_FONT_PT = 11
+# The bundled typeface; any other family must be installed on the machine.
+BUNDLED_FONTS = {atkinson.FAMILY: {
+    ("normal", 400): "AtkinsonHyperlegible-Regular.ttf",
+    ("normal", 700): "AtkinsonHyperlegible-Bold.ttf",
+    ("italic", 400): "AtkinsonHyperlegible-Italic.ttf",
+    ("italic", 700): "AtkinsonHyperlegible-BoldItalic.ttf",
+}}
+
+
+@dataclass
+class Organisation:
+    name: str = ""
+    address: str = ""
+    phone: str = ""
+    website: str = ""
+    logo: str = ""
+
+    def contact_lines(self):
+        return [v for v in (self.address, self.phone, self.website) if v]
+
+
+@dataclass
+class Theme:
+    path: Path
+    primary_color: str = "#1F4E79"
+    accent_color: str = "#2E7D6B"
+    text_color: str = "#1A1A1A"
+    callout_background: str = "#EEF4F8"
+    font_family: str = atkinson.FAMILY
+    font_size_pt: float = 11.5
+    paper: str = "letter"
+    margins_mm: dict = field(default_factory=lambda: {"top": 20, "bottom": 20,
+                                                      "left": 19, "right": 19})
+    organisation: Organisation = field(default_factory=Organisation)
+
+    @property
+    def styles_dir(self):
+        return self.path.parent
+
+    def logo_path(self):
+        return self.styles_dir / self.organisation.logo if self.organisation.logo else None
+
+    def css_variables(self, paper):
+        """The theme as CSS custom properties; styles/handout.css uses only these."""
+        m = self.margins_mm
+        width, height = PAPER_MM[paper]
+        return (":root {\n"
+                f"  --primary: {self.primary_color};\n  --accent: {self.accent_color};\n"
+                f"  --text: {self.text_color};\n  --callout-bg: {self.callout_background};\n"
+                f"  --font: '{self.font_family}', sans-serif;\n"
+                f"  --font-size: {self.font_size_pt}pt;\n}}\n"
+                f"@page {{ size: {width}mm {height}mm; margin: {m['top']}mm {m['right']}mm "
+                f"{m['bottom']}mm {m['left']}mm; }}\n")
+
+    def font_faces(self, embed):
+        """@font-face rules for the bundled typeface: file URLs for WeasyPrint, or data URLs
+        so the web page stands alone."""
+        rules = []
+        for (style, weight), filename in BUNDLED_FONTS.get(self.font_family, {}).items():
+            path = atkinson.ROOT / "files" / filename
+            if embed:
+                src = "data:font/ttf;base64," + base64.b64encode(path.read_bytes()).decode()
+            else:
+                src = path.as_uri()
+            rules.append(f"@font-face {{ font-family: '{self.font_family}'; font-style: {style}; "
+                         f"font-weight: {weight}; src: url('{src}') format('truetype'); }}")
+        return "\n".join(rules) + "\n"
+
+
+def load_theme(path):
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise BuildError(path, "theme file not found", "restore styles/theme.yaml from git") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise BuildError(path, "is not valid YAML", "write each setting as 'name: value'",
+                         mark.line + 1 if mark else None) from None
+    if not isinstance(data, dict):
+        raise BuildError(path, "is not a list of settings", "write each setting as 'name: value'")
+    lines = {m.group(1): n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if (m := re.match(r"^(\w+)\s*:", line))}
+    return _validate(path, data, lines)
+
+
+def _validate(path, data, lines):
+    def fail(key, message, hint):
+        raise BuildError(path, message, hint, lines.get(key))
+
+    known = set(Theme.__dataclass_fields__) - {"path"}
+    for key in data:
+        if key not in known:
+            fail(key, f"unknown theme setting '{key}'", "known settings: " + ", ".join(sorted(known)))
+    theme = Theme(path)
+    for key in COLORS:
+        if key in data:
+            value = str(data[key])
+            if not HEX_COLOR.match(value):
+                fail(key, f"'{key}: {value}' is not a colour", "write it as \"#RRGGBB\", in quotes")
+            setattr(theme, key, value.upper())
+    if "font_family" in data:
+        theme.font_family = str(data["font_family"]).strip()
+        if not theme.font_family or "'" in theme.font_family:
+            fail("font_family", "'font_family' is not a font name", "name one font family")
+    if "font_size_pt" in data:
+        size = data["font_size_pt"]
+        if not isinstance(size, (int, float)) or isinstance(size, bool) or not 11 <= size <= 16:
+            fail("font_size_pt", f"'font_size_pt: {size}' is out of range",
+                 f"use a number from {MIN_FONT_PT} to 16; patients need at least {MIN_FONT_PT} pt")
+        theme.font_size_pt = size
+    if "paper" in data:
+        theme.paper = str(data["paper"]).lower()
+        if theme.paper not in PAPER_MM:
+            fail("paper", f"unknown paper size '{data['paper']}'", "use letter or a4")
+    if "margins_mm" in data:
+        margins = data["margins_mm"]
+        sides = ("top", "bottom", "left", "right")
+        if (not isinstance(margins, dict) or set(margins) != set(sides)
+                or not all(isinstance(margins[s], (int, float)) and 5 <= margins[s] <= 50
+                           for s in sides)):
+            fail("margins_mm", "'margins_mm' needs top, bottom, left and right in millimetres",
+                 "write e.g. {top: 20, bottom: 20, left: 19, right: 19}, each 5 to 50")
+        theme.margins_mm = dict(margins)
+    if "organisation" in data:
+        org = data["organisation"] or {}
+        fields = set(Organisation.__dataclass_fields__)
+        if not isinstance(org, dict) or not set(org) <= fields:
+            fail("organisation", "'organisation' has unknown entries",
+                 "use name, address, phone, website and logo")
+        theme.organisation = Organisation(**{k: str(v or "").strip() for k, v in org.items()})
+        logo = theme.logo_path()
+        if logo and not logo.is_file():
+            fail("organisation", f"logo file '{theme.organisation.logo}' not found in styles/",
+                 "put the image in styles/ or leave 'logo' empty")
+    check_contrast(theme, fail)
+    return theme
+
+
+def check_contrast(theme, fail):
+    """WCAG AA: 4.5:1 for body-size text, 3:1 for large text (headings, the title band)."""
+    white = "#FFFFFF"
+    pairs = [("text_color", theme.text_color, white, 4.5),
+             ("text_color", theme.text_color, theme.callout_background, 4.5),
+             ("accent_color", theme.accent_color, white, 4.5),            # links
+             ("primary_color", theme.primary_color, white, 4.5)]          # small headings, footer
+    for key, fg, bg, needed in pairs:
+        ratio = contrast_ratio(fg, bg)
+        if ratio < needed:
+            fail(key, f"text in {fg} on {bg} has contrast {ratio:.2f}:1, below the {needed}:1 "
+                      "that readers with low vision need", "choose a darker or lighter colour")
+
+
+def contrast_ratio(a, b):
+    def luminance(color):
+        channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, bl = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * bl
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
