@@ -26,6 +26,7 @@ BIBTEX_ENTRY = re.compile(r"^\s*@(\w+)\s*\{\s*([^,\s]*)\s*,", re.M)
 class Occurrence:
     keys: tuple
     line: int
+    key_lines: dict    # key -> its line, for a citation spread over lines
 
 
 @dataclass
@@ -40,10 +41,14 @@ def find_citations(doc):
     """Every citation in the body, in reading order, with its line in the source file.
     Code (fenced blocks and `spans`) is blanked first: a [@key] there is not a citation."""
     body = CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), doc.body)
+    def line_at(offset):
+        return doc.body_line + body.count("\n", 0, offset)
+
     found = []
     for match in CITATION.finditer(body):
-        keys = tuple(k.strip().lstrip("@") for k in match.group(1).split(";"))
-        found.append(Occurrence(keys, doc.body_line + body.count("\n", 0, match.start())))
+        keys = re.finditer(rf"@({KEY})", match.group(0))
+        lines = {k.group(1): line_at(match.start() + k.start()) for k in keys}
+        found.append(Occurrence(tuple(lines), line_at(match.start()), lines))
     return found
 
 
@@ -134,7 +139,7 @@ def prepare(doc, source_dir):
             if key not in source:
                 raise BuildError(doc.path, f"unknown citation key '{key}'",
                                  f"add it to {doc.meta.bibliography} or correct the key",
-                                 occurrence.line)
+                                 occurrence.key_lines[key])
     return Citations(doc, occurrences, source, load_style(doc, source_dir))
 
 

@@ -1,0 +1,162 @@
+"""Bad input gets one clear line (file, line, what is wrong, what to do), exit status 1,
+no traceback, and the outputs of the last good build stay as they were."""
+
+import hashlib
+
+import pytest
+
+from conftest import MINIMAL_FRONT_MATTER, new_project, run_build
+
+GOOD_BODY = "## Section\n\nText with a citation.[@sigtermans2009]\n"
+
+
+def front(**changes):
+    """The minimal front matter with fields replaced (value None removes the field)."""
+    lines = []
+    for line in MINIMAL_FRONT_MATTER.splitlines():
+        key = line.split(":")[0]
+        if key in changes:
+            if changes[key] is not None:
+                lines.append(f"{key}: {changes.pop(key)}")
+            else:
+                changes.pop(key)
+        else:
+            lines.append(line)
+    extra = [f"{k}: {v}" for k, v in changes.items()]
+    return "\n".join(lines[:-1] + extra + lines[-1:]) + "\n"
+
+
+CASES = {
+    "unknown citation key": (
+        {"source/a.md": front() + "\n## One\n\nFine.\n\nSee this.[@nobody2020]\n"},
+        "source/a.md:14: unknown citation key 'nobody2020'"),
+    "unknown key inside a multi-key citation": (
+        {"source/a.md": front() + "\n## One\n\nBoth.[@sigtermans2009;\n  @missing]\n"},
+        "source/a.md:13: unknown citation key 'missing'"),
+    "front matter not YAML": (
+        {"source/a.md": front(title="A: b: c") + GOOD_BODY},
+        "source/a.md:2: front matter is not valid YAML"),
+    "front matter not a mapping": (
+        {"source/a.md": "---\n- just\n- a list\n---\n" + GOOD_BODY},
+        "source/a.md:2: front matter is not a list of fields"),
+    "no front matter": (
+        {"source/a.md": GOOD_BODY}, "source/a.md:1: does not start with front matter"),
+    "missing required field": (
+        {"source/a.md": front(review_due=None) + GOOD_BODY},
+        "source/a.md:2: front matter lacks 'review_due'"),
+    "date not a date": (
+        {"source/a.md": front(date="soon") + GOOD_BODY},
+        "source/a.md:5: 'date' is not a date"),
+    "unknown front-matter field": (
+        {"source/a.md": front(colour="red") + GOOD_BODY},
+        "source/a.md:8: unknown front-matter field 'colour'"),
+    "unknown paper size": (
+        {"source/a.md": front(paper="tabloid") + GOOD_BODY},
+        "source/a.md:8: unknown paper size 'tabloid'"),
+    "unknown CSL style": (
+        {"source/a.md": front(csl="no-such-style") + GOOD_BODY},
+        "source/a.md:8: unknown citation style 'no-such-style'"),
+    "missing bibliography file": (
+        {"source/a.md": front(bibliography="gone.bib") + GOOD_BODY},
+        "source/a.md:7: bibliography 'gone.bib' not found"),
+    "duplicated bibliography key": (
+        {"source/a.md": front(bibliography="dup.bib") + GOOD_BODY,
+         "source/dup.bib": "@article{x, title={A}, year={2001}}\n\n"
+                           "@article{x, title={B}, year={2002}}\n"},
+        "source/dup.bib:3: key 'x' is defined twice (first on line 1)"),
+    "malformed bibliography entry type": (
+        {"source/a.md": front(bibliography="bad.bib") + GOOD_BODY,
+         "source/bad.bib": "@artcle{sigtermans2009, title={A}, year={2001}}\n"},
+        "source/bad.bib:1: unknown entry type '@artcle'"),
+    "malformed CSL-JSON": (
+        {"source/a.md": front(bibliography="refs.json") + GOOD_BODY,
+         "source/refs.json": '[{"id": "a",\n "title": }]'},
+        "source/refs.json:2: is not valid JSON"),
+    "citations without a bibliography": (
+        {"source/a.md": front(bibliography=None) + GOOD_BODY},
+        "source/a.md:10: the document cites works but names no bibliography"),
+    "source not UTF-8": (
+        {"source/a.md": (front() + "\n## Caf\xe9\n").encode("latin-1")},
+        "source/a.md:10: is not UTF-8 text"),
+    "empty document": (
+        {"source/a.md": front()}, "source/a.md:9: the document has no text"),
+    "image file missing": (
+        {"source/a.md": front() + "\n## One\n\n![A diagram](diagram.png)\n"},
+        "source/a.md:12: image 'diagram.png' not found"),
+    "image without alt text": (
+        {"source/a.md": front() + "\n## One\n\n![](diagram.png)\n"},
+        "source/a.md:12: image 'diagram.png' has no alt text"),
+    "image outside source/": (
+        {"source/a.md": front() + "\n## One\n\n![Secret](../../etc/hostname)\n"},
+        "image '../../etc/hostname' is not a file in source/"),
+    "second top-level title": (
+        {"source/a.md": front() + "\n# Another title\n\nText.\n"},
+        "source/a.md:10: second top-level title 'Another title'"),
+    "skipped heading level": (
+        {"source/a.md": front() + "\n## One\n\n#### Too deep\n"},
+        "source/a.md:12: heading 'Too deep' skips from level 2 to 4"),
+    "theme colour invalid": (
+        {"source/a.md": front() + GOOD_BODY, "styles/theme.yaml": "primary_color: blue\n"},
+        "styles/theme.yaml:1: 'primary_color: blue' is not a colour"),
+    "theme colour unreadable": (
+        {"source/a.md": front() + GOOD_BODY, "styles/theme.yaml": 'text_color: "#CCCCCC"\n'},
+        "styles/theme.yaml:1: text in #CCCCCC on #FFFFFF has contrast 1.61:1"),
+    "theme font too small": (
+        {"source/a.md": front() + GOOD_BODY, "styles/theme.yaml": "font_size_pt: 8\n"},
+        "styles/theme.yaml:1: 'font_size_pt: 8' is out of range"),
+}
+
+
+@pytest.mark.parametrize("files, message", CASES.values(), ids=CASES.keys())
+def test_bad_input_gets_one_clear_line(tmp_path, files, message):
+    project = new_project(tmp_path, files)
+    result = run_build(project.root)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    # Paths are shown relative to where the command runs; compare from 'source/' or 'styles/'.
+    assert message in errors[0].replace(str(project.root) + "/", ""), result.stderr
+    assert "; " in errors[0], "the message should say what to do"
+    assert "Traceback" not in result.stderr
+    assert not list(project.output_dir.glob("a.*")) if project.output_dir.exists() else True
+
+
+def test_debug_flag_shows_the_traceback(tmp_path):
+    project = new_project(tmp_path, {"source/a.md": front() + "[@nobody]\n"})
+    result = run_build(project.root, "--debug")
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "BuildError" in result.stderr
+
+
+def test_a_document_without_citations_builds(tmp_path):
+    project = new_project(tmp_path, {"source/plain.md": front(bibliography=None)
+                                     + "\n## Only text\n\nNo studies cited here.\n"})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    html = project.outputs("plain")["html"].read_text(encoding="utf-8")
+    assert "Only text" in html and "References" not in html
+    assert all(p.stat().st_size > 0 for p in project.outputs("plain").values())
+
+
+def test_failed_rebuild_keeps_last_good_outputs_byte_for_byte(tmp_path):
+    project = new_project(tmp_path, {"source/a.md": front() + GOOD_BODY})
+    assert run_build(project.root).returncode == 0
+    before = {fmt: hashlib.sha256(p.read_bytes()).hexdigest()
+              for fmt, p in project.outputs("a").items()}
+    (project.source_dir / "a.md").write_text(front() + GOOD_BODY + "[@nobody]\n")
+    assert run_build(project.root).returncode == 1
+    after = {fmt: hashlib.sha256(p.read_bytes()).hexdigest()
+             for fmt, p in project.outputs("a").items()}
+    assert after == before
+    assert sorted(p.name for p in project.output_dir.iterdir()) == ["a.docx", "a.html", "a.pdf"]
+
+
+def test_one_failing_document_does_not_stop_the_others(tmp_path):
+    project = new_project(tmp_path, {"source/bad.md": front() + "[@nobody]\n",
+                                     "source/good.md": front() + GOOD_BODY,
+                                     "source/worse.md": front(date="never") + GOOD_BODY})
+    result = run_build(project.root)
+    assert result.returncode == 1
+    assert all(p.is_file() for p in project.outputs("good").values())
+    assert "source/bad.md" in result.stderr and "source/worse.md" in result.stderr
+    assert "2 of 3 handout(s) failed" in result.stderr

@@ -1,0 +1,146 @@
+"""Every section and every citation of every handout in source/ reaches each output.
+
+Expected headings are read from the Markdown source; expected references from the
+bibliography file itself. Both are then looked for in text pulled back out of the built
+HTML, PDF and DOCX.
+"""
+
+import re
+
+import docx
+import lxml.html
+import pypdf
+import pytest
+from docx.oxml.ns import qn
+
+from conftest import ROOT, new_project, run_build
+from handouts import cite, verify
+from handouts.docx_writer import bookmark_name
+from handouts.load import load
+
+DOCUMENTS = sorted((ROOT / "source").glob("*.md"))
+FORMATS = ("html", "pdf", "docx")
+
+
+def squash(text):
+    return verify._squash(text)
+
+
+def text_of(path, fmt):
+    if fmt == "html":
+        return lxml.html.parse(str(path)).getroot().find("body").text_content()
+    if fmt == "pdf":
+        return "\n".join(p.extract_text() for p in pypdf.PdfReader(str(path)).pages)
+    return "\n".join(p.text for p in _docx_paragraphs(path))
+
+
+def _docx_paragraphs(path):
+    word = docx.Document(str(path))
+    return [docx.text.paragraph.Paragraph(p, word.part)
+            for p in word.element.body.iter(qn("w:p"))]
+
+
+def bib_titles(doc):
+    """Title of each cited work, read straight from the BibTeX file, in citation order."""
+    bib = (doc.path.parent / doc.meta.bibliography).read_text(encoding="utf-8")
+    titles = {}
+    for entry in re.split(r"\n@", bib):
+        key = re.match(r"\w+\{([^,]+),", entry.strip().lstrip("@"))
+        title = re.search(r"\btitle\s*=\s*\{(.+?)\},?\s*\n", entry)
+        if key and title:
+            titles[key.group(1)] = title.group(1).replace("{", "").replace("}", "")
+    order = []
+    for occurrence in cite.find_citations(doc):
+        order += [k for k in occurrence.keys if k not in order]
+    return [(key, titles[key]) for key in order]
+
+
+def headings_in_source(doc):
+    return [doc.meta.title] + [re.sub(r"[*_`]", "", m.group(1)).strip()
+                               for m in re.finditer(r"^#{2,6}\s+(.+)$", doc.body, re.M)]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("source", DOCUMENTS, ids=lambda p: p.stem)
+def test_every_section_heading_is_in_the_output(built, source, fmt):
+    doc = load(built.source_dir / source.name)
+    text = squash(text_of(built.outputs(doc.name)[fmt], fmt))
+    missing = [h for h in headings_in_source(doc) if squash(h) not in text]
+    assert not missing, f"{fmt} lacks {missing}"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("source", DOCUMENTS, ids=lambda p: p.stem)
+def test_every_cited_work_is_in_the_reference_list_in_citation_order(built, source, fmt):
+    doc = load(built.source_dir / source.name)
+    text = squash(text_of(built.outputs(doc.name)[fmt], fmt))
+    references_at = text.rfind("references")
+    positions = []
+    for key, title in bib_titles(doc):
+        position = text.find(squash(title), references_at)
+        assert position > references_at, f"{fmt}: '{title}' ({key}) not in the reference list"
+        positions.append(position)
+    assert positions == sorted(positions), f"{fmt}: references not in order of first citation"
+
+
+@pytest.mark.parametrize("source", DOCUMENTS, ids=lambda p: p.stem)
+def test_reference_list_holds_exactly_the_cited_works(built, source):
+    doc = load(built.source_dir / source.name)
+    page = lxml.html.parse(str(built.outputs(doc.name)["html"])).getroot()
+    entries = page.xpath("//ol[@class='references']/li | //ul[@class='references']/li")
+    cited = [key for key, _ in bib_titles(doc)]
+    assert [li.get("id") for li in entries] == [cite.anchor_for(k) for k in cited]
+    word = [p.text for p in _docx_paragraphs(built.outputs(doc.name)["docx"])
+            if p.style.name == "Reference"]
+    assert len(word) == len(cited)
+
+
+@pytest.mark.parametrize("source", DOCUMENTS, ids=lambda p: p.stem)
+def test_in_text_citations_are_superscript_numbers_linked_to_their_entries(built, source):
+    doc = load(built.source_dir / source.name)
+    cited = [key for key, _ in bib_titles(doc)]
+    outputs = built.outputs(doc.name)
+    page = lxml.html.parse(str(outputs["html"])).getroot()
+    markers = page.find_class("citation")
+    assert len(markers) == len(cite.find_citations(doc))
+    for marker in markers:
+        for link in marker.iter("a"):
+            number = int(link.text)
+            assert link.getparent().tag == "sup"
+            assert link.get("href") == "#" + cite.anchor_for(cited[number - 1])
+    # PDF: a link annotation into the reference list for every cited work
+    targets = set()
+    for pdf_page in pypdf.PdfReader(str(outputs["pdf"])).pages:
+        for annot in pdf_page.get("/Annots") or []:
+            targets.add(str(annot.get_object().get("/Dest")))
+    assert {cite.anchor_for(k) for k in cited} <= targets
+    # DOCX: superscript runs inside internal hyperlinks to the entries' bookmarks
+    word = docx.Document(str(outputs["docx"]))
+    anchors = {h.get(qn("w:anchor")) for h in word.element.body.iter(qn("w:hyperlink"))}
+    bookmarks = {b.get(qn("w:name")) for b in word.element.body.iter(qn("w:bookmarkStart"))}
+    for key in cited:
+        name = bookmark_name(cite.anchor_for(key))
+        assert name in anchors and name in bookmarks, f"docx: no citation links to {key}"
+
+
+def test_check_command_confirms_every_format(built):
+    result = run_build(built.root, "--check")
+    assert result.returncode == 0, result.stderr
+    for source in DOCUMENTS:
+        assert f"{source.name}: every section and citation is in html, pdf and docx" in result.stdout
+
+
+def test_check_command_names_what_a_damaged_output_lost(built, tmp_path):
+    """--check must fail when an output lacks a heading: remove one from a copy of the HTML."""
+    project = new_project(tmp_path, with_real_sources=True)
+    assert run_build(project.root).returncode == 0
+    name = DOCUMENTS[0].stem
+    html_path = project.outputs(name)["html"]
+    doc = load(project.source_dir / DOCUMENTS[0].name)
+    heading = headings_in_source(doc)[1]
+    html_path.write_text(html_path.read_text(encoding="utf-8").replace(heading, "Something else"),
+                         encoding="utf-8")
+    result = run_build(project.root, "--check")
+    assert result.returncode == 1
+    assert f"html: section heading '{heading}' is missing" in result.stderr
+    assert "pdf:" not in result.stderr and "docx:" not in result.stderr
