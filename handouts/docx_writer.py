@@ -6,8 +6,10 @@ pleasant to edit.
 """
 
 import base64
+import datetime
 import io
 import re
+import zipfile
 from dataclasses import dataclass, replace
 
 import docx
@@ -52,6 +54,19 @@ def write_docx(page, theme, doc):
     writer.contact(body.find("footer"))
     out = io.BytesIO()
     word.save(out)
+    return _fixed_timestamps(out.getvalue(), doc.meta.date)
+
+
+def _fixed_timestamps(data, day):
+    """Rewrite the zip with every member dated on the handout's issue date, so the same
+    source gives the same bytes (python-docx stamps members with the current time)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(day.year, day.month, day.day, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, source.read(info.filename))
     return out.getvalue()
 
 
@@ -72,6 +87,9 @@ class _Writer:
         props.language = meta.lang
         props.version = meta.version
         props.comments = f"Review due {meta.review_due.isoformat()}"
+        issued = datetime.datetime.combine(meta.date, datetime.time())
+        props.created = props.modified = issued
+        props.last_modified_by = props.author
         self._page(meta.paper or self.theme.paper)
         self._styles(meta.lang)
         self._header_footer(meta)
@@ -422,8 +440,7 @@ def _abstract_num(abstract_id, ordered):
         lvl = OxmlElement("w:lvl")
         lvl.set(qn("w:ilvl"), str(level))
         values = [("w:start", "1"),
-                  ("w:numFmt", ("decimal", "lowerLetter", "lowerRoman")[level] if ordered
-                   else "bullet"),
+                  ("w:numFmt", "decimal" if ordered else "bullet"),  # as browsers number
                   ("w:lvlText", f"%{level + 1}." if ordered else BULLETS[level]),
                   ("w:lvlJc", "left")]
         for tag, value in values:
