@@ -19,7 +19,8 @@ from handouts.pipeline import Project, build_document, check_document
 def main(argv=None):
     args = _parse(argv)
     project = Project(Path(args.root).resolve())
-    paths = [Path(p) for p in args.documents] or project.documents()
+    # Paths are taken relative to the project, as the Makefile names them.
+    paths = [project.root / p for p in args.documents] or project.documents()
     if not paths:
         print(f"error: no handouts in {display_path(project.source_dir)}; add a NAME.md file",
               file=sys.stderr)

@@ -14,17 +14,18 @@ from dataclasses import dataclass, replace
 
 import docx
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
+from .docx_fonts import embed_fonts
 from .theme import PAPER_MM
 
 BLOCK_CONTAINERS = {"main", "section", "header", "footer", "div", "article", "figure", "body"}
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 3, "h5": 3, "h6": 3}
-BULLETS = ("•", "◦", "▪")
+BULLETS = ("•", "–", "•")  # glyphs the bundled typeface has
 LIST_INDENT_TWIPS = 360
 CLASS_STYLES = {"organisation": "Organisation", "subtitle": "Subtitle",
                 "doc-control": "Document Control", "callout-title": "Callout Title"}
@@ -47,6 +48,8 @@ def write_docx(page, theme, doc):
     word = docx.Document()
     writer = _Writer(word, theme)
     writer.setup(doc)
+    embed_fonts(word, theme.font_family)
+    _drop_template_thumbnail(word)
     body = page.tree.find("body")
     for child in body:
         if child.tag != "footer":
@@ -55,6 +58,15 @@ def write_docx(page, theme, doc):
     out = io.BytesIO()
     word.save(out)
     return _fixed_timestamps(out.getvalue(), doc.meta.date)
+
+
+def _drop_template_thumbnail(word):
+    """python-docx's template carries a preview picture of another document; file managers
+    would show it as this handout's thumbnail."""
+    rels = word.part.package.rels
+    for r_id in [r for r, rel in rels.items() if rel.reltype.endswith("/thumbnail")]:
+        rels.pop(r_id)
+        rels.related_parts.pop(r_id, None)
 
 
 def _fixed_timestamps(data, day):
@@ -74,7 +86,7 @@ class _Writer:
     def __init__(self, word, theme):
         self.word = word
         self.theme = theme
-        self.lists = _Numbering(word)
+        self.lists = _Numbering(word, theme.font_family)
 
     # -- document setup -------------------------------------------------------------
     def setup(self, doc):
@@ -108,6 +120,7 @@ class _Writer:
         primary, accent, text = (RGBColor.from_string(c[1:]) for c in
                                  (t.primary_color, t.accent_color, t.text_color))
         styles = self.word.styles
+        _one_font_everywhere(styles, t.font_family)
         normal = styles["Normal"]
         _font(normal, t.font_family, Pt(t.font_size_pt), text)
         normal.paragraph_format.space_after = Pt(6)
@@ -129,6 +142,8 @@ class _Writer:
             _font(styles[name], t.font_family, None, text)
         _font(styles["Subtitle"], None, Pt(t.font_size_pt * 1.15), text)
         styles["Subtitle"].font.italic = False
+        for spacing in styles["Subtitle"].element.rPr.findall(qn("w:spacing")):
+            spacing.getparent().remove(spacing)  # the template spreads its letters apart
         styles["Quote"].font.italic = True
         for name in ("Header", "Footer"):
             _font(styles[name], None, Pt(8.5), primary)
@@ -136,10 +151,17 @@ class _Writer:
         self._add_style("Organisation", Pt(t.font_size_pt * 0.85), primary, bold=True,
                         caps=True)
         self._add_style("Document Control", Pt(t.font_size_pt * 0.85), text)
+        contact = self._add_style("Contact", Pt(t.font_size_pt * 0.9), text)
+        contact.paragraph_format.space_before = Pt(18)
+        _border(contact, "top", t.primary_color, 12)
+        self._add_style("Logo", None, text).paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         self._add_style("Callout", None, text)
         self._add_style("Callout Title", None, primary, bold=True)
         self._add_style("Reference", Pt(t.font_size_pt * 0.9), text)
         self._add_style("Code", Pt(t.font_size_pt * 0.9), text, font="Courier New")
+        _callout_table_style(styles, t)
+        code = styles.add_style("Inline Code", WD_STYLE_TYPE.CHARACTER)
+        _font(code, "Courier New", None, None)
         link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
         link.font.color.rgb, link.font.underline = accent, True
         cite = styles.add_style("Citation", WD_STYLE_TYPE.CHARACTER)
@@ -202,6 +224,8 @@ class _Writer:
                 run = para.add_run(line)
                 if n:
                     run._r.addprevious(OxmlElement("w:br"))
+        elif tag == "img" and "logo" in _classes(el):
+            self._image(el, container.add_paragraph(style="Logo"), height=Mm(16))
         elif tag == "img":
             self._image(el, container.add_paragraph(style="Caption"))
         elif tag == "figcaption":
@@ -247,8 +271,8 @@ class _Writer:
     def _callout(self, el, container):
         """A callout is a one-cell table, shaded and bordered in the theme's colours."""
         table = container.add_table(rows=1, cols=1)
+        table.style = self.word.styles["Callout Box"]
         cell = table.cell(0, 0)
-        _cell_shading(cell, self.theme.callout_background, self.theme.accent_color)
         first = cell.paragraphs[0]
         for child in el:
             if child.tag == "p" and "callout-title" in _classes(child):
@@ -280,14 +304,14 @@ class _Writer:
                 for child in cell_el:
                     self._inline_el(child, para, fmt)
 
-    def _image(self, img, para):
+    def _image(self, img, para, height=None):
         match = re.match(r"data:image/[\w+]+;base64,(.*)", img.get("src", ""), re.S)
         if not match:
             return
         width = self.word.sections[0].page_width - self.word.sections[0].left_margin \
             - self.word.sections[0].right_margin
         run = para.add_run()
-        shape = run.add_picture(io.BytesIO(base64.b64decode(match.group(1))))
+        shape = run.add_picture(io.BytesIO(base64.b64decode(match.group(1))), height=height)
         if shape.width > width:
             shape.height, shape.width = int(shape.height * width / shape.width), width
         doc_pr = run._r.find(".//" + qn("wp:docPr"))
@@ -300,8 +324,7 @@ class _Writer:
         lines = [p.text_content().strip() for p in footer.iter("p")]
         if not any(lines):
             return
-        para = self.word.add_paragraph(style="Document Control")
-        _border_paragraph(para, "top", self.theme.primary_color, 12)
+        para = self.word.add_paragraph(style="Contact")
         for n, line in enumerate(lines):
             run = para.add_run(line)
             run.bold = n == 0
@@ -355,7 +378,7 @@ class _Writer:
         if fmt.subscript:
             run.font.subscript = True
         if fmt.code:
-            run.font.name = "Courier New"
+            run.style = self.word.styles["Inline Code"]
         if fmt.link is not None:
             if not fmt.superscript:
                 run.style = self.word.styles["Hyperlink"]
@@ -387,7 +410,7 @@ class _Numbering:
     """Word numbering: one bullet and one decimal definition, a fresh instance per list so
     each numbered list starts at its own number."""
 
-    def __init__(self, word):
+    def __init__(self, word, font):
         self.numbering = word.part.numbering_part.element
         self.bookmarks = 0
         existing = [int(n.get(qn("w:abstractNumId")))
@@ -396,7 +419,7 @@ class _Numbering:
         self.abstract = {False: base, True: base + 1}
         first_num = self.numbering.find(qn("w:num"))
         for ordered, abstract_id in self.abstract.items():
-            element = _abstract_num(abstract_id, ordered)
+            element = _abstract_num(abstract_id, ordered, font)
             if first_num is not None:
                 first_num.addprevious(element)
             else:
@@ -430,7 +453,7 @@ class _Numbering:
         p_pr.insert(1 if p_pr.find(qn("w:pStyle")) is not None else 0, num_pr)
 
 
-def _abstract_num(abstract_id, ordered):
+def _abstract_num(abstract_id, ordered, font):
     element = OxmlElement("w:abstractNum")
     element.set(qn("w:abstractNumId"), str(abstract_id))
     multi = OxmlElement("w:multiLevelType")
@@ -453,6 +476,12 @@ def _abstract_num(abstract_id, ordered):
         ind.set(qn("w:hanging"), str(LIST_INDENT_TWIPS))
         p_pr.append(ind)
         lvl.append(p_pr)
+        r_pr = OxmlElement("w:rPr")   # the number or bullet in the body font
+        fonts = OxmlElement("w:rFonts")
+        for attr in ("w:ascii", "w:hAnsi", "w:cs"):
+            fonts.set(qn(attr), font)
+        r_pr.append(fonts)
+        lvl.append(r_pr)
         element.append(lvl)
     return element
 
@@ -472,12 +501,29 @@ def _only_image(el):
             and not (el[0].tail or "").strip())
 
 
+THEME_FONT_ATTRIBUTES = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
+
+
+def _set_font_family(r_fonts, name):
+    """Name the font for every script; Word lets a template's theme-font attribute win
+    over a named font, so those go."""
+    for attr in THEME_FONT_ATTRIBUTES:
+        r_fonts.attrib.pop(qn(attr), None)
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        r_fonts.set(qn(attr), name)
+
+
+def _one_font_everywhere(styles, name):
+    """The template's defaults and built-in styles point at Office theme fonts (Calibri,
+    Cambria); point them all at the theme's family instead."""
+    for r_fonts in styles.element.iter(qn("w:rFonts")):
+        if any(r_fonts.get(qn(a)) for a in THEME_FONT_ATTRIBUTES):
+            _set_font_family(r_fonts, name)
+
+
 def _font(style, name, size, color):
     if name:
-        style.font.name = name
-        r_fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
-        for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-            r_fonts.set(qn(attr), name)
+        _set_font_family(style.element.get_or_add_rPr().get_or_add_rFonts(), name)
     if size:
         style.font.size = size
     if color is not None:
@@ -498,10 +544,6 @@ def _border(style, side, color, eighths):
     _add_border(style.element.get_or_add_pPr(), side, color, eighths)
 
 
-def _border_paragraph(para, side, color, eighths):
-    _add_border(para._p.get_or_add_pPr(), side, color, eighths)
-
-
 def _add_border(p_pr, side, color, eighths):
     borders = p_pr.find(qn("w:pBdr"))
     if borders is None:
@@ -514,21 +556,38 @@ def _add_border(p_pr, side, color, eighths):
     borders.append(edge)
 
 
-def _cell_shading(cell, fill, border_color):
-    tc_pr = cell._tc.get_or_add_tcPr()
-    borders = OxmlElement("w:tcBorders")
+def _callout_table_style(styles, theme):
+    """A table style for callouts: shaded, with a thick accent rule on the left, so the box
+    follows the theme through the style alone."""
+    style = styles.add_style("Callout Box", WD_STYLE_TYPE.TABLE)
+    element = style.element
+    tbl_pr = OxmlElement("w:tblPr")
+    borders = OxmlElement("w:tblBorders")
     for side in ("top", "left", "bottom", "right"):
         edge = OxmlElement(f"w:{side}")
-        edge.set(qn("w:val"), "single")
-        edge.set(qn("w:sz"), "24" if side == "left" else "4")
-        edge.set(qn("w:color"), (border_color if side == "left" else fill)[1:])
+        thick = side == "left"
+        for attr, value in (("w:val", "single"), ("w:sz", "36" if thick else "4"),
+                            ("w:space", "0"),
+                            ("w:color", (theme.accent_color if thick
+                                         else theme.callout_background)[1:])):
+            edge.set(qn(attr), value)
         borders.append(edge)
-    tc_pr.append(borders)
+    tbl_pr.append(borders)
+    margins = OxmlElement("w:tblCellMar")
+    for side, twips in (("top", 100), ("left", 200), ("bottom", 60), ("right", 200)):
+        edge = OxmlElement(f"w:{side}")
+        edge.set(qn("w:w"), str(twips))
+        edge.set(qn("w:type"), "dxa")
+        margins.append(edge)
+    tbl_pr.append(margins)
+    element.append(tbl_pr)
+    tc_pr = OxmlElement("w:tcPr")
     shading = OxmlElement("w:shd")
-    shading.set(qn("w:val"), "clear")
-    shading.set(qn("w:color"), "auto")
-    shading.set(qn("w:fill"), fill[1:])
+    for attr, value in (("w:val", "clear"), ("w:color", "auto"),
+                        ("w:fill", theme.callout_background[1:])):
+        shading.set(qn(attr), value)
     tc_pr.append(shading)
+    element.append(tc_pr)
 
 
 def _repeat_header(row):

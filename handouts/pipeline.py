@@ -63,6 +63,9 @@ class Rendered:
 
 def render_document(path, project):
     """Load, cite and render one handout in memory."""
+    if Path(path).resolve().parent != project.source_dir.resolve():
+        raise BuildError(path, "is not in the project's source/ folder",
+                         "put handouts in source/ and build them from there")
     doc = load(path)
     theme = load_theme(project.styles_dir / "theme.yaml")
     citations = cite.prepare(doc, project.source_dir)

@@ -130,11 +130,19 @@ def _embed_images(doc, main, source_dir):
                              "copy the image into source/ and link it by its file name", line)
         if not path.is_file():
             raise BuildError(doc.path, f"image '{src}' not found", "check the file name", line)
-        kind = mimetypes.guess_type(path.name)[0]
-        if kind not in ("image/png", "image/jpeg", "image/gif"):
-            raise BuildError(doc.path, f"image '{src}' is not PNG, JPEG or GIF",
-                             "convert it to PNG", line)
-        img.set("src", f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode())
+        img.set("src", data_url(path) or _not_an_image(doc.path, src, line))
+
+
+def data_url(path):
+    """The image file as a data: URL, or None if it is not PNG, JPEG or GIF."""
+    kind = mimetypes.guess_type(path.name)[0]
+    if kind not in ("image/png", "image/jpeg", "image/gif"):
+        return None
+    return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def _not_an_image(path, src, line):
+    raise BuildError(path, f"image '{src}' is not PNG, JPEG or GIF", "convert it to PNG", line)
 
 
 def _mark_callouts(main):
@@ -190,8 +198,13 @@ def _page(doc, theme, main, css):
     org = theme.organisation
     control = (f"Version {meta.version} · Issued {_date(meta.date)} · "
                f"Review due {_date(meta.review_due)}")
+    logo = theme.logo_path()
+    brand = E.DIV(
+        *([E.IMG(src=data_url(logo), alt=f"{org.name or meta.organisation} logo",
+                 **{"class": "logo"})] if logo else []),
+        E.P(meta.organisation or org.name, **{"class": "organisation"}), **{"class": "brand"})
     header = E.HEADER(
-        E.P(meta.organisation or org.name, **{"class": "organisation"}),
+        brand,
         E.H1(meta.title, id="title"),
         *([E.P(meta.subtitle, **{"class": "subtitle"})] if meta.subtitle else []),
         E.P(control, **{"class": "doc-control"}),

@@ -150,9 +150,10 @@ def _validate(path, data, lines):
                  "use name, address, phone, website and logo")
         theme.organisation = Organisation(**{k: str(v or "").strip() for k, v in org.items()})
         logo = theme.logo_path()
-        if logo and not logo.is_file():
-            fail("organisation", f"logo file '{theme.organisation.logo}' not found in styles/",
-                 "put the image in styles/ or leave 'logo' empty")
+        if logo and not (logo.is_file() and logo.suffix.lower() in (".png", ".jpg", ".jpeg", ".gif")
+                         and logo.resolve().is_relative_to(path.parent.resolve())):
+            fail("organisation", f"logo '{theme.organisation.logo}' is not a PNG, JPEG or GIF "
+                 "file in styles/", "put the image in styles/ or leave 'logo' empty")
     check_contrast(theme, fail)
     return theme
 

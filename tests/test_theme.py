@@ -1,0 +1,167 @@
+"""styles/theme.yaml drives the look of all three outputs, and the brochure is laid out
+as a clinic would print it: title block, running header, footer, 2 to 4 Letter pages."""
+
+import re
+import zipfile
+
+import docx
+import lxml.html
+import pypdf
+import pytest
+import yaml
+from docx.oxml.ns import qn
+from PIL import Image
+
+from conftest import ROOT, new_project, run_build
+from handouts.docx_fonts import obfuscate
+
+KETAMINE = "ketamine-crps"
+
+
+def set_theme(project, **changes):
+    path = project.styles_dir / "theme.yaml"
+    theme = yaml.safe_load(path.read_text())
+    for key, value in changes.items():
+        if isinstance(value, dict):
+            theme[key].update(value)
+        else:
+            theme[key] = value
+    path.write_text(yaml.safe_dump(theme))
+
+
+def test_primary_color_reaches_all_three_outputs(tmp_path):
+    project = new_project(tmp_path, with_real_sources=True)
+    new = "#7A1F5C"
+    set_theme(project, primary_color=new)
+    result = run_build(project.root, f"source/{KETAMINE}.md")
+    assert result.returncode == 0, result.stderr
+    outputs = project.outputs(KETAMINE)
+    assert f"--primary: {new};" in outputs["html"].read_text(encoding="utf-8")
+    # PDF: the headings are painted in the new colour (0.478 0.122 0.361 rg)
+    rgb = " ".join(f"{int(new[i:i + 2], 16) / 255:.3f}".rstrip("0") for i in (1, 3, 5))
+    pdf = pypdf.PdfReader(str(outputs["pdf"]))
+    content = b"".join(page.get_contents().get_data() for page in pdf.pages).decode("latin-1")
+    colours = {tuple(round(float(v), 2) for v in m) for m in
+               re.findall(r"([\d.]+) ([\d.]+) ([\d.]+) rg", content)}
+    assert tuple(round(int(new[i:i + 2], 16) / 255, 2) for i in (1, 3, 5)) in colours, rgb
+    # DOCX: the Heading styles carry the colour; no paragraph sets it directly
+    word = docx.Document(str(outputs["docx"]))
+    assert str(word.styles["Heading 2"].font.color.rgb) == new[1:]
+    for tag in ("w:color", "w:shd", "w:rFonts", "w:sz", "w:tcBorders"):
+        assert not list(word.element.body.iter(qn(tag))), f"direct formatting {tag} in the body"
+    old = "1F4E79"
+    assert old not in zipfile.ZipFile(outputs["docx"]).read("word/styles.xml").decode()
+
+
+def test_font_family_and_size_come_from_the_theme(built):
+    word = docx.Document(str(built.outputs(KETAMINE)["docx"]))
+    normal = word.styles["Normal"]
+    theme = yaml.safe_load((ROOT / "styles" / "theme.yaml").read_text())
+    assert normal.font.name == theme["font_family"]
+    assert normal.font.size.pt == theme["font_size_pt"] >= 11
+    assert f"--font-size: {theme['font_size_pt']}pt" in built.outputs(KETAMINE)["html"].read_text()
+
+
+def test_docx_embeds_the_typeface_so_it_looks_the_same_everywhere(built):
+    path = built.outputs(KETAMINE)["docx"]
+    with zipfile.ZipFile(path) as archive:
+        table = archive.read("word/fontTable.xml").decode()
+        fonts = sorted(n for n in archive.namelist() if n.startswith("word/fonts/"))
+        assert len(fonts) == 4
+        key = re.search(r'embedRegular r:id="[^"]+" w:fontKey="([^"]+)"', table).group(1)
+        regular = obfuscate(archive.read(fonts[0]), key)  # the same XOR undoes it
+    import fontpkg_atkinson_hyperlegible as atkinson
+    original = (atkinson.ROOT / "files" / "AtkinsonHyperlegible-Regular.ttf").read_bytes()
+    assert regular == original
+    settings = zipfile.ZipFile(path).read("word/settings.xml").decode()
+    assert "<w:embedTrueTypeFonts/>" in settings
+
+
+def test_ketamine_brochure_fits_two_to_four_letter_pages_with_header_and_footer(built):
+    pdf = pypdf.PdfReader(str(built.outputs(KETAMINE)["pdf"]))
+    assert 2 <= len(pdf.pages) <= 4
+    assert (round(float(pdf.pages[0].mediabox.width)), round(float(pdf.pages[0].mediabox.height))) \
+        == (612, 792)
+    texts = [page.extract_text() for page in pdf.pages]
+    assert "Intravenous Ketamine for Complex Regional" in texts[0]
+    for number, text in enumerate(texts, 1):
+        assert f"Page {number} of {len(texts)}" in text
+        assert "Version 1.0" in text and "Review due November 23, 2027" in text
+        assert ("IV ketamine for CRPS" in text) == (number > 1), "running header from page 2"
+
+
+def test_docx_header_footer_fields_and_styles(built):
+    word = docx.Document(str(built.outputs(KETAMINE)["docx"]))
+    section = word.sections[0]
+    assert section.different_first_page_header_footer
+    assert section.header.paragraphs[0].text == "IV ketamine for CRPS"
+    for footer in (section.footer, section.first_page_footer):
+        fields = [f.get(qn("w:instr")).strip() for f in footer._element.iter(qn("w:fldSimple"))]
+        assert fields == ["PAGE", "NUMPAGES"]
+    used = {docx.text.paragraph.Paragraph(p, word.part).style.name
+            for p in word.element.body.iter(qn("w:p"))}
+    assert {"Heading 1", "Heading 2", "Heading 3", "List Paragraph", "Reference",
+            "Callout Title"} <= used
+
+
+def test_callout_is_a_box_in_every_format(built):
+    outputs = built.outputs(KETAMINE)
+    box = lxml.html.parse(str(outputs["html"])).getroot().find_class("callout")[0]
+    assert box.get("role") == "note"
+    assert box[0].get("class") == "callout-title" and box[0].text == "Key points"
+    assert box.find("ul") is not None
+    word = docx.Document(str(outputs["docx"]))
+    box = word.tables[0].cell(0, 0)
+    assert box.paragraphs[0].text == "Key points"
+    style = word.tables[0].style
+    assert style.name == "Callout Box"
+    shading = style.element.find(qn("w:tcPr")).find(qn("w:shd"))
+    theme = yaml.safe_load((ROOT / "styles" / "theme.yaml").read_text())
+    assert shading.get(qn("w:fill")) == theme["callout_background"][1:].upper()
+    assert "Key points" in pypdf.PdfReader(str(outputs["pdf"])).pages[0].extract_text()
+
+
+def test_contact_block_and_logo_appear_when_configured(tmp_path):
+    project = new_project(tmp_path, with_real_sources=True)
+    Image.new("RGB", (300, 100), (31, 78, 121)).save(project.styles_dir / "logo.png")
+    set_theme(project, organisation={"address": "1 Example Way", "phone": "(555) 010-0000",
+                                     "website": "clinic.example.org", "logo": "logo.png"})
+    result = run_build(project.root, f"source/{KETAMINE}.md")
+    assert result.returncode == 0 and "whom to call" not in result.stderr
+    outputs = project.outputs(KETAMINE)
+    pdf_text = "".join(p.extract_text() for p in pypdf.PdfReader(str(outputs["pdf"])).pages)
+    word = docx.Document(str(outputs["docx"]))
+    word_text = "\n".join(p.text for p in word.paragraphs)
+    html = outputs["html"].read_text(encoding="utf-8")
+    for line in ("1 Example Way", "(555) 010-0000", "clinic.example.org"):
+        assert line in pdf_text and line in word_text and line in html
+    assert 'alt="Pain Medicine Practice logo"' in html
+    described = [d.get("descr") for d in word.element.body.iter(qn("wp:docPr"))]
+    assert described == ["Pain Medicine Practice logo"]
+
+
+def test_patient_handout_without_contact_details_warns(built, tmp_path):
+    project = new_project(tmp_path, with_real_sources=True)
+    set_theme(project, organisation={"address": "", "phone": "", "website": ""})
+    result = run_build(project.root, f"source/{KETAMINE}.md")
+    assert result.returncode == 0
+    assert "patients need to know whom to call" in result.stderr
+
+
+@pytest.mark.parametrize("setting, value, message", [
+    ("paper", "legal", "unknown paper size 'legal'"),
+    ("margins_mm", {"top": 1}, "'margins_mm' needs top, bottom, left and right"),
+    ("organisation", {"logo": "missing.png"}, "logo 'missing.png' is not a PNG, JPEG or GIF"),
+    ("accent_color", "#9AD3C4", "contrast"),
+    ("shadow", "yes", "unknown theme setting 'shadow'"),
+])
+def test_invalid_theme_values_are_refused(tmp_path, setting, value, message):
+    project = new_project(tmp_path, {"source/a.md": "---\ntitle: T\nlang: en\nversion: '1'\n"
+                                     "date: 2026-01-01\nreview_due: 2027-01-01\n---\nText.\n"})
+    path = project.styles_dir / "theme.yaml"
+    theme = yaml.safe_load(path.read_text())
+    theme[setting] = value if setting != "organisation" else {**theme[setting], **value}
+    path.write_text(yaml.safe_dump(theme))
+    result = run_build(project.root)
+    assert result.returncode == 1
+    assert "styles/theme.yaml" in result.stderr and message in result.stderr
