@@ -19,7 +19,7 @@ from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 
 from .cite import CITATION
-from .errors import BuildError
+from .errors import BuildError, display_path
 
 MARKDOWN_EXTENSIONS = ["extra", "admonition", "sane_lists", "smarty", "toc"]
 # What raw HTML in a handout may keep; everything else (script, style, iframe, object,
@@ -84,7 +84,8 @@ def render(doc, theme, citations, css, source_dir):
         main.append(_reference_section(citations))
     page = _page(doc, theme, main, css)
     if doc.meta.audience == "patients" and not theme.organisation.contact_lines():
-        warnings.append(f"{theme.path.name}: the organisation has no address, phone or website; "
+        warnings.append(f"{display_path(theme.path)}: the organisation has no address, phone "
+                        "or website; "
                         "patients need to know whom to call")
     html = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
     return Page(html, page, warnings)
@@ -160,7 +161,7 @@ def _check_links(doc, main):
         text = link.text_content().strip()
         if "citation" not in (link.getparent().get("class") or "") and BARE_LINK_TEXT.match(text):
             line = line_of(doc, text)
-            where = f"{doc.path.name}:{line}" if line else doc.path.name
+            where = f"{display_path(doc.path)}:{line}" if line else display_path(doc.path)
             warnings.append(f"{where}: link text '{text}' does not say where it leads; "
                             "write [what the page is](address)")
     return warnings
