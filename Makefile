@@ -4,9 +4,9 @@
 # code changed. `make -j2` is safe: every output is written to a temporary file and renamed.
 
 PYTHON  ?= python3
-VENV    := .venv
+VENV    ?= .venv
 PY      := $(VENV)/bin/python
-STAMP   := $(VENV)/.installed
+STAMP   ?= $(VENV)/.installed
 SOURCES := $(wildcard source/*.md)
 NAMES   := $(SOURCES:source/%.md=%)
 OUTPUTS := $(foreach n,$(NAMES),output/$(n).html output/$(n).pdf output/$(n).docx)

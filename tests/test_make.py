@@ -1,0 +1,66 @@
+"""`make` builds every handout, rebuilds only what changed, and is safe with -j2."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import MINIMAL_FRONT_MATTER, ROOT
+
+VENV = Path(sys.executable).parent.parent  # the environment running these tests
+
+
+def make(root, *args):
+    # The tests' own environment stands in for .venv; the stamp says it is installed.
+    return subprocess.run(["make", f"VENV={VENV}", f"STAMP={root / 'installed.stamp'}", *args],
+                          cwd=root, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture
+def checkout(tmp_path):
+    """A copy of the project as a fresh clone would have it, with three small handouts."""
+    if shutil.which("make") is None:
+        pytest.skip("GNU make is not installed")
+    for name in ("Makefile", "build.py", "pyproject.toml", "requirements.lock"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for folder in ("handouts", "styles"):
+        shutil.copytree(ROOT / folder, tmp_path / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "source").mkdir()
+    (tmp_path / "output").mkdir()
+    shutil.copy(ROOT / "source" / "references.bib", tmp_path / "source")
+    for n in range(3):
+        (tmp_path / "source" / f"h{n}.md").write_text(
+            MINIMAL_FRONT_MATTER + f"\n## Part {n}\n\nText.[@sigtermans2009]\n")
+    (tmp_path / "installed.stamp").touch()
+    return tmp_path
+
+
+def outputs(root):
+    return sorted(p.name for p in (root / "output").iterdir())
+
+
+def test_make_builds_everything_then_only_what_changed(checkout):
+    first = make(checkout)
+    assert first.returncode == 0, first.stderr
+    assert outputs(checkout) == [f"h{n}.{ext}" for n in range(3) for ext in ("docx", "html", "pdf")]
+    assert make(checkout, "-q").returncode == 0, "everything is up to date after a build"
+    (checkout / "source" / "h1.md").touch()
+    plan = make(checkout, "-n").stdout
+    assert "source/h1.md" in plan and "h0.md" not in plan and "h2.md" not in plan
+    (checkout / "source" / "references.bib").touch()
+    plan = make(checkout, "-n").stdout
+    assert all(f"source/h{n}.md" in plan for n in range(3)), "a bibliography change rebuilds all"
+
+
+def test_make_j2_builds_every_handout_and_reports_a_failure(checkout):
+    (checkout / "source" / "broken.md").write_text(MINIMAL_FRONT_MATTER + "\n[@nobody]\n")
+    result = make(checkout, "-j2")
+    assert result.returncode != 0
+    assert "source/broken.md:10: unknown citation key 'nobody'" in result.stderr
+    assert outputs(checkout) == [f"h{n}.{ext}" for n in range(3) for ext in ("docx", "html", "pdf")]
+    check = subprocess.run([sys.executable, "build.py", "--check", *[f"source/h{n}.md" for n in range(3)]],
+                           cwd=checkout, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
