@@ -19,6 +19,8 @@ KEY = r"[\w][\w:.#$%&+?<>~/-]*"
 # Pandoc's bracketed citation: [@key] or [@a; @b], keys separated by semicolons.
 CITATION = re.compile(rf"\[\s*(@{KEY}(?:\s*;\s*@{KEY})*)\s*\]")
 CODE = re.compile(r"^(```|~~~).*?^\1[ \t]*$|`[^`\n]+`", re.S | re.M)
+# A DOI as styles print it ("doi:10.1016/j.pain.2009.06.023"), made a link for readers on screen.
+DOI = re.compile(r"(doi:\s*|https://doi\.org/)(10\.\d{4,9}/[^\s<>\"]+?)(?=[.,;]?(?:\s|$|<))", re.I)
 BIBTEX_ENTRY = re.compile(r"^\s*@(\w+)\s*\{\s*([^,\s]*)\s*,", re.M)
 
 
@@ -80,6 +82,7 @@ class Citations:
             html = str(entry)
             if self.numeric:  # the list itself numbers the entries
                 html = re.sub(r"^\s*\[?\d+[.\])]?\s*", "", html)
+            html = DOI.sub(r'<a href="https://doi.org/\2">\1\2</a>', html)
             refs.append(Reference(key, anchor_for(key), number, html.strip()))
         return refs
 
