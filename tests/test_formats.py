@@ -167,7 +167,8 @@ def test_docx_has_links_emphasis_superscript_citations_tables_and_alt_text(word,
     body = word.element.body
     rels = {r.rId: r.target_ref for r in word.part.rels.values() if r.is_external}
     external = [rels[h.get(qn("r:id"))] for h in body.iter(qn("w:hyperlink")) if h.get(qn("r:id"))]
-    assert external == ["https://example.org/crps"]
+    assert external == ["https://example.org/crps", "https://doi.org/10.1016/j.pain.2009.06.023",
+                        "https://doi.org/10.1097/AJP.0000000000000831"]
     runs = [r for p in _paragraphs(word) for r in p.runs]
     assert any(r.bold and r.text == "Bold words" for r in runs)
     assert any(r.italic and r.text == "italic words" for r in runs)
