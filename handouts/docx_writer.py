@@ -40,6 +40,7 @@ class Format:
     subscript: bool = False
     code: bool = False
     underline: bool = False
+    citation: bool = False
     link: object = None       # the w:hyperlink element runs go into
 
 
@@ -164,9 +165,8 @@ class _Writer:
         _font(code, "Courier New", None, None)
         link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
         link.font.color.rgb, link.font.underline = accent, True
-        cite = styles.add_style("Citation", WD_STYLE_TYPE.CHARACTER)
-        cite.font.superscript = True
-        cite.font.color.rgb = accent
+        cite = styles.add_style("Citation", WD_STYLE_TYPE.CHARACTER)  # superscript comes
+        cite.font.color.rgb = accent                                   # from the style's <sup>
 
     def _add_style(self, name, size, color, bold=False, caps=False, font=None):
         style = self.word.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
@@ -357,6 +357,8 @@ class _Writer:
             para.add_run().add_break()
         elif tag == "img":
             self._image(el, para)
+        elif tag == "span" and "citation" in _classes(el):
+            self.inline(el, para, replace(fmt, citation=True))
         elif tag in ("ul", "ol", "p", "table", "div", "blockquote", "pre"):
             return  # block content inside inline context is handled by the caller
         else:
@@ -371,16 +373,16 @@ class _Writer:
         run.bold = fmt.bold or None
         run.italic = fmt.italic or None
         run.underline = fmt.underline or None
-        if fmt.superscript and fmt.link is not None:
+        if fmt.citation:
             run.style = self.word.styles["Citation"]
-        elif fmt.superscript:
+        if fmt.superscript:
             run.font.superscript = True
         if fmt.subscript:
             run.font.subscript = True
         if fmt.code:
             run.style = self.word.styles["Inline Code"]
         if fmt.link is not None:
-            if not fmt.superscript:
+            if not fmt.citation:
                 run.style = self.word.styles["Hyperlink"]
             fmt.link.append(run._r)
 

@@ -21,7 +21,9 @@ class BuildError(Exception):
 
     def __str__(self):
         text = f"{self.where()}: {self.message}"
-        return f"{text}; {self.hint}" if self.hint else text
+        text = f"{text}; {self.hint}" if self.hint else text
+        # One line, whatever the author's values hold.
+        return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def display_path(path):

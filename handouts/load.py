@@ -13,6 +13,10 @@ REQUIRED = ("title", "lang", "version", "date", "review_due")
 OPTIONAL = ("subtitle", "short_title", "audience", "organisation", "author", "keywords",
             "bibliography", "csl", "paper", "corrections")
 PAPERS = ("letter", "a4")
+# Characters XML (and so HTML, DOCX and PDF text) cannot hold.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# The DOCX is a zip, whose dates run from 1980 to 2107.
+YEARS = range(1980, 2108)
 # BCP 47 tags as handouts use them: en, en-US, es-419, zh-Hant-TW.
 LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -85,7 +89,13 @@ def _read_text(path):
         line = raw[:exc.start].count(b"\n") + 1
         raise BuildError(path, "is not UTF-8 text",
                          "save the file as UTF-8 in your editor", line) from None
-    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    bad = UNPRINTABLE.search(text)
+    if bad:
+        raise BuildError(path, f"contains the control character U+{ord(bad.group()):04X}, "
+                         "which no document can hold", "delete it (it is often invisible)",
+                         text.count("\n", 0, bad.start()) + 1)
+    return text
 
 
 def _split(path, text):
@@ -106,6 +116,11 @@ def _split(path, text):
 def _parse_yaml(path, front):
     try:
         data = yaml.safe_load(front)
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+        # The syntax is fine but a value cannot be made (2026-02-30, '!!int x').
+        raise BuildError(path, "front matter has a value that cannot be read",
+                         "check dates (YYYY-MM-DD) and remove '!!' tags",
+                         _unreadable_value_line(front)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1   # +1 for 1-based, +1 for the opening '---'
@@ -121,6 +136,20 @@ def _parse_yaml(path, front):
     return data
 
 
+def _unreadable_value_line(front):
+    """The line of the first top-level value PyYAML cannot construct."""
+    try:
+        root = yaml.compose(front, Loader=yaml.SafeLoader)
+        for _, value in root.value if isinstance(root, yaml.MappingNode) else []:
+            try:
+                yaml.SafeLoader("").construct_document(value)
+            except Exception:
+                return value.start_mark.line + 2
+    except yaml.YAMLError:
+        pass
+    return 2
+
+
 def _validate(path, data, lines):
     def fail(key, message, hint):
         raise BuildError(path, message, hint, lines.get(key, 1))
@@ -130,7 +159,7 @@ def _validate(path, data, lines):
         fail(unknown[0], f"unknown front-matter field '{unknown[0]}'",
              "known fields: " + ", ".join(REQUIRED + OPTIONAL))
     for key in REQUIRED:
-        if data.get(key) in (None, ""):
+        if data.get(key) is None or not str(data[key]).strip():
             raise BuildError(path, f"front matter lacks '{key}'",
                              f"add a line '{key}: ...' between the '---' lines", 2)
     values = {}
@@ -141,6 +170,8 @@ def _validate(path, data, lines):
         if key in ("date", "review_due"):
             if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
                 fail(key, f"'{key}' is not a date", "write it as YYYY-MM-DD, e.g. 2026-11-23")
+            if value.year not in YEARS:
+                fail(key, f"'{key}' is out of range", "use a year from 1980 to 2107")
         elif key in ("keywords", "corrections"):
             if isinstance(value, str):
                 value = [value]
@@ -152,6 +183,9 @@ def _validate(path, data, lines):
             if isinstance(value, (dict, list)):
                 fail(key, f"'{key}' must be plain text", f"write '{key}: some text'")
             value = str(value).strip()
+        if any(UNPRINTABLE.search(v) for v in (value if isinstance(value, list) else [value])
+               if isinstance(v, str)):
+            fail(key, f"'{key}' contains a control character", "remove the escape sequence")
         values[key] = value
     if not LANG_TAG.match(values["lang"]):
         fail("lang", f"'lang: {values['lang']}' is not a language tag",

@@ -2,6 +2,7 @@
 three outputs in place together. A failure at any step leaves the last good outputs."""
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,10 +12,12 @@ from .docx_writer import write_docx
 from .errors import BuildError
 from .load import load
 from .pdf_writer import write_pdf
-from .render import render
+from .render import cited_keys, render
 from .theme import load_theme
 
 FORMATS = ("html", "pdf", "docx")
+# url(...) other than data:, and @import, in any spelling CSS allows.
+EXTERNAL_CSS = re.compile(r"@import[^;]*|url\(\s*(?![\"']?\s*data:)[^)]*\)", re.I)
 
 
 @dataclass
@@ -68,13 +71,23 @@ def render_document(path, project):
                          "put handouts in source/ and build them from there")
     doc = load(path)
     theme = load_theme(project.styles_dir / "theme.yaml")
-    citations = cite.prepare(doc, project.source_dir)
-    css_path = project.styles_dir / "handout.css"
-    try:
-        css = css_path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        raise BuildError(css_path, "cannot be read", "restore styles/handout.css from git") from None
+    citations = cite.prepare(doc, project.source_dir, cited_keys(doc))
+    css = read_stylesheet(project.styles_dir / "handout.css")
     return Rendered(doc, theme, citations, render(doc, theme, citations, css, project.source_dir))
+
+
+def read_stylesheet(path):
+    """styles/handout.css, refused if it would make the page load anything from elsewhere:
+    the web page keeps the stylesheet, and a browser would follow its addresses."""
+    try:
+        css = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise BuildError(path, "cannot be read", "restore styles/handout.css from git") from None
+    for match in EXTERNAL_CSS.finditer(css):
+        raise BuildError(path, f"refers to '{match.group(0)}'",
+                         "a handout's stylesheet may not load files or addresses; remove it",
+                         css.count("\n", 0, match.start()) + 1)
+    return css
 
 
 def build_document(path, project):

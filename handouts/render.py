@@ -17,9 +17,11 @@ import nh3
 from lxml.html import builder as E
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
 
-from .cite import CITATION
+from .cite import CITATION, key_lines, parse_keys
 from .errors import BuildError, display_path
+from .theme import printable_characters
 
 MARKDOWN_EXTENSIONS = ["extra", "admonition", "sane_lists", "smarty", "toc"]
 # What raw HTML in a handout may keep; everything else (script, style, iframe, object,
@@ -44,34 +46,72 @@ class Page:
 
 
 class CitationProcessor(InlineProcessor):
-    def __init__(self, citations):
+    def __init__(self, on_citation):
         super().__init__(CITATION.pattern)
-        self.citations = citations
+        self.on_citation = on_citation
 
     def handleMatch(self, m, data):
-        keys = tuple(k.strip().lstrip("@") for k in m.group(1).split(";"))
-        return self.citations.element(keys), m.start(0), m.end(0)
+        return self.on_citation(parse_keys(m.group(1))), m.start(0), m.end(0)
+
+
+class CitationsOutsideLinks(Treeprocessor):
+    """A citation inside link text would nest a link in a link, which HTML cannot hold."""
+
+    def __init__(self, md, doc):
+        super().__init__(md)
+        self.doc = doc
+
+    def run(self, root):
+        for link in root.iter("a"):
+            for span in link.iter("span"):
+                if span.get("class") == "citation":
+                    keys = span.get("data-cites", "").split()
+                    raise BuildError(self.doc.path, "a citation inside the text of a link",
+                                     "put the citation after the link",
+                                     key_lines(self.doc).get(keys[0] if keys else ""))
 
 
 class CitationExtension(Extension):
-    """[@key] and [@a; @b] become CSL-formatted in-text citations linked to the reference list."""
+    """[@key] and [@a; @b]: on_citation(keys) gives the element that stands in the text."""
 
-    def __init__(self, citations):
+    def __init__(self, doc, on_citation):
         super().__init__()
-        self.citations = citations
+        self.doc = doc
+        self.on_citation = on_citation
 
     def extendMarkdown(self, md):
-        # Above 'reference' (170) and 'link' (160): a citation is not a link.
-        md.inlinePatterns.register(CitationProcessor(self.citations), "citation", 175)
+        # Above 'reference' (170) and 'link' (160): a citation is not a link. Below
+        # 'backtick' (190) and 'escape' (180): code and \[ are not citations.
+        md.inlinePatterns.register(CitationProcessor(self.on_citation), "citation", 175)
+        md.treeprocessors.register(CitationsOutsideLinks(md, self.doc), "citations-outside-links", 5)
+
+
+def markdown_body(doc, on_citation):
+    """The body as HTML, with each citation replaced by on_citation(keys)."""
+    extensions = MARKDOWN_EXTENSIONS + [CitationExtension(doc, on_citation)]
+    return markdown.markdown(doc.body, extensions=extensions, output_format="html")
+
+
+def cited_keys(doc):
+    """The key tuple of every citation Markdown renders, in reading order; citations in
+    code, comments or escaped brackets are not among them."""
+    cited = []
+
+    def collect(keys):
+        cited.append(keys)
+        return etree.Element("span", {"class": "citation", "data-cites": " ".join(keys)})
+    markdown_body(doc, collect)
+    return cited
 
 
 def render(doc, theme, citations, css, source_dir):
     """Build the standalone page for one document."""
-    extensions = MARKDOWN_EXTENSIONS + ([CitationExtension(citations)] if citations else [])
-    body_html = markdown.markdown(doc.body, extensions=extensions, output_format="html")
+    body_html = markdown_body(doc, citations.element if citations else _uncited)
+    # file: and data: stay on images so the image check below can name and refuse them.
     body_html = nh3.clean(body_html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                          link_rel=None, url_schemes={"http", "https", "mailto", "tel"},
-                          clean_content_tags={"script", "style"})
+                          link_rel=None, url_schemes={"http", "https", "mailto", "tel", "file",
+                                                      "data"},
+                          attribute_filter=_no_local_links, clean_content_tags={"script", "style"})
     main = lxml.html.fragment_fromstring(body_html, create_parent="main")
     main.set("id", "content")
     warnings = []
@@ -83,12 +123,24 @@ def render(doc, theme, citations, css, source_dir):
     if citations and citations.references:
         main.append(_reference_section(citations))
     page = _page(doc, theme, main, css)
+    _check_printable(doc, theme, page.find("body"))
     if doc.meta.audience == "patients" and not theme.organisation.contact_lines():
         warnings.append(f"{display_path(theme.path)}: the organisation has no address, phone "
                         "or website; "
                         "patients need to know whom to call")
     html = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
     return Page(html, page, warnings)
+
+
+def _uncited(keys):
+    raise AssertionError("cited_keys found no citations, yet Markdown rendered one")
+
+
+def _no_local_links(tag, attribute, value):
+    """Links may not point at files or embed data; only images may (and are checked)."""
+    if tag != "img" and re.match(r"\s*(file|data):", value or "", re.I):
+        return None
+    return value
 
 
 def line_of(doc, snippet):
@@ -104,6 +156,9 @@ def _check_headings(doc, main):
     for heading in main.iter("h1", "h2", "h3", "h4", "h5", "h6"):
         text = heading.text_content().strip()
         new = int(heading.tag[1])
+        if not text:
+            raise BuildError(doc.path, "a heading has no text", "write the heading after the #",
+                             None)
         if new == 1:
             raise BuildError(doc.path, f"second top-level title '{text}'",
                              "the front-matter title is the only '#' heading; use '##' for "
@@ -113,6 +168,20 @@ def _check_headings(doc, main):
                              f"use {'#' * (level + 1)} here, or add the missing level",
                              line_of(doc, text))
         level = new
+
+
+def _check_printable(doc, theme, body):
+    """Every character must be in the typeface: a fallback font may be missing on the next
+    machine, and its text cannot be read back out of the PDF."""
+    known = printable_characters(theme.font_family)
+    if known is None:
+        return
+    for char in body.text_content():
+        if char not in known and not char.isspace() and char not in "\u00ad\u200b":
+            raise BuildError(doc.path, f"the character '{char}' (U+{ord(char):04X}) cannot be "
+                             f"printed in {theme.font_family}",
+                             "replace it, or set font_family in styles/theme.yaml to a font "
+                             "that has it", line_of(doc, char))
 
 
 def _embed_images(doc, main, source_dir):

@@ -5,12 +5,14 @@ Word styles, page setup and footer of the DOCX, so no colour or font is written 
 """
 
 import base64
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import fontpkg_atkinson_hyperlegible as atkinson
 import yaml
+from fontTools.ttLib import TTFont
 
 from .errors import BuildError
 
@@ -85,6 +87,15 @@ class Theme:
             rules.append(f"@font-face {{ font-family: '{self.font_family}'; font-style: {style}; "
                          f"font-weight: {weight}; src: url('{src}') format('truetype'); }}")
         return "\n".join(rules) + "\n"
+
+
+@functools.lru_cache
+def printable_characters(family):
+    """The characters the bundled typeface can draw, or None for a system font."""
+    if family not in BUNDLED_FONTS:
+        return None
+    regular = atkinson.ROOT / "files" / BUNDLED_FONTS[family][("normal", 400)]
+    return frozenset(map(chr, TTFont(regular, lazy=True).getBestCmap()))
 
 
 def load_theme(path):

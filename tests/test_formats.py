@@ -177,7 +177,8 @@ def test_docx_has_links_emphasis_superscript_citations_tables_and_alt_text(word,
     citation_style = word.styles["Citation"].style_id
     assert all(r.find(qn("w:rPr")).find(qn("w:rStyle")).get(qn("w:val")) == citation_style
                for h in cited for r in h.iter(qn("w:r")))
-    assert word.styles["Citation"].font.superscript
+    assert all(r.find(qn("w:rPr")).find(qn("w:vertAlign")).get(qn("w:val")) == "superscript"
+               for h in cited for r in h.iter(qn("w:r")))
     table = word.tables[0]
     assert [c.text for c in table.rows[0].cells] == ["Drug", "Dose"]
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None

