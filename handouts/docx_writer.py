@@ -161,6 +161,9 @@ class _Writer:
         self._add_style("Reference", Pt(t.font_size_pt * 0.9), text)
         self._add_style("Code", Pt(t.font_size_pt * 0.9), text, font="Courier New")
         _callout_table_style(styles, t)
+        _font(styles["Strong"], None, None, primary)
+        styles["Strong"].font.bold = True
+        styles["Emphasis"].font.italic = True
         code = styles.add_style("Inline Code", WD_STYLE_TYPE.CHARACTER)
         _font(code, "Courier New", None, None)
         link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
@@ -370,8 +373,13 @@ class _Writer:
             return
         text = re.sub(r"\s+", " ", text)
         run = para.add_run(text)
-        run.bold = fmt.bold or None
-        run.italic = fmt.italic or None
+        plain = fmt.link is None and not fmt.citation and not fmt.code
+        if fmt.bold and plain:  # Word's own styles, coloured by the theme like <strong> on the page
+            run.style = self.word.styles["Strong"]
+        elif fmt.italic and plain:
+            run.style = self.word.styles["Emphasis"]
+        run.bold = (fmt.bold and not plain) or None
+        run.italic = (fmt.italic and (not plain or fmt.bold)) or None
         run.underline = fmt.underline or None
         if fmt.citation:
             run.style = self.word.styles["Citation"]

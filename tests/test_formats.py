@@ -170,8 +170,10 @@ def test_docx_has_links_emphasis_superscript_citations_tables_and_alt_text(word,
     assert external == ["https://example.org/crps", "https://doi.org/10.1016/j.pain.2009.06.023",
                         "https://doi.org/10.1097/AJP.0000000000000831"]
     runs = [r for p in _paragraphs(word) for r in p.runs]
-    assert any(r.bold and r.text == "Bold words" for r in runs)
-    assert any(r.italic and r.text == "italic words" for r in runs)
+    strong = next(r for r in runs if r.text == "Bold words")
+    assert strong.style.name == "Strong" and strong.style.font.bold
+    emphasis = next(r for r in runs if r.text == "italic words")
+    assert emphasis.style.name == "Emphasis" and emphasis.style.font.italic
     cited = [h for h in body.iter(qn("w:hyperlink")) if h.get(qn("w:anchor"))]
     assert [h.get(qn("w:anchor")) for h in cited][:1] == ["ref_sigtermans2009"]
     citation_style = word.styles["Citation"].style_id
