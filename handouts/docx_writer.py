@@ -13,20 +13,17 @@ import zipfile
 from dataclasses import dataclass, replace
 
 import docx
-from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.enum.text import WD_TAB_ALIGNMENT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Mm, Pt
 
 from .docx_fonts import embed_fonts
-from .theme import PAPER_MM
+from .docx_styles import LIST_INDENT_TWIPS, Numbering, set_up_page, set_up_styles
 
 BLOCK_CONTAINERS = {"main", "section", "header", "footer", "div", "article", "figure", "body"}
-HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 3, "h5": 3, "h6": 3}
-BULLETS = ("•", "–", "•")  # glyphs the bundled typeface has
-LIST_INDENT_TWIPS = 360
+HEADINGS = {f"h{n}": n for n in range(1, 7)}
 CLASS_STYLES = {"organisation": "Organisation", "subtitle": "Subtitle",
                 "doc-control": "Document Control", "callout-title": "Callout Title"}
 
@@ -87,7 +84,7 @@ class _Writer:
     def __init__(self, word, theme):
         self.word = word
         self.theme = theme
-        self.lists = _Numbering(word, theme.font_family)
+        self.lists = Numbering(word, theme.font_family)
 
     # -- document setup -------------------------------------------------------------
     def setup(self, doc):
@@ -103,81 +100,9 @@ class _Writer:
         issued = datetime.datetime.combine(meta.date, datetime.time())
         props.created = props.modified = issued
         props.last_modified_by = props.author
-        self._page(meta.paper or self.theme.paper)
-        self._styles(meta.lang)
+        set_up_page(self.word, self.theme, meta.paper or self.theme.paper)
+        set_up_styles(self.word, self.theme, meta.lang)
         self._header_footer(meta)
-
-    def _page(self, paper):
-        width, height = PAPER_MM[paper]
-        margins = self.theme.margins_mm
-        for section in self.word.sections:
-            section.page_width, section.page_height = Mm(width), Mm(height)
-            section.top_margin, section.bottom_margin = Mm(margins["top"]), Mm(margins["bottom"])
-            section.left_margin, section.right_margin = Mm(margins["left"]), Mm(margins["right"])
-            section.header_distance = section.footer_distance = Mm(9)
-
-    def _styles(self, lang):
-        t = self.theme
-        primary, accent, text = (RGBColor.from_string(c[1:]) for c in
-                                 (t.primary_color, t.accent_color, t.text_color))
-        styles = self.word.styles
-        _one_font_everywhere(styles, t.font_family)
-        normal = styles["Normal"]
-        _font(normal, t.font_family, Pt(t.font_size_pt), text)
-        normal.paragraph_format.space_after = Pt(6)
-        normal.paragraph_format.line_spacing = 1.15
-        _language(styles, lang)
-        sizes = {"Heading 1": 2.0, "Heading 2": 1.35, "Heading 3": 1.1}
-        for name, scale in sizes.items():
-            style = styles[name]
-            _font(style, t.font_family, Pt(round(t.font_size_pt * scale, 1)), primary)
-            style.font.bold = True
-            style.font.italic = False
-            style.paragraph_format.space_before = Pt(14 if name != "Heading 3" else 10)
-            style.paragraph_format.space_after = Pt(4)
-            style.paragraph_format.keep_with_next = True
-        _border(styles["Heading 2"], "bottom", t.primary_color, 12)
-        _border(styles["Heading 1"], "top", t.primary_color, 36)
-        for name in ("Title", "Subtitle", "List Paragraph", "Quote", "Caption", "Header",
-                     "Footer"):
-            _font(styles[name], t.font_family, None, text)
-        _font(styles["Subtitle"], None, Pt(t.font_size_pt * 1.15), text)
-        styles["Subtitle"].font.italic = False
-        for spacing in styles["Subtitle"].element.rPr.findall(qn("w:spacing")):
-            spacing.getparent().remove(spacing)  # the template spreads its letters apart
-        styles["Quote"].font.italic = True
-        for name in ("Header", "Footer"):
-            _font(styles[name], None, Pt(8.5), primary)
-            styles[name].paragraph_format.tab_stops.clear_all()  # the template's sit mid-page
-        self._add_style("Organisation", Pt(t.font_size_pt * 0.85), primary, bold=True,
-                        caps=True)
-        self._add_style("Document Control", Pt(t.font_size_pt * 0.85), text)
-        contact = self._add_style("Contact", Pt(t.font_size_pt * 0.9), text)
-        contact.paragraph_format.space_before = Pt(18)
-        _border(contact, "top", t.primary_color, 12)
-        self._add_style("Logo", None, text).paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        self._add_style("Callout", None, text)
-        self._add_style("Callout Title", None, primary, bold=True)
-        self._add_style("Reference", Pt(t.font_size_pt * 0.9), text)
-        self._add_style("Code", Pt(t.font_size_pt * 0.9), text, font="Courier New")
-        _callout_table_style(styles, t)
-        _font(styles["Strong"], None, None, primary)
-        styles["Strong"].font.bold = True
-        styles["Emphasis"].font.italic = True
-        code = styles.add_style("Inline Code", WD_STYLE_TYPE.CHARACTER)
-        _font(code, "Courier New", None, None)
-        link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
-        link.font.color.rgb, link.font.underline = accent, True
-        cite = styles.add_style("Citation", WD_STYLE_TYPE.CHARACTER)  # superscript comes
-        cite.font.color.rgb = accent                                   # from the style's <sup>
-
-    def _add_style(self, name, size, color, bold=False, caps=False, font=None):
-        style = self.word.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
-        style.base_style = self.word.styles["Normal"]
-        _font(style, font, size, color)
-        style.font.bold = bold
-        style.font.all_caps = caps
-        return style
 
     def _header_footer(self, meta):
         section = self.word.sections[0]
@@ -416,86 +341,6 @@ class _Writer:
         para._p.append(end)
 
 
-class _Numbering:
-    """Word numbering: one bullet and one decimal definition, a fresh instance per list so
-    each numbered list starts at its own number."""
-
-    def __init__(self, word, font):
-        self.numbering = word.part.numbering_part.element
-        self.bookmarks = 0
-        existing = [int(n.get(qn("w:abstractNumId")))
-                    for n in self.numbering.findall(qn("w:abstractNum"))]
-        base = max(existing, default=0) + 1
-        self.abstract = {False: base, True: base + 1}
-        first_num = self.numbering.find(qn("w:num"))
-        for ordered, abstract_id in self.abstract.items():
-            element = _abstract_num(abstract_id, ordered, font)
-            if first_num is not None:
-                first_num.addprevious(element)
-            else:
-                self.numbering.append(element)
-
-    def new(self, ordered, start=1):
-        num_ids = [int(n.get(qn("w:numId"))) for n in self.numbering.findall(qn("w:num"))]
-        num_id = max(num_ids, default=0) + 1
-        num = OxmlElement("w:num")
-        num.set(qn("w:numId"), str(num_id))
-        ref = OxmlElement("w:abstractNumId")
-        ref.set(qn("w:val"), str(self.abstract[ordered]))
-        num.append(ref)
-        override = OxmlElement("w:lvlOverride")
-        override.set(qn("w:ilvl"), "0")
-        start_el = OxmlElement("w:startOverride")
-        start_el.set(qn("w:val"), str(start))
-        override.append(start_el)
-        num.append(override)
-        self.numbering.append(num)
-        return num_id
-
-    @staticmethod
-    def apply(para, num_id, level):
-        p_pr = para._p.get_or_add_pPr()
-        num_pr = OxmlElement("w:numPr")
-        for tag, value in (("w:ilvl", level), ("w:numId", num_id)):
-            child = OxmlElement(tag)
-            child.set(qn("w:val"), str(value))
-            num_pr.append(child)
-        p_pr.insert(1 if p_pr.find(qn("w:pStyle")) is not None else 0, num_pr)
-
-
-def _abstract_num(abstract_id, ordered, font):
-    element = OxmlElement("w:abstractNum")
-    element.set(qn("w:abstractNumId"), str(abstract_id))
-    multi = OxmlElement("w:multiLevelType")
-    multi.set(qn("w:val"), "multilevel")
-    element.append(multi)
-    for level in range(3):
-        lvl = OxmlElement("w:lvl")
-        lvl.set(qn("w:ilvl"), str(level))
-        values = [("w:start", "1"),
-                  ("w:numFmt", "decimal" if ordered else "bullet"),  # as browsers number
-                  ("w:lvlText", f"%{level + 1}." if ordered else BULLETS[level]),
-                  ("w:lvlJc", "left")]
-        for tag, value in values:
-            child = OxmlElement(tag)
-            child.set(qn("w:val"), value)
-            lvl.append(child)
-        p_pr = OxmlElement("w:pPr")
-        ind = OxmlElement("w:ind")
-        ind.set(qn("w:left"), str(LIST_INDENT_TWIPS * (level + 1)))
-        ind.set(qn("w:hanging"), str(LIST_INDENT_TWIPS))
-        p_pr.append(ind)
-        lvl.append(p_pr)
-        r_pr = OxmlElement("w:rPr")   # the number or bullet in the body font
-        fonts = OxmlElement("w:rFonts")
-        for attr in ("w:ascii", "w:hAnsi", "w:cs"):
-            fonts.set(qn(attr), font)
-        r_pr.append(fonts)
-        lvl.append(r_pr)
-        element.append(lvl)
-    return element
-
-
 def bookmark_name(anchor):
     """Word bookmark names: a letter first, then letters, digits and underscores, 40 at most."""
     name = re.sub(r"\W", "_", anchor)
@@ -509,95 +354,6 @@ def _classes(el):
 def _only_image(el):
     return (len(el) == 1 and el[0].tag == "img" and not (el.text or "").strip()
             and not (el[0].tail or "").strip())
-
-
-THEME_FONT_ATTRIBUTES = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
-
-
-def _set_font_family(r_fonts, name):
-    """Name the font for every script; Word lets a template's theme-font attribute win
-    over a named font, so those go."""
-    for attr in THEME_FONT_ATTRIBUTES:
-        r_fonts.attrib.pop(qn(attr), None)
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        r_fonts.set(qn(attr), name)
-
-
-def _one_font_everywhere(styles, name):
-    """The template's defaults and built-in styles point at Office theme fonts (Calibri,
-    Cambria); point them all at the theme's family instead."""
-    for r_fonts in styles.element.iter(qn("w:rFonts")):
-        if any(r_fonts.get(qn(a)) for a in THEME_FONT_ATTRIBUTES):
-            _set_font_family(r_fonts, name)
-
-
-def _font(style, name, size, color):
-    if name:
-        _set_font_family(style.element.get_or_add_rPr().get_or_add_rFonts(), name)
-    if size:
-        style.font.size = size
-    if color is not None:
-        style.font.color.rgb = color
-
-
-def _language(styles, lang):
-    r_pr = styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    element = r_pr.find(qn("w:lang"))
-    if element is None:
-        element = OxmlElement("w:lang")
-        r_pr.append(element)
-    for attr in ("w:val", "w:eastAsia", "w:bidi"):
-        element.set(qn(attr), lang)
-
-
-def _border(style, side, color, eighths):
-    _add_border(style.element.get_or_add_pPr(), side, color, eighths)
-
-
-def _add_border(p_pr, side, color, eighths):
-    borders = p_pr.find(qn("w:pBdr"))
-    if borders is None:
-        borders = OxmlElement("w:pBdr")
-        p_pr.append(borders)
-    edge = OxmlElement(f"w:{side}")
-    for attr, value in (("w:val", "single"), ("w:sz", str(eighths)), ("w:space", "4"),
-                        ("w:color", color[1:])):
-        edge.set(qn(attr), value)
-    borders.append(edge)
-
-
-def _callout_table_style(styles, theme):
-    """A table style for callouts: shaded, with a thick accent rule on the left, so the box
-    follows the theme through the style alone."""
-    style = styles.add_style("Callout Box", WD_STYLE_TYPE.TABLE)
-    element = style.element
-    tbl_pr = OxmlElement("w:tblPr")
-    borders = OxmlElement("w:tblBorders")
-    for side in ("top", "left", "bottom", "right"):
-        edge = OxmlElement(f"w:{side}")
-        thick = side == "left"
-        for attr, value in (("w:val", "single"), ("w:sz", "36" if thick else "4"),
-                            ("w:space", "0"),
-                            ("w:color", (theme.accent_color if thick
-                                         else theme.callout_background)[1:])):
-            edge.set(qn(attr), value)
-        borders.append(edge)
-    tbl_pr.append(borders)
-    margins = OxmlElement("w:tblCellMar")
-    for side, twips in (("top", 100), ("left", 200), ("bottom", 60), ("right", 200)):
-        edge = OxmlElement(f"w:{side}")
-        edge.set(qn("w:w"), str(twips))
-        edge.set(qn("w:type"), "dxa")
-        margins.append(edge)
-    tbl_pr.append(margins)
-    element.append(tbl_pr)
-    tc_pr = OxmlElement("w:tcPr")
-    shading = OxmlElement("w:shd")
-    for attr, value in (("w:val", "clear"), ("w:color", "auto"),
-                        ("w:fill", theme.callout_background[1:])):
-        shading.set(qn(attr), value)
-    tc_pr.append(shading)
-    element.append(tc_pr)
 
 
 def _repeat_header(row):

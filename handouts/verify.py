@@ -8,7 +8,6 @@ check that page against the Markdown source and the bibliography themselves.
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import docx
 import lxml.html

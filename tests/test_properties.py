@@ -14,7 +14,6 @@ import datetime
 import io
 import os
 import re
-import struct
 import subprocess
 import sys
 import time
@@ -26,13 +25,12 @@ import pytest
 import yaml
 import fontpkg_atkinson_hyperlegible as atkinson
 from fontTools.ttLib import TTFont
-from hypothesis import HealthCheck, assume, event, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from PIL import Image
 
 from conftest import MINIMAL_FRONT_MATTER, ROOT, new_project
-from handouts.cite import CITATION
 from handouts.errors import BuildError, display_path
 from handouts.load import OPTIONAL, REQUIRED
 from handouts.pipeline import build_document

@@ -493,7 +493,8 @@ def test_harmless_html_survives_in_every_output(hostile):
     assert body.xpath("//img[@alt='A red square' and starts-with(@src, 'data:image/png')]")
     for text in ("STRONG-KEEP", "HEAD-KEEP", "CELL-KEEP", "Click paragraph text."):
         assert text in out.pdf_text, text
-    bold = [r.text for p in out.docx.paragraphs for r in p.runs if r.bold]
+    bold = [r.text for p in out.docx.paragraphs for r in p.runs
+            if r.bold or (r.style is not None and r.style.font.bold)]
     assert "STRONG-KEEP" in bold
     sup = [r.text for p in out.docx.paragraphs for r in p.runs if r.font.superscript]
     assert "2" in sup
