@@ -5,6 +5,7 @@ WeasyPrint prints it to PDF, and the DOCX writer walks the same tree.
 """
 
 import base64
+import datetime
 import mimetypes
 import re
 import xml.etree.ElementTree as etree
@@ -124,6 +125,10 @@ def render(doc, theme, citations, css, source_dir):
         main.append(_reference_section(citations))
     page = _page(doc, theme, main, css)
     _check_printable(doc, theme, page.find("body"))
+    if doc.meta.review_due < datetime.date.today():
+        warnings.append(f"{display_path(doc.path)}:{doc.line_of('review_due')}: review was due "
+                        f"on {_date(doc.meta.review_due)}; check the text against current "
+                        "evidence, then update version, date and review_due")
     if doc.meta.audience == "patients" and not theme.organisation.contact_lines():
         warnings.append(f"{display_path(theme.path)}: the organisation has no address, phone "
                         "or website; "

@@ -160,3 +160,13 @@ def test_one_failing_document_does_not_stop_the_others(tmp_path):
     assert all(p.is_file() for p in project.outputs("good").values())
     assert "source/bad.md" in result.stderr and "source/worse.md" in result.stderr
     assert "2 of 3 handout(s) failed" in result.stderr
+
+
+def test_an_overdue_review_is_warned_about_but_still_builds(tmp_path):
+    project = new_project(tmp_path, {"source/old.md": front(date="2020-01-01", review_due="2021-01-01")
+                                     + GOOD_BODY,
+                                     "source/current.md": front(review_due="2107-01-01") + GOOD_BODY})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    overdue = [line for line in result.stderr.splitlines() if "review was due" in line]
+    assert len(overdue) == 1 and "old.md:6: review was due on January 1, 2021" in overdue[0]
