@@ -45,7 +45,7 @@ class Organisation:
 class Theme:
     path: Path
     primary_color: str = "#1F4E79"
-    accent_color: str = "#2E7D6B"
+    accent_color: str = "#2A7866"
     text_color: str = "#1A1A1A"
     callout_background: str = "#EEF4F8"
     font_family: str = atkinson.FAMILY
@@ -175,7 +175,10 @@ def check_contrast(theme, fail):
     pairs = [("text_color", theme.text_color, white, 4.5),
              ("text_color", theme.text_color, theme.callout_background, 4.5),
              ("accent_color", theme.accent_color, white, 4.5),            # links
-             ("primary_color", theme.primary_color, white, 4.5)]          # small headings, footer
+             ("primary_color", theme.primary_color, white, 4.5),          # small headings, footer
+             # Inside a callout box: its title and bold text, and its links.
+             ("primary_color", theme.primary_color, theme.callout_background, 4.5),
+             ("accent_color", theme.accent_color, theme.callout_background, 4.5)]
     for key, fg, bg, needed in pairs:
         ratio = contrast_ratio(fg, bg)
         if ratio < needed:

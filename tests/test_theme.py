@@ -153,6 +153,8 @@ def test_patient_handout_without_contact_details_warns(built, tmp_path):
     ("margins_mm", {"top": 1}, "'margins_mm' needs top, bottom, left and right"),
     ("organisation", {"logo": "missing.png"}, "logo 'missing.png' is not a PNG, JPEG or GIF"),
     ("accent_color", "#9AD3C4", "contrast"),
+    # Body text still reads on this background, but a link inside a callout would not.
+    ("callout_background", "#D0DEE8", "text in #2A7866 on #D0DEE8 has contrast 3.85:1"),
     ("shadow", "yes", "unknown theme setting 'shadow'"),
 ])
 def test_invalid_theme_values_are_refused(tmp_path, setting, value, message):
