@@ -47,7 +47,6 @@ def set_up_styles(word, theme, lang):
         style.paragraph_format.space_after = Pt(4)
         style.paragraph_format.keep_with_next = True
     _border(styles["Heading 2"], "bottom", t.primary_color, 12)
-    _border(styles["Heading 1"], "top", t.primary_color, 36)
     for name in ("Title", "Subtitle", "List Paragraph", "Quote", "Caption", "Header",
                  "Footer"):
         _font(styles[name], t.font_family, None, text)
@@ -59,13 +58,14 @@ def set_up_styles(word, theme, lang):
     for name in ("Header", "Footer"):
         _font(styles[name], None, Pt(8.5), primary)
         styles[name].paragraph_format.tab_stops.clear_all()  # the template's sit mid-page
-    _add_style(styles, "Organisation", Pt(t.font_size_pt * 0.85), primary, bold=True,
-                    caps=True)
+    # The organisation's row opens the page under the title band, as on the web page.
+    brand = _add_style(styles, "Organisation", Pt(t.font_size_pt * 0.85), primary, bold=True,
+                       caps=True)
+    _border(brand, "top", t.primary_color, 36)
     _add_style(styles, "Document Control", Pt(t.font_size_pt * 0.85), text)
     contact = _add_style(styles, "Contact", Pt(t.font_size_pt * 0.9), text)
     contact.paragraph_format.space_before = Pt(18)
     _border(contact, "top", t.primary_color, 12)
-    _add_style(styles, "Logo", None, text).paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     _add_style(styles, "Callout", None, text)
     _add_style(styles, "Callout Title", None, primary, bold=True)
     _add_style(styles, "Reference", Pt(t.font_size_pt * 0.9), text)

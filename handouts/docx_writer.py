@@ -24,7 +24,7 @@ from .docx_styles import LIST_INDENT_TWIPS, Numbering, set_up_page, set_up_style
 
 BLOCK_CONTAINERS = {"main", "section", "header", "footer", "div", "article", "figure", "body"}
 HEADINGS = {f"h{n}": n for n in range(1, 7)}
-CLASS_STYLES = {"organisation": "Organisation", "subtitle": "Subtitle",
+CLASS_STYLES = {"subtitle": "Subtitle",
                 "doc-control": "Document Control", "callout-title": "Callout Title"}
 
 
@@ -45,10 +45,11 @@ def write_docx(page, theme, doc):
     """Return the DOCX bytes for the rendered page."""
     word = docx.Document()
     writer = _Writer(word, theme)
-    writer.setup(doc)
+    body = page.tree.find("body")
+    # The footer repeats the title block's version and dates, as the PDF's footer does.
+    writer.setup(doc, body.find_class("doc-control")[0].text_content())
     embed_fonts(word, theme.font_family)
     _drop_template_thumbnail(word)
-    body = page.tree.find("body")
     for child in body:
         if child.tag != "footer":
             writer.block(child, word)
@@ -87,7 +88,7 @@ class _Writer:
         self.lists = Numbering(word, theme.font_family)
 
     # -- document setup -------------------------------------------------------------
-    def setup(self, doc):
+    def setup(self, doc, control):
         meta = doc.meta
         props = self.word.core_properties
         props.title = meta.title
@@ -102,16 +103,14 @@ class _Writer:
         props.last_modified_by = props.author
         set_up_page(self.word, self.theme, meta.paper or self.theme.paper)
         set_up_styles(self.word, self.theme, meta.lang)
-        self._header_footer(meta)
+        self._header_footer(meta, control)
 
-    def _header_footer(self, meta):
+    def _header_footer(self, meta, control):
         section = self.word.sections[0]
         section.different_first_page_header_footer = True
         header = section.header.paragraphs[0]
         header.text = meta.short_title or meta.title
-        control = (f"Version {meta.version} · Review due "
-                   f"{meta.review_due:%B} {meta.review_due.day}, {meta.review_due.year}")
-        width = section.page_width - section.left_margin - section.right_margin
+        width = self._text_width()
         for footer in (section.footer, section.first_page_footer):
             line = footer.paragraphs[0]
             line.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
@@ -152,8 +151,8 @@ class _Writer:
                 run = para.add_run(line)
                 if n:
                     run._r.addprevious(OxmlElement("w:br"))
-        elif tag == "img" and "logo" in _classes(el):
-            self._image(el, container.add_paragraph(style="Logo"), height=Mm(16))
+        elif "brand" in _classes(el):
+            self._brand(el, container)
         elif tag == "img":
             self._image(el, container.add_paragraph(style="Caption"))
         elif tag == "figcaption":
@@ -214,6 +213,22 @@ class _Writer:
             first = None
         container.add_paragraph().paragraph_format.space_after = Pt(0)
 
+    def _brand(self, el, container):
+        """The organisation's name at the left and its logo at the right, on one line."""
+        para = container.add_paragraph(style="Organisation")
+        name = el.find_class("organisation")
+        if name:
+            self.inline(name[0], para)
+        logo = el.find_class("logo")
+        if logo:
+            para.paragraph_format.tab_stops.add_tab_stop(self._text_width(), WD_TAB_ALIGNMENT.RIGHT)
+            para.add_run("\t")
+            self._image(logo[0], para, height=Mm(15))
+
+    def _text_width(self):
+        section = self.word.sections[0]
+        return section.page_width - section.left_margin - section.right_margin
+
     def _table(self, el, container):
         rows = el.findall(".//tr")
         cols = max((len(r.findall("th")) + len(r.findall("td")) for r in rows), default=0)
@@ -236,8 +251,7 @@ class _Writer:
         match = re.match(r"data:image/[\w+]+;base64,(.*)", img.get("src", ""), re.S)
         if not match:
             return
-        width = self.word.sections[0].page_width - self.word.sections[0].left_margin \
-            - self.word.sections[0].right_margin
+        width = self._text_width()
         run = para.add_run()
         shape = run.add_picture(io.BytesIO(base64.b64decode(match.group(1))), height=height)
         if shape.width > width:

@@ -86,7 +86,7 @@ def test_ketamine_brochure_fits_two_to_four_letter_pages_with_header_and_footer(
     assert "Intravenous Ketamine for Complex Regional" in texts[0]
     for number, text in enumerate(texts, 1):
         assert f"Page {number} of {len(texts)}" in text
-        assert "Version 1.0" in text and "Review due November 23, 2027" in text
+        assert "Version 1.0 · Issued November 23, 2026 · Review due November 23, 2027" in text
         assert ("IV ketamine for CRPS" in text) == (number > 1), "running header from page 2"
 
 
@@ -98,6 +98,9 @@ def test_docx_header_footer_fields_and_styles(built):
     for footer in (section.footer, section.first_page_footer):
         fields = [f.get(qn("w:instr")).strip() for f in footer._element.iter(qn("w:fldSimple"))]
         assert fields == ["PAGE", "NUMPAGES"]
+        # The same document-control line as the PDF's footer: version, issue and review dates.
+        assert footer.paragraphs[0].text.startswith(
+            "Version 1.0 · Issued November 23, 2026 · Review due November 23, 2027\tPage ")
     used = {docx.text.paragraph.Paragraph(p, word.part).style.name
             for p in word.element.body.iter(qn("w:p"))}
     assert {"Heading 1", "Heading 2", "Heading 3", "List Paragraph", "Reference",
@@ -138,6 +141,10 @@ def test_contact_block_and_logo_appear_when_configured(tmp_path):
     assert 'alt="Pain Medicine Practice logo"' in html
     described = [d.get("descr") for d in word.element.body.iter(qn("wp:docPr"))]
     assert described == ["Pain Medicine Practice logo"]
+    # As on the page: the name at the left, the logo at the right, on the first line.
+    first = word.paragraphs[0]
+    assert first.style.name == "Organisation" and first.text == "Pain Medicine Practice\t"
+    assert first._p.findall(f".//{qn('wp:docPr')}")
 
 
 def test_patient_handout_without_contact_details_warns(built, tmp_path):
