@@ -174,3 +174,21 @@ def test_invalid_theme_values_are_refused(tmp_path, setting, value, message):
     result = run_build(project.root)
     assert result.returncode == 1
     assert "styles/theme.yaml" in result.stderr and message in result.stderr
+
+
+def test_no_heading_is_stranded_at_the_foot_of_a_page(tmp_path):
+    # Sections of uneven length, so that many page breaks fall near a heading.
+    sections = "\n".join(f"## Section {n}\n\n" + "Text of a paragraph that runs on. " * (7 + n * 5 % 11)
+                         + "\n" for n in range(1, 40))
+    project = new_project(tmp_path, {"source/long.md": "---\ntitle: Long\nlang: en\n"
+                                     "version: '1'\ndate: 2026-01-01\nreview_due: 2027-01-01\n"
+                                     "---\n" + sections})
+    assert run_build(project.root).returncode == 0
+    pages = pypdf.PdfReader(str(project.outputs("long")["pdf"])).pages
+    assert len(pages) > 5
+    for number, page in enumerate(pages, 1):
+        body = [line.strip() for line in page.extract_text().splitlines()
+                if line.strip() and "Page " not in line and "Version 1" not in line]
+        assert not re.fullmatch(r"Section \d+", body[-1]), f"page {number} ends on a heading"
+    word = docx.Document(str(project.outputs("long")["docx"]))
+    assert all(word.styles[f"Heading {n}"].paragraph_format.keep_with_next for n in (1, 2, 3))
