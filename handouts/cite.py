@@ -1,6 +1,7 @@
 """Cite stage: find [@key] and [@a; @b] in the body, check every key against the bibliography,
 and format citations and the reference list with citeproc-py and a CSL style (AMA default)."""
 
+import io
 import json
 import re
 import warnings
@@ -35,7 +36,11 @@ class Reference:
 
 def parse_keys(inside):
     """The keys of one citation's bracket text ('@a; @b'), each once, in order."""
-    return tuple(dict.fromkeys(k.strip().lstrip("@") for k in inside.split(";")))
+    keys = {}
+    for key in inside.split(";"):
+        key = key.strip().lstrip("@")
+        keys.setdefault(key.lower(), key)  # keys ignore case, as in BibTeX and citeproc
+    return tuple(keys.values())
 
 
 def key_lines(doc):
@@ -88,8 +93,8 @@ class Citations:
         if self.numeric:
             numbers = {str(r.number): r.anchor for r in self.references}
             _link_numbers(span, numbers)
-        elif keys[0] in self._by_key:
-            link = etree.Element("a", {"href": "#" + self._by_key[keys[0]].anchor})
+        elif keys[0].lower() in self._by_key:
+            link = etree.Element("a", {"href": "#" + self._by_key[keys[0].lower()].anchor})
             link.text, link[:] = span.text, list(span)
             span.text, span[:] = None, [link]
         return span
@@ -134,7 +139,7 @@ def prepare(doc, source_dir, cited):
     source = load_bibliography(doc, source_dir)
     for keys in cited:
         for key in keys:
-            if key not in source:
+            if key.lower() not in source:  # citeproc keeps keys in lower case
                 raise BuildError(doc.path, f"unknown citation key '{key}'",
                                  f"add it to {doc.meta.bibliography} or correct the key",
                                  lines.get(key))
@@ -172,6 +177,7 @@ def _bibtex(path, text):
     for match in BIBTEX_ENTRY.finditer(text):
         line = text.count("\n", 0, match.start(2)) + 1
         kind, key = match.group(1).lower(), match.group(2)
+        folded = key.lower()  # BibTeX keys ignore case
         if kind in ("comment", "preamble", "string"):
             continue
         if kind not in BibTeX.types:
@@ -179,23 +185,60 @@ def _bibtex(path, text):
                              "use @article, @book, @incollection, @misc, ...", line)
         if not key:
             raise BuildError(path, "entry has no key", "write '@article{key,' ...", line)
-        if key in seen:
-            raise BuildError(path, f"key '{key}' is defined twice (first on line {seen[key]})",
-                             "give each entry its own key", line)
-        seen[key] = line
+        if folded in seen:
+            raise BuildError(path, f"key '{key}' is defined twice (first on line "
+                             f"{seen[folded][1]})", "give each entry its own key", line)
+        seen[folded] = (key, line)
+    source = _parse_bibtex(text)
+    if source is None:
+        raise _bibtex_error(path, text)
+    missing = set(seen) - set(source)
+    if missing:
+        key, line = min((seen[k] for k in missing), key=lambda entry: entry[1])
+        raise BuildError(path, f"entry '{key}' could not be read", "check its braces and commas",
+                         line)
+    return source
+
+
+class _GuardedText(io.StringIO):
+    """BibTeX text for citeproc's parser, which reads on forever once the text ends inside
+    an entry (an unclosed brace, a field without '='): a second read past the end raises."""
+
+    def __init__(self, text):
+        super().__init__(text + "\n")  # a last @comment line must end for the parser
+        self.reads_at_end = 0
+
+    def read(self, size=-1):
+        data = super().read(size)
+        if not data and size:
+            self.reads_at_end += 1
+            if self.reads_at_end > 1:
+                raise ValueError("the text ended inside an entry")
+        return data
+
+
+def _parse_bibtex(text):
+    """citeproc's BibTeX source for text, or None if its parser cannot read it."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # citeproc warns of fields it does not use (pmid)
         try:
-            source = BibTeX(str(path), encoding="utf-8")
-        except Exception as exc:  # citeproc's parser raises many kinds; all mean bad input
-            raise BuildError(path, f"is not valid BibTeX ({type(exc).__name__}: {exc})",
-                             "check braces, commas and quotes around the entry") from None
-    missing = set(seen) - set(source)
-    if missing:
-        key = sorted(missing, key=seen.get)[0]
-        raise BuildError(path, f"entry '{key}' could not be read", "check its braces and commas",
-                         seen[key])
-    return source
+            return BibTeX(_GuardedText(text), encoding="utf-8")
+        except Exception:  # citeproc's parser raises many kinds; all mean bad input
+            return None
+
+
+def _bibtex_error(path, text):
+    """Name the first entry the parser cannot read: the shortest start of the file that
+    fails ends with it (earlier @string definitions stay in reach)."""
+    starts = [m.start() for m in re.finditer(r"^[ \t]*@", text, re.M)] + [len(text)]
+    for start, end in zip(starts, starts[1:]):
+        if _parse_bibtex(text[:end]) is None:
+            entry = text[start:end].strip().split("\n")[0][:60]
+            return BuildError(path, f"the entry '{entry}' is not valid BibTeX",
+                              "check its braces, quotes and commas: each field is written "
+                              "name = {value}, and the entry ends with '}'",
+                              text.count("\n", 0, start) + 1)
+    return BuildError(path, "is not valid BibTeX", "check braces, commas and quotes")
 
 
 def _csl_json(path, text):
@@ -206,7 +249,7 @@ def _csl_json(path, text):
                          exc.lineno) from None
     if not isinstance(data, list) or not all(isinstance(e, dict) and e.get("id") for e in data):
         raise BuildError(path, "is not CSL-JSON", "it must be a list of entries, each with an 'id'")
-    ids = [str(e["id"]) for e in data]
+    ids = [str(e["id"]).lower() for e in data]  # citeproc keeps ids in lower case
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise BuildError(path, f"id '{duplicates[0]}' is defined twice", "give each entry its own id")

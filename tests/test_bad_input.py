@@ -68,6 +68,20 @@ CASES = {
         {"source/a.md": front(bibliography="bad.bib") + GOOD_BODY,
          "source/bad.bib": "@artcle{sigtermans2009, title={A}, year={2001}}\n"},
         "source/bad.bib:1: unknown entry type '@artcle'"),
+    "bibliography entry never closed": (
+        {"source/a.md": front(bibliography="open.bib") + GOOD_BODY,
+         "source/open.bib": "@article{sigtermans2009, title={A}, year={2001}}\n\n"
+                            "@article{b,\n  title = {Unclosed,\n  year = {2002}\n}\n"},
+        "source/open.bib:3: the entry '@article{b,' is not valid BibTeX"),
+    "bibliography field without a value": (
+        {"source/a.md": front(bibliography="field.bib") + GOOD_BODY,
+         "source/field.bib": "@article{sigtermans2009, title={A},\n  year = {2001}, author\n}\n"},
+        "source/field.bib:1: the entry '@article{sigtermans2009, title={A},' is not valid BibTeX"),
+    "bibliography key defined twice in other capitals": (
+        {"source/a.md": front(bibliography="dup.bib") + GOOD_BODY,
+         "source/dup.bib": "@article{Smith2001, title={A}, year={2001}}\n"
+                           "@article{smith2001, title={B}, year={2002}}\n"},
+        "source/dup.bib:2: key 'smith2001' is defined twice (first on line 1)"),
     "malformed CSL-JSON": (
         {"source/a.md": front(bibliography="refs.json") + GOOD_BODY,
          "source/refs.json": '[{"id": "a",\n "title": }]'},
@@ -126,6 +140,16 @@ def test_debug_flag_shows_the_traceback(tmp_path):
     result = run_build(project.root, "--debug")
     assert result.returncode != 0
     assert "Traceback" in result.stderr and "BuildError" in result.stderr
+
+
+def test_citation_keys_ignore_case_as_in_bibtex(tmp_path):
+    # Reference managers export keys such as 'Sigtermans2009'; BibTeX matches them in any case.
+    project = new_project(tmp_path, {"source/a.md": front() + "\n## One\n\nCited.[@Sigtermans2009]"
+                                     "\n\nAgain.[@SIGTERMANS2009; @sigtermans2009]\n"})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    html = project.outputs("a")["html"].read_text(encoding="utf-8")
+    assert html.count('href="#ref-sigtermans2009"') == 2 and "Sigtermans MJ" in html
 
 
 def test_a_document_without_citations_builds(tmp_path):

@@ -14,6 +14,7 @@ import datetime
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -207,6 +208,9 @@ def check_build(project, text):
     for output in project.outputs("h").values():
         output.unlink(missing_ok=True)
     started = time.perf_counter()
+    # A build that never ends (a parser reading on past the end) fails instead of hanging.
+    previous = signal.signal(signal.SIGALRM, _never_ends)
+    signal.alarm(3 * SECONDS_PER_BUILD)
     try:
         build_document(path, project)
     except BuildError as exc:
@@ -217,9 +221,16 @@ def check_build(project, text):
         check_outputs(project, "h")
         outcome = "built"
         _event("built")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
     elapsed = time.perf_counter() - started
     assert elapsed < SECONDS_PER_BUILD, f"one build took {elapsed:.1f} s"
     return outcome
+
+
+def _never_ends(signum, frame):
+    raise TimeoutError(f"one build ran past {3 * SECONDS_PER_BUILD} s")
 
 
 def _event(label):
@@ -287,6 +298,30 @@ def test_any_bracketed_text_builds_or_fails_with_one_line(project, brackets):
     outcome = check_build(project, text)
     if isinstance(outcome, BuildError) and "unknown citation key" in outcome.message:
         assert outcome.line, str(outcome)
+
+
+REAL_BIBTEX = (ROOT / "source" / "references.bib").read_text(encoding="utf-8")
+CITES_ALL = "\n## Section\n\nText.[@schwartzman2009; @sigtermans2009; @kirkpatrick2020]\n"
+
+
+@st.composite
+def damaged_bibtex(draw):
+    """The real bibliography with a few characters cut out or typed over, as a slip of the
+    keyboard would leave it."""
+    start = draw(st.integers(0, len(REAL_BIBTEX)))
+    end = draw(st.integers(start, min(len(REAL_BIBTEX), start + 30)))
+    typed = draw(st.text(st.sampled_from(SPECIALS + "a1=,@"), max_size=3))
+    return REAL_BIBTEX[:start] + typed + REAL_BIBTEX[end:]
+
+
+@settings(**SETTINGS)
+@given(bib=damaged_bibtex())
+@example(bib=REAL_BIBTEX.rstrip()[:-1])          # the last entry never closed: once hung
+@example(bib=REAL_BIBTEX.replace("{Pain}", "{Pain", 1))
+@example(bib=REAL_BIBTEX.replace("  year", "  year }", 1))
+def test_any_damaged_bibliography_builds_or_fails_with_one_line(project, bib):
+    (project.source_dir / "references.bib").write_text(bib, encoding="utf-8")
+    check_build(project, MINIMAL_FRONT_MATTER + CITES_ALL)
 
 
 @st.composite
