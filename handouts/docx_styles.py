@@ -11,6 +11,7 @@ from .theme import PAPER_MM
 
 BULLETS = ("•", "–", "•")  # glyphs the bundled typeface has
 LIST_INDENT_TWIPS = 360
+BULLET_GAP_TWIPS = 200
 
 
 def set_up_page(word, theme, paper):
@@ -157,7 +158,9 @@ def _abstract_num(abstract_id, ordered, font):
         p_pr = OxmlElement("w:pPr")
         ind = OxmlElement("w:ind")
         ind.set(qn("w:left"), str(LIST_INDENT_TWIPS * (level + 1)))
-        ind.set(qn("w:hanging"), str(LIST_INDENT_TWIPS))
+        # Bullets stand in from the margin, next to their text, as on the page; numbers
+        # keep the whole indent, room for "10.".
+        ind.set(qn("w:hanging"), str(LIST_INDENT_TWIPS if ordered else BULLET_GAP_TWIPS))
         p_pr.append(ind)
         lvl.append(p_pr)
         r_pr = OxmlElement("w:rPr")   # the number or bullet in the body font
@@ -225,6 +228,19 @@ def _add_border(p_pr, side, color, eighths):
     borders.append(edge)
 
 
+CALLOUT_PADDING_TWIPS = 200
+
+
+def indent_callout(table):
+    """Word sets a table out to the left by its cell padding; indent the box by as much so
+    its rule and shading line up with the page margins, as the box does in the PDF."""
+    indent = OxmlElement("w:tblInd")
+    indent.set(qn("w:w"), str(CALLOUT_PADDING_TWIPS))
+    indent.set(qn("w:type"), "dxa")
+    table._tbl.tblPr.insert_element_before(indent, "w:tblBorders", "w:shd", "w:tblLayout",
+                                           "w:tblCellMar", "w:tblLook")
+
+
 def _callout_table_style(styles, theme):
     """A table style for callouts: shaded, with a thick accent rule on the left, so the box
     follows the theme through the style alone."""
@@ -243,7 +259,8 @@ def _callout_table_style(styles, theme):
         borders.append(edge)
     tbl_pr.append(borders)
     margins = OxmlElement("w:tblCellMar")
-    for side, twips in (("top", 100), ("left", 200), ("bottom", 60), ("right", 200)):
+    for side, twips in (("top", 100), ("left", CALLOUT_PADDING_TWIPS), ("bottom", 60),
+                        ("right", CALLOUT_PADDING_TWIPS)):
         edge = OxmlElement(f"w:{side}")
         edge.set(qn("w:w"), str(twips))
         edge.set(qn("w:type"), "dxa")

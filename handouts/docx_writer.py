@@ -20,7 +20,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from .docx_fonts import embed_fonts
-from .docx_styles import LIST_INDENT_TWIPS, Numbering, set_up_page, set_up_styles
+from .docx_styles import (LIST_INDENT_TWIPS, Numbering, indent_callout, set_up_page,
+                          set_up_styles)
 
 BLOCK_CONTAINERS = {"main", "section", "header", "footer", "div", "article", "figure", "body"}
 HEADINGS = {f"h{n}": n for n in range(1, 7)}
@@ -199,6 +200,7 @@ class _Writer:
         """A callout is a one-cell table, shaded and bordered in the theme's colours."""
         table = container.add_table(rows=1, cols=1)
         table.style = self.word.styles["Callout Box"]
+        indent_callout(table)
         cell = table.cell(0, 0)
         first = cell.paragraphs[0]
         for child in el:

@@ -192,3 +192,23 @@ def test_no_heading_is_stranded_at_the_foot_of_a_page(tmp_path):
         assert not re.fullmatch(r"Section \d+", body[-1]), f"page {number} ends on a heading"
     word = docx.Document(str(project.outputs("long")["docx"]))
     assert all(word.styles[f"Heading {n}"].paragraph_format.keep_with_next for n in (1, 2, 3))
+
+
+def test_dois_are_never_split_across_lines_in_the_pdf(built):
+    # A physician types the DOI from paper; a line break inside it reads as its end.
+    lines = [line for page in pypdf.PdfReader(str(built.outputs(KETAMINE)["pdf"])).pages
+             for line in page.extract_text().splitlines()]
+    dois = re.findall(r"doi\s*=\s*\{(.+?)\}", (ROOT / "source" / "references.bib").read_text())
+    assert len(dois) == 3
+    for doi in dois:
+        assert any(f"doi:{doi}" in line for line in lines), doi
+
+
+def test_word_callout_box_lines_up_with_the_margins(built):
+    # Word sets a table out by its cell padding; the box is indented back by as much.
+    word = docx.Document(str(built.outputs(KETAMINE)["docx"]))
+    box = word.tables[0]
+    assert box.style.name == "Callout Box"
+    padding = box.style.element.find(f"{qn('w:tblPr')}/{qn('w:tblCellMar')}/{qn('w:left')}")
+    indent = box._tbl.tblPr.find(qn("w:tblInd"))
+    assert indent is not None and indent.get(qn("w:w")) == padding.get(qn("w:w"))
