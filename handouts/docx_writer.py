@@ -92,12 +92,12 @@ class _Writer:
     def setup(self, doc, control):
         meta = doc.meta
         props = self.word.core_properties
-        props.title = meta.title
-        props.subject = meta.subtitle
-        props.author = meta.author or meta.organisation or self.theme.organisation.name
-        props.keywords = ", ".join(meta.keywords)
+        props.title = _property(meta.title)
+        props.subject = _property(meta.subtitle)
+        props.author = _property(meta.author or meta.organisation or self.theme.organisation.name)
+        props.keywords = _property(", ".join(meta.keywords))
         props.language = meta.lang
-        props.version = meta.version
+        props.version = _property(meta.version)
         props.comments = f"Review due {meta.review_due.isoformat()}"
         issued = datetime.datetime.combine(meta.date, datetime.time())
         props.created = props.modified = issued
@@ -355,6 +355,11 @@ class _Writer:
         end.set(qn("w:id"), str(self.lists.bookmarks))
         para._p.append(start)
         para._p.append(end)
+
+
+def _property(text):
+    """Word's document properties hold 255 characters; the page keeps the whole text."""
+    return text if len(text) <= 255 else text[:254] + "…"
 
 
 def bookmark_name(anchor):

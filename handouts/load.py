@@ -120,7 +120,7 @@ def _parse_yaml(path, front):
         # The syntax is fine but a value cannot be made (2026-02-30, '!!int x').
         raise BuildError(path, "front matter has a value that cannot be read",
                          "check dates (YYYY-MM-DD) and remove '!!' tags",
-                         _unreadable_value_line(front)) from None
+                         unreadable_value_line(front, first_line=2)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1   # +1 for 1-based, +1 for the opening '---'
@@ -136,18 +136,19 @@ def _parse_yaml(path, front):
     return data
 
 
-def _unreadable_value_line(front):
-    """The line of the first top-level value PyYAML cannot construct."""
+def unreadable_value_line(text, first_line):
+    """The line of the first top-level value PyYAML cannot construct, counting the YAML's
+    first line as first_line."""
     try:
-        root = yaml.compose(front, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
         for _, value in root.value if isinstance(root, yaml.MappingNode) else []:
             try:
                 yaml.SafeLoader("").construct_document(value)
             except Exception:
-                return value.start_mark.line + 2
+                return value.start_mark.line + first_line
     except yaml.YAMLError:
         pass
-    return 2
+    return first_line
 
 
 def _validate(path, data, lines):

@@ -16,6 +16,7 @@ from .render import cited_keys, render
 from .theme import load_theme
 
 FORMATS = ("html", "pdf", "docx")
+MAX_CSS_BRACKETS = 20
 # url(...) other than data:, and @import, in any spelling CSS allows.
 EXTERNAL_CSS = re.compile(r"@import[^;]*|url\(\s*(?![\"']?\s*data:)[^)]*\)", re.I)
 
@@ -87,6 +88,13 @@ def read_stylesheet(path):
         raise BuildError(path, f"refers to '{match.group(0)}'",
                          "a handout's stylesheet may not load files or addresses; remove it",
                          css.count("\n", 0, match.start()) + 1)
+    depth = 0
+    for offset, char in enumerate(css):  # WeasyPrint's CSS parser recurses into brackets
+        depth += (char in "([{") - (char in ")]}")
+        if depth > MAX_CSS_BRACKETS:
+            raise BuildError(path, "has brackets nested too deeply",
+                             f"nest (, [ and {{ at most {MAX_CSS_BRACKETS} deep",
+                             css.count("\n", 0, offset) + 1)
     return css
 
 

@@ -4,9 +4,7 @@ That page is the single source for every format: it is written as output/NAME.ht
 WeasyPrint prints it to PDF, and the DOCX writer walks the same tree.
 """
 
-import base64
 import datetime
-import mimetypes
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ from markdown.treeprocessors import Treeprocessor
 
 from .cite import CITATION, key_lines, parse_keys
 from .errors import BuildError, display_path
+from .images import ImageProblem, data_url
 from .theme import printable_characters
 
 MARKDOWN_EXTENSIONS = ["extra", "admonition", "sane_lists", "smarty", "toc"]
@@ -35,6 +34,9 @@ ALLOWED_ATTRIBUTES = {"*": {"class", "id", "title", "lang"}, "a": {"href"},
                       "img": {"src", "alt", "width", "height"}, "ol": {"start"},
                       "th": {"colspan", "rowspan", "scope", "align"},
                       "td": {"colspan", "rowspan", "align"}, "span": {"data-cites"}}
+# Limits far past any real handout, where WeasyPrint, python-docx or pypdf would give out.
+MAX_DEPTH = 60          # elements inside one another below <main>: about 30 levels of lists
+MAX_WORD = 1000         # characters without a space (the longest DOI link is far shorter)
 BARE_LINK_TEXT = re.compile(r"^(https?://\S+|www\.\S+|click here|here|link|this link)$", re.I)
 
 
@@ -90,7 +92,10 @@ class CitationExtension(Extension):
 def markdown_body(doc, on_citation):
     """The body as HTML, with each citation replaced by on_citation(keys)."""
     extensions = MARKDOWN_EXTENSIONS + [CitationExtension(doc, on_citation)]
-    return markdown.markdown(doc.body, extensions=extensions, output_format="html")
+    try:
+        return markdown.markdown(doc.body, extensions=extensions, output_format="html")
+    except RecursionError:
+        raise _too_deep(doc) from None
 
 
 def cited_keys(doc):
@@ -116,6 +121,7 @@ def render(doc, theme, citations, css, source_dir):
     main = lxml.html.fragment_fromstring(body_html, create_parent="main")
     main.set("id", "content")
     warnings = []
+    _check_depth(doc, main)
     _check_headings(doc, main)
     _embed_images(doc, main, source_dir)
     _mark_callouts(main)
@@ -156,6 +162,17 @@ def line_of(doc, snippet):
     return None
 
 
+def _check_depth(doc, main):
+    """Lists and quotes nested past what any handout needs would exhaust the layout engines."""
+    if any(len(el) == 0 and sum(1 for _ in el.iterancestors()) > MAX_DEPTH for el in main.iter()):
+        raise _too_deep(doc)
+
+
+def _too_deep(doc):
+    return BuildError(doc.path, "lists or quotes are nested too deeply to lay out",
+                      "keep to three levels of lists and quotes inside one another")
+
+
 def _check_headings(doc, main):
     level = 1  # the title, from the front matter, is the one h1
     for heading in main.iter("h1", "h2", "h3", "h4", "h5", "h6"):
@@ -178,6 +195,11 @@ def _check_headings(doc, main):
 def _check_printable(doc, theme, body):
     """Every character must be in the typeface: a fallback font may be missing on the next
     machine, and its text cannot be read back out of the PDF."""
+    long_word = next((m for text in body.itertext()
+                      for m in [re.search(r"\S{%d,}" % MAX_WORD, text)] if m), None)
+    if long_word:
+        raise BuildError(doc.path, f"a word of {len(long_word.group())} characters cannot be "
+                         "printed", "break it up with spaces", line_of(doc, long_word.group()[:40]))
     known = printable_characters(theme.font_family)
     if known is None:
         return
@@ -205,19 +227,11 @@ def _embed_images(doc, main, source_dir):
                              "copy the image into source/ and link it by its file name", line)
         if not path.is_file():
             raise BuildError(doc.path, f"image '{src}' not found", "check the file name", line)
-        img.set("src", data_url(path) or _not_an_image(doc.path, src, line))
-
-
-def data_url(path):
-    """The image file as a data: URL, or None if it is not PNG, JPEG or GIF."""
-    kind = mimetypes.guess_type(path.name)[0]
-    if kind not in ("image/png", "image/jpeg", "image/gif"):
-        return None
-    return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode()
-
-
-def _not_an_image(path, src, line):
-    raise BuildError(path, f"image '{src}' is not PNG, JPEG or GIF", "convert it to PNG", line)
+        try:
+            img.set("src", data_url(path))
+        except ImageProblem as problem:
+            raise BuildError(doc.path, f"image '{src}' {problem.message}", problem.hint,
+                             line) from None
 
 
 def _mark_callouts(main):
@@ -273,10 +287,9 @@ def _page(doc, theme, main, css):
     org = theme.organisation
     control = (f"Version {meta.version} · Issued {_date(meta.date)} · "
                f"Review due {_date(meta.review_due)}")
-    logo = theme.logo_path()
     brand = E.DIV(
-        *([E.IMG(src=data_url(logo), alt=f"{org.name or meta.organisation} logo",
-                 **{"class": "logo"})] if logo else []),
+        *([E.IMG(src=theme.logo_url, alt=f"{org.name or meta.organisation} logo",
+                 **{"class": "logo"})] if theme.logo_url else []),
         E.P(meta.organisation or org.name, **{"class": "organisation"}), **{"class": "brand"})
     header = E.HEADER(
         brand,

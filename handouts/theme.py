@@ -15,6 +15,8 @@ import yaml
 from fontTools.ttLib import TTFont
 
 from .errors import BuildError
+from .images import ImageProblem, data_url
+from .load import unreadable_value_line
 
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 COLORS = ("primary_color", "accent_color", "text_color", "callout_background")
@@ -54,6 +56,7 @@ class Theme:
     margins_mm: dict = field(default_factory=lambda: {"top": 20, "bottom": 20,
                                                       "left": 19, "right": 19})
     organisation: Organisation = field(default_factory=Organisation)
+    logo_url: str = field(default="", repr=False)  # made from organisation.logo, not a setting
 
     @property
     def styles_dir(self):
@@ -101,16 +104,27 @@ def printable_characters(family):
 def load_theme(path):
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise BuildError(path, "theme file not found", "restore styles/theme.yaml from git") from None
+    except (OSError, UnicodeDecodeError):
+        raise BuildError(path, "cannot be read as UTF-8 text",
+                         "save it as UTF-8, or restore styles/theme.yaml from git") from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise BuildError(path, "is not valid YAML", "write each setting as 'name: value'",
                          mark.line + 1 if mark else None) from None
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+        # The syntax is fine but a value cannot be made (2026-02-30, '!!int x').
+        raise BuildError(path, "has a value that cannot be read", "remove '!!' tags and check "
+                         "numbers and dates", unreadable_value_line(text, first_line=1)) from None
+    if data is None:
+        data = {}
     if not isinstance(data, dict):
         raise BuildError(path, "is not a list of settings", "write each setting as 'name: value'")
-    lines = {m.group(1): n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+    lines = {m.group(1): n for n, line in enumerate(text.splitlines(), 1)
              if (m := re.match(r"^(\w+)\s*:", line))}
     return _validate(path, data, lines)
 
@@ -119,7 +133,7 @@ def _validate(path, data, lines):
     def fail(key, message, hint):
         raise BuildError(path, message, hint, lines.get(key))
 
-    known = set(Theme.__dataclass_fields__) - {"path"}
+    known = set(Theme.__dataclass_fields__) - {"path", "logo_url"}
     for key in data:
         if key not in known:
             fail(key, f"unknown theme setting '{key}'", "known settings: " + ", ".join(sorted(known)))
@@ -160,13 +174,24 @@ def _validate(path, data, lines):
             fail("organisation", "'organisation' has unknown entries",
                  "use name, address, phone, website and logo")
         theme.organisation = Organisation(**{k: str(v or "").strip() for k, v in org.items()})
-        logo = theme.logo_path()
-        if logo and not (logo.is_file() and logo.suffix.lower() in (".png", ".jpg", ".jpeg", ".gif")
-                         and logo.resolve().is_relative_to(path.parent.resolve())):
-            fail("organisation", f"logo '{theme.organisation.logo}' is not a PNG, JPEG or GIF "
-                 "file in styles/", "put the image in styles/ or leave 'logo' empty")
+        theme.logo_url = _logo_url(theme, fail)
     check_contrast(theme, fail)
     return theme
+
+
+def _logo_url(theme, fail):
+    """The logo as a data: URL, checked once here so every format can show it."""
+    logo = theme.logo_path()
+    if not logo:
+        return ""
+    name = theme.organisation.logo
+    if not (logo.is_file() and logo.resolve().is_relative_to(theme.styles_dir.resolve())):
+        fail("organisation", f"logo '{name}' is not a file in styles/",
+             "put the image in styles/ or leave 'logo' empty")
+    try:
+        return data_url(logo)
+    except ImageProblem as problem:
+        fail("organisation", f"logo '{name}' {problem.message}", problem.hint)
 
 
 def check_contrast(theme, fail):

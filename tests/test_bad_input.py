@@ -2,12 +2,25 @@
 no traceback, and the outputs of the last good build stay as they were."""
 
 import hashlib
+import io
 
 import pytest
+from PIL import Image
+
+import docx
+import pypdf
+from docx.oxml.ns import qn
 
 from conftest import MINIMAL_FRONT_MATTER, new_project, run_build
 
 GOOD_BODY = "## Section\n\nText with a citation.[@sigtermans2009]\n"
+WITH_PICTURE = "\n## One\n\n![A diagram](x.png)\n"
+
+
+def picture(fmt, size=(40, 30), mode="RGB"):
+    out = io.BytesIO()
+    Image.new(mode, size).save(out, fmt)
+    return out.getvalue()
 
 
 def front(**changes):
@@ -103,6 +116,32 @@ CASES = {
     "image outside source/": (
         {"source/a.md": front() + "\n## One\n\n![Secret](../../etc/hostname)\n"},
         "image '../../etc/hostname' is not a file in source/"),
+    "image file damaged": (
+        {"source/a.md": front() + WITH_PICTURE, "source/x.png": b"not a picture"},
+        "source/a.md:12: image 'x.png' cannot be read as a picture"),
+    "image cut off": (
+        {"source/a.md": front() + WITH_PICTURE, "source/x.png": picture("PNG")[:60]},
+        "source/a.md:12: image 'x.png' cannot be read as a picture"),
+    "image in a format Word cannot hold": (
+        {"source/a.md": front() + WITH_PICTURE, "source/x.png": picture("WEBP")},
+        "source/a.md:12: image 'x.png' is a WEBP file, not PNG, JPEG or GIF"),
+    "image too large to lay out": (
+        {"source/a.md": front() + WITH_PICTURE, "source/x.png": picture("PNG", (7000, 7000), "1")},
+        "source/a.md:12: image 'x.png' is too large to print (7000 x 7000 pixels)"),
+    "lists nested past any handout": (
+        {"source/a.md": front() + "\n## One\n\n"
+         + "\n".join("    " * n + f"- level {n}" for n in range(100)) + "\n"},
+        "source/a.md: lists or quotes are nested too deeply to lay out"),
+    "quotes nested past any handout": (
+        {"source/a.md": front() + "\n## One\n\n" + ">" * 500 + " deep\n"},
+        "source/a.md: lists or quotes are nested too deeply to lay out"),
+    "a word too long to print": (
+        {"source/a.md": front() + "\n## One\n\n" + "a" * 5000 + "\n"},
+        "source/a.md:12: a word of 5000 characters cannot be printed"),
+    "control character in the bibliography": (
+        {"source/a.md": front(bibliography="ctl.bib") + GOOD_BODY,
+         "source/ctl.bib": "@article{sigtermans2009,\n  title = {A\x01},\n  year = {2001}\n}\n"},
+        "source/ctl.bib:2: contains the control character U+0001"),
     "second top-level title": (
         {"source/a.md": front() + "\n# Another title\n\nText.\n"},
         "source/a.md:10: second top-level title 'Another title'"),
@@ -115,6 +154,16 @@ CASES = {
     "theme colour unreadable": (
         {"source/a.md": front() + GOOD_BODY, "styles/theme.yaml": 'text_color: "#CCCCCC"\n'},
         "styles/theme.yaml:1: text in #CCCCCC on #FFFFFF has contrast 1.61:1"),
+    "theme logo damaged": (
+        {"source/a.md": front() + GOOD_BODY, "styles/logo.png": b"GIF89a, but no picture",
+         "styles/theme.yaml": "organisation: {name: Clinic, logo: logo.png}\n"},
+        "styles/theme.yaml:1: logo 'logo.png' cannot be read as a picture"),
+    "theme value that YAML cannot make": (
+        {"source/a.md": front() + GOOD_BODY, "styles/theme.yaml": "paper: a4\nfont_size_pt: !!int x\n"},
+        "styles/theme.yaml:2: has a value that cannot be read"),
+    "theme stylesheet nested past reason": (
+        {"source/a.md": front() + GOOD_BODY, "styles/handout.css": "p { color: red }\n" + "a{" * 50},
+        "styles/handout.css:2: has brackets nested too deeply"),
     "theme font too small": (
         {"source/a.md": front() + GOOD_BODY, "styles/theme.yaml": "font_size_pt: 8\n"},
         "styles/theme.yaml:1: 'font_size_pt: 8' is out of range"),
@@ -140,6 +189,31 @@ def test_debug_flag_shows_the_traceback(tmp_path):
     result = run_build(project.root, "--debug")
     assert result.returncode != 0
     assert "Traceback" in result.stderr and "BuildError" in result.stderr
+
+
+def test_pictures_word_cannot_read_as_they_are_still_reach_every_format(tmp_path):
+    # A CMYK JPEG, as print shops send them: browsers and WeasyPrint show it, python-docx
+    # cannot parse it, so the build hands every format the picture re-encoded as PNG.
+    project = new_project(tmp_path, {"source/a.md": front() + WITH_PICTURE,
+                                     "source/x.png": picture("JPEG", mode="CMYK")})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    outputs = project.outputs("a")
+    assert 'src="data:image/png;base64,' in outputs["html"].read_text(encoding="utf-8")
+    word = docx.Document(str(outputs["docx"]))
+    assert [d.get("descr") for d in word.element.body.iter(qn("wp:docPr"))] == ["A diagram"]
+    assert any(p["/Subtype"] == "/Image" for p in
+               pypdf.PdfReader(str(outputs["pdf"])).pages[0]["/Resources"]["/XObject"].values())
+
+
+def test_a_title_longer_than_word_properties_hold_still_builds(tmp_path):
+    title = "A very long title " * 20
+    project = new_project(tmp_path, {"source/a.md": front(title=title) + GOOD_BODY})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    properties = docx.Document(str(project.outputs("a")["docx"])).core_properties
+    assert len(properties.title) == 255 and properties.title.endswith("…")
+    assert title.strip() in project.outputs("a")["html"].read_text(encoding="utf-8")
 
 
 def test_citation_keys_ignore_case_as_in_bibtex(tmp_path):

@@ -158,7 +158,7 @@ def test_patient_handout_without_contact_details_warns(built, tmp_path):
 @pytest.mark.parametrize("setting, value, message", [
     ("paper", "legal", "unknown paper size 'legal'"),
     ("margins_mm", {"top": 1}, "'margins_mm' needs top, bottom, left and right"),
-    ("organisation", {"logo": "missing.png"}, "logo 'missing.png' is not a PNG, JPEG or GIF"),
+    ("organisation", {"logo": "missing.png"}, "logo 'missing.png' is not a file in styles/"),
     ("accent_color", "#9AD3C4", "contrast"),
     # Body text still reads on this background, but a link inside a callout would not.
     ("callout_background", "#D0DEE8", "text in #2A7866 on #D0DEE8 has contrast 3.85:1"),
