@@ -125,6 +125,7 @@ def render(doc, theme, citations, css, source_dir):
     _check_headings(doc, main)
     _embed_images(doc, main, source_dir)
     _mark_callouts(main)
+    _drop_footnote_backlinks(main)
     warnings += _check_links(doc, main)
     _wrap_sections(main)
     if citations and citations.references:
@@ -241,6 +242,13 @@ def _mark_callouts(main):
         box.set("role", "note")
         for title in box.find_class("admonition-title"):
             title.set("class", "callout-title")
+
+
+def _drop_footnote_backlinks(main):
+    """A footnote's way back to the text ('↩') means nothing on paper or in Word, and the
+    typeface has no such arrow; on screen the browser's back button does the same."""
+    for link in main.find_class("footnote-backref"):
+        link.drop_tree()
 
 
 def _check_links(doc, main):

@@ -57,6 +57,9 @@ Another list:
 ![A small red square](square.png)
 
 Cited once.[@sigtermans2009] Cited with another.[@kirkpatrick2020; @sigtermans2009]
+With a footnote.[^dose]
+
+[^dose]: Doses vary between protocols.
 """
 
 
@@ -126,6 +129,15 @@ def test_html_numbers_citations_in_order_of_first_citation(html):
     assert markers == ["1", "1,2"]
 
 
+def test_footnotes_reach_every_format_without_a_way_back_that_paper_cannot_follow(
+        html, word, pdf):
+    note = html.find(".//div[@class='footnote']//li")
+    assert note.text_content().strip() == "Doses vary between protocols."
+    assert not html.find_class("footnote-backref")
+    assert "Doses vary between protocols." in [p.text.strip() for p in word.paragraphs]
+    assert "Doses vary between protocols." in "".join(p.extract_text() for p in pdf.pages)
+
+
 # -- DOCX -------------------------------------------------------------------------------
 
 def _paragraphs(word):
@@ -174,7 +186,8 @@ def test_docx_has_links_emphasis_superscript_citations_tables_and_alt_text(word,
     assert strong.style.name == "Strong" and strong.style.font.bold
     emphasis = next(r for r in runs if r.text == "italic words")
     assert emphasis.style.name == "Emphasis" and emphasis.style.font.italic
-    cited = [h for h in body.iter(qn("w:hyperlink")) if h.get(qn("w:anchor"))]
+    cited = [h for h in body.iter(qn("w:hyperlink"))
+             if (h.get(qn("w:anchor")) or "").startswith("ref_")]  # not the footnote's link
     assert [h.get(qn("w:anchor")) for h in cited][:1] == ["ref_sigtermans2009"]
     citation_style = word.styles["Citation"].style_id
     assert all(r.find(qn("w:rPr")).find(qn("w:rStyle")).get(qn("w:val")) == citation_style
