@@ -144,7 +144,16 @@ def prepare(doc, source_dir, cited):
                 raise BuildError(doc.path, f"unknown citation key '{key}'",
                                  f"add it to {doc.meta.bibliography} or correct the key",
                                  lines.get(key))
-    return Citations(cited, source, load_style(doc, source_dir))
+    style = load_style(doc, source_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # citeproc warns of fields the style does not use
+        try:
+            return Citations(cited, source, style)
+        except Exception:  # citeproc meets a value or a style it cannot use: input, not a bug
+            raise doc.error(f"the citations cannot be formatted from '{doc.meta.bibliography}' "
+                            f"in the style '{doc.meta.csl}'",
+                            "check the cited entries' names, dates and types, and that the "
+                            "style is a complete CSL file", key="bibliography") from None
 
 
 def _clean(html):
@@ -241,8 +250,9 @@ def _bibtex_error(path, text):
         if _parse_bibtex(text[:end]) is None:
             entry = text[start:end].strip().split("\n")[0][:60]
             return BuildError(path, f"the entry '{entry}' is not valid BibTeX",
-                              "check its braces, quotes and commas: each field is written "
-                              "name = {value}, and the entry ends with '}'",
+                              "check its braces, quotes and commas (each field is written "
+                              "name = {value}, and the entry ends with '}'); type accented "
+                              "letters as themselves (ø, not {\\o}) and months as numbers",
                               text.count("\n", 0, start) + 1)
     return BuildError(path, "is not valid BibTeX", "check braces, commas and quotes")
 
@@ -259,11 +269,40 @@ def _csl_json(path, text):
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise BuildError(path, f"id '{duplicates[0]}' is defined twice", "give each entry its own id")
-    try:
+    for entry in data:
+        line = _json_line(text, entry["id"])
+        if any(UNPRINTABLE.search(value) for value in _strings(entry)):
+            raise BuildError(path, f"entry '{entry['id']}' contains a control character, "
+                             "which no document can hold", "delete it", line)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # citeproc warns of fields it does not use
+            try:
+                CiteProcJSON([entry])
+            except Exception:  # citeproc raises many kinds for a field it cannot read
+                raise BuildError(path, f"entry '{entry['id']}' cannot be read",
+                                 "give it a 'type', write names as {\"family\": \"...\", "
+                                 "\"given\": \"...\"} and dates as {\"date-parts\": [[2020]]}",
+                                 line) from None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         return CiteProcJSON(data)
-    except Exception as exc:
-        raise BuildError(path, f"has an entry citeproc cannot read ({exc})",
-                         "check the entry's fields against CSL-JSON") from None
+
+
+def _strings(value):
+    """Every text inside a JSON value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _json_line(text, entry_id):
+    match = re.search(r'"id"\s*:\s*"?%s"?' % re.escape(str(entry_id)), text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def load_style(doc, source_dir):

@@ -13,6 +13,7 @@ REQUIRED = ("title", "lang", "version", "date", "review_due")
 OPTIONAL = ("subtitle", "short_title", "audience", "organisation", "author", "keywords",
             "bibliography", "csl", "paper", "corrections")
 PAPERS = ("letter", "a4")
+AUDIENCES = ("patients", "clinicians")
 # Characters XML (and so HTML, DOCX and PDF text) cannot hold.
 UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 # The DOCX is a zip, whose dates run from 1980 to 2107.
@@ -191,6 +192,8 @@ def _validate(path, data, lines):
     if not LANG_TAG.match(values["lang"]):
         fail("lang", f"'lang: {values['lang']}' is not a language tag",
              "use a tag such as en, en-US or es")
+    if values.get("audience", "patients") not in AUDIENCES:
+        fail("audience", f"unknown audience '{values['audience']}'", "use patients or clinicians")
     if values.get("paper") and values["paper"].lower() not in PAPERS:
         fail("paper", f"unknown paper size '{values['paper']}'", "use letter or a4")
     if "paper" in values:

@@ -2,7 +2,6 @@
 three outputs in place together. A failure at any step leaves the last good outputs."""
 
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,12 +12,10 @@ from .errors import BuildError
 from .load import load
 from .pdf_writer import write_pdf
 from .render import cited_keys, render
+from .stylesheet import read_stylesheet
 from .theme import load_theme
 
 FORMATS = ("html", "pdf", "docx")
-MAX_CSS_BRACKETS = 20
-# url(...) other than data:, and @import, in any spelling CSS allows.
-EXTERNAL_CSS = re.compile(r"@import[^;]*|url\(\s*(?![\"']?\s*data:)[^)]*\)", re.I)
 
 
 @dataclass
@@ -77,27 +74,6 @@ def render_document(path, project):
     return Rendered(doc, theme, citations, render(doc, theme, citations, css, project.source_dir))
 
 
-def read_stylesheet(path):
-    """styles/handout.css, refused if it would make the page load anything from elsewhere:
-    the web page keeps the stylesheet, and a browser would follow its addresses."""
-    try:
-        css = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        raise BuildError(path, "cannot be read", "restore styles/handout.css from git") from None
-    for match in EXTERNAL_CSS.finditer(css):
-        raise BuildError(path, f"refers to '{match.group(0)}'",
-                         "a handout's stylesheet may not load files or addresses; remove it",
-                         css.count("\n", 0, match.start()) + 1)
-    depth = 0
-    for offset, char in enumerate(css):  # WeasyPrint's CSS parser recurses into brackets
-        depth += (char in "([{") - (char in ")]}")
-        if depth > MAX_CSS_BRACKETS:
-            raise BuildError(path, "has brackets nested too deeply",
-                             f"nest (, [ and {{ at most {MAX_CSS_BRACKETS} deep",
-                             css.count("\n", 0, offset) + 1)
-    return css
-
-
 def build_document(path, project):
     """Build and verify the three outputs of one handout; return what was done."""
     rendered = render_document(path, project)
@@ -127,9 +103,9 @@ def check_document(path, project):
 def _write_together(contents, targets, doc, want):
     """Write each output to a temporary file beside its target, verify all three, and only
     then rename them into place, so readers never see a half-written or unverified file."""
-    targets["html"].parent.mkdir(parents=True, exist_ok=True)
     temporary = {}
     try:
+        targets["html"].parent.mkdir(parents=True, exist_ok=True)
         for fmt, data in contents.items():
             handle, name = tempfile.mkstemp(prefix=f".{targets[fmt].name}.",
                                             dir=targets[fmt].parent)
@@ -139,10 +115,17 @@ def _write_together(contents, targets, doc, want):
         problems = verify.check(temporary, want)
         if problems:
             raise BuildError(doc.path, "an output lost content: " + "; ".join(problems),
-                             "this is a bug in the build; please report it")
+                             "look in styles/handout.css for rules that hide text or shrink "
+                             "the page; if there are none, report this as a bug")
         for fmt, name in temporary.items():
             os.chmod(name, 0o644)
             os.replace(name, targets[fmt])
+    except OSError as exc:
+        where = exc.filename if exc.filename and not str(exc.filename).startswith(
+            str(targets["html"].parent / ".")) else targets["html"].parent
+        raise BuildError(where, f"cannot be written ({exc.strerror})",
+                         "make output/ a folder you may write to, holding no folders named "
+                         "like the handout's outputs") from None
     finally:
         for name in temporary.values():
             if name.exists():

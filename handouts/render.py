@@ -149,9 +149,12 @@ def _uncited(keys):
 
 
 def _no_local_links(tag, attribute, value):
-    """Links may not point at files or embed data; only images may (and are checked)."""
+    """Links may not point at files or embed data; only images may (and are checked).
+    Attributes that count must hold a number."""
     if tag != "img" and re.match(r"\s*(file|data):", value or "", re.I):
         return None
+    if attribute in ("start", "colspan", "rowspan") and not re.fullmatch(r"\d{1,4}", value or ""):
+        return None  # numbers only, as the Word writer needs them
     return value
 
 
@@ -186,6 +189,10 @@ def _check_headings(doc, main):
             raise BuildError(doc.path, f"second top-level title '{text}'",
                              "the front-matter title is the only '#' heading; use '##' for "
                              "sections", line_of(doc, text))
+        if any(a.tag in ("li", "td", "th") for a in heading.iterancestors()):
+            raise BuildError(doc.path, f"heading '{text}' is inside a list or a table",
+                             "start headings at the left margin, with a blank line before",
+                             line_of(doc, text))
         if new > level + 1:
             raise BuildError(doc.path, f"heading '{text}' skips from level {level} to {new}",
                              f"use {'#' * (level + 1)} here, or add the missing level",

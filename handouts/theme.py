@@ -16,7 +16,7 @@ from fontTools.ttLib import TTFont
 
 from .errors import BuildError
 from .images import ImageProblem, data_url
-from .load import unreadable_value_line
+from .load import UNPRINTABLE, unreadable_value_line
 
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 COLORS = ("primary_color", "accent_color", "text_color", "callout_background")
@@ -110,6 +110,10 @@ def load_theme(path):
     except (OSError, UnicodeDecodeError):
         raise BuildError(path, "cannot be read as UTF-8 text",
                          "save it as UTF-8, or restore styles/theme.yaml from git") from None
+    bad = UNPRINTABLE.search(text)
+    if bad:
+        raise BuildError(path, f"contains the control character U+{ord(bad.group()):04X}",
+                         "delete it (it is often invisible)", text.count("\n", 0, bad.start()) + 1)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -146,7 +150,8 @@ def _validate(path, data, lines):
             setattr(theme, key, value.upper())
     if "font_family" in data:
         theme.font_family = str(data["font_family"]).strip()
-        if not theme.font_family or "'" in theme.font_family:
+        # Written into CSS as a quoted name: letters, digits, spaces and . + - only.
+        if not re.fullmatch(r"\w[\w .+-]*", theme.font_family):
             fail("font_family", "'font_family' is not a font name", "name one font family")
     if "font_size_pt" in data:
         size = data["font_size_pt"]
@@ -174,6 +179,9 @@ def _validate(path, data, lines):
             fail("organisation", "'organisation' has unknown entries",
                  "use name, address, phone, website and logo")
         theme.organisation = Organisation(**{k: str(v or "").strip() for k, v in org.items()})
+        if any(UNPRINTABLE.search(v) for v in vars(theme.organisation).values()):
+            fail("organisation", "'organisation' contains a control character",
+                 "remove the escape sequence")
         theme.logo_url = _logo_url(theme, fail)
     check_contrast(theme, fail)
     return theme

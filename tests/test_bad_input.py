@@ -142,6 +142,31 @@ CASES = {
         {"source/a.md": front(bibliography="ctl.bib") + GOOD_BODY,
          "source/ctl.bib": "@article{sigtermans2009,\n  title = {A\x01},\n  year = {2001}\n}\n"},
         "source/ctl.bib:2: contains the control character U+0001"),
+    "heading inside a list": (
+        {"source/a.md": front() + "\n## One\n\n- item\n\n    ## Inside\n"},
+        "source/a.md:14: heading 'Inside' is inside a list or a table"),
+    "unknown audience": (
+        {"source/a.md": front(audience="aliens") + GOOD_BODY},
+        "source/a.md:8: unknown audience 'aliens'"),
+    "CSL-JSON entry without a type": (
+        {"source/a.md": front(bibliography="refs.json") + GOOD_BODY,
+         "source/refs.json": '[\n{"id": "sigtermans2009", "title": "T"}\n]'},
+        "source/refs.json:2: entry 'sigtermans2009' cannot be read"),
+    "CSL-JSON entry with a control character": (
+        {"source/a.md": front(bibliography="refs.json") + GOOD_BODY,
+         "source/refs.json": '[{"id": "sigtermans2009", "type": "article", "title": "T\\u0001"}]'},
+        "source/refs.json:1: entry 'sigtermans2009' contains a control character"),
+    "CSL style that is not complete": (
+        {"source/a.md": front(csl="mine.csl") + GOOD_BODY,
+         "styles/mine.csl": '<style xmlns="http://purl.org/net/xbiblio/csl"/>'},
+        "source/a.md:7: the citations cannot be formatted from 'references.bib' in the style "
+        "'mine.csl'"),
+    "output is a file, not a folder": (
+        {"source/a.md": front() + GOOD_BODY, "output": "a stray file"},
+        "output: cannot be written (File exists)"),
+    "stylesheet that hides the text": (
+        {"source/a.md": front() + GOOD_BODY, "styles/handout.css": "h2 { display: none }\n"},
+        "an output lost content: pdf: section heading 'Section' is missing"),
     "second top-level title": (
         {"source/a.md": front() + "\n# Another title\n\nText.\n"},
         "source/a.md:10: second top-level title 'Another title'"),
@@ -164,6 +189,10 @@ CASES = {
     "theme stylesheet nested past reason": (
         {"source/a.md": front() + GOOD_BODY, "styles/handout.css": "p { color: red }\n" + "a{" * 50},
         "styles/handout.css:2: has brackets nested too deeply"),
+    "theme organisation with a control character": (
+        {"source/a.md": front() + GOOD_BODY,
+         "styles/theme.yaml": 'organisation: {name: "A\\u0001B"}\n'},
+        "styles/theme.yaml:1: 'organisation' contains a control character"),
     "theme font too small": (
         {"source/a.md": front() + GOOD_BODY, "styles/theme.yaml": "font_size_pt: 8\n"},
         "styles/theme.yaml:1: 'font_size_pt: 8' is out of range"),
@@ -214,6 +243,27 @@ def test_a_title_longer_than_word_properties_hold_still_builds(tmp_path):
     properties = docx.Document(str(project.outputs("a")["docx"])).core_properties
     assert len(properties.title) == 255 and properties.title.endswith("…")
     assert title.strip() in project.outputs("a")["html"].read_text(encoding="utf-8")
+
+
+def test_a_zotero_export_builds_without_python_warnings(tmp_path):
+    # Zotero writes fields citeproc does not use; they must not spill warnings on the terminal.
+    entry = ('[{"id": "sigtermans2009", "type": "article-journal", "title": "Ketamine",'
+             ' "container-title": "Pain", "journalAbbreviation": "Pain", "language": "en",'
+             ' "author": [{"family": "Sigtermans", "given": "M. J."}],'
+             ' "issued": {"date-parts": [[2009]]}}]')
+    project = new_project(tmp_path, {"source/a.md": front(bibliography="refs.json") + GOOD_BODY,
+                                     "source/refs.json": entry})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr and "site-packages" not in result.stderr
+
+
+def test_a_list_start_that_is_not_a_number_is_dropped(tmp_path):
+    project = new_project(tmp_path, {"source/a.md": front() + "\n## One\n\n"
+                                     '<ol start="abc"><li>first</li></ol>\n'})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    assert "<ol>" in project.outputs("a")["html"].read_text(encoding="utf-8")
 
 
 def test_citation_keys_ignore_case_as_in_bibtex(tmp_path):

@@ -280,6 +280,25 @@ def test_remote_urls_in_handout_css_stop_the_build(remote_css_build):
     assert not any(p.exists() for p in project.outputs("a").values())
 
 
+@pytest.mark.parametrize("rule, shown", [
+    ("body { background: u\\72l(http://127.0.0.1:9/x.png); }", "url(http://127.0.0.1:9/x.png)"),
+    ('body { background: image-set("http://127.0.0.1:9/x.png" 1x); }', "http://127.0.0.1:9/x.png"),
+    ("@IMPORT 'http://127.0.0.1:9/x.css';", "@import"),
+    ('@media print { p { background: URL("file:///etc/hostname"); } }', "file:///etc/hostname"),
+])
+def test_addresses_in_handout_css_are_refused_in_any_spelling(tmp_path, rule, shown):
+    # The web page keeps the stylesheet, and a browser would follow these.
+    css = (ROOT / "styles" / "handout.css").read_text(encoding="utf-8") + "\n" + rule + "\n"
+    project = new_project(tmp_path, {"source/a.md": FM + "\n## Section\n\nText.\n",
+                                     "styles/handout.css": css})
+    result = run_build(project.root)
+    assert result.returncode == 1
+    line = css.count("\n")
+    assert error_lines(result.stderr) == [
+        f"error: {project.styles_dir / 'handout.css'}:{line}: refers to '{shown}'; a handout's "
+        "stylesheet may not load files or addresses; remove it"]
+
+
 def test_write_pdf_refuses_remote_and_local_file_urls(listener):
     html = f"""<!DOCTYPE html><html lang="en"><head><title>t</title>
         <style>body {{ background: url("{listener.url('bg.png')}"); }}</style></head>
