@@ -68,10 +68,12 @@ class CitationsOutsideLinks(Treeprocessor):
         for link in root.iter("a"):
             for span in link.iter("span"):
                 if span.get("class") == "citation":
-                    keys = span.get("data-cites", "").split()
+                    key = (span.get("data-cites", "").split() or [""])[0]
+                    # the link's text: '[' then, before any ']', the citation '[@key'
+                    line = line_matching(self.doc, r"\[[^\]]*\[\s*@" + re.escape(key))
                     raise BuildError(self.doc.path, "a citation inside the text of a link",
                                      "put the citation after the link",
-                                     key_lines(self.doc).get(keys[0] if keys else ""))
+                                     line or key_lines(self.doc).get(key))
 
 
 class CitationExtension(Extension):
@@ -131,7 +133,7 @@ def render(doc, theme, citations, css, source_dir):
     if citations and citations.references:
         main.append(_reference_section(citations))
     page = _page(doc, theme, main, css)
-    _check_printable(doc, theme, page.find("body"))
+    _check_printable(doc, theme, page.find("body"), citations)
     if doc.meta.review_due < datetime.date.today():
         warnings.append(f"{display_path(doc.path)}:{doc.line_of('review_due')}: review was due "
                         f"on {_date(doc.meta.review_due)}; check the text against current "
@@ -158,10 +160,20 @@ def _no_local_links(tag, attribute, value):
     return value
 
 
-def line_of(doc, snippet):
-    """The first source line holding snippet, for error messages; None if it cannot be found."""
+def line_of(doc, *snippets):
+    """The first source line holding a snippet, trying the most telling snippet first, for
+    error messages; None if none can be found."""
+    for snippet in filter(None, snippets):
+        line = line_matching(doc, re.escape(snippet))
+        if line:
+            return line
+    return None
+
+
+def line_matching(doc, pattern):
+    """The first source line of the body that the regular expression matches, or None."""
     for offset, text in enumerate(doc.body.split("\n")):
-        if snippet and snippet in text:
+        if re.search(pattern, text):
             return doc.body_line + offset
     return None
 
@@ -184,23 +196,23 @@ def _check_headings(doc, main):
         new = int(heading.tag[1])
         if not text:
             raise BuildError(doc.path, "a heading has no text", "write the heading after the #",
-                             None)
+                             line_matching(doc, r"^\s{0,3}#{1,6}\s*#*\s*$"))
         if new == 1:
             raise BuildError(doc.path, f"second top-level title '{text}'",
                              "the front-matter title is the only '#' heading; use '##' for "
-                             "sections", line_of(doc, text))
+                             "sections", line_of(doc, "# " + text, text))
         if any(a.tag in ("li", "td", "th") for a in heading.iterancestors()):
             raise BuildError(doc.path, f"heading '{text}' is inside a list or a table",
                              "start headings at the left margin, with a blank line before",
-                             line_of(doc, text))
+                             line_of(doc, "# " + text, text))
         if new > level + 1:
             raise BuildError(doc.path, f"heading '{text}' skips from level {level} to {new}",
                              f"use {'#' * (level + 1)} here, or add the missing level",
-                             line_of(doc, text))
+                             line_of(doc, "# " + text, text))
         level = new
 
 
-def _check_printable(doc, theme, body):
+def _check_printable(doc, theme, body, citations):
     """Every character must be in the typeface: a fallback font may be missing on the next
     machine, and its text cannot be read back out of the PDF."""
     long_word = next((m for text in body.itertext()
@@ -213,10 +225,28 @@ def _check_printable(doc, theme, body):
         return
     for char in body.text_content():
         if char not in known and not char.isspace() and char not in "\u00ad\u200b":
-            raise BuildError(doc.path, f"the character '{char}' (U+{ord(char):04X}) cannot be "
+            path, line = _where_typed(doc, char, citations)
+            raise BuildError(path, f"the character '{char}' (U+{ord(char):04X}) cannot be "
                              f"printed in {theme.font_family}",
                              "replace it, or set font_family in styles/theme.yaml to a font "
-                             "that has it", line_of(doc, char))
+                             "that has it", line)
+
+
+def _where_typed(doc, char, citations):
+    """The file and line where a character of the page was typed: the body, a front-matter
+    field, or the bibliography."""
+    line = line_of(doc, char) or _field_line(doc, char)
+    if line or not citations or not any(char in ref.html for ref in citations.references):
+        return doc.path, line
+    bibliography = doc.path.parent / doc.meta.bibliography
+    lines = bibliography.read_text(encoding="utf-8").split("\n")
+    return bibliography, next((n for n, text in enumerate(lines, 1) if char in text), None)
+
+
+def _field_line(doc, char):
+    """The front-matter line of the first text field holding char."""
+    fields = ("title", "subtitle", "short_title", "organisation", "version")
+    return next((doc.line_of(key) for key in fields if char in getattr(doc.meta, key)), None)
 
 
 def _embed_images(doc, main, source_dir):
@@ -225,7 +255,7 @@ def _embed_images(doc, main, source_dir):
     root = Path(source_dir).resolve()
     for img in main.iter("img"):
         src = img.get("src", "")
-        line = line_of(doc, src)
+        line = line_of(doc, f"]({src})", f"]({src}", src) if src else line_matching(doc, r"\]\(\s*\)")
         if not img.get("alt", "").strip():
             raise BuildError(doc.path, f"image '{src}' has no alt text",
                              "describe it: ![what the picture shows](file.png)", line)
@@ -233,8 +263,12 @@ def _embed_images(doc, main, source_dir):
         if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or not path.is_relative_to(root):
             raise BuildError(doc.path, f"image '{src}' is not a file in source/",
                              "copy the image into source/ and link it by its file name", line)
+        if not src:
+            raise BuildError(doc.path, "an image has no file name",
+                             "write ![what the picture shows](file.png)", line)
         if not path.is_file():
-            raise BuildError(doc.path, f"image '{src}' not found", "check the file name", line)
+            problem = "is a folder, not a picture" if path.is_dir() else "not found"
+            raise BuildError(doc.path, f"image '{src}' {problem}", "check the file name", line)
         try:
             img.set("src", data_url(path))
         except ImageProblem as problem:

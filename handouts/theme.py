@@ -128,14 +128,18 @@ def load_theme(path):
         data = {}
     if not isinstance(data, dict):
         raise BuildError(path, "is not a list of settings", "write each setting as 'name: value'")
-    lines = {m.group(1): n for n, line in enumerate(text.splitlines(), 1)
-             if (m := re.match(r"^(\w+)\s*:", line))}
+    # The line of each setting; an indented one (logo:) where no top-level one has its name.
+    lines = {m.group(2): n for n, line in reversed(list(enumerate(text.splitlines(), 1)))
+             if (m := re.match(r"^(\s*)(\w+)\s*:", line))}
+    lines.update({m.group(1): n for n, line in enumerate(text.splitlines(), 1)
+                  if (m := re.match(r"^(\w+)\s*:", line))})
     return _validate(path, data, lines)
 
 
 def _validate(path, data, lines):
-    def fail(key, message, hint):
-        raise BuildError(path, message, hint, lines.get(key))
+    def fail(key, message, hint, within=None):
+        """Stop at the setting's line, or at the line of the setting it is written within."""
+        raise BuildError(path, message, hint, lines.get(key) or lines.get(within))
 
     known = set(Theme.__dataclass_fields__) - {"path", "logo_url"}
     for key in data:
@@ -194,12 +198,12 @@ def _logo_url(theme, fail):
         return ""
     name = theme.organisation.logo
     if not (logo.is_file() and logo.resolve().is_relative_to(theme.styles_dir.resolve())):
-        fail("organisation", f"logo '{name}' is not a file in styles/",
-             "put the image in styles/ or leave 'logo' empty")
+        fail("logo", f"logo '{name}' is not a file in styles/",
+             "put the image in styles/ or leave 'logo' empty", within="organisation")
     try:
         return data_url(logo)
     except ImageProblem as problem:
-        fail("organisation", f"logo '{name}' {problem.message}", problem.hint)
+        fail("logo", f"logo '{name}' {problem.message}", problem.hint, within="organisation")
 
 
 def check_contrast(theme, fail):

@@ -167,6 +167,27 @@ CASES = {
     "stylesheet that hides the text": (
         {"source/a.md": front() + GOOD_BODY, "styles/handout.css": "h2 { display: none }\n"},
         "an output lost content: pdf: section heading 'Section' is missing"),
+    "citation inside link text, after the key's first use": (
+        {"source/a.md": front() + "\n## One\n\nFirst.[@sigtermans2009]\n\n"
+                                  "[see this [@sigtermans2009]](https://example.org)\n"},
+        "source/a.md:14: a citation inside the text of a link"),
+    "image that is a folder": (
+        {"source/a.md": front() + "\n## One\n\nA sentence. Another.\n\n![A folder](.)\n"},
+        "source/a.md:14: image '.' is a folder, not a picture"),
+    "image without a file name": (
+        {"source/a.md": front() + "\n## One\n\n![A picture]()\n"},
+        "source/a.md:12: an image has no file name"),
+    "heading without text": (
+        {"source/a.md": front() + "\n## One\n\nText.\n\n##\n"},
+        "source/a.md:14: a heading has no text"),
+    "character the typeface lacks, in the title": (
+        {"source/a.md": front(title="Ketamine \U0001F489") + GOOD_BODY},
+        "source/a.md:2: the character '\U0001F489' (U+1F489) cannot be printed"),
+    "character the typeface lacks, in the bibliography": (
+        {"source/a.md": front(bibliography="emoji.bib") + GOOD_BODY,
+         "source/emoji.bib": "@article{sigtermans2009,\n  title = {Ketamine \U0001F489},\n"
+                             "  year = {2009}\n}\n"},
+        "source/emoji.bib:2: the character '\U0001F489' (U+1F489) cannot be printed"),
     "second top-level title": (
         {"source/a.md": front() + "\n# Another title\n\nText.\n"},
         "source/a.md:10: second top-level title 'Another title'"),
@@ -183,6 +204,10 @@ CASES = {
         {"source/a.md": front() + GOOD_BODY, "styles/logo.png": b"GIF89a, but no picture",
          "styles/theme.yaml": "organisation: {name: Clinic, logo: logo.png}\n"},
         "styles/theme.yaml:1: logo 'logo.png' cannot be read as a picture"),
+    "theme logo damaged, named on its own line": (
+        {"source/a.md": front() + GOOD_BODY, "styles/logo.png": b"no picture",
+         "styles/theme.yaml": "organisation:\n  name: Clinic\n  logo: logo.png\n"},
+        "styles/theme.yaml:3: logo 'logo.png' cannot be read as a picture"),
     "theme value that YAML cannot make": (
         {"source/a.md": front() + GOOD_BODY, "styles/theme.yaml": "paper: a4\nfont_size_pt: !!int x\n"},
         "styles/theme.yaml:2: has a value that cannot be read"),
