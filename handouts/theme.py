@@ -101,6 +101,32 @@ def printable_characters(family):
     return frozenset(map(chr, TTFont(regular, lazy=True).getBestCmap()))
 
 
+def installed_family(family):
+    """The family fontconfig, WeasyPrint's font finder, would draw family with, or None
+    where it cannot be asked."""
+    try:
+        from weasyprint.text.ffi import ffi, fontconfig
+    except (ImportError, OSError):
+        return None
+    config = fontconfig.FcInitLoadConfigAndFonts()
+    pattern = fontconfig.FcPatternCreate()
+    try:
+        fontconfig.FcPatternAddString(pattern, b"family", family.encode())
+        fontconfig.FcConfigSubstitute(config, pattern, 0)  # FcMatchPattern
+        fontconfig.FcDefaultSubstitute(pattern)
+        match = fontconfig.FcFontMatch(config, pattern, ffi.new("FcResult *"))
+        if match == ffi.NULL:
+            return None
+        value = ffi.new("FcChar8 **")
+        found = fontconfig.FcPatternGetString(match, b"family", 0, value) == 0
+        name = ffi.string(value[0]).decode() if found else None
+        fontconfig.FcPatternDestroy(match)
+        return name
+    finally:
+        fontconfig.FcPatternDestroy(pattern)
+        fontconfig.FcConfigDestroy(config)
+
+
 def load_theme(path):
     path = Path(path)
     try:
@@ -157,6 +183,12 @@ def _validate(path, data, lines):
         # Written into CSS as a quoted name: letters, digits, spaces and . + - only.
         if not re.fullmatch(r"\w[\w .+-]*", theme.font_family):
             fail("font_family", "'font_family' is not a font name", "name one font family")
+    if theme.font_family not in BUNDLED_FONTS:
+        found = installed_family(theme.font_family)
+        if found and found.casefold() != theme.font_family.casefold():
+            fail("font_family", f"the font '{theme.font_family}' is not installed here (the PDF "
+                 f"would use {found} instead)", f"install it, or use {atkinson.FAMILY}, which "
+                 "comes with the build")
     if "font_size_pt" in data:
         size = data["font_size_pt"]
         if not isinstance(size, (int, float)) or isinstance(size, bool) or not 11 <= size <= 16:

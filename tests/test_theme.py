@@ -164,6 +164,8 @@ def test_patient_handout_without_contact_details_warns(built, tmp_path):
     ("callout_background", "#D0DEE8", "text in #2A7866 on #D0DEE8 has contrast 3.85:1"),
     ("shadow", "yes", "unknown theme setting 'shadow'"),
     ("font_family", "Atkinson\\", "'font_family' is not a font name"),  # would break the CSS
+    # Not on this machine: WeasyPrint would quietly print in another font.
+    ("font_family", "Comic Nonexistent Sans", "the font 'Comic Nonexistent Sans' is not installed"),
 ])
 def test_invalid_theme_values_are_refused(tmp_path, setting, value, message):
     project = new_project(tmp_path, {"source/a.md": "---\ntitle: T\nlang: en\nversion: '1'\n"
