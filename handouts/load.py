@@ -116,7 +116,7 @@ def _split(path, text):
 
 def _parse_yaml(path, front):
     try:
-        data = yaml.safe_load(front)
+        data = read_yaml(front)
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
         # The syntax is fine but a value cannot be made (2026-02-30, '!!int x').
         raise BuildError(path, "front matter has a value that cannot be read",
@@ -135,6 +135,26 @@ def _parse_yaml(path, front):
         raise BuildError(path, "front matter is not a list of fields",
                          "write each field as 'name: value' on its own line", 2)
     return data
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key written twice is an error: YAML would keep
+    the last value silently, and the person editing sees the first."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"'{key}' is written twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def read_yaml(text):
+    """YAML text as Python values, the safe way, refusing keys written twice."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
 
 
 def unreadable_value_line(text, first_line):

@@ -16,7 +16,7 @@ from fontTools.ttLib import TTFont
 
 from .errors import BuildError
 from .images import ImageProblem, data_url
-from .load import UNPRINTABLE, unreadable_value_line
+from .load import UNPRINTABLE, read_yaml, unreadable_value_line
 
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 COLORS = ("primary_color", "accent_color", "text_color", "callout_background")
@@ -141,10 +141,12 @@ def load_theme(path):
         raise BuildError(path, f"contains the control character U+{ord(bad.group()):04X}",
                          "delete it (it is often invisible)", text.count("\n", 0, bad.start()) + 1)
     try:
-        data = yaml.safe_load(text)
+        data = read_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise BuildError(path, "is not valid YAML", "write each setting as 'name: value'",
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise BuildError(path, f"is not valid YAML ({problem})",
+                         "write each setting once, as 'name: value'",
                          mark.line + 1 if mark else None) from None
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
         # The syntax is fine but a value cannot be made (2026-02-30, '!!int x').
@@ -214,6 +216,9 @@ def _validate(path, data, lines):
         if not isinstance(org, dict) or not set(org) <= fields:
             fail("organisation", "'organisation' has unknown entries",
                  "use name, address, phone, website and logo")
+        if any(isinstance(value, (dict, list)) for value in org.values()):
+            fail("organisation", "each 'organisation' entry must be plain text",
+                 "write e.g. 'phone: (555) 010-0000' on one line")
         theme.organisation = Organisation(**{k: str(v or "").strip() for k, v in org.items()})
         if any(UNPRINTABLE.search(v) for v in vars(theme.organisation).values()):
             fail("organisation", "'organisation' contains a control character",

@@ -57,6 +57,10 @@ CASES = {
     "missing required field": (
         {"source/a.md": front(review_due=None) + GOOD_BODY},
         "source/a.md:2: front matter lacks 'review_due'"),
+    "front-matter field written twice": (
+        {"source/a.md": MINIMAL_FRONT_MATTER.replace("lang: en-US", "lang: en-US\ntitle: Again")
+         + GOOD_BODY},
+        "source/a.md:4: front matter is not valid YAML ('title' is written twice)"),
     "date not a date": (
         {"source/a.md": front(date="soon") + GOOD_BODY},
         "source/a.md:5: 'date' is not a date"),
@@ -218,6 +222,9 @@ CASES = {
         {"source/a.md": front() + GOOD_BODY,
          "styles/theme.yaml": 'organisation: {name: "A\\u0001B"}\n'},
         "styles/theme.yaml:1: 'organisation' contains a control character"),
+    "theme setting written twice": (
+        {"source/a.md": front() + GOOD_BODY, "styles/theme.yaml": "paper: a4\npaper: letter\n"},
+        "styles/theme.yaml:2: is not valid YAML ('paper' is written twice)"),
     "theme font too small": (
         {"source/a.md": front() + GOOD_BODY, "styles/theme.yaml": "font_size_pt: 8\n"},
         "styles/theme.yaml:1: 'font_size_pt: 8' is out of range"),

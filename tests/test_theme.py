@@ -163,6 +163,7 @@ def test_patient_handout_without_contact_details_warns(built, tmp_path):
     # Body text still reads on this background, but a link inside a callout would not.
     ("callout_background", "#D0DEE8", "text in #2A7866 on #D0DEE8 has contrast 3.85:1"),
     ("shadow", "yes", "unknown theme setting 'shadow'"),
+    ("organisation", {"name": ["A", "B"]}, "each 'organisation' entry must be plain text"),
     ("font_family", "Atkinson\\", "'font_family' is not a font name"),  # would break the CSS
     # Not on this machine: WeasyPrint would quietly print in another font.
     ("font_family", "Comic Nonexistent Sans", "the font 'Comic Nonexistent Sans' is not installed"),
