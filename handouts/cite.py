@@ -16,7 +16,7 @@ from citeproc.source.bibtex import BibTeX
 from citeproc.source.json import CiteProcJSON
 
 from .errors import BuildError
-from .load import UNPRINTABLE
+from .load import UNPRINTABLE, refuse_control_characters
 
 KEY = r"[\w][\w:.#$%&+?<>~/-]*"
 # Pandoc's bracketed citation: [@key] or [@a; @b], keys separated by semicolons.
@@ -174,11 +174,7 @@ def load_bibliography(doc, source_dir):
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise BuildError(path, "is not UTF-8 text", "save the bibliography as UTF-8") from None
-    bad = UNPRINTABLE.search(text)
-    if bad:
-        raise BuildError(path, f"contains the control character U+{ord(bad.group()):04X}, "
-                         "which no document can hold", "delete it (it is often invisible)",
-                         text.count("\n", 0, bad.start()) + 1)
+    refuse_control_characters(path, text)
     if path.suffix.lower() == ".json":
         return _csl_json(path, text)
     if path.suffix.lower() == ".bib":

@@ -91,12 +91,17 @@ def _read_text(path):
         raise BuildError(path, "is not UTF-8 text",
                          "save the file as UTF-8 in your editor", line) from None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    refuse_control_characters(path, text)
+    return text
+
+
+def refuse_control_characters(path, text):
+    """Stop at the first character XML (so HTML, DOCX and PDF text) cannot hold."""
     bad = UNPRINTABLE.search(text)
     if bad:
         raise BuildError(path, f"contains the control character U+{ord(bad.group()):04X}, "
                          "which no document can hold", "delete it (it is often invisible)",
                          text.count("\n", 0, bad.start()) + 1)
-    return text
 
 
 def _split(path, text):

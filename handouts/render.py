@@ -255,7 +255,8 @@ def _embed_images(doc, main, source_dir):
     root = Path(source_dir).resolve()
     for img in main.iter("img"):
         src = img.get("src", "")
-        line = line_of(doc, f"]({src})", f"]({src}", src) if src else line_matching(doc, r"\]\(\s*\)")
+        line = (line_of(doc, f"]({src})", f"]({src}", src) if src
+                else line_matching(doc, r"\]\(\s*\)"))
         if not img.get("alt", "").strip():
             raise BuildError(doc.path, f"image '{src}' has no alt text",
                              "describe it: ![what the picture shows](file.png)", line)

@@ -16,7 +16,7 @@ from fontTools.ttLib import TTFont
 
 from .errors import BuildError
 from .images import ImageProblem, data_url
-from .load import UNPRINTABLE, read_yaml, unreadable_value_line
+from .load import UNPRINTABLE, read_yaml, refuse_control_characters, unreadable_value_line
 
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 COLORS = ("primary_color", "accent_color", "text_color", "callout_background")
@@ -136,10 +136,7 @@ def load_theme(path):
     except (OSError, UnicodeDecodeError):
         raise BuildError(path, "cannot be read as UTF-8 text",
                          "save it as UTF-8, or restore styles/theme.yaml from git") from None
-    bad = UNPRINTABLE.search(text)
-    if bad:
-        raise BuildError(path, f"contains the control character U+{ord(bad.group()):04X}",
-                         "delete it (it is often invisible)", text.count("\n", 0, bad.start()) + 1)
+    refuse_control_characters(path, text)
     try:
         data = read_yaml(text)
     except yaml.YAMLError as exc:

@@ -213,10 +213,12 @@ CASES = {
          "styles/theme.yaml": "organisation:\n  name: Clinic\n  logo: logo.png\n"},
         "styles/theme.yaml:3: logo 'logo.png' cannot be read as a picture"),
     "theme value that YAML cannot make": (
-        {"source/a.md": front() + GOOD_BODY, "styles/theme.yaml": "paper: a4\nfont_size_pt: !!int x\n"},
+        {"source/a.md": front() + GOOD_BODY,
+         "styles/theme.yaml": "paper: a4\nfont_size_pt: !!int x\n"},
         "styles/theme.yaml:2: has a value that cannot be read"),
     "theme stylesheet nested past reason": (
-        {"source/a.md": front() + GOOD_BODY, "styles/handout.css": "p { color: red }\n" + "a{" * 50},
+        {"source/a.md": front() + GOOD_BODY,
+         "styles/handout.css": "p { color: red }\n" + "a{" * 50},
         "styles/handout.css:2: has brackets nested too deeply"),
     "theme organisation with a control character": (
         {"source/a.md": front() + GOOD_BODY,

@@ -182,8 +182,9 @@ def test_invalid_theme_values_are_refused(tmp_path, setting, value, message):
 
 def test_no_heading_is_stranded_at_the_foot_of_a_page(tmp_path):
     # Sections of uneven length, so that many page breaks fall near a heading.
-    sections = "\n".join(f"## Section {n}\n\n" + "Text of a paragraph that runs on. " * (7 + n * 5 % 11)
-                         + "\n" for n in range(1, 40))
+    sections = "\n".join(f"## Section {n}\n\n"
+                         + "Text of a paragraph that runs on. " * (7 + n * 5 % 11) + "\n"
+                         for n in range(1, 40))
     project = new_project(tmp_path, {"source/long.md": "---\ntitle: Long\nlang: en\n"
                                      "version: '1'\ndate: 2026-01-01\nreview_due: 2027-01-01\n"
                                      "---\n" + sections})
