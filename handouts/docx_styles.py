@@ -56,6 +56,13 @@ def set_up_styles(word, theme, lang):
     for spacing in styles["Subtitle"].element.rPr.findall(qn("w:spacing")):
         spacing.getparent().remove(spacing)  # the template spreads its letters apart
     styles["Quote"].font.italic = True
+    # As on the page: a rule in the accent colour at the quote's left, and table rules in
+    # the primary colour.
+    _border(styles["Quote"], "left", t.accent_color, 18)
+    styles["Quote"].paragraph_format.left_indent = Pt(8)
+    for edge in styles["Table Grid"].element.iter(qn("w:tblBorders")):
+        for side in edge:
+            side.set(qn("w:color"), t.primary_color[1:])
     for name in ("Header", "Footer"):
         _font(styles[name], None, Pt(8.5), primary)
         styles[name].paragraph_format.tab_stops.clear_all()  # the template's sit mid-page
@@ -231,6 +238,18 @@ def _add_border(p_pr, side, color, eighths):
 CALLOUT_PADDING_TWIPS = 200
 
 
+def shade(cell, color):
+    """Fill a table cell with a theme colour, as the page fills header cells."""
+    cell._tc.get_or_add_tcPr().append(_shading(color))
+
+
+def _shading(color):
+    shading = OxmlElement("w:shd")
+    for attr, value in (("w:val", "clear"), ("w:color", "auto"), ("w:fill", color[1:])):
+        shading.set(qn(attr), value)
+    return shading
+
+
 def indent_callout(table):
     """Word sets a table out to the left by its cell padding; indent the box by as much so
     its rule and shading line up with the page margins, as the box does in the PDF."""
@@ -268,9 +287,5 @@ def _callout_table_style(styles, theme):
     tbl_pr.append(margins)
     element.append(tbl_pr)
     tc_pr = OxmlElement("w:tcPr")
-    shading = OxmlElement("w:shd")
-    for attr, value in (("w:val", "clear"), ("w:color", "auto"),
-                        ("w:fill", theme.callout_background[1:])):
-        shading.set(qn(attr), value)
-    tc_pr.append(shading)
+    tc_pr.append(_shading(theme.callout_background))
     element.append(tc_pr)

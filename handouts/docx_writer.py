@@ -21,7 +21,7 @@ from docx.shared import Mm, Pt
 
 from .docx_fonts import embed_fonts
 from .docx_styles import (LIST_INDENT_TWIPS, Numbering, indent_callout, set_up_page,
-                          set_up_styles)
+                          set_up_styles, shade)
 
 BLOCK_CONTAINERS = {"main", "section", "header", "footer", "div", "article", "figure", "body"}
 HEADINGS = {f"h{n}": n for n in range(1, 7)}
@@ -245,6 +245,8 @@ class _Writer:
             for c, cell_el in enumerate(cells[:cols]):
                 para = table.cell(r, c).paragraphs[0]
                 fmt = Format(bold=cell_el.tag == "th")
+                if cell_el.tag == "th":
+                    shade(table.cell(r, c), self.theme.callout_background)
                 self._inline_text(cell_el.text, para, fmt)
                 for child in cell_el:
                     self._inline_el(child, para, fmt)

@@ -13,7 +13,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 from PIL import Image
 
-from conftest import new_project, run_build
+from conftest import ROOT, new_project, run_build
+from handouts.theme import load_theme
 
 SAMPLER = """\
 ---
@@ -197,6 +198,12 @@ def test_docx_has_links_emphasis_superscript_citations_tables_and_alt_text(word,
     table = word.tables[0]
     assert [c.text for c in table.rows[0].cells] == ["Drug", "Dose"]
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    # Header cells filled as on the page, in the theme's colour; body cells left plain.
+    fill = load_theme(ROOT / "styles" / "theme.yaml").callout_background[1:]
+    shading = [[c._tc.find(f"{qn('w:tcPr')}/{qn('w:shd')}") for c in row.cells]
+               for row in table.rows]
+    assert all(s is not None and s.get(qn("w:fill")) == fill for s in shading[0])
+    assert all(s is None for s in shading[1])
     described = [d.get("descr") for d in body.iter(qn("wp:docPr"))]
     assert described == ["A small red square"]
     assert [p.text for p in _paragraphs(word) if p.style.name == "Quote"] == ["A quoted sentence."]
@@ -236,6 +243,8 @@ def test_pdf_embeds_atkinson_hyperlegible_and_numbers_pages(pdf):
             assert "/FontFile2" in descriptor, f"{font['/BaseFont']} is not embedded"
             fonts.add(str(font["/BaseFont"]).split("+")[-1])
     assert {"Atkinson-Hyperlegible", "Atkinson-Hyperlegible-Bold"} <= fonts
+    # Nothing, not even a list marker, may come from a fallback font another machine lacks.
+    assert all(f.startswith("Atkinson-Hyperlegible") for f in fonts), fonts
     total = len(pdf.pages)
     for number, page in enumerate(pdf.pages, 1):
         assert f"Page {number} of {total}" in page.extract_text()
