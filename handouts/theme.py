@@ -109,6 +109,8 @@ def installed_family(family):
     except (ImportError, OSError):
         return None
     config = fontconfig.FcInitLoadConfigAndFonts()
+    if config == ffi.NULL:
+        return None
     pattern = fontconfig.FcPatternCreate()
     try:
         fontconfig.FcPatternAddString(pattern, b"family", family.encode())
