@@ -73,6 +73,7 @@ def set_up_styles(word, theme, lang):
     _add_style(styles, "Document Control", Pt(t.font_size_pt * 0.85), text)
     contact = _add_style(styles, "Contact", Pt(t.font_size_pt * 0.9), text)
     contact.paragraph_format.space_before = Pt(18)
+    contact.paragraph_format.keep_together = True  # whom to call, never split over a page
     _border(contact, "top", t.primary_color, 12)
     _add_style(styles, "Callout", None, text)
     _add_style(styles, "Callout Title", None, primary, bold=True)
@@ -236,6 +237,7 @@ def _add_border(p_pr, side, color, eighths):
 
 
 CALLOUT_PADDING_TWIPS = 200
+GRID_PADDING_TWIPS = 108  # the cell padding of Table Grid in python-docx's template
 
 
 def shade(cell, color):
@@ -250,11 +252,11 @@ def _shading(color):
     return shading
 
 
-def indent_callout(table):
-    """Word sets a table out to the left by its cell padding; indent the box by as much so
-    its rule and shading line up with the page margins, as the box does in the PDF."""
+def indent_table(table, padding_twips):
+    """Word sets a table out to the left by its cell padding; indent it by as much so its
+    rules line up with the page margins, as tables and boxes do in the PDF."""
     indent = OxmlElement("w:tblInd")
-    indent.set(qn("w:w"), str(CALLOUT_PADDING_TWIPS))
+    indent.set(qn("w:w"), str(padding_twips))
     indent.set(qn("w:type"), "dxa")
     table._tbl.tblPr.insert_element_before(indent, "w:tblBorders", "w:shd", "w:tblLayout",
                                            "w:tblCellMar", "w:tblLook")

@@ -20,8 +20,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from .docx_fonts import embed_fonts
-from .docx_styles import (LIST_INDENT_TWIPS, Numbering, indent_callout, set_up_page,
-                          set_up_styles, shade)
+from .docx_styles import (CALLOUT_PADDING_TWIPS, GRID_PADDING_TWIPS, LIST_INDENT_TWIPS,
+                          Numbering, indent_table, set_up_page, set_up_styles, shade)
 
 BLOCK_CONTAINERS = {"main", "section", "header", "footer", "div", "article", "figure", "body"}
 HEADINGS = {f"h{n}": n for n in range(1, 7)}
@@ -200,7 +200,7 @@ class _Writer:
         """A callout is a one-cell table, shaded and bordered in the theme's colours."""
         table = container.add_table(rows=1, cols=1)
         table.style = self.word.styles["Callout Box"]
-        indent_callout(table)
+        indent_table(table, CALLOUT_PADDING_TWIPS)
         cell = table.cell(0, 0)
         first = cell.paragraphs[0]
         for child in el:
@@ -238,6 +238,7 @@ class _Writer:
             return
         table = container.add_table(rows=len(rows), cols=cols)
         table.style = self.word.styles["Table Grid"]
+        indent_table(table, GRID_PADDING_TWIPS)
         for r, row in enumerate(rows):
             cells = [c for c in row if c.tag in ("th", "td")]
             if row.getparent().tag == "thead" or all(c.tag == "th" for c in cells):

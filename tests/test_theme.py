@@ -139,6 +139,8 @@ def test_contact_block_and_logo_appear_when_configured(tmp_path):
     for line in ("1 Example Way", "(555) 010-0000", "clinic.example.org"):
         assert line in pdf_text and line in word_text and line in html
     assert 'alt="Pain Medicine Practice logo"' in html
+    contact = next(p for p in word.paragraphs if p.style.name == "Contact")
+    assert "1 Example Way" in contact.text and contact.style.paragraph_format.keep_together
     described = [d.get("descr") for d in word.element.body.iter(qn("wp:docPr"))]
     assert described == ["Pain Medicine Practice logo"]
     # As on the page: the name at the left, the logo at the right, on the first line.
