@@ -2,7 +2,6 @@
 list numbering definitions. The DOCX writer only names these styles; the theme sets them."""
 
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
