@@ -213,8 +213,9 @@ def _check_headings(doc, main):
 
 
 def _check_printable(doc, theme, body, citations):
-    """Every character must be in the typeface: a fallback font may be missing on the next
-    machine, and its text cannot be read back out of the PDF."""
+    """Every word must fit on a line, and every character must be in the typeface: a
+    fallback font may be missing on the next machine, and its text cannot be read back out
+    of the PDF."""
     long_word = next((m for text in body.itertext()
                       for m in [re.search(r"\S{%d,}" % MAX_WORD, text)] if m), None)
     if long_word:
