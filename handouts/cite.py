@@ -145,8 +145,7 @@ def prepare(doc, source_dir, cited):
                                  f"add it to {doc.meta.bibliography} or correct the key",
                                  lines.get(key))
     style = load_style(doc, source_dir)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # citeproc warns of fields the style does not use
+    with warnings.catch_warnings(action="ignore"):  # citeproc warns of fields it skips
         try:
             return Citations(cited, source, style)
         except Exception:  # citeproc meets a value or a style it cannot use: input, not a bug
@@ -230,8 +229,7 @@ class _GuardedText(io.StringIO):
 
 def _parse_bibtex(text):
     """citeproc's BibTeX source for text, or None if its parser cannot read it."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # citeproc warns of fields it does not use (pmid)
+    with warnings.catch_warnings(action="ignore"):  # citeproc warns of fields it skips (pmid)
         try:
             return BibTeX(_GuardedText(text), encoding="utf-8")
         except Exception:  # citeproc's parser raises many kinds; all mean bad input
@@ -266,22 +264,34 @@ def _csl_json(path, text):
     if duplicates:
         raise BuildError(path, f"id '{duplicates[0]}' is defined twice", "give each entry its own id")
     for entry in data:
-        line = _json_line(text, entry["id"])
         if any(UNPRINTABLE.search(value) for value in _strings(entry)):
             raise BuildError(path, f"entry '{entry['id']}' contains a control character, "
-                             "which no document can hold", "delete it", line)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # citeproc warns of fields it does not use
-            try:
-                CiteProcJSON([entry])
-            except Exception:  # citeproc raises many kinds for a field it cannot read
-                raise BuildError(path, f"entry '{entry['id']}' cannot be read",
-                                 "give it a 'type', write names as {\"family\": \"...\", "
-                                 "\"given\": \"...\"} and dates as {\"date-parts\": [[2020]]}",
-                                 line) from None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return CiteProcJSON(data)
+                             "which no document can hold", "delete it",
+                             _json_line(text, entry["id"]))
+    source = _parse_csl_json(data)
+    if source is None:
+        raise _csl_json_error(path, text, data)
+    return source
+
+
+def _parse_csl_json(data):
+    """citeproc's source for CSL-JSON entries, or None if it cannot read them."""
+    with warnings.catch_warnings(action="ignore"):  # citeproc warns of fields it skips
+        try:
+            return CiteProcJSON(data)
+        except Exception:  # citeproc raises many kinds for a field it cannot read
+            return None
+
+
+def _csl_json_error(path, text, data):
+    """Name the first entry citeproc cannot read."""
+    entry = next((e for e in data if _parse_csl_json([e]) is None), None)
+    hint = ('give it a \'type\', write names as {"family": "...", "given": "..."} and dates '
+            'as {"date-parts": [[2020]]}')
+    if entry is None:
+        return BuildError(path, "has entries citeproc cannot read together", hint)
+    return BuildError(path, f"entry '{entry['id']}' cannot be read", hint,
+                      _json_line(text, entry["id"]))
 
 
 def _strings(value):

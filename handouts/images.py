@@ -28,8 +28,8 @@ def data_url(path):
     """The picture at path as a data: URL; raise ImageProblem if it cannot be shown."""
     data = path.read_bytes()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
+        with warnings.catch_warnings(action="ignore", category=Image.DecompressionBombWarning):
+            # the size is checked below, with a message for people
             with Image.open(io.BytesIO(data)) as picture:
                 kind = _check(picture)
                 _load_whole(picture)
