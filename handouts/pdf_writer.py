@@ -6,12 +6,19 @@ other address: rendering never touches the network or a file outside the project
 
 import hashlib
 import logging
+import warnings
 
-import weasyprint
+with warnings.catch_warnings():
+    # WeasyPrint asks for the system's HarfBuzz-Subset; font_subset does that job instead.
+    warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
+    import weasyprint
 from weasyprint.urls import URLFetcher
+
+from . import font_subset
 
 # WeasyPrint logs every CSS property it ignores; the build reports only what matters.
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
+font_subset.install()
 
 
 class RefusingFetcher(URLFetcher):
