@@ -67,9 +67,7 @@ def load(path):
     text = _read_text(path)
     front, body, body_line = _split(path, text)
     data = _parse_yaml(path, front)
-    field_lines = {m.group(1): n for n, m in
-                   ((n, re.match(r"^([A-Za-z_][\w-]*)\s*:", line))
-                    for n, line in enumerate(front.splitlines(), start=2)) if m}
+    field_lines = _field_lines(front, first_line=2)
     meta = _validate(path, data, field_lines)
     if not body.strip():
         raise BuildError(path, "the document has no text after its front matter",
@@ -177,6 +175,15 @@ def unreadable_value_line(text, first_line):
     return first_line
 
 
+def _field_lines(text, first_line):
+    """Each top-level key of the YAML (quoted ones too) -> the line it is written on."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    return {str(key.value): key.start_mark.line + first_line for key, _ in root.value
+            if isinstance(key, yaml.ScalarNode)}
+
+
 def _validate(path, data, lines):
     def fail(key, message, hint):
         raise BuildError(path, message, hint, lines.get(key, 1))
@@ -187,6 +194,8 @@ def _validate(path, data, lines):
              "known fields: " + ", ".join(REQUIRED + OPTIONAL))
     for key in REQUIRED:
         if data.get(key) is None or not str(data[key]).strip():
+            if key in data:
+                fail(key, f"'{key}' is empty", f"write the {key} after '{key}:'")
             raise BuildError(path, f"front matter lacks '{key}'",
                              f"add a line '{key}: ...' between the '---' lines", 2)
     values = {}

@@ -1,9 +1,14 @@
 """Shared fixtures: build handouts in throwaway project folders, never in the real output/."""
 
+import contextlib
+import io
+import logging
 import shutil
 import subprocess
 import sys
 import textwrap
+import traceback
+import warnings
 from pathlib import Path
 
 import pytest
@@ -24,11 +29,70 @@ bibliography: references.bib
 ---
 """
 
+# The warning filters of a Python started without -W (`python -c "import warnings;
+# print(warnings.filters)"`), in order: what a person running build.py would be shown.
+NEW_PROCESS_WARNING_FILTERS = [("default", DeprecationWarning, "__main__"),
+                               ("ignore", DeprecationWarning, ""),
+                               ("ignore", PendingDeprecationWarning, ""),
+                               ("ignore", ImportWarning, ""),
+                               ("ignore", ResourceWarning, "")]
+
 
 def run_build(root, *args):
-    """Run build.py as the clinic staff do, on the project at root."""
-    return subprocess.run([sys.executable, str(ROOT / "build.py"), "--root", str(root), *args],
-                          capture_output=True, text=True, timeout=300)
+    """Run build.py's main() in this process on the project at root, as the clinic staff run
+    `python build.py ARGS`, and return what that process would: its exit status and what it
+    printed. Saves starting Python and importing WeasyPrint (about a second) per build.
+
+    What a fresh process would show, this shows too: Python warnings under the interpreter's
+    default filters and log records of WARNING and above (Python's last-resort handler) go
+    to the captured stderr, and an exception that escapes main() becomes a traceback there
+    and exit status 1. Tests about the process itself use run_build_process."""
+    import build  # build.py at ROOT, first on sys.path
+    assert Path(build.__file__).resolve() == ROOT / "build.py", build.__file__
+    argv = [*map(str, args), "--root", str(root)]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    handler = logging.StreamHandler(stderr)
+    handler.setLevel(logging.WARNING)
+    logging.getLogger().addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr), \
+                warnings.catch_warnings():
+            warnings.resetwarnings()
+            for action, category, module in NEW_PROCESS_WARNING_FILTERS:
+                warnings.filterwarnings(action, category=category, module=module, append=True)
+            warnings.showwarning = _warning_to(stderr)
+            try:
+                returncode = build.main(argv)
+            except SystemExit as exc:  # argparse, on arguments it cannot read
+                returncode = _exit_status(exc, stderr)
+            except Exception:  # noqa: BLE001 - what the interpreter would print
+                traceback.print_exc(file=stderr)
+                returncode = 1
+    finally:
+        logging.getLogger().removeHandler(handler)
+    return subprocess.CompletedProcess(["build.py", *argv], returncode, stdout.getvalue(),
+                                       stderr.getvalue())
+
+
+def _warning_to(stream):
+    def show(message, category, filename, lineno, file=None, line=None):
+        stream.write(warnings.formatwarning(message, category, filename, lineno, line))
+    return show
+
+
+def _exit_status(exc, stderr):
+    if exc.code is None or isinstance(exc.code, int):
+        return exc.code or 0
+    print(exc.code, file=stderr)
+    return 1
+
+
+def run_build_process(root, *args, **options):
+    """Run build.py in a new Python process, for tests of the process itself: its exit
+    status and output as the command line sees them, tracebacks, builds running at once."""
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *map(str, args),
+                           "--root", str(root)],
+                          capture_output=True, text=True, timeout=300, **options)
 
 
 def new_project(tmp_path, files=None, with_real_sources=False):

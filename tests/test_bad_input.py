@@ -11,7 +11,7 @@ import docx
 import pypdf
 from docx.oxml.ns import qn
 
-from conftest import MINIMAL_FRONT_MATTER, new_project, run_build
+from conftest import MINIMAL_FRONT_MATTER, new_project, run_build, run_build_process
 
 GOOD_BODY = "## Section\n\nText with a citation.[@sigtermans2009]\n"
 WITH_PICTURE = "\n## One\n\n![A diagram](x.png)\n"
@@ -247,10 +247,35 @@ def test_bad_input_gets_one_clear_line(tmp_path, files, message):
     assert not list(project.output_dir.glob("a.*")) if project.output_dir.exists() else True
 
 
+def test_build_py_on_the_command_line_exits_1_with_one_line_or_0(tmp_path):
+    """The process itself, as `make` and a terminal see it (the other tests here run
+    build.main in the test's own process): a bad handout gives exit status 1 and one
+    'error: FILE:LINE: ...' line, no traceback; a good one exit status 0."""
+    project = new_project(tmp_path, {"source/a.md": front() + "\n## One\n\nSee this.[@nobody2020]\n"})
+    result = run_build_process(project.root, cwd=project.root)
+    assert result.returncode == 1, result.stderr
+    assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
+        "error: source/a.md:12: unknown citation key 'nobody2020'; add it to references.bib "
+        "or correct the key"], result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1] == "1 of 1 handout(s) failed"
+    assert not project.output_dir.exists() or not list(project.output_dir.iterdir())
+
+    (project.source_dir / "a.md").write_text(front() + GOOD_BODY, encoding="utf-8")
+    result = run_build_process(project.root, cwd=project.root)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("built output/a.html, output/a.pdf, output/a.docx in ")
+    # Nothing else on stderr: no Python warnings or log lines, only the build's own warnings.
+    assert all(line.startswith("warning: ") for line in result.stderr.splitlines()), \
+        result.stderr
+    assert all(p.stat().st_size > 0 for p in project.outputs("a").values())
+
+
 def test_debug_flag_shows_the_traceback(tmp_path):
+    # A new process: in-process, main() re-raising could not show what the terminal shows.
     project = new_project(tmp_path, {"source/a.md": front() + "[@nobody]\n"})
-    result = run_build(project.root, "--debug")
-    assert result.returncode != 0
+    result = run_build_process(project.root, "--debug")
+    assert result.returncode == 1
     assert "Traceback" in result.stderr and "BuildError" in result.stderr
 
 
