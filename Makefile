@@ -44,7 +44,7 @@ distclean: clean
 
 help:
 	@echo "make            build output/NAME.html, .pdf and .docx for every source/NAME.md"
-	@echo "make check      verify every section and citation is in each output"
+	@echo "make check      verify every word of every block is in each output"
 	@echo "make test       run the test suite"
 	@echo "make clean      remove built outputs"
 	@echo "make distclean  also remove the virtual environment"

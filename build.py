@@ -3,7 +3,7 @@
 
     python build.py                    build every handout in source/
     python build.py source/NAME.md     build one
-    python build.py --check            verify the outputs on disk hold every section and citation
+    python build.py --check            verify the outputs on disk hold every word of every block
     python build.py --debug            show Python tracebacks (for developers)
 """
 
@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from handouts.errors import BuildError, display_path
+from handouts.errors import BuildError, BuildErrors, display_path
 from handouts.pipeline import Project, build_document, check_document
 
 
@@ -34,7 +34,8 @@ def main(argv=None):
                 _build(path, project)
         except BuildError as exc:
             failures += 1
-            print(f"error: {exc}", file=sys.stderr)
+            for line in exc.lines() if isinstance(exc, BuildErrors) else [str(exc)]:
+                print(f"error: {line}", file=sys.stderr)
             if args.debug:
                 raise
         except Exception as exc:  # a bug, not bad input: say so in one line
@@ -53,7 +54,8 @@ def _build(path, project):
     result = build_document(path, project)
     outputs = ", ".join(display_path(p) for p in result.outputs.values())
     print(f"built {outputs} in {time.perf_counter() - started:.1f} s; "
-          f"verified {result.sections} sections and {result.references} references in each")
+          f"verified {result.words} words in {result.blocks} blocks, {result.sections} sections "
+          f"and {result.references} references in each")
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for correction in result.corrections:
@@ -65,7 +67,8 @@ def _check(path, project):
     for problem in problems:
         print(f"missing: {display_path(path)}: {problem}", file=sys.stderr)
     if not problems:
-        print(f"checked {display_path(path)}: every section and citation is in html, pdf and docx")
+        print(f"checked {display_path(path)}: every block, section and citation is in html, pdf "
+              "and docx, in reading order")
     return 1 if problems else 0
 
 

@@ -15,6 +15,7 @@ import nh3
 from citeproc.source.bibtex import BibTeX
 from citeproc.source.json import CiteProcJSON
 
+from . import model as m
 from .errors import BuildError
 from .load import UNPRINTABLE, refuse_control_characters
 
@@ -99,6 +100,44 @@ class Citations:
             link.text, link[:] = span.text, list(span)
             span.text, span[:] = None, [link]
         return span
+
+
+def cited(document):
+    """The key tuple of every citation in the model, in reading order."""
+    return [node.keys for node in m.all_inlines(document.blocks) if isinstance(node, m.Citation)]
+
+
+def resolve(document, citations):
+    """Give each citation its formatted inlines and add the reference list to the model."""
+    if citations is None:
+        return
+    for node in m.all_inlines(document.blocks):
+        if isinstance(node, m.Citation):
+            node.rendered = _inlines(citations.element(node.keys))
+    if citations.references:
+        entries = [m.ReferenceEntry(r.key, r.anchor, r.number,
+                                    _inlines(etree.fromstring(f"<x>{r.html}</x>")))
+                   for r in citations.references]
+        document.blocks.append(m.References(entries, citations.numeric))
+
+
+STYLED = {"i": "em", "em": "em", "b": "strong", "strong": "strong", "sup": "sup", "sub": "sub"}
+
+
+def _inlines(element):
+    """The model's inlines for a formatted citation or entry (citeproc's own HTML)."""
+    nodes = [m.Text(element.text)] if element.text else []
+    for child in element:
+        inner = _inlines(child)
+        if child.tag in STYLED:
+            nodes.append(m.Styled(STYLED[child.tag], inner))
+        elif child.tag == "a" and child.get("href"):
+            nodes.append(m.Link(child.get("href"), inner))
+        else:  # span, sc: their text, in the surrounding style
+            nodes += inner
+        if child.tail:
+            nodes.append(m.Text(child.tail))
+    return nodes
 
 
 def anchor_for(key):

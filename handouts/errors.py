@@ -26,6 +26,18 @@ class BuildError(Exception):
         return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
+class BuildErrors(BuildError):
+    """Several problems found in one run, each its own BuildError line."""
+
+    def __init__(self, errors):
+        first = errors[0]
+        super().__init__(first.path, first.message, first.hint, first.line)
+        self.errors = list(errors)
+
+    def lines(self):
+        return [str(e) for e in self.errors]
+
+
 def display_path(path):
     """A path as the person at the terminal typed it: relative to where they stand."""
     path = Path(path)

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import cite, verify
-from .docx_writer import write_docx
 from .errors import BuildError
 from .load import load
 from .pdf_writer import write_pdf
-from .render import cited_keys, render
+from .read import read
+from .render import render
 from .stylesheet import read_stylesheet
 from .theme import load_theme
+from .word import write_docx
 
 FORMATS = ("html", "pdf", "docx")
 
@@ -47,31 +48,39 @@ class Result:
     outputs: dict
     sections: int
     references: int
+    blocks: int = 0
+    words: int = 0
     warnings: list = field(default_factory=list)
     corrections: list = field(default_factory=list)
 
 
 @dataclass
 class Rendered:
-    doc: object
+    document: object      # model.Document
     theme: object
     citations: object
     page: object
 
+    @property
+    def doc(self):
+        return self.document.source
+
     def expected(self):
-        return verify.expected(self.doc, self.citations, self.page)
+        return verify.expected(self.document, self.citations, self.page)
 
 
 def render_document(path, project):
-    """Load, cite and render one handout in memory."""
+    """Load, read, cite and render one handout in memory."""
     if Path(path).resolve().parent != project.source_dir.resolve():
         raise BuildError(path, "is not in the project's source/ folder",
                          "put handouts in source/ and build them from there")
     doc = load(path)
     theme = load_theme(project.styles_dir / "theme.yaml")
-    citations = cite.prepare(doc, project.source_dir, cited_keys(doc))
+    document = read(doc, project.source_dir)
+    citations = cite.prepare(doc, project.source_dir, cite.cited(document))
+    cite.resolve(document, citations)
     css = read_stylesheet(project.styles_dir / "handout.css")
-    return Rendered(doc, theme, citations, render(doc, theme, citations, css, project.source_dir))
+    return Rendered(document, theme, citations, render(document, theme, css))
 
 
 def build_document(path, project):
@@ -81,12 +90,13 @@ def build_document(path, project):
     warnings = list(page.warnings)
     contents = {"html": page.html.encode("utf-8"),
                 "pdf": write_pdf(page, warnings),
-                "docx": write_docx(page, rendered.theme, doc)}
+                "docx": write_docx(rendered.document, rendered.theme)}
     targets = project.outputs(doc.name)
     want = rendered.expected()
     _write_together(contents, targets, doc, want)
-    return Result(doc.name, targets, len(want.headings), len(want.references), warnings,
-                  doc.meta.corrections)
+    return Result(doc.name, targets, len(want.headings), len(want.references),
+                  blocks=len(want.blocks), words=verify.word_count(want.blocks),
+                  warnings=warnings, corrections=doc.meta.corrections)
 
 
 def check_document(path, project):

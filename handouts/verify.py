@@ -1,21 +1,44 @@
 """Verify stage: pull the text back out of the written HTML, PDF and DOCX and confirm that
-every section heading of the source and every cited work is in each of them.
+the text of every block of the document model is in each of them, in reading order, that
+table cells stand in their columns, and that every heading, reference and citation link is
+there.
 
-What is expected comes from the rendered page in memory, before any writer runs; the tests
-check that page against the Markdown source and the bibliography themselves.
+What is expected comes from the model and the rendered page in memory, before any writer
+runs. Text is compared as letters and digits only (read.squash), so line breaks, PDF
+hyphenation and typographic punctuation do not count; the PDF's running header and footer
+are taken off each page before comparing. Nothing else is allowed for.
 """
 
+import copy
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
 import docx
+import lxml.etree
 import lxml.html
 import pypdf
 from docx.oxml.ns import qn
 
-from .docx_writer import bookmark_name
+from . import model as m
+from .read import squash
+from .render import doc_control
+from .word.blocks import CALLOUT_STYLES
+from .word.state import bookmark_name
 
+BOX_STYLES = set(CALLOUT_STYLES.values())  # callouts are one-cell tables, not data tables
+WORD_NOTES = "word/footnotes.xml"
+# Large pictures make an HTML file past libxml2's default limits; it must read them whole.
+HTML_PARSER = lxml.html.HTMLParser(huge_tree=True)
+
+
+@dataclass
+class Block:
+    """One block's text as every output must hold it."""
+    kind: str
+    text: str
+    line: int
+    notes: bool = False          # a footnote: at the foot of a Word page, at the end elsewhere
 
 
 @dataclass
@@ -24,6 +47,9 @@ class Expected:
     references: list                            # cite.Reference
     markers: list = field(default_factory=list)  # in-text citation texts, e.g. "1,2,3"
     linked: set = field(default_factory=set)    # reference anchors the in-text citations link to
+    blocks: list = field(default_factory=list)  # Block, in reading order
+    tables: list = field(default_factory=list)  # model.Table, in reading order
+    furniture: list = field(default_factory=list)  # running header and footer texts
 
 
 @dataclass
@@ -35,24 +61,63 @@ class Extracted:
     markers: list        # None where the format cannot tell a marker from other text
     link_targets: set
     target_name: object = staticmethod(lambda anchor: anchor)  # HTML id -> this format's name
+    notes: str = None    # footnote text kept apart from the body (Word); None: in text
+    tables: list = None  # per table, {(row, column): text}; None: the format cannot tell
+    blocks_text: str = None  # the text blocks are looked for in, where not all of text
 
 
-def expected(doc, citations, page):
-    """What every output must hold, read from the rendered page before any writer runs."""
+def expected(document, citations, page):
+    """What every output must hold, read from the model and the rendered page."""
     tree = page.tree
     headings = [_clean(h.text_content()) for h in tree.iter("h1", "h2", "h3", "h4", "h5", "h6")]
     references = citations.references if citations else []
     markers = [_clean(s.text_content()) for s in tree.find_class("citation")]
     linked = {a.get("href")[1:] for s in tree.find_class("citation") for a in s.iter("a")}
-    return Expected(headings, references, markers, linked)
+    meta = document.meta
+    return Expected(headings, references, markers, linked, blocks=model_blocks(document),
+                    tables=[b for b in m.walk(document.blocks) if isinstance(b, m.Table)],
+                    furniture=[doc_control(meta), meta.short_title or meta.title])
+
+
+def model_blocks(document):
+    """The text of every block that holds text itself, in reading order."""
+    out = [Block("title", document.meta.title, 1)]
+    _collect(document.blocks, out, notes=False, line=None)
+    return out
+
+
+def _collect(blocks, out, notes, line):
+    for block in blocks:
+        if not isinstance(block, m.BLOCK_TYPES):  # a new type must be taught here too
+            raise TypeError(f"verify has no expectation for a {type(block).__name__}")
+        line = getattr(block, "line", None) or line
+        kind = type(block).__name__
+        inside_notes = notes or isinstance(block, m.Footnotes)
+        if isinstance(block, m.DefinitionList):  # each term, then what it means
+            for item in block.items:
+                out += [Block(kind, m.inline_text(t), line, inside_notes) for t in item.terms]
+                for definition in item.definitions:
+                    _collect(definition, out, inside_notes, line)
+            continue
+        for inlines in m.inline_lists(block):
+            text = m.inline_text(inlines)
+            if squash(text):
+                out.append(Block(kind, text, line, inside_notes))
+        if isinstance(block, m.CodeBlock) and squash(block.text):
+            out.append(Block(kind, block.text, line, inside_notes))
+        _collect(m.children_of(block), out, inside_notes, line)
+
+
+def word_count(blocks):
+    return sum(len(re.findall(r"\w+", b.text)) for b in blocks)
 
 
 def check(paths, want):
-    """Missing items as 'format: what is missing' lines; empty when all is there."""
+    """Problems as 'format: what is wrong' lines; empty when all is there."""
     readers = {"html": read_html, "pdf": read_pdf, "docx": read_docx}
     problems = []
     for fmt, path in paths.items():
-        got = readers[fmt](path)
+        got = readers[fmt](path, want)
         problems += [f"{fmt}: {p}" for p in _compare(want, got)]
     return problems
 
@@ -77,11 +142,54 @@ def _compare(want, got):
             missing.append(f"in-text citation '{marker}' is missing")
         else:
             markers.remove(_squash(marker))
+    missing += _compare_blocks(want.blocks, got)
+    missing += _compare_tables(want.tables, got.tables)
     return missing
 
 
-def read_html(path):
-    tree = lxml.html.parse(str(path)).getroot()
+def _compare_blocks(blocks, got):
+    """The first block whose text is missing, or stands out of reading order."""
+    text = squash(got.blocks_text if got.blocks_text is not None else got.text)
+    streams = {False: [text, 0], True: [squash(got.notes) if got.notes is not None else text, 0]}
+    for block in blocks:
+        stream = streams[block.notes and got.notes is not None]
+        wanted = squash(block.text)
+        found = stream[0].find(wanted, stream[1])
+        if found < 0:
+            where = "is out of reading order" if wanted in stream[0] else "is missing"
+            shown = _clean(block.text)
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            return [f"line {block.line}: {_KINDS.get(block.kind, block.kind)} '{shown}' {where}"]
+        stream[1] = found + len(wanted)
+    return []
+
+
+_KINDS = {"Paragraph": "text", "Heading": "heading", "DefinitionList": "term",
+          "Table": "table caption", "Callout": "box title", "CodeBlock": "code",
+          "Figure": "picture caption", "References": "reference", "title": "title"}
+
+
+def _compare_tables(tables, got_tables):
+    if got_tables is None:
+        return []
+    if len(got_tables) < len(tables):
+        return [f"{len(tables) - len(got_tables)} of {len(tables)} tables are missing"]
+    for table, cells in zip(tables, got_tables):
+        for r, c, cell in table.grid():
+            wanted = squash(" ".join(m.inline_text(i) for b in m.walk(cell.blocks)
+                                     for i in m.inline_lists(b)))
+            if squash(cells.get((r, c), "")) != wanted:
+                shown = _clean(" ".join(m.inline_text(i) for b in cell.blocks
+                                        for i in m.inline_lists(b)))[:40]
+                return [f"line {table.line}: table cell '{shown}' is not in row {r + 1}, "
+                        f"column {c + 1}"]
+    return []
+
+
+# -- reading the outputs back ------------------------------------------------------------
+
+def read_html(path, want=None):
+    tree = lxml.html.parse(str(path), parser=HTML_PARSER).getroot()
     body = tree.find("body")
     return Extracted(
         headings=[h.text_content() for h in body.iter("h1", "h2", "h3", "h4", "h5", "h6")],
@@ -89,12 +197,35 @@ def read_html(path):
         reference_entries=[li.text_content() for li in body.xpath("//*[@class='references']/li")],
         markers=[s.text_content() for s in body.find_class("citation")],
         link_targets={a.get("href")[1:] for a in body.iter("a")
-                      if (a.get("href") or "").startswith("#")})
+                      if (a.get("href") or "").startswith("#")},
+        tables=[_html_table(t) for t in body.find("main").iter("table")])
 
 
-def read_pdf(path):
+def _html_table(table):
+    rows = []
+    for tr in table.iter("tr"):
+        if next(tr.iterancestors("table")) is not table:
+            continue
+        rows.append(m.Row([m.Cell([m.Paragraph([m.Text(_own_text(cell))])],
+                                  colspan=int(cell.get("colspan", 1)),
+                                  rowspan=int(cell.get("rowspan", 1)))
+                           for cell in tr if cell.tag in ("th", "td")]))
+    grid = m.Table(rows).grid()
+    return {(r, c): m.inline_text(cell.blocks[0].children) for r, c, cell in grid}
+
+
+def _own_text(cell):
+    """A cell's text without the text of tables inside it."""
+    cell = copy.deepcopy(cell)
+    for inner in list(cell.iter("table")):
+        inner.drop_tree()
+    return cell.text_content()
+
+
+def read_pdf(path, want=None):
     reader = pypdf.PdfReader(str(path))
-    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    pages = [page.extract_text() or "" for page in reader.pages]
+    text = "\n".join(pages)
     targets = set()
     for page in reader.pages:
         for annot in page.get("/Annots") or []:
@@ -105,7 +236,23 @@ def read_pdf(path):
     # The PDF has no structure a text reader can tell a marker by; the link annotations
     # pointing at the reference list stand for the in-text markers.
     return Extracted(headings=_outline_titles(reader.outline), text=text,
-                     reference_entries=[text], markers=None, link_targets=targets)
+                     reference_entries=[text], markers=None, link_targets=targets,
+                     blocks_text="".join(_without_furniture(squash(p), n, len(pages), want)
+                                         for n, p in enumerate(pages, 1)) if want else None)
+
+
+def _without_furniture(page, number, total, want):
+    """A page's squashed text less the running header and footer at its start and end."""
+    pieces = [squash(f"Page {number} of {total}")] + [squash(t) for t in want.furniture]
+    changed = True
+    while changed:
+        changed = False
+        for piece in pieces:
+            if piece and page.startswith(piece):
+                page, changed = page[len(piece):], True
+            if piece and page.endswith(piece):
+                page, changed = page[:-len(piece)], True
+    return page
 
 
 def _outline_titles(outline):
@@ -118,11 +265,11 @@ def _outline_titles(outline):
     return titles
 
 
-def read_docx(path):
+def read_docx(path, want=None):
     word = docx.Document(str(path))
-    paragraphs = [docx.text.paragraph.Paragraph(p, word.part)
-                  for p in word.element.body.iter(qn("w:p"))]
-    anchors = {h.get(qn("w:anchor")) for h in word.element.body.iter(qn("w:hyperlink"))}
+    body = word.element.body
+    paragraphs = [docx.text.paragraph.Paragraph(p, word.part) for p in body.iter(qn("w:p"))]
+    anchors = {h.get(qn("w:anchor")) for h in body.iter(qn("w:hyperlink"))}
     citation = word.styles["Citation"].style_id
     markers, current = [], []
     for p in paragraphs:  # a marker is a sequence of runs in the Citation style
@@ -136,14 +283,61 @@ def read_docx(path):
         if current:
             markers.append("".join(current))
             current = []
+    boxes = {word.styles[name].style_id for name in BOX_STYLES}
+    tables = [_word_table(docx.table.Table(t, word.part)) for t in body.iter(qn("w:tbl"))
+              if _table_style(t) not in boxes]
     return Extracted(
         headings=[p.text for p in paragraphs if p.style.name.startswith("Heading")],
-        text="\n".join(p.text for p in paragraphs),
+        text="\n".join(_paragraph_text(p) for p in body.iter(qn("w:p"))),
         reference_entries=[p.text for p in paragraphs if p.style.name == "Reference"],
         markers=markers,
-        link_targets=anchors & {m.get(qn("w:name"))
-                                for m in word.element.body.iter(qn("w:bookmarkStart"))},
-        target_name=bookmark_name)
+        link_targets=anchors & {m.get(qn("w:name")) for m in body.iter(qn("w:bookmarkStart"))},
+        target_name=bookmark_name,
+        notes=_footnotes_text(word),
+        tables=tables)
+
+
+def _paragraph_text(p):
+    """All the text of a w:p as Word shows it: hyperlinks included, breaks as spaces, and
+    a footnote's number where it is referred to (Word numbers notes 1, 2, ... by id)."""
+    parts = []
+    for el in p.iter(qn("w:t"), qn("w:br"), qn("w:tab"), qn("w:footnoteReference")):
+        if el.tag == qn("w:t"):
+            parts.append(el.text or "")
+        elif el.tag == qn("w:footnoteReference"):
+            parts.append(el.get(qn("w:id")))
+        else:
+            parts.append(" ")
+    return "".join(parts)
+
+
+def _table_style(tbl):
+    style = tbl.find(qn("w:tblPr") + "/" + qn("w:tblStyle"))
+    return style.get(qn("w:val")) if style is not None else None
+
+
+def _word_table(table):
+    cells = {}
+    for r, row in enumerate(table.rows):
+        for c in range(len(table.columns)):
+            cell = table.cell(r, c)
+            cells[(r, c)] = " ".join(_paragraph_text(p) for p in cell._tc.iter(qn("w:p"))
+                                     if not any(a.tag == qn("w:tbl") and a is not table._tbl
+                                                for a in p.iterancestors()
+                                                if a is not cell._tc and _inside(a, cell._tc)))
+    return cells
+
+
+def _inside(element, ancestor):
+    return any(a is ancestor for a in element.iterancestors())
+
+
+def _footnotes_text(word):
+    for rel in word.part.rels.values():
+        if rel.reltype.endswith("/footnotes"):
+            element = lxml.etree.fromstring(rel.target_part.blob)
+            return "\n".join(_paragraph_text(p) for p in element.iter(qn("w:p")))
+    return ""
 
 
 def _plain(html):

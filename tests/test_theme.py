@@ -1,6 +1,10 @@
 """styles/theme.yaml drives the look of all three outputs, and the brochure is laid out
-as a clinic would print it: title block, running header, footer, 2 to 4 Letter pages."""
+as a clinic would print it: title block, running header, footer, 2 to 4 pages.
 
+What the ketamine handout says (title, dates, callouts, citations) is read from its source,
+so editing the handout does not break these tests."""
+
+import datetime
 import re
 import zipfile
 
@@ -13,9 +17,39 @@ from docx.oxml.ns import qn
 from PIL import Image
 
 from conftest import ROOT, new_project, run_build
-from handouts.docx_fonts import obfuscate
+from handouts.load import load
+from handouts.word.fonts import obfuscate
 
 KETAMINE = "ketamine-crps"
+PAPER_POINTS = {"letter": (612, 792), "a4": (595, 842)}
+
+
+@pytest.fixture(scope="module")
+def ketamine(built):
+    """The ketamine handout as the build read it: front matter (.meta) and body."""
+    return load(built.source_dir / f"{KETAMINE}.md")
+
+
+def written_date(day):
+    """A date as every output prints it, e.g. November 23, 2026."""
+    return f"{day:%B} {day.day}, {day.year}"
+
+
+def document_control(meta):
+    """The footer line of every page: version, issue date and review date."""
+    return (f"Version {meta.version} · Issued {written_date(meta.date)} · "
+            f"Review due {written_date(meta.review_due)}")
+
+
+def callout_titles(doc):
+    """The title of each '!!! kind "Title"' box in the body, in order (Markdown's
+    admonition: without a title, the kind capitalised)."""
+    return [title or kind.capitalize()
+            for kind, title in re.findall(r'^ *!!! *(\w+)(?: +"(.*?)")?', doc.body, re.M)]
+
+
+def squashed(text):
+    return " ".join(text.split())
 
 
 def set_theme(project, **changes):
@@ -77,55 +111,76 @@ def test_docx_embeds_the_typeface_so_it_looks_the_same_everywhere(built):
     assert "<w:embedTrueTypeFonts/>" in settings
 
 
-def test_ketamine_brochure_fits_two_to_four_letter_pages_with_header_and_footer(built):
+def test_ketamine_brochure_fits_two_to_four_pages_with_header_and_footer(built, ketamine):
+    meta = ketamine.meta
+    assert written_date(datetime.date(2026, 11, 23)) == "November 23, 2026"
+    paper = meta.paper or yaml.safe_load((built.styles_dir / "theme.yaml").read_text())["paper"]
     pdf = pypdf.PdfReader(str(built.outputs(KETAMINE)["pdf"]))
     assert 2 <= len(pdf.pages) <= 4
-    assert (round(float(pdf.pages[0].mediabox.width)), round(float(pdf.pages[0].mediabox.height))) \
-        == (612, 792)
+    for page in pdf.pages:
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) \
+            == PAPER_POINTS[paper]
     texts = [page.extract_text() for page in pdf.pages]
-    assert "Intravenous Ketamine for Complex Regional" in texts[0]
+    assert squashed(meta.title) in squashed(texts[0])
+    header = meta.short_title or meta.title
     for number, text in enumerate(texts, 1):
         assert f"Page {number} of {len(texts)}" in text
-        assert "Version 1.0 · Issued November 23, 2026 · Review due November 23, 2027" in text
-        assert ("IV ketamine for CRPS" in text) == (number > 1), "running header from page 2"
+        assert document_control(meta) in text
+        lines = [line.strip() for line in text.splitlines()]
+        assert (header in lines) == (number > 1), "running header from page 2"
 
 
-def test_docx_header_footer_fields_and_styles(built):
+def test_docx_header_footer_fields_and_styles(built, ketamine):
+    meta = ketamine.meta
     word = docx.Document(str(built.outputs(KETAMINE)["docx"]))
     section = word.sections[0]
     assert section.different_first_page_header_footer
-    assert section.header.paragraphs[0].text == "IV ketamine for CRPS"
+    assert section.header.paragraphs[0].text == (meta.short_title or meta.title)
     for footer in (section.footer, section.first_page_footer):
         fields = [f.get(qn("w:instr")).strip() for f in footer._element.iter(qn("w:fldSimple"))]
         assert fields == ["PAGE", "NUMPAGES"]
         # The same document-control line as the PDF's footer: version, issue and review dates.
-        assert footer.paragraphs[0].text.startswith(
-            "Version 1.0 · Issued November 23, 2026 · Review due November 23, 2027\tPage ")
+        assert footer.paragraphs[0].text.startswith(document_control(meta) + "\tPage ")
     used = {docx.text.paragraph.Paragraph(p, word.part).style.name
             for p in word.element.body.iter(qn("w:p"))}
-    assert {"Heading 1", "Heading 2", "Heading 3", "List Paragraph", "Reference",
-            "Callout Title"} <= used
+    # Each style the handout's Markdown calls for (the title is Heading 1).
+    body = ketamine.body
+    wanted = {"Heading 1": True,
+              "Heading 2": re.search(r"^## ", body, re.M),
+              "Heading 3": re.search(r"^### ", body, re.M),
+              "List Paragraph": re.search(r"^ *([-*+]|\d+\.) ", body, re.M),
+              "Reference": re.search(r"\[[^\]]*@", body),
+              "Callout Title": callout_titles(ketamine)}
+    assert {style for style, present in wanted.items() if present} <= used
 
 
-def test_callout_is_a_box_in_every_format(built):
+def test_callout_is_a_box_in_every_format(built, ketamine):
+    titles = callout_titles(ketamine)
+    assert titles, "the ketamine handout has no '!!!' callout to look for"
     outputs = built.outputs(KETAMINE)
-    box = lxml.html.parse(str(outputs["html"])).getroot().find_class("callout")[0]
+    boxes = lxml.html.parse(str(outputs["html"])).getroot().find_class("callout")
+    assert [box[0].text for box in boxes] == titles
+    box = boxes[0]
     assert box.get("role") == "note"
-    assert box[0].get("class") == "callout-title" and box[0].text == "Key points"
-    assert box.find("ul") is not None
+    assert box[0].get("class") == "callout-title"
+    if re.search(r'^ *!!!.*\n+ +[-*+] ', ketamine.body, re.M):  # the first box holds a list
+        assert box.find("ul") is not None
     word = docx.Document(str(outputs["docx"]))
-    box = word.tables[0].cell(0, 0)
-    assert box.paragraphs[0].text == "Key points"
-    style = word.tables[0].style
-    assert style.name == "Callout Box"
-    shading = style.element.find(qn("w:tcPr")).find(qn("w:shd"))
+    tables = [t for t in word.tables if t.style.name == "Callout Box"]
+    assert [t.cell(0, 0).paragraphs[0].text for t in tables] == titles
+    shading = tables[0].style.element.find(qn("w:tcPr")).find(qn("w:shd"))
     theme = yaml.safe_load((ROOT / "styles" / "theme.yaml").read_text())
     assert shading.get(qn("w:fill")) == theme["callout_background"][1:].upper()
-    assert "Key points" in pypdf.PdfReader(str(outputs["pdf"])).pages[0].extract_text()
+    pdf_lines = [line.strip() for page in pypdf.PdfReader(str(outputs["pdf"])).pages
+                 for line in page.extract_text().splitlines()]
+    assert all(title in pdf_lines for title in titles)
 
 
 def test_contact_block_and_logo_appear_when_configured(tmp_path):
     project = new_project(tmp_path, with_real_sources=True)
+    organisation = yaml.safe_load((project.styles_dir / "theme.yaml").read_text())[
+        "organisation"]["name"]
+    shown = load(project.source_dir / f"{KETAMINE}.md").meta.organisation or organisation
     Image.new("RGB", (300, 100), (31, 78, 121)).save(project.styles_dir / "logo.png")
     set_theme(project, organisation={"address": "1 Example Way", "phone": "(555) 010-0000",
                                      "website": "clinic.example.org", "logo": "logo.png"})
@@ -138,14 +193,14 @@ def test_contact_block_and_logo_appear_when_configured(tmp_path):
     html = outputs["html"].read_text(encoding="utf-8")
     for line in ("1 Example Way", "(555) 010-0000", "clinic.example.org"):
         assert line in pdf_text and line in word_text and line in html
-    assert 'alt="Pain Medicine Practice logo"' in html
+    assert f'alt="{organisation} logo"' in html
     contact = next(p for p in word.paragraphs if p.style.name == "Contact")
     assert "1 Example Way" in contact.text and contact.style.paragraph_format.keep_together
     described = [d.get("descr") for d in word.element.body.iter(qn("wp:docPr"))]
-    assert described == ["Pain Medicine Practice logo"]
+    assert described == [f"{organisation} logo"]
     # As on the page: the name at the left, the logo at the right, on the first line.
     first = word.paragraphs[0]
-    assert first.style.name == "Organisation" and first.text == "Pain Medicine Practice\t"
+    assert first.style.name == "Organisation" and first.text == f"{shown}\t"
     assert first._p.findall(f".//{qn('wp:docPr')}")
 
 
@@ -201,21 +256,27 @@ def test_no_heading_is_stranded_at_the_foot_of_a_page(tmp_path):
     assert all(word.styles[f"Heading {n}"].paragraph_format.keep_with_next for n in (1, 2, 3))
 
 
-def test_dois_are_never_split_across_lines_in_the_pdf(built):
+def test_dois_are_never_split_across_lines_in_the_pdf(built, ketamine):
     # A physician types the DOI from paper; a line break inside it reads as its end.
     lines = [line for page in pypdf.PdfReader(str(built.outputs(KETAMINE)["pdf"])).pages
              for line in page.extract_text().splitlines()]
-    dois = re.findall(r"doi\s*=\s*\{(.+?)\}", (ROOT / "source" / "references.bib").read_text())
-    assert len(dois) == 3
+    cited = {key.lower() for group in re.findall(r"\[([^\]]*@[^\]]*)\]", ketamine.body)
+             for key in re.findall(r"@([^\s;,\]]+)", group)}
+    bib = (built.source_dir / ketamine.meta.bibliography).read_text(encoding="utf-8")
+    dois = [doi for entry in re.split(r"\n(?=@)", bib)
+            if (key := re.match(r"\s*@\w+\{([^,]+),", entry)) and key.group(1).lower() in cited
+            for doi in re.findall(r"doi\s*=\s*\{(.+?)\}", entry)]
+    assert dois, "the ketamine handout cites no work with a DOI"
     for doi in dois:
         assert any(f"doi:{doi}" in line for line in lines), doi
 
 
-def test_word_callout_box_lines_up_with_the_margins(built):
+def test_word_callout_box_lines_up_with_the_margins(built, ketamine):
     # Word sets a table out by its cell padding; the box is indented back by as much.
     word = docx.Document(str(built.outputs(KETAMINE)["docx"]))
-    box = word.tables[0]
-    assert box.style.name == "Callout Box"
-    padding = box.style.element.find(f"{qn('w:tblPr')}/{qn('w:tblCellMar')}/{qn('w:left')}")
-    indent = box._tbl.tblPr.find(qn("w:tblInd"))
-    assert indent is not None and indent.get(qn("w:w")) == padding.get(qn("w:w"))
+    boxes = [t for t in word.tables if t.style.name == "Callout Box"]
+    assert len(boxes) == len(callout_titles(ketamine)) >= 1
+    for box in boxes:
+        padding = box.style.element.find(f"{qn('w:tblPr')}/{qn('w:tblCellMar')}/{qn('w:left')}")
+        indent = box._tbl.tblPr.find(qn("w:tblInd"))
+        assert indent is not None and indent.get(qn("w:w")) == padding.get(qn("w:w"))

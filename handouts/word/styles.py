@@ -6,7 +6,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from .theme import PAPER_MM
+from ..theme import PAPER_MM
 
 BULLETS = ("•", "–", "•")  # glyphs the bundled typeface has
 LIST_INDENT_TWIPS = 360
@@ -78,7 +78,9 @@ def set_up_styles(word, theme, lang):
     _add_style(styles, "Callout Title", None, primary, bold=True)
     _add_style(styles, "Reference", Pt(t.font_size_pt * 0.9), text)
     _add_style(styles, "Code", Pt(t.font_size_pt * 0.9), text, font="Courier New")
-    _callout_table_style(styles, t)
+    _callout_table_style(styles, t, "Callout Box", t.accent_color)
+    _callout_table_style(styles, t, "Tip Box", t.accent_color, rule="double")
+    _callout_table_style(styles, t, "Warning Box", t.primary_color)
     _font(styles["Strong"], None, None, primary)
     styles["Strong"].font.bold = True
     styles["Emphasis"].font.italic = True
@@ -88,6 +90,17 @@ def set_up_styles(word, theme, lang):
     link.font.color.rgb, link.font.underline = accent, True
     cite = styles.add_style("Citation", WD_STYLE_TYPE.CHARACTER)  # superscript comes
     cite.font.color.rgb = accent                                   # from the style's <sup>
+    # A glossary: the term in bold, kept with its meaning; the meaning indented below it.
+    term = _add_style(styles, "Definition Term", None, primary, bold=True)
+    term.paragraph_format.keep_with_next = True
+    term.paragraph_format.space_after = Pt(0)
+    meaning = _add_style(styles, "Definition", None, text)
+    meaning.paragraph_format.left_indent = Pt(LIST_INDENT_TWIPS / 20)
+    _add_style(styles, "Footnote Text", Pt(t.font_size_pt * 0.9), text)
+    note = styles.add_style("Footnote Reference", WD_STYLE_TYPE.CHARACTER)
+    note.font.superscript = True
+    rule = _add_style(styles, "Rule", Pt(4), text)
+    _border(rule, "bottom", t.primary_color, 6)
 
 def _add_style(styles, name, size, color, bold=False, caps=False, font=None):
     style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
@@ -261,20 +274,19 @@ def indent_table(table, padding_twips):
                                            "w:tblCellMar", "w:tblLook")
 
 
-def _callout_table_style(styles, theme):
-    """A table style for callouts: shaded, with a thick accent rule on the left, so the box
-    follows the theme through the style alone."""
-    style = styles.add_style("Callout Box", WD_STYLE_TYPE.TABLE)
+def _callout_table_style(styles, theme, name, color, rule="single"):
+    """A table style for callouts: shaded, with a thick rule on the left in color, so the
+    box follows the theme through the style alone; each kind of box has its own."""
+    style = styles.add_style(name, WD_STYLE_TYPE.TABLE)
     element = style.element
     tbl_pr = OxmlElement("w:tblPr")
     borders = OxmlElement("w:tblBorders")
     for side in ("top", "left", "bottom", "right"):
         edge = OxmlElement(f"w:{side}")
         thick = side == "left"
-        for attr, value in (("w:val", "single"), ("w:sz", "36" if thick else "4"),
-                            ("w:space", "0"),
-                            ("w:color", (theme.accent_color if thick
-                                         else theme.callout_background)[1:])):
+        for attr, value in (("w:val", rule if thick else "single"),
+                            ("w:sz", "36" if thick else "4"), ("w:space", "0"),
+                            ("w:color", (color if thick else theme.callout_background)[1:])):
             edge.set(qn(attr), value)
         borders.append(edge)
     tbl_pr.append(borders)

@@ -1,0 +1,654 @@
+"""Read stage: the Markdown body of a handout becomes the document model (handouts/model.py).
+
+Python-Markdown parses the body; the HTML it writes is sanitised (nh3) and walked element
+by element into typed blocks and inlines. Each block gets its source line from a line map
+that follows the source forward as the blocks come, so a heading whose text also stands
+earlier is still found on its own line. Problems are collected, not raised one at a time:
+one run names every problem it finds, up to MAX_ERRORS, as a compiler does.
+
+Elements Python-Markdown made carry a per-run mark (MARK); raw HTML typed by the author does
+not, so its classes can never stand for one of our constructs (a callout, a citation, a
+footnote): they are read as plain HTML.
+"""
+
+import re
+import secrets
+from pathlib import Path
+
+import lxml.html
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+
+from . import model as m
+from .cite import CITATION, parse_keys
+from .errors import BuildError, BuildErrors, display_path
+from .images import ImageProblem, data_url
+
+EXTENSIONS = ["abbr", "attr_list", "def_list", "fenced_code", "footnotes", "md_in_html",
+              "tables", "admonition", "sane_lists", "smarty", "toc", "pymdownx.tasklist"]
+EXTENSION_CONFIGS = {"tables": {"use_align_attribute": True},
+                     "pymdownx.tasklist": {"custom_checkbox": False}}
+# What raw HTML in a handout may keep; everything else (script, style, iframe, object,
+# form, event handlers, javascript: links) is removed before it is read.
+ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "div", "dl",
+                "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+                "i", "img", "input", "li", "ol", "p", "pre", "section", "small", "span",
+                "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
+                "u", "ul"}
+ALLOWED_ATTRIBUTES = {"*": {"class", "id", "title", "lang", "data-md"}, "a": {"href"},
+                      "img": {"src", "alt", "width", "height"}, "ol": {"start"},
+                      "th": {"colspan", "rowspan", "align"}, "td": {"colspan", "rowspan", "align"},
+                      "span": {"data-cites"}, "input": {"type", "checked"}}
+CALLOUT_KINDS = ("note", "tip", "warning", "danger")
+STYLED = {"strong": "strong", "b": "strong", "em": "em", "i": "em", "sup": "sup", "sub": "sub",
+          "u": "u", "small": "small"}
+MAX_ERRORS = 20
+MAX_DEPTH = 60          # elements inside one another: about 30 levels of lists
+BARE_LINK_TEXT = re.compile(r"^(https?://\S+|www\.\S+|click here|here|link|this link)$", re.I)
+FENCED_DIV = re.compile(r"^:{3,}")
+ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
+
+
+class LineMap:
+    """Source lines of the body, searched forward from the last block found."""
+
+    def __init__(self, doc):
+        self.first = doc.body_line
+        self.lines = doc.body.split("\n")
+        squashed, owner = [], []
+        for number, text in enumerate(self.lines):
+            for char in squash(text):
+                squashed.append(char)
+                owner.append(number)
+        self.squashed, self.owner = "".join(squashed), owner
+        self.cursor = 0        # position in squashed
+        self.line_index = 0    # line of the last block found
+
+    def find(self, text, headings_only=False):
+        """The line of the next block whose text starts like text, or the last line found."""
+        probe = squash(text)[:16]
+        if headings_only:
+            for index in range(self.line_index + (1 if self.cursor else 0), len(self.lines)):
+                if ATX_HEADING.match(self.lines[index]) and probe in squash(self.lines[index]) \
+                        or (index + 1 < len(self.lines) and probe
+                            and squash(self.lines[index]).startswith(probe)
+                            and re.match(r"^\s{0,3}(=+|-+)\s*$", self.lines[index + 1])):
+                    return self._move(index)
+        if probe:
+            found = self.squashed.find(probe, self.cursor)
+            if found >= 0:
+                self.cursor = found + len(probe)
+                return self._move(self.owner[found])
+        return self.first + self.line_index
+
+    def peek(self, pattern, found=False):
+        """The next line the pattern matches, without moving on; if none does, the current
+        line (or None, when found is asked for)."""
+        return next((self.first + index for index in range(self.line_index, len(self.lines))
+                     if re.search(pattern, self.lines[index], re.I)),
+                    None if found else self.current())
+
+    def next_matching(self, pattern):
+        for index in range(self.line_index, len(self.lines)):
+            if re.search(pattern, self.lines[index]):
+                return self._move(index)
+        return self.first + self.line_index
+
+    def _move(self, index):
+        self.line_index = index
+        start = next((p for p, o in enumerate(self.owner) if o >= index), len(self.owner))
+        self.cursor = max(self.cursor, start)
+        return self.first + index
+
+    def current(self):
+        return self.first + self.line_index
+
+    def save(self):
+        return self.cursor, self.line_index
+
+    def restore(self, saved):
+        self.cursor, self.line_index = saved
+
+
+def squash(text):
+    """Letters and digits only, folded: text as both the source and the outputs hold it,
+    whatever markup, smart quotes, hyphenation or line breaks stand between."""
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+# -- Python-Markdown: citations, and a mark on every element it makes ------------------
+
+class _CitationProcessor(InlineProcessor):
+    def __init__(self):
+        super().__init__(CITATION.pattern)
+
+    def handleMatch(self, match, data):
+        import xml.etree.ElementTree as etree
+        span = etree.Element("span", {"data-cites": " ".join(parse_keys(match.group(1)))})
+        return span, match.start(0), match.end(0)
+
+
+class _Mark(Treeprocessor):
+    def __init__(self, md, mark):
+        super().__init__(md)
+        self.mark = mark
+
+    def run(self, root):
+        for element in root.iter():
+            if element is not root:  # the wrapper Python-Markdown strips again
+                element.set("data-md", self.mark)
+
+
+class _HandoutExtension(Extension):
+    def __init__(self, mark):
+        super().__init__()
+        self.mark = mark
+
+    def extendMarkdown(self, md):
+        # Above 'reference' (170) and 'link' (160): a citation is not a link. Below
+        # 'backtick' (190) and 'escape' (180): code and \[ are not citations.
+        md.inlinePatterns.register(_CitationProcessor(), "citation", 175)
+        md.treeprocessors.register(_Mark(md, self.mark), "handout-mark", 1)
+
+
+def markdown_html(body, mark):
+    extensions = EXTENSIONS + [_HandoutExtension(mark)]
+    html = markdown.markdown(body, extensions=extensions, extension_configs=EXTENSION_CONFIGS,
+                             output_format="html")
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel=None,
+                     url_schemes={"http", "https", "mailto", "tel", "file", "data"},
+                     attribute_filter=_attribute_filter, clean_content_tags={"script", "style"})
+
+
+def _attribute_filter(tag, attribute, value):
+    """Links may not point at files or embed data; only images may (and are checked).
+    Attributes that count must hold a number."""
+    if tag != "img" and re.match(r"\s*(file|data):", value or "", re.I):
+        return None
+    if attribute in ("start", "colspan", "rowspan") and not re.fullmatch(r"\d{1,4}", value or ""):
+        return None
+    return value
+
+
+# -- the reader ---------------------------------------------------------------------------
+
+def read(doc, source_dir):
+    """The body of a loaded handout as a model.Document; raise BuildErrors listing every
+    problem found."""
+    return _Reader(doc, source_dir).read()
+
+
+class _Reader:
+    def __init__(self, doc, source_dir):
+        self.doc = doc
+        self.source_root = Path(source_dir).resolve()
+        self.mark = secrets.token_hex(8)
+        self.lines = LineMap(doc)
+        self.errors = []
+        self.warnings = []
+        self.level = 1            # the title is the one h1
+        self.abbreviations_seen = set()
+
+    def read(self):
+        try:
+            html = markdown_html(self.doc.body, self.mark)
+        except RecursionError:
+            raise _too_deep(self.doc) from None
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        if any(len(e) == 0 and sum(1 for _ in e.iterancestors()) > MAX_DEPTH for e in root.iter()):
+            raise _too_deep(self.doc)
+        blocks = self.blocks(root)
+        if self.errors:
+            raise BuildErrors(self.errors)
+        document = m.Document(self.doc, blocks)
+        _number_notes(document)
+        document.warnings = self.warnings
+        return document
+
+    def error(self, message, hint, line=None):
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(BuildError(self.doc.path, message, hint,
+                                          line or self.lines.current()))
+
+    def ours(self, el):
+        return el.get("data-md") == self.mark
+
+    def classes(self, el):
+        """The element's classes, when Python-Markdown made it; raw HTML's do not count."""
+        return (el.get("class") or "").split() if self.ours(el) else []
+
+    # -- blocks ---------------------------------------------------------------------------
+    def blocks(self, container):
+        """The blocks of an element holding block content; loose text becomes a paragraph."""
+        blocks, loose = [], []
+        if (container.text or "").strip():
+            loose += [m.Text(container.text)]
+        children = list(container)
+        for index, child in enumerate(children):
+            if _is_block(child):
+                if loose:
+                    blocks.append(self.loose_paragraph(loose))
+                    loose = []
+                block = self.block(child, children[index - 1] if index else None)
+                if block is not None:
+                    blocks.append(block)
+                if (child.tail or "").strip():
+                    loose.append(m.Text(child.tail))
+            else:
+                loose += self.inline(child, with_tail=True)
+        if loose and any(not isinstance(i, m.Text) or i.text.strip() for i in loose):
+            blocks.append(self.loose_paragraph(loose))
+        return _attach_captions(blocks)
+
+    def loose_paragraph(self, inlines):
+        inlines = _trim(inlines)
+        return m.Paragraph(inlines, self.lines.find(m.inline_text(inlines)))
+
+    def block(self, el, previous):
+        tag = el.tag
+        classes = self.classes(el)
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            return self.heading(el)
+        if tag == "p":
+            return self.paragraph(el)
+        if tag in ("ul", "ol"):
+            return self.list(el)
+        if tag == "dl":
+            return self.definition_list(el, previous)
+        if tag == "table":
+            return self.table(el)
+        if tag == "div" and "admonition" in classes:
+            return self.callout(el)
+        if tag == "div" and "footnote" in classes:
+            return self.footnotes(el)
+        if tag == "div" and "toc" in classes:  # [TOC]: headings' text, but not their lines
+            at = self.lines.save()
+            contents = m.Division(self.blocks(el), self.lines.current())
+            self.lines.restore(at)
+            return contents
+        if tag in ("div", "section"):
+            line = self.lines.find(el.text_content())
+            return m.Division(self.blocks(el), line)
+        if tag == "blockquote":
+            line = self.lines.next_matching(r"^\s*>") if self.ours(el) else \
+                self.lines.find(el.text_content())
+            return m.Quote(self.blocks(el), line)
+        if tag == "pre":
+            line = self.lines.find(el.text_content())
+            return m.CodeBlock(el.text_content().rstrip("\n"), line)
+        if tag == "hr":
+            return m.Rule(self.lines.current())
+        if tag == "figure":
+            return self.figure(el)
+        if tag == "img":
+            image = self.image(el)
+            return m.Figure(image.src, image.alt, [], self.lines.current()) if image else None
+        self.error(f"the HTML element <{tag}> cannot be written to every format",
+                   "remove it, or write the same thing in Markdown",
+                   self.lines.find(el.text_content()))
+        return None
+
+    def heading(self, el):
+        inlines = self.inlines(el)
+        text = m.inline_text(inlines).strip()
+        new = int(el.tag[1])
+        line = self.lines.find(text, headings_only=True)
+        if not text:
+            self.error("a heading has no text", "write the heading after the #", line)
+            return None
+        if new == 1:
+            self.error(f"second top-level title '{text}'",
+                       "the front-matter title is the only '#' heading; use '##' for sections",
+                       line)
+        elif any(a.tag in ("li", "td", "th", "dd") for a in el.iterancestors()):
+            self.error(f"heading '{text}' is inside a list or a table",
+                       "start headings at the left margin, with a blank line before", line)
+        elif new > self.level + 1:
+            self.error(f"heading '{text}' skips from level {self.level} to {new}",
+                       f"use {'#' * (self.level + 1)} here, or add the missing level", line)
+        self.level = max(new, 2)
+        return m.Heading(new, el.get("id") or _slug(text), inlines, line)
+
+    def paragraph(self, el):
+        images = [c for c in el if c.tag == "img"]
+        if len(el) == 1 and images and not (el.text or "").strip() \
+                and not (images[0].tail or "").strip():
+            return self.figure_from_image(images[0])
+        inlines = _trim(self.inlines(el))
+        if not inlines:
+            return None
+        line = self.lines.find(m.inline_text(inlines))
+        if FENCED_DIV.match(m.inline_text(inlines)) and self.ours(el):
+            self.error("a fenced div (':::') is not supported",
+                       "write a box as !!! note \"Title\" with its text indented below", line)
+        return m.Paragraph(inlines, line)
+
+    def figure_from_image(self, img):
+        line = self._image_line(img)
+        image = self.image(img, line)
+        if image is None:
+            return None
+        caption = [m.Text(img.get("title"))] if img.get("title", "").strip() else []
+        return m.Figure(image.src, image.alt, caption, line)
+
+    def figure(self, el):
+        imgs = list(el.iter("img"))
+        caption = el.find("figcaption")
+        if len(imgs) != 1:
+            self.error("a <figure> must hold exactly one picture",
+                       "write ![what the picture shows](file.png \"Caption\") instead",
+                       self.lines.current())
+            return None
+        line = self._image_line(imgs[0])
+        image = self.image(imgs[0], line)
+        if image is None:
+            return None
+        return m.Figure(image.src, image.alt,
+                        _trim(self.inlines(caption)) if caption is not None else [], line)
+
+    def list(self, el):
+        line = self.lines.current()
+        items = []
+        for child in el:
+            if child.tag != "li":
+                self.error(f"a list holds <{child.tag}>, which is not a list item",
+                           "put it inside an <li>", line)
+                continue
+            items.append(self.list_item(child))
+            if len(items) == 1:
+                line = _first_line(items[0].blocks) or line
+        if el.tag == "ol":
+            return m.OrderedList(items, int(el.get("start") or 1), line)
+        return m.BulletList(items, line)
+
+    def list_item(self, li):
+        task = None
+        box = li.find("input")
+        if box is not None and "task-list-item" in self.classes(li) and li.index(box) == 0:
+            task = box.get("checked") is not None
+            li.text = (li.text or "") + (box.tail or "")
+            li.remove(box)
+        elif box is not None:
+            box.drop_tree()  # an author's form field: the sanitiser's job, as for <form>
+        return m.ListItem(self.blocks(li), task, li.get("id", ""))
+
+    def definition_list(self, el, previous):
+        line = self.lines.current()
+        items, current = [], None
+        for child in el:
+            if child.tag == "dt":
+                inlines = _trim(self.inlines(child))
+                if current is None or current.definitions:
+                    current = m.Definition([], [])
+                    items.append(current)
+                    line = line if len(items) > 1 else self.lines.find(m.inline_text(inlines))
+                current.terms.append(inlines)
+            elif child.tag == "dd":
+                if current is None:
+                    current = m.Definition([], [])
+                    items.append(current)
+                current.definitions.append(self.blocks(child))
+            else:
+                self.error(f"a definition list holds <{child.tag}>",
+                           "use <dt> for terms and <dd> for definitions", line)
+        if previous is not None and previous.tag == "table" and items and \
+                all(not item.terms for item in items):
+            # ': caption' under a table (Pandoc's syntax) reads as a term-less definition.
+            return _CaptionFor(items)
+        for item in items:
+            if not item.terms:
+                self.error("a line starting with ':' has no term above it",
+                           "write the term on the line above ': meaning', or, for a table's "
+                           "caption, put ': caption' right below a pipe table", line)
+        return m.DefinitionList(items, line)
+
+    def table(self, el):
+        line = self.lines.current()
+        rows = []
+        for section in [el] + [c for c in el if c.tag in ("thead", "tbody", "tfoot")]:
+            for tr in (c for c in section if c.tag == "tr"):
+                cells = []
+                for cell in tr:
+                    if cell.tag not in ("th", "td"):
+                        self.error(f"a table row holds <{cell.tag}>", "use <th> or <td>", line)
+                        continue
+                    blocks = self.blocks(cell)
+                    if not rows and not cells:
+                        line = _first_line(blocks) or line
+                    cells.append(m.Cell(blocks, cell.tag == "th", int(cell.get("colspan") or 1),
+                                        int(cell.get("rowspan") or 1),
+                                        cell.get("align", "") if cell.get("align") in
+                                        ("left", "right", "center") else ""))
+                head = section.tag == "thead" or (cells and all(c.header for c in cells))
+                rows.append(m.Row(cells, bool(head)))
+        caption_el = el.find("caption")
+        caption = _trim(self.inlines(caption_el)) if caption_el is not None else []
+        if not rows:
+            self.error("a table has no rows", "add rows, or remove the table", line)
+            return None
+        return m.Table(rows, caption, line)
+
+    def callout(self, el):
+        classes = self.classes(el)
+        kind = next((c for c in classes if c != "admonition"), "note")
+        line = self.lines.next_matching(r"^\s*!!!")
+        if kind not in CALLOUT_KINDS:
+            self.error(f"unknown box kind '{kind}'", "use note, tip, warning or danger", line)
+        title_el = next((c for c in el if c.tag == "p" and "admonition-title" in self.classes(c)),
+                        None)
+        title = []
+        if title_el is not None:
+            title = _trim(self.inlines(title_el))
+            el.remove(title_el) if title_el.tail is None else title_el.drop_tree()
+        return m.Callout(kind, title, self.blocks(el), line)
+
+    def footnotes(self, el):
+        notes = []
+        line = self.lines.current()
+        for number, li in enumerate(el.iter("li"), 1):
+            if li.getparent().getparent() is not el:
+                continue
+            for back in [a for a in li.iter("a") if "footnote-backref" in self.classes(a)]:
+                back.drop_tree()
+            anchor = li.get("id", f"fn:{number}")
+            notes.append(m.Footnote(len(notes) + 1, anchor, self.blocks(li)))
+        return m.Footnotes(notes, line)
+
+    # -- inlines --------------------------------------------------------------------------
+    def inlines(self, el):
+        result = [m.Text(el.text)] if el.text else []
+        for child in el:
+            result += self.inline(child, with_tail=True)
+        return _merge(result)
+
+    def inline(self, el, with_tail=False):
+        nodes = self._inline(el)
+        if with_tail and el.tail:
+            nodes.append(m.Text(el.tail))
+        return nodes
+
+    def _inline(self, el):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if not tag:  # a comment the sanitiser kept
+            return []
+        if tag == "sup" and len(el) == 1 and "footnote-ref" in self.classes(el[0]):
+            return [m.FootnoteRef(int(el[0].text_content() or 0),
+                                  el[0].get("href", "#")[1:])]
+        if tag in STYLED:
+            return [m.Styled(STYLED[tag], self.inlines(el))]
+        if tag == "code":
+            return [m.Code(el.text_content())]
+        if tag == "a":
+            return self.link(el)
+        if tag == "br":
+            return [m.LineBreak()]
+        if tag == "abbr":
+            return self.abbreviation(el)
+        if tag == "img":
+            image = self.image(el, self._image_line(el))
+            return [image] if image else []
+        if tag == "span" and self.ours(el) and el.get("data-cites"):
+            return [m.Citation(tuple(el.get("data-cites").split()))]
+        if tag == "span":
+            return self.inlines(el)
+        if tag == "input":
+            return []  # an author's form field, removed as the sanitiser removes <form>
+        self.error(f"the HTML element <{tag}> cannot stand inside a line of text",
+                   "put it on a line of its own, with blank lines around it",
+                   self.lines.find(el.text_content()))
+        return []
+
+    def link(self, el):
+        children = self.inlines(el)
+        href = el.get("href")
+        if not href:
+            return children
+        if any(isinstance(n, m.Citation) for n in m.walk_inlines(children)):
+            self.error("a citation inside the text of a link", "put the citation after the link",
+                       self.lines.find(m.inline_text(children)))
+            return children
+        text = m.inline_text(children).strip()
+        if BARE_LINK_TEXT.match(text):
+            line = self.lines.peek(re.escape(text))
+            self.warnings.append(f"{display_path(self.doc.path)}:{line}: link text '{text}' does not say "
+                                 "where it leads; write [what the page is](address)")
+        return [m.Link(href, children)]
+
+    def abbreviation(self, el):
+        text, expansion = el.text_content(), (el.get("title") or "").strip()
+        if not expansion:
+            return [m.Text(text)]
+        first = text not in self.abbreviations_seen
+        self.abbreviations_seen.add(text)
+        return [m.Abbreviation(text, expansion, first)]
+
+    def _image_line(self, img):
+        src, alt = re.escape(img.get("src", "")[:60]), re.escape(img.get("alt", "")[:60])
+        if not src:
+            return self.lines.next_matching(r"\]\(\s*\)|<img")
+        # Inline, raw HTML, then reference-style (![alt][] ... [alt]: file), in that order.
+        for pattern in (rf"\]\(\s*<?{src}", rf"src\s*=\s*[\"']?{src}", rf"!\[{alt}\]"):
+            if self.lines.peek(pattern, found=True):
+                return self.lines.next_matching(pattern)
+        return self.lines.current()
+
+    def image(self, img, line=None):
+        """The picture checked and carried as a data: URL, or None after an error."""
+        src, alt = img.get("src", ""), img.get("alt", "").strip()
+        line = line or self.lines.current()
+        # A picture pasted in as a data: URL is named by its start, not printed whole.
+        shown = src if len(src) <= 200 and not src.startswith("data:") else src[:40] + "…"
+        if not alt:
+            self.error(f"image '{shown}' has no alt text",
+                       "describe it: ![what the picture shows](file.png)", line)
+            return None
+        if not src:
+            self.error("an image has no file name",
+                       "write ![what the picture shows](file.png)", line)
+            return None
+        path = (self.doc.path.parent / src).resolve()
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or not path.is_relative_to(self.source_root):
+            self.error(f"image '{shown}' is not a file in source/",
+                       "copy the image into source/ and link it by its file name", line)
+            return None
+        if not path.is_file():
+            problem = "is a folder, not a picture" if path.is_dir() else "not found"
+            self.error(f"image '{shown}' {problem}", "check the file name", line)
+            return None
+        try:
+            return m.InlineImage(data_url(path), alt)
+        except ImageProblem as problem:
+            self.error(f"image '{shown}' {problem.message}", problem.hint, line)
+            return None
+
+
+class _CaptionFor(m.DefinitionList):
+    """A term-less definition list that is really the caption of the table above it."""
+
+    def __init__(self, items):
+        super().__init__(items)
+
+
+def _number_notes(document):
+    """Footnotes numbered in the order they are first referred to, as Word numbers them
+    (Python-Markdown numbers them in the order they are defined)."""
+    numbers = {}
+    for node in m.all_inlines(document.blocks):
+        if isinstance(node, m.FootnoteRef):
+            node.number = numbers.setdefault(node.anchor, len(numbers) + 1)
+    for block in document.blocks:
+        if isinstance(block, m.Footnotes):
+            block.notes.sort(key=lambda n: numbers.get(n.anchor, len(numbers) + n.number))
+            for number, note in enumerate(block.notes, 1):
+                note.number = number
+
+
+def _attach_captions(blocks):
+    """A table's ': caption' line becomes its caption."""
+    out = []
+    for block in blocks:
+        if isinstance(block, _CaptionFor) and out and isinstance(out[-1], m.Table):
+            first = block.items[0].definitions[0] if block.items[0].definitions else []
+            out[-1].caption = first[0].children if first and isinstance(first[0], m.Paragraph) \
+                else []
+            rest = [b for d in block.items[0].definitions for b in d][1:]
+            out.extend(rest)
+        elif isinstance(block, _CaptionFor):
+            out.append(m.DefinitionList(block.items, block.line))
+        else:
+            out.append(block)
+    return out
+
+
+BLOCK_TAGS = {"p", "ul", "ol", "dl", "table", "div", "section", "blockquote", "pre", "hr",
+              "figure", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _is_block(el):
+    return isinstance(el.tag, str) and el.tag in BLOCK_TAGS
+
+
+def _trim(inlines):
+    """Inlines without the white space around them, runs of white space folded."""
+    out = []
+    for node in inlines:
+        if isinstance(node, m.Text):
+            text = re.sub(r"\s+", " ", node.text)
+            if out and isinstance(out[-1], m.LineBreak):
+                text = text.lstrip()
+            if out and isinstance(out[-1], m.Text):
+                out[-1] = m.Text(out[-1].text + text)
+                continue
+            node = m.Text(text)
+        out.append(node)
+    if out and isinstance(out[0], m.Text):
+        out[0] = m.Text(out[0].text.lstrip())
+    if out and isinstance(out[-1], m.Text):
+        out[-1] = m.Text(out[-1].text.rstrip())
+    return [n for n in out if not (isinstance(n, m.Text) and not n.text)]
+
+
+def _merge(inlines):
+    out = []
+    for node in inlines:
+        if isinstance(node, m.Text) and out and isinstance(out[-1], m.Text):
+            out[-1] = m.Text(out[-1].text + node.text)
+        else:
+            out.append(node)
+    return out
+
+
+def _first_line(blocks):
+    return next((b.line for b in blocks if getattr(b, "line", None)), None)
+
+
+def _slug(text):
+    return re.sub(r"[^\w-]+", "-", text.lower()).strip("-") or "section"
+
+
+def _too_deep(doc):
+    return BuildError(doc.path, "lists or quotes are nested too deeply to lay out",
+                      "keep to three levels of lists and quotes inside one another")

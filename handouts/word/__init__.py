@@ -1,0 +1,34 @@
+"""Word stage: the document model becomes an editable DOCX brochure (python-docx).
+
+Split as Pandoc splits its Docx writer, one job per file:
+  package.py  properties, page, header and footer, footnotes part, zip dates
+  styles.py   Word styles and list numbering from the theme
+  fonts.py    the bundled typeface embedded
+  state.py    what the writer carries from block to block
+  blocks.py   one function per block type
+  inlines.py  one function per inline type
+  tables.py   tables, with merged cells in their columns
+"""
+
+from .. import model as m
+from ..render import doc_control
+from .blocks import write_blocks, write_contact, write_masthead
+from .package import FootnotesPart, finish, new_document
+from .state import Context, State
+
+
+def write_docx(document, theme):
+    """Return the DOCX bytes for the document."""
+    doc = document.source
+    control = doc_control(doc.meta)
+    word = new_document(doc, theme, control)
+    state = State(word, theme, doc)
+    state.footnotes = FootnotesPart(word)
+    state.notes = {note.anchor: note for block in m.walk(document.blocks)
+                   if isinstance(block, m.Footnotes) for note in block.notes}
+    state.written_notes = {n.anchor for n in m.all_inlines(document.blocks)
+                           if isinstance(n, m.FootnoteRef)}
+    write_masthead(state, doc.meta, theme, control)
+    write_blocks(state, document.blocks, word, Context())
+    write_contact(state, theme)
+    return finish(word, doc.meta.date)

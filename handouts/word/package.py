@@ -1,0 +1,138 @@
+"""The Word package around the text: document properties, page setup, styles, header and
+footer, the embedded typeface, the footnotes part, and zip dates fixed for rebuilds."""
+
+import datetime
+import io
+import zipfile
+
+import docx
+from docx.enum.text import WD_TAB_ALIGNMENT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import XmlPart
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+
+from .fonts import embed_fonts
+from .styles import set_up_page, set_up_styles
+
+FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+
+
+def new_document(doc, theme, control):
+    """An empty Word document set up for the handout: properties, page, styles, header and
+    footer (control is the version and dates line), typeface."""
+    word = docx.Document()
+    meta = doc.meta
+    props = word.core_properties
+    props.title = _property(meta.title)
+    props.subject = _property(meta.subtitle)
+    props.author = _property(meta.author or meta.organisation or theme.organisation.name)
+    props.keywords = _property(", ".join(meta.keywords))
+    props.language = meta.lang
+    props.version = _property(meta.version)
+    props.comments = f"Review due {meta.review_due.isoformat()}"
+    issued = datetime.datetime.combine(meta.date, datetime.time())
+    props.created = props.modified = issued
+    props.last_modified_by = props.author
+    set_up_page(word, theme, meta.paper or theme.paper)
+    set_up_styles(word, theme, meta.lang)
+    _header_footer(word, meta.short_title or meta.title, control)
+    embed_fonts(word, theme.font_family)
+    _drop_template_thumbnail(word)
+    return word
+
+
+def text_width(word):
+    section = word.sections[0]
+    return section.page_width - section.left_margin - section.right_margin
+
+
+def _header_footer(word, running_title, control):
+    section = word.sections[0]
+    section.different_first_page_header_footer = True
+    section.header.paragraphs[0].text = running_title
+    for footer in (section.footer, section.first_page_footer):
+        line = footer.paragraphs[0]
+        line.paragraph_format.tab_stops.add_tab_stop(text_width(word), WD_TAB_ALIGNMENT.RIGHT)
+        line.add_run(control + "\tPage ")
+        _field(line, "PAGE")
+        line.add_run(" of ")
+        _field(line, "NUMPAGES")
+
+
+def _field(para, instruction):
+    """A Word field (PAGE, NUMPAGES) that Word and LibreOffice compute when they lay out."""
+    field = OxmlElement("w:fldSimple")
+    field.set(qn("w:instr"), f" {instruction} ")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = "1"
+    run.append(text)
+    field.append(run)
+    para._p.append(field)
+
+
+class FootnotesPart:
+    """word/footnotes.xml, made on first use: python-docx has no footnotes of its own."""
+
+    def __init__(self, word):
+        self.word = word
+        self.part = None
+        self.next_id = 1
+
+    def new(self):
+        """A new w:footnote element and its id; the caller fills it with paragraphs."""
+        if self.part is None:
+            self._create()
+        note = OxmlElement("w:footnote")
+        note.set(qn("w:id"), str(self.next_id))
+        self.part.element.append(note)
+        self.next_id += 1
+        return note, self.next_id - 1
+
+    def _create(self):
+        # Word expects the two separator notes (-1 and 0) before any real one.
+        element = parse_xml(
+            f"<w:footnotes {nsdecls('w')}>"
+            '<w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:separator/></w:r></w:p>'
+            "</w:footnote>"
+            '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r>'
+            "<w:continuationSeparator/></w:r></w:p></w:footnote></w:footnotes>")
+        document_part = self.word.part
+        self.part = XmlPart(PackURI("/word/footnotes.xml"), FOOTNOTES_TYPE, element,
+                            document_part.package)
+        document_part.relate_to(self.part, RT.FOOTNOTES)
+
+
+def finish(word, day):
+    out = io.BytesIO()
+    word.save(out)
+    return _fixed_timestamps(out.getvalue(), day)
+
+
+def _drop_template_thumbnail(word):
+    """python-docx's template carries a preview picture of another document; file managers
+    would show it as this handout's thumbnail."""
+    rels = word.part.package.rels
+    for r_id in [r for r, rel in rels.items() if rel.reltype.endswith("/thumbnail")]:
+        rels.pop(r_id)
+        rels.related_parts.pop(r_id, None)
+
+
+def _fixed_timestamps(data, day):
+    """Rewrite the zip with every member dated on the handout's issue date, so the same
+    source gives the same bytes (python-docx stamps members with the current time)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(day.year, day.month, day.day, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
+
+
+def _property(text):
+    """Word's document properties hold 255 characters; the page keeps the whole text."""
+    return text if len(text) <= 255 else text[:254] + "…"

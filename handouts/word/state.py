@@ -1,0 +1,67 @@
+"""What the Word writer carries from block to block: the document, the theme, list
+numbering, bookmark ids and the footnotes part."""
+
+import re
+from dataclasses import dataclass, field, replace
+
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+
+from ..render import unwritable
+from .styles import Numbering
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where blocks are being written: the paragraph style by default, the left indent of
+    content nested in lists and quotes (in points), and the list depth."""
+    style: str = None
+    indent: float = 0
+    depth: int = 0
+    in_footnote: bool = False
+
+    def but(self, **changes):
+        return replace(self, **changes)
+
+
+@dataclass
+class State:
+    word: object                # docx.Document
+    theme: object
+    doc: object                 # load.Document, for errors
+    numbering: Numbering = None
+    footnotes: object = None    # package.FootnotesPart
+    notes: dict = field(default_factory=dict)   # footnote anchor -> model.Footnote
+    written_notes: set = field(default_factory=set)  # anchors referred to in the text
+    notes_done: set = field(default_factory=set)     # anchors already written as notes
+    bookmarks: int = 0
+
+    def __post_init__(self):
+        self.numbering = Numbering(self.word, self.theme.font_family)
+
+    def style_id(self, name):
+        return self.word.styles[name].style_id
+
+    def cannot(self, node):
+        return unwritable(self.doc, "Word", node)
+
+    def text_width(self):
+        section = self.word.sections[0]
+        return section.page_width - section.left_margin - section.right_margin
+
+    def bookmark(self, para, anchor):
+        if not anchor:
+            return
+        self.bookmarks += 1
+        start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
+        start.set(qn("w:id"), str(self.bookmarks))
+        start.set(qn("w:name"), bookmark_name(anchor))
+        end.set(qn("w:id"), str(self.bookmarks))
+        para._p.append(start)
+        para._p.append(end)
+
+
+def bookmark_name(anchor):
+    """Word bookmark names: a letter first, then letters, digits and underscores, 40 at most."""
+    name = re.sub(r"\W", "_", anchor)
+    return (name if name[:1].isalpha() else "a" + name)[:40]
