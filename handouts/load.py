@@ -11,7 +11,7 @@ from .errors import BuildError
 
 REQUIRED = ("title", "lang", "version", "date", "review_due")
 OPTIONAL = ("subtitle", "short_title", "audience", "organisation", "author", "keywords",
-            "bibliography", "csl", "paper", "corrections")
+            "bibliography", "csl", "paper", "corrections", "nocite")
 PAPERS = ("letter", "a4")
 AUDIENCES = ("patients", "clinicians")
 # Characters XML (and so HTML, DOCX and PDF text) cannot hold.
@@ -35,7 +35,8 @@ class Meta:
     organisation: str = ""
     author: str = ""
     keywords: list = field(default_factory=list)
-    bibliography: str = ""
+    bibliography: object = ""    # a file name, or a list of them
+    nocite: list = field(default_factory=list)   # keys listed without being cited; '*': all
     csl: str = "american-medical-association"
     paper: str = ""          # empty: the theme's paper
     corrections: list = field(default_factory=list)
@@ -175,6 +176,16 @@ def unreadable_value_line(text, first_line):
     return first_line
 
 
+def _nocite_keys(value, fail):
+    """nocite: '@a, @b' or [@a, @b] or '@*', as in Pandoc: the keys without their '@'."""
+    items = value if isinstance(value, list) else re.split(r"[,;\s]+", value)
+    keys = [item.strip() for item in items if item.strip()]
+    if not all(k.startswith("@") and len(k) > 1 for k in keys):
+        fail("each nocite key starts with @", "write nocite: [\"@key\", \"@other\"], or \"@*\" "
+             "for every entry")
+    return [k[1:] for k in keys]
+
+
 def _field_lines(text, first_line):
     """Each top-level key of the YAML (quoted ones too) -> the line it is written on."""
     root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -208,6 +219,10 @@ def _validate(path, data, lines):
                 fail(key, f"'{key}' is not a date", "write it as YYYY-MM-DD, e.g. 2026-11-23")
             if value.year not in YEARS:
                 fail(key, f"'{key}' is out of range", "use a year from 1980 to 2107")
+        elif key in ("bibliography", "nocite") and isinstance(value, list):
+            if not all(isinstance(v, str) and v.strip() for v in value):
+                fail(key, f"'{key}' is not a list of names", f"write '{key}: [first, second]'")
+            value = [v.strip() for v in value]
         elif key in ("keywords", "corrections"):
             if isinstance(value, str):
                 value = [value]
@@ -232,6 +247,8 @@ def _validate(path, data, lines):
         fail("paper", f"unknown paper size '{values['paper']}'", "use letter or a4")
     if "paper" in values:
         values["paper"] = values["paper"].lower()
+    if "nocite" in values:
+        values["nocite"] = _nocite_keys(values["nocite"], lambda m, h: fail("nocite", m, h))
     if values["review_due"] < values["date"]:
         fail("review_due", "'review_due' is before 'date'", "set a review date after the issue date")
     return Meta(**values)

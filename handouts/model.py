@@ -52,9 +52,18 @@ class Abbreviation:
 
 @dataclass
 class Citation:
-    """[@a; @b]: keys as written; rendered holds the style's inlines once cite has run."""
-    keys: tuple
+    """[see @a, p. 3; @b] or a narrative @a: its items (cite_syntax.CiteItem) as written;
+    rendered holds the style's inlines once cite has run."""
+    items: list
+    narrative: bool = False
     rendered: list = field(default_factory=list)
+
+    @property
+    def keys(self):
+        seen = {}
+        for item in self.items:
+            seen.setdefault(item.key.lower(), item.key)
+        return tuple(seen.values())
 
 
 @dataclass

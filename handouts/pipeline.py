@@ -77,8 +77,10 @@ def render_document(path, project):
     doc = load(path)
     theme = load_theme(project.styles_dir / "theme.yaml")
     document = read(doc, project.source_dir)
-    citations = cite.prepare(doc, project.source_dir, cite.cited(document))
+    citations = cite.prepare(document, project.source_dir)
     cite.resolve(document, citations)
+    if citations:
+        document.warnings = citations.warnings + document.warnings
     css = read_stylesheet(project.styles_dir / "handout.css")
     return Rendered(document, theme, citations, render(document, theme, css))
 

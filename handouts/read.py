@@ -11,8 +11,10 @@ not, so its classes can never stand for one of our constructs (a callout, a cita
 footnote): they are read as plain HTML.
 """
 
+import json
 import re
 import secrets
+import xml.etree.ElementTree as etree
 from pathlib import Path
 
 import lxml.html
@@ -23,7 +25,8 @@ from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
 from . import model as m
-from .cite import CITATION, parse_keys
+from .cite_syntax import (BRACKET, NARRATIVE, CiteItem, CitationSyntaxError, parse_bracket,
+                          parse_narrative)
 from .errors import BuildError, BuildErrors, display_path
 from .images import ImageProblem, data_url
 
@@ -41,7 +44,8 @@ ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "
 ALLOWED_ATTRIBUTES = {"*": {"class", "id", "title", "lang", "data-md"}, "a": {"href"},
                       "img": {"src", "alt", "width", "height"}, "ol": {"start"},
                       "th": {"colspan", "rowspan", "align"}, "td": {"colspan", "rowspan", "align"},
-                      "span": {"data-cites"}, "input": {"type", "checked"}}
+                      "span": {"data-cite", "data-cite-error", "data-narrative"},
+                      "input": {"type", "checked"}}
 CALLOUT_KINDS = ("note", "tip", "warning", "danger")
 STYLED = {"strong": "strong", "b": "strong", "em": "em", "i": "em", "sup": "sup", "sub": "sub",
           "u": "u", "small": "small"}
@@ -121,14 +125,43 @@ def squash(text):
 
 # -- Python-Markdown: citations, and a mark on every element it makes ------------------
 
-class _CitationProcessor(InlineProcessor):
+class _BracketCitation(InlineProcessor):
+    """[see @a, p. 3; @b]: a span carrying the items as JSON, or the reason it cannot be
+    read; brackets with no key in them are left to the other patterns."""
+
     def __init__(self):
-        super().__init__(CITATION.pattern)
+        super().__init__(BRACKET)
 
     def handleMatch(self, match, data):
-        import xml.etree.ElementTree as etree
-        span = etree.Element("span", {"data-cites": " ".join(parse_keys(match.group(1)))})
-        return span, match.start(0), match.end(0)
+        try:
+            items = parse_bracket(match.group(1))
+        except CitationSyntaxError as problem:
+            return _cite_span(None, False, str(problem), match.group(0)), *match.span(0)
+        if items is None:
+            return None, None, None
+        return _cite_span(items, False), *match.span(0)
+
+
+class _NarrativeCitation(InlineProcessor):
+    """@a says ... or @a [p. 3] says ...: the authors are part of the sentence."""
+
+    def __init__(self):
+        super().__init__(NARRATIVE)
+
+    def handleMatch(self, match, data):
+        return _cite_span([parse_narrative(match.group(1), match.group(2))], True), \
+            *match.span(0)
+
+
+def _cite_span(items, narrative, problem=None, text=""):
+    span = etree.Element("span")
+    if problem:
+        span.set("data-cite-error", problem)
+        span.text = text
+    else:
+        span.set("data-cite", json.dumps([vars(i) for i in items]))
+        span.set("data-narrative", "1" if narrative else "")
+    return span
 
 
 class _Mark(Treeprocessor):
@@ -150,7 +183,9 @@ class _HandoutExtension(Extension):
     def extendMarkdown(self, md):
         # Above 'reference' (170) and 'link' (160): a citation is not a link. Below
         # 'backtick' (190) and 'escape' (180): code and \[ are not citations.
-        md.inlinePatterns.register(_CitationProcessor(), "citation", 175)
+        md.inlinePatterns.register(_BracketCitation(), "citation", 175)
+        md.inlinePatterns.register(_NarrativeCitation(), "narrative-citation", 174)
+        md.ESCAPED_CHARS.append("@")  # \@ is an at sign, not a citation
         md.treeprocessors.register(_Mark(md, self.mark), "handout-mark", 1)
 
 
@@ -490,8 +525,15 @@ class _Reader:
         if tag == "img":
             image = self.image(el, self._image_line(el))
             return [image] if image else []
-        if tag == "span" and self.ours(el) and el.get("data-cites"):
-            return [m.Citation(tuple(el.get("data-cites").split()))]
+        if tag == "span" and self.ours(el) and el.get("data-cite"):
+            items = [CiteItem(**i) for i in json.loads(el.get("data-cite"))]
+            return [m.Citation(items, bool(el.get("data-narrative")))]
+        if tag == "span" and self.ours(el) and el.get("data-cite-error"):
+            self.error(el.get("data-cite-error"),
+                       "write citations as [@key], [see @key, p. 3; @other] or @key; "
+                       "write \\@ for an at sign that is not a citation",
+                       self.lines.peek(re.escape(el.text_content()[:40])))
+            return [m.Text(el.text_content())]
         if tag == "span":
             return self.inlines(el)
         if tag == "input":

@@ -13,6 +13,7 @@ import lxml.html
 from lxml.html import builder as E
 
 from . import model as m
+from .bibliography import files_of
 from .errors import BuildError, display_path
 from .theme import printable_characters
 
@@ -265,9 +266,12 @@ def _where_typed(doc, char, document):
     if line or references is None or not any(
             char in m.inline_text(e.children) for e in references.entries):
         return doc.path, line
-    bibliography = doc.path.parent / doc.meta.bibliography
-    lines = bibliography.read_text(encoding="utf-8").split("\n")
-    return bibliography, next((n for n, text in enumerate(lines, 1) if char in text), None)
+    for bibliography in files_of(doc, doc.path.parent):
+        lines = bibliography.read_text(encoding="utf-8").split("\n")
+        line = next((n for n, text in enumerate(lines, 1) if char in text), None)
+        if line:
+            return bibliography, line
+    return doc.path, None
 
 
 def _field_line(doc, char):

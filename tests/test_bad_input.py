@@ -77,7 +77,7 @@ CASES = {
         {"source/a.md": front(bibliography="gone.bib") + GOOD_BODY},
         "source/a.md:7: bibliography 'gone.bib' not found"),
     "duplicated bibliography key": (
-        {"source/a.md": front(bibliography="dup.bib") + GOOD_BODY,
+        {"source/a.md": front(bibliography="dup.bib") + "\n## One\n\nCited.[@x]\n",
          "source/dup.bib": "@article{x, title={A}, year={2001}}\n\n"
                            "@article{x, title={B}, year={2002}}\n"},
         "source/dup.bib:3: key 'x' is defined twice (first on line 1)"),
@@ -86,16 +86,16 @@ CASES = {
          "source/bad.bib": "@artcle{sigtermans2009, title={A}, year={2001}}\n"},
         "source/bad.bib:1: unknown entry type '@artcle'"),
     "bibliography entry never closed": (
-        {"source/a.md": front(bibliography="open.bib") + GOOD_BODY,
+        {"source/a.md": front(bibliography="open.bib") + "\n## One\n\nCited.[@b]\n",
          "source/open.bib": "@article{sigtermans2009, title={A}, year={2001}}\n\n"
                             "@article{b,\n  title = {Unclosed,\n  year = {2002}\n}\n"},
-        "source/open.bib:3: the entry '@article{b,' is not valid BibTeX"),
+        "source/open.bib:3: the entry 'b' is not valid BibTeX"),
     "bibliography field without a value": (
         {"source/a.md": front(bibliography="field.bib") + GOOD_BODY,
          "source/field.bib": "@article{sigtermans2009, title={A},\n  year = {2001}, author\n}\n"},
-        "source/field.bib:1: the entry '@article{sigtermans2009, title={A},' is not valid BibTeX"),
+        "source/field.bib:1: the entry 'sigtermans2009' is not valid BibTeX"),
     "bibliography key defined twice in other capitals": (
-        {"source/a.md": front(bibliography="dup.bib") + GOOD_BODY,
+        {"source/a.md": front(bibliography="dup.bib") + "\n## One\n\nCited.[@smith2001]\n",
          "source/dup.bib": "@article{Smith2001, title={A}, year={2001}}\n"
                            "@article{smith2001, title={B}, year={2002}}\n"},
         "source/dup.bib:2: key 'smith2001' is defined twice (first on line 1)"),

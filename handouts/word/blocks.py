@@ -4,7 +4,6 @@ Definition, Reference, Code), all set from the theme in styles.py."""
 
 from docx.enum.text import WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from .. import model as m
