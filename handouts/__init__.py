@@ -4,7 +4,9 @@ One module per stage:
   load        front matter, validated                 -> load.Document
   read        the body through Python-Markdown         -> model.Document (typed blocks, lines)
   theme       styles/theme.yaml                        -> Theme (CSS variables, Word settings)
-  cite        [@key] against the bibliography, CSL     -> formatted citations + reference list
+  cite        citations against the bibliography, CSL  -> formatted citations + reference list
+  cite_syntax Pandoc's citation syntax                 -> items: key, prefix, locator, suffix
+  bibliography BibTeX, biblatex, CSL-JSON, CSL-YAML    -> CSL-JSON entries, bad ones apart
   render      the model                                -> one semantic HTML page
   pdf_writer  that page through WeasyPrint             -> PDF (fonts subset by font_subset)
   word        the model through python-docx            -> DOCX (a package, one job per file)

@@ -17,6 +17,7 @@ from pathlib import Path
 import bibtexparser
 from bibtexparser import middlewares
 from bibtexparser.model import DuplicateBlockKeyBlock
+from pylatexenc.latex2text import LatexNodes2Text
 
 from .errors import BuildError
 from .load import UNPRINTABLE, read_yaml, refuse_control_characters
@@ -52,6 +53,7 @@ LANGUAGES = {"english": "en", "american": "en-US", "british": "en-GB", "german":
              "ngerman": "de", "french": "fr", "spanish": "es", "italian": "it",
              "dutch": "nl", "portuguese": "pt", "russian": "ru", "chinese": "zh",
              "japanese": "ja", "arabic": "ar", "vietnamese": "vi"}
+LATEX = LatexNodes2Text()
 MONTHS = {m: n for n, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
                                       "sep", "oct", "nov", "dec"), 1)}
 
@@ -106,9 +108,10 @@ def read_file(path):
 
 def _bibtex(path, text):
     with warnings.catch_warnings(action="ignore"):  # bibtexparser warns of what it skips
+        # Names are split before LaTeX is decoded, so a name in braces stays whole.
         library = bibtexparser.parse_string(text, append_middleware=[
-            middlewares.LatexDecodingMiddleware(), middlewares.SeparateCoAuthors(),
-            middlewares.SplitNameParts()])
+            middlewares.SeparateCoAuthors(), middlewares.SplitNameParts(),
+            middlewares.LatexDecodingMiddleware()])
     result = Bibliography()
     for block in library.failed_blocks:
         line = (block.start_line or 0) + 1
@@ -212,15 +215,20 @@ def _csl_from_bibtex(entry):
 def _name(parts):
     """bibtexparser's NameParts as a CSL name; a name in braces ({World Health
     Organization}) stays whole."""
-    family = " ".join(parts.last)
+    family = _latex(parts.last)
     if not parts.first and not parts.von:
         return {"literal": family}
-    name = {"family": family, "given": " ".join(parts.first)}
+    name = {"family": family, "given": _latex(parts.first)}
     if parts.von:
-        name["non-dropping-particle"] = " ".join(parts.von)
+        name["non-dropping-particle"] = _latex(parts.von)
     if parts.jr:
-        name["suffix"] = " ".join(parts.jr)
+        name["suffix"] = _latex(parts.jr)
     return name
+
+
+def _latex(words):
+    """Name words as text: J{\\o}rgen is Jørgen; braces go."""
+    return _text(LATEX.latex_to_text(" ".join(words)))
 
 
 def _text(value):

@@ -8,6 +8,7 @@ into ranges where the style asks (1–3), authors named in the text for narrativ
 and authors left out for [-@key].
 """
 
+import hashlib
 import re
 import warnings
 import xml.etree.ElementTree as etree
@@ -48,8 +49,8 @@ class Citations:
     def __init__(self, citations, bibliography, style, nocite):
         self.style = style
         self.numeric = "numeric" in style.xml.xpath("//*[local-name()='category']/@citation-format")
-        self.collapse = bool(style.xml.xpath(
-            "//*[local-name()='citation'][contains(@collapse, 'citation-number')]"))
+        collapse = style.xml.xpath("//*[local-name()='citation']/@collapse")
+        self.collapse = collapse[0] if collapse else ""
         self.data = {str(e["id"]).lower(): e for e in bibliography.entries}
         self._bib = citeproc.CitationStylesBibliography(style, CiteProcJSON(bibliography.entries),
                                                         citeproc.formatter.html)
@@ -65,8 +66,10 @@ class Citations:
 
     def _text(self, citation, formatted):
         html = _clean(str(self._bib.cite(formatted, lambda item: None)))
-        if self.numeric and self.collapse:
+        if self.numeric and "citation-number" in self.collapse:
             html = _collapse(html)
+        elif "year" in self.collapse:
+            html = _collapse_years(html)
         item = citation.items[0]
         if len(citation.items) == 1 and not self.numeric and (
                 item.suppress_author or citation.narrative):
@@ -122,6 +125,23 @@ def _collapse(html):
                 start = end
         return ",".join(out)
     return re.sub(r"(?<![\d(])\d+(?:,\d+){2,}(?![\d)])", runs, html)
+
+
+def _collapse_years(html):
+    """'(Doe, 2005; Doe, 2006)' as '(Doe, 2005, 2006)': one author's works, named once, as
+    styles with collapse="year" ask (citeproc-py names them each time)."""
+    inner = re.fullmatch(r"\((.*)\)", html, re.S)
+    if not inner:
+        return html
+    merged = []
+    for part in inner.group(1).split("; "):
+        names = re.match(r"(.+?), ((?:1[5-9]|20)\d\d[a-z]?|n\.d\.)(.*)$", part, re.S)
+        if merged and names and merged[-1][0] == names.group(1):
+            merged[-1] = (names.group(1), merged[-1][1] + ", " + names.group(2) + names.group(3))
+        else:
+            merged.append((names.group(1), names.group(2) + names.group(3)) if names
+                          else (None, part))
+    return "(" + "; ".join(f"{n}, {rest}" if n else rest for n, rest in merged) + ")"
 
 
 def _without_author(html):
@@ -181,7 +201,12 @@ def _inlines(element):
 
 
 def anchor_for(key):
-    return "ref-" + re.sub(r"[^\w-]", "-", key)
+    """An id for the reference entry, in ASCII so it survives as a link target in every
+    format; a key with other letters gets a short hash, so that two keys never meet."""
+    ascii_key = re.sub(r"[^A-Za-z0-9_-]", "-", key)
+    if ascii_key != key and not re.fullmatch(r"[\w:.#$%&+?<>~/-]*", key, re.A):
+        ascii_key += "-" + hashlib.sha256(key.encode()).hexdigest()[:8]
+    return "ref-" + ascii_key
 
 
 def _link_numbers(element, numbers):

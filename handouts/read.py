@@ -23,6 +23,7 @@ import nh3
 from markdown.extensions import Extension
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
 
 from . import model as m
 from .cite_syntax import (BRACKET, NARRATIVE, CiteItem, CitationSyntaxError, parse_bracket,
@@ -157,7 +158,7 @@ def _cite_span(items, narrative, problem=None, text=""):
     span = etree.Element("span")
     if problem:
         span.set("data-cite-error", problem)
-        span.text = text
+        span.text = AtomicString(text)  # shown as typed, not read again for citations
     else:
         span.set("data-cite", json.dumps([vars(i) for i in items]))
         span.set("data-narrative", "1" if narrative else "")

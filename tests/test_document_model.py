@@ -8,7 +8,6 @@ import random
 import re
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import docx
 import lxml.html

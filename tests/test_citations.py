@@ -1,0 +1,238 @@
+"""Citations as researchers write them: Pandoc's whole syntax in AMA and APA, and the
+bibliographies reference managers export, read back out of the real outputs."""
+
+import re
+from pathlib import Path
+
+import docx
+import lxml.html
+import pypdf
+import pytest
+
+from conftest import ROOT, new_project, run_build
+from handouts import model as m
+from handouts.errors import BuildError, BuildErrors
+from handouts.pipeline import build_document, render_document
+
+BIBLIOGRAPHIES = ROOT / "tests" / "corpus" / "bibliographies"
+
+
+def handout(body, bibliography="references.bib", csl="american-medical-association",
+            extra=""):
+    return (f'---\ntitle: Citations\nlang: en\nversion: "1"\ndate: 2026-01-01\n'
+            f"review_due: 2027-01-01\nbibliography: {bibliography}\ncsl: {csl}\n{extra}---\n\n"
+            f"## Section\n\n{body}\n")
+
+
+def paragraphs(project, name="c"):
+    rendered = render_document(project.source_dir / f"{name}.md", project)
+    return [m.inline_text(b.children) for b in rendered.document.blocks
+            if isinstance(b, m.Paragraph)]
+
+
+def texts(project, name="c"):
+    """The text of each format, read back out of the files the build wrote."""
+    paths = project.outputs(name)
+    html = lxml.html.parse(str(paths["html"])).getroot().find("body").text_content()
+    pdf = "\n".join(p.extract_text() for p in pypdf.PdfReader(str(paths["pdf"])).pages)
+    word = "\n".join(p.text for p in docx.Document(str(paths["docx"])).paragraphs)
+    return {"html": html, "pdf": pdf, "docx": word}
+
+
+def squash(text):
+    return re.sub(r"\s+", "", text)
+
+
+# Each form, and what the style prints for it (AMA numbers works in order of citation).
+FORMS = [
+    ("[@sigtermans2009, p. 306]", "1(p306)", "(Sigtermans et al., 2009, p. 306)"),
+    ("[see @kirkpatrick2020]", "see 2", "(see Kirkpatrick et al., 2020)"),
+    ("@sigtermans2009 showed", "Sigtermans et al.1 showed", "Sigtermans et al. (2009) showed"),
+    ("@sigtermans2009 [p. 4] showed", "Sigtermans et al.1(p4) showed",
+     "Sigtermans et al. (2009, p. 4) showed"),
+    ("Schwartzman [-@schwartzman2009]", "Schwartzman 3", "Schwartzman (2009)"),
+    ("[@schwartzman2009, pp. 107-109; @sigtermans2009, fig. 2]", "1(fig2),3(pp107–109)",
+     "(Schwartzman et al., 2009, pp. 107–109; Sigtermans et al., 2009, Figure 2)"),
+    ("[@kirkpatrick2020, sec. 2.1]", "2(sec2.1)", "(Kirkpatrick et al., 2020, Section 2.1)"),
+    ("[@schwartzman2009; @sigtermans2009; @kirkpatrick2020]", "1–3",
+     "(Kirkpatrick et al., 2020; Schwartzman et al., 2009; Sigtermans et al., 2009)"),
+    ("[see @sigtermans2009, p. 33, and elsewhere]", "see 1(p33), and elsewhere",
+     "(see Sigtermans et al., 2009, p. 33, and elsewhere)"),
+]
+
+
+@pytest.mark.parametrize("csl, column", [("american-medical-association", 1), ("apa", 2)],
+                         ids=["AMA", "APA"])
+def test_every_pandoc_citation_form_is_formatted_in_every_format(tmp_path, csl, column):
+    body = "\n\n".join(f"Form {n}: {form[0]}." for n, form in enumerate(FORMS))
+    project = new_project(tmp_path, {"source/c.md": handout(body, csl=csl)})
+    build_document(project.source_dir / "c.md", project)
+    found = paragraphs(project)
+    assert found == [f"Form {n}: {form[column]}." for n, form in enumerate(FORMS)]
+    for fmt, text in texts(project).items():
+        assert "@" not in text, f"{fmt} prints a citation as typed"
+        for form in FORMS:
+            assert squash(form[column]) in squash(text), (fmt, form)
+
+
+def test_author_date_citations_of_one_author_are_grouped(tmp_path):
+    bib = ("@article{doe2005, author={Doe, Jane}, title={First}, journal={Pain}, year={2005}}\n"
+           "@article{doe2006, author={Doe, Jane}, title={Second}, journal={Pain}, year={2006}}\n"
+           "@article{roe2001, author={Roe, Ann}, title={Third}, journal={Pain}, year={2001}}\n")
+    project = new_project(tmp_path, {"source/d.bib": bib, "source/c.md": handout(
+        "Text [@doe2005; @doe2006; @roe2001].", bibliography="d.bib", csl="apa")})
+    assert paragraphs(project) == ["Text (Doe, 2005, 2006; Roe, 2001)."]
+
+
+def test_nocite_lists_works_that_are_not_cited(tmp_path):
+    project = new_project(tmp_path, {"source/c.md": handout(
+        "Text [@sigtermans2009].", extra='nocite: "@kirkpatrick2020"\n')})
+    build_document(project.source_dir / "c.md", project)
+    rendered = render_document(project.source_dir / "c.md", project)
+    references = next(b for b in rendered.document.blocks if isinstance(b, m.References))
+    assert [e.key for e in references.entries] == ["sigtermans2009", "kirkpatrick2020"]
+    everything = new_project(tmp_path / "all", {"source/c.md": handout(
+        "Text.", extra='nocite: "@*"\n')})
+    rendered = render_document(everything.source_dir / "c.md", everything)
+    references = next(b for b in rendered.document.blocks if isinstance(b, m.References))
+    assert len(references.entries) == 3
+
+
+# -- what is not a citation, and what cannot be read as one ---------------------------------
+
+def test_at_signs_that_are_not_citations_stay_text(tmp_path):
+    body = ("Write to clinic@example.org, see https://example.org/@clinic, "
+            "or [ask us](mailto:help@example.org). A price \\@ 5 dollars [as noted].")
+    project = new_project(tmp_path, {"source/c.md": handout(body + " Cited [@sigtermans2009].")})
+    build_document(project.source_dir / "c.md", project)
+    assert paragraphs(project) == [
+        "Write to clinic@example.org, see https://example.org/@clinic, or ask us. A price @ 5 "
+        "dollars [as noted]. Cited 1."]
+
+
+@pytest.mark.parametrize("citation, problem", [
+    ("[see @sigtermans2009 @kirkpatrick2020]", "has two keys in one part"),
+    ("[@sigtermans2009; and more]", "cannot be read as a citation"),
+])
+def test_text_that_looks_like_a_citation_but_is_not_one_is_an_error_at_its_line(
+        tmp_path, citation, problem):
+    text = handout(f"First paragraph.\n\nThen {citation} here.")
+    project = new_project(tmp_path, {"source/c.md": text})
+    with pytest.raises(BuildError) as caught:
+        build_document(project.source_dir / "c.md", project)
+    line = next(n for n, t in enumerate(text.split("\n"), 1) if citation in t)
+    assert problem in caught.value.message and caught.value.line == line
+    assert "write \\@ for an at sign" in caught.value.hint
+
+
+def test_keys_with_letters_of_any_alphabet(tmp_path):
+    bib = ("@article{müller2020, author={Müller, Anna}, title={Eins}, journal={Pain}, "
+           "year={2020}}\n@book{пункт3, author={Doe, John}, title={Why Water Is Wet}, "
+           "publisher={Oxford University Press}, year={2007}}\n")
+    project = new_project(tmp_path, {"source/u.bib": bib, "source/c.md": handout(
+        "Eins [@müller2020]. Zwei @пункт3 wrote.", bibliography="u.bib")})
+    build_document(project.source_dir / "c.md", project)
+    assert paragraphs(project) == ["Eins 1. Zwei Doe2 wrote."]
+
+
+# -- bibliographies as reference managers write them ---------------------------------------
+
+def _with_bibliographies(tmp_path, names, body, csl="american-medical-association"):
+    files = {f"source/{n}": (BIBLIOGRAPHIES / n).read_text(encoding="utf-8") for n in names}
+    listed = names[0] if len(names) == 1 else "[" + ", ".join(names) + "]"
+    files["source/c.md"] = handout(body, bibliography=listed, csl=csl)
+    project = new_project(tmp_path, files)
+    result = build_document(project.source_dir / "c.md", project)
+    rendered = render_document(project.source_dir / "c.md", project)
+    references = next(b for b in rendered.document.blocks if isinstance(b, m.References))
+    return project, result, [m.inline_text(e.children) for e in references.entries]
+
+
+def test_a_zotero_export_with_abstracts_and_web_pages(tmp_path):
+    project, result, entries = _with_bibliographies(
+        tmp_path, ["zotero.bib"], "Trial [@sigtermans_ketamine_2009]. Guide [@csaci_oit_2023].")
+    assert entries == [
+        "Sigtermans MJ, van Hilten JJ, Bauer MCR, et al. Ketamine produces effective and "
+        "long-term pain relief in patients with Complex Regional Pain Syndrome Type 1. Pain. "
+        "2009;145(3):304-311. doi:10.1016/j.pain.2009.06.023",
+        "CSACI. OIT Guidelines. Canadian Society of Allergy and Clinical Immunology. 2023. "
+        "Accessed May 1, 2023. https://www.csaci.ca/oit-guidelines/"]
+    assert result.warnings == [w for w in result.warnings if "bibliography" not in w]
+    assert "Accessed May 1, 2023" in texts(project)["docx"]
+
+
+def test_a_mendeley_export(tmp_path):
+    _, _, entries = _with_bibliographies(tmp_path, ["mendeley.bib"], "Study [@Schwartzman2009].")
+    assert entries == [
+        "Schwartzman RJ, Alexander GM, Grothusen JR, Paylor T, Reichenberger E, Perreault M. "
+        "Outpatient intravenous ketamine for the treatment of complex regional pain syndrome: a "
+        "double-blind placebo controlled study. Pain. 2009;147(1-3):107-115. "
+        "doi:10.1016/j.pain.2009.07.022"]
+
+
+@pytest.mark.parametrize("csl, expected", [
+    ("american-medical-association", [
+        "Averroes. Des Averroës Abhandlung: Über die Möglichkeit der Conjunktion. C. A. "
+        "Kaemmerer; 1892.",
+        "Hjørt J, Müller AL, Álvarez J. Booster infusions in refractory CRPS. Scandinavian "
+        "Journal of Pain. 2021;21(3):455-462.",
+        "International Association for the Study of Pain. Complex Regional Pain Syndrome. 2022. "
+        "Accessed February 1, 2024. https://www.iasp-pain.org/resources/topics/crps/"]),
+    ("nlm-citation-sequence", None),
+])
+def test_a_biblatex_file_with_dates_places_and_escaped_accents(tmp_path, csl, expected):
+    _, _, entries = _with_bibliographies(
+        tmp_path, ["biblatex.bib"], "One [@averroes]. Two [@hjort2021]. Three [@iasp2022].",
+        csl=csl)
+    if expected:
+        assert entries == expected
+    else:  # a style that prints the place of publication prints the biblatex location
+        averroes = next(e for e in entries if e.startswith("Averroes"))
+        assert "1892" in averroes and "Halle an der Saale" in averroes
+
+
+def test_csl_json_and_bibtex_together_and_csl_yaml(tmp_path):
+    _, _, entries = _with_bibliographies(
+        tmp_path, ["references.json", "zotero.bib"],
+        "One [@kirkpatrick2020]. Two [@sigtermans_ketamine_2009].")
+    assert entries[0].startswith("Kirkpatrick AF, Saghafi A, Yang K, Qiu P. Optimizing")
+    assert entries[1].startswith("Sigtermans MJ")
+    _, _, entries = _with_bibliographies(tmp_path / "yaml", ["references.yaml"],
+                                         "One [@kirkpatrick2020].")
+    assert entries == ["Kirkpatrick AF, Saghafi A. Optimizing the treatment of CRPS with "
+                       "ketamine. Clin J Pain. 2020;36:516-523."]
+
+
+BROKEN = ("@article{good2020, author={Good, Ann}, title={Fine}, journal={Pain}, year={2020}}\n"
+          "\n@article{bad2021,\n  author = {Bad, Bob},\n  title = {Never closed,\n"
+          "  year = {2021}\n}\n")
+
+
+def test_an_entry_that_cannot_be_read_is_a_warning_when_not_cited(tmp_path):
+    project = new_project(tmp_path, {"source/b.bib": BROKEN, "source/c.md": handout(
+        "Cited [@good2020].", bibliography="b.bib")})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    assert "warning: source/b.bib:3: the entry 'bad2021' is not valid BibTeX" in \
+        result.stderr.replace(str(project.root) + "/", "")
+    assert "it is not cited, so the build goes on" in result.stderr
+
+
+def test_an_entry_that_cannot_be_read_stops_the_build_when_cited(tmp_path):
+    project = new_project(tmp_path, {"source/b.bib": BROKEN, "source/c.md": handout(
+        "Cited [@good2020]. And [@bad2021].", bibliography="b.bib")})
+    with pytest.raises(BuildErrors) as caught:
+        build_document(project.source_dir / "c.md", project)
+    assert [(Path(e.path).name, e.line) for e in caught.value.errors] == [("b.bib", 3)]
+    assert "'bad2021' is not valid BibTeX" in caught.value.errors[0].message
+
+
+def test_every_unknown_key_is_named_in_one_run(tmp_path):
+    text = handout("One [@nobody2020].\n\nTwo @nothere2021 wrote.")
+    project = new_project(tmp_path, {"source/c.md": text})
+    with pytest.raises(BuildErrors) as caught:
+        build_document(project.source_dir / "c.md", project)
+    lines = {n for n, t in enumerate(text.split("\n"), 1) if "@no" in t}
+    assert {(e.message, e.line) for e in caught.value.errors} == {
+        ("unknown citation key 'nobody2020'", min(lines)),
+        ("unknown citation key 'nothere2021'", max(lines))}
