@@ -74,9 +74,15 @@ class Citations:
         if len(citation.items) == 1 and not self.numeric and (
                 item.suppress_author or citation.narrative):
             html = _without_author(html)
-        if citation.narrative:
-            html = f"{_names(self.data.get(item.key.lower(), {}))}{'' if self.numeric else ' '}{html}"
         return html
+
+    def lead(self, citation):
+        """What a narrative citation puts in the sentence before the formatted part: the
+        authors ('Sigtermans et al.'), as plain text of the sentence."""
+        if not citation.narrative:
+            return ""
+        names = _names(self.data.get(citation.items[0].key.lower(), {}))
+        return names if self.numeric else names + " "
 
     def _references(self):
         refs = []
@@ -174,6 +180,8 @@ def resolve(document, citations):
         return
     for index, node in enumerate(cited(document)):
         node.rendered = _inlines(citations.element(index, node.keys))
+        lead = citations.lead(node)
+        node.lead = [m.Text(lead)] if lead else []
     if citations.references:
         entries = [m.ReferenceEntry(r.key, r.anchor, r.number,
                                     _inlines(etree.fromstring(f"<x>{r.html}</x>")))

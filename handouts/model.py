@@ -57,6 +57,7 @@ class Citation:
     items: list
     narrative: bool = False
     rendered: list = field(default_factory=list)
+    lead: list = field(default_factory=list)   # narrative: the authors, part of the sentence
 
     @property
     def keys(self):
@@ -294,7 +295,7 @@ def walk_inlines(inlines):
         if isinstance(node, (Styled, Link)):
             yield from walk_inlines(node.children)
         elif isinstance(node, Citation):
-            yield from walk_inlines(node.rendered)
+            yield from walk_inlines(node.lead + node.rendered)
 
 
 def all_inlines(blocks):
@@ -318,7 +319,7 @@ def inline_text(inlines):
         elif isinstance(node, Abbreviation):
             parts.append(f"{node.text} ({node.expansion})" if node.first else node.text)
         elif isinstance(node, Citation):
-            parts.append(inline_text(node.rendered))
+            parts.append(inline_text(node.lead + node.rendered))
         elif isinstance(node, FootnoteRef):
             parts.append(str(node.number))
         elif isinstance(node, InlineImage):

@@ -191,8 +191,9 @@ class _Html:
         return [abbr, f" ({a.expansion})"] if a.first else abbr
 
     def _Citation(self, c):
-        return E.SPAN(*self.inlines(c.rendered), **{"class": "citation",
+        span = E.SPAN(*self.inlines(c.rendered), **{"class": "citation",
                                                     "data-cites": " ".join(c.keys)})
+        return self.inlines(c.lead) + [span]
 
     def _FootnoteRef(self, f):
         return E.SUP(E.A(str(f.number), href="#" + f.anchor, **{"class": "footnote-ref"}),

@@ -79,6 +79,7 @@ def _abbreviation(state, node, para, fmt):
 
 
 def _citation(state, node, para, fmt):
+    write_inlines(state, node.lead, para, fmt)
     write_inlines(state, node.rendered, para, replace(fmt, citation=True))
 
 
