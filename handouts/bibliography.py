@@ -176,6 +176,11 @@ def _csl_from_bibtex(entry):
         raise _EntryProblem(f"unknown entry type '@{entry.entry_type}' (entry '{entry.key}')",
                             "use @article, @book, @incollection, @misc, @online, ...")
     csl = {"id": entry.key, "type": TYPES[kind]}
+    published = fields.get("howpublished")
+    address = re.search(r"https?://[^\s{}]+", published) if isinstance(published, str) else None
+    if address and not fields.get("url"):  # howpublished = {\url{https://...}}
+        fields["url"] = address.group()
+        del fields["howpublished"]
     if kind == "misc" and fields.get("url"):
         csl["type"] = "webpage"  # a web page exported as @misc, as Zotero and Mendeley do
     for name, target in NAME_FIELDS.items():

@@ -92,6 +92,7 @@ class Citations:
             html = _clean(str(entry))
             if self.numeric:  # the list itself numbers the entries
                 html = re.sub(r"^\s*\[?\d+[.\])]?\s*", "", html)
+            html = _once(html)
             html = DOI.sub(r'<a href="https://doi.org/\2">\1\2</a>', html)
             refs.append(Reference(key, anchor_for(key), number, html.strip()))
         return refs
@@ -116,6 +117,13 @@ def _item(item):
     if item.locator:  # citeproc-py takes no locator=None
         extra["locator"] = citeproc.Locator(item.label, item.locator)
     return citeproc.CitationItem(item.key.lower(), **extra)
+
+
+def _once(html):
+    """'OIT Guidelines. OIT Guidelines. CSACI.' as 'OIT Guidelines. CSACI.': a title that
+    stands in for missing authors is not printed again (CSL suppresses substituted
+    variables; citeproc-py does not)."""
+    return re.sub(r"^(<(\w+)>)?([^<]{3,}?\.)(</\2>)? \1?\3\4?(?= |$)", r"\1\3\4", html)
 
 
 def _collapse(html):

@@ -236,3 +236,15 @@ def test_every_unknown_key_is_named_in_one_run(tmp_path):
     assert {(e.message, e.line) for e in caught.value.errors} == {
         ("unknown citation key 'nobody2020'", min(lines)),
         ("unknown citation key 'nothere2021'", max(lines))}
+
+
+def test_web_pages_and_minimal_entries_print_once_with_their_address(tmp_path):
+    bib = ("@misc{min2023, title={A minimal note}, year={2023}}\n"
+           "@misc{web, title={Pain facts}, author={{NHS}}, "
+           "howpublished={\\url{https://www.nhs.uk/pain}}, year={2024}}\n")
+    project = new_project(tmp_path, {"source/d.bib": bib, "source/c.md": handout(
+        "A [@min2023]. B [@web].", bibliography="d.bib")})
+    rendered = render_document(project.source_dir / "c.md", project)
+    references = next(b for b in rendered.document.blocks if isinstance(b, m.References))
+    assert [m.inline_text(e.children) for e in references.entries] == [
+        "A minimal note. Published online 2023.", "NHS. Pain facts. 2024. https://www.nhs.uk/pain"]
