@@ -17,8 +17,12 @@ SHARED  := $(filter-out %.md,$(wildcard source/*)) $(wildcard styles/*) \
 # One failing handout must not stop the others; make still exits non-zero.
 MAKEFLAGS += --keep-going
 
-.PHONY: all test check clean distclean help
-all: $(OUTPUTS)
+.PHONY: all test check release clean distclean help
+all: $(OUTPUTS) output/report.json
+
+# The build report (output/report.json, output/index.html and a table), after any rebuild.
+output/report.json: $(OUTPUTS)
+	@$(PY) build.py --report
 
 # A pattern rule with several targets makes all three in one run of build.py.
 output/%.html output/%.pdf output/%.docx: source/%.md $(SHARED)
@@ -26,6 +30,11 @@ output/%.html output/%.pdf output/%.docx: source/%.md $(SHARED)
 
 check: $(OUTPUTS)
 	$(PY) build.py --check
+
+# A release: every handout rebuilt, and any warning (no approver, review due, reading
+# grade above target, terms not explained, ...) is a failure.
+release: $(STAMP)
+	$(PY) build.py --strict
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -36,7 +45,8 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $@
 
 clean:
-	rm -f output/*.html output/*.pdf output/*.docx
+	rm -f output/*.html output/*.pdf output/*.docx output/report.json
+	rm -rf output/reports
 	find output -name ".*" -type f ! -name .gitkeep -delete  # leftovers of an interrupted build
 
 distclean: clean
@@ -45,6 +55,7 @@ distclean: clean
 help:
 	@echo "make            build output/NAME.html, .pdf and .docx for every source/NAME.md"
 	@echo "make check      verify every word of every block is in each output"
+	@echo "make release    rebuild every handout; any warning is a failure"
 	@echo "make test       run the test suite"
 	@echo "make clean      remove built outputs"
 	@echo "make distclean  also remove the virtual environment"

@@ -11,5 +11,7 @@ One module per stage:
   pdf_writer  that page through WeasyPrint             -> PDF (fonts subset by font_subset)
   word        the model through python-docx            -> DOCX (a package, one job per file)
   verify      text pulled back out of every output     -> the first block missing, where
+  report      reading grades, terms, actionability     -> the author's warnings
+  summary     every handout's last good build           -> output/report.json, index.html, table
   pipeline    one document end to end, outputs replaced only when all are complete
 """

@@ -26,6 +26,17 @@ class BuildError(Exception):
         return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
+class Refusal(BuildError):
+    """A warning that a release build (build.py --strict) turns into a failure."""
+
+    def __init__(self, warning):
+        super().__init__(None, warning)
+        self.warning = warning
+
+    def __str__(self):
+        return f"{self.warning} (a release build allows no warnings)"
+
+
 class BuildErrors(BuildError):
     """Several problems found in one run, each its own BuildError line."""
 

@@ -11,7 +11,8 @@ from .errors import BuildError
 
 REQUIRED = ("title", "lang", "version", "date", "review_due")
 OPTIONAL = ("subtitle", "short_title", "audience", "organisation", "author", "keywords",
-            "bibliography", "csl", "paper", "corrections", "nocite")
+            "bibliography", "csl", "paper", "corrections", "nocite", "approved_by",
+            "approved_on", "reading_grade_target", "defined_terms")
 PAPERS = ("letter", "a4")
 AUDIENCES = ("patients", "clinicians")
 # Characters XML (and so HTML, DOCX and PDF text) cannot hold.
@@ -40,6 +41,10 @@ class Meta:
     csl: str = "american-medical-association"
     paper: str = ""          # empty: the theme's paper
     corrections: list = field(default_factory=list)
+    approved_by: str = ""           # "Name, Role": who approved this version for release
+    approved_on: object = None      # datetime.date
+    reading_grade_target: float = 8  # for patients: the highest reading grade wanted
+    defined_terms: list = field(default_factory=list)  # terms the text explains itself
 
 
 @dataclass
@@ -214,7 +219,18 @@ def _validate(path, data, lines):
         if key not in data or data[key] is None:
             continue
         value = data[key]
-        if key in ("date", "review_due"):
+        if key == "approved_by" and isinstance(value, dict):
+            # approved_by: {name: Dr A. Chen, role: Medical Director}
+            if set(value) - {"name", "role"} or not str(value.get("name", "")).strip():
+                fail(key, "'approved_by' needs a name (and a role)",
+                     "write 'approved_by: {name: Dr A. Chen, role: Medical Director}'")
+            value = ", ".join(str(value[k]).strip() for k in ("name", "role") if value.get(k))
+        elif key == "reading_grade_target":
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or \
+                    not 1 <= value <= 20:
+                fail(key, "'reading_grade_target' is not a school grade",
+                     "write a number from 1 to 20, e.g. 8")
+        elif key in ("date", "review_due", "approved_on"):
             if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
                 fail(key, f"'{key}' is not a date", "write it as YYYY-MM-DD, e.g. 2026-11-23")
             if value.year not in YEARS:
@@ -223,7 +239,7 @@ def _validate(path, data, lines):
             if not all(isinstance(v, str) and v.strip() for v in value):
                 fail(key, f"'{key}' is not a list of names", f"write '{key}: [first, second]'")
             value = [v.strip() for v in value]
-        elif key in ("keywords", "corrections"):
+        elif key in ("keywords", "corrections", "defined_terms"):
             if isinstance(value, str):
                 value = [value]
             if not isinstance(value, list) or not all(isinstance(v, (str, int, float))
@@ -234,6 +250,9 @@ def _validate(path, data, lines):
             if isinstance(value, (dict, list)):
                 fail(key, f"'{key}' must be plain text", f"write '{key}: some text'")
             value = str(value).strip()
+        if key == "reading_grade_target":
+            values[key] = value
+            continue
         if any(UNPRINTABLE.search(v) for v in (value if isinstance(value, list) else [value])
                if isinstance(v, str)):
             fail(key, f"'{key}' contains a control character", "remove the escape sequence")
@@ -249,6 +268,9 @@ def _validate(path, data, lines):
         values["paper"] = values["paper"].lower()
     if "nocite" in values:
         values["nocite"] = _nocite_keys(values["nocite"], lambda m, h: fail("nocite", m, h))
+    if values.get("approved_on") and values["approved_on"] > values["date"]:
+        fail("approved_on", "'approved_on' is after the issue date",
+             "a version is approved before it is issued; check both dates")
     if values["review_due"] < values["date"]:
         fail("review_due", "'review_due' is before 'date'", "set a review date after the issue date")
     return Meta(**values)

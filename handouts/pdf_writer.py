@@ -4,9 +4,11 @@ The page carries its fonts and images as data URLs, so the fetcher below refuses
 other address: rendering never touches the network or a file outside the project.
 """
 
+import base64
 import hashlib
 import logging
 import warnings
+from xml.sax.saxutils import escape
 
 with warnings.catch_warnings():
     # WeasyPrint asks for the system's HarfBuzz-Subset; font_subset does that job instead.
@@ -35,6 +37,27 @@ class RefusingFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
+XMP_NAMESPACE = "https://schemas.handouts.example/document-control/1.0/"
+
+
+def _document_control_xmp(page):
+    """Version, dates and approver as XMP, where document managers look for them; given
+    to WeasyPrint as a data: URL, the only kind the fetcher serves."""
+    fields = {meta.get("name").removeprefix("handout."): meta.get("content")
+              for meta in page.tree.iter("meta")
+              if (meta.get("name") or "").startswith("handout.")}
+    fields["issued"] = next((m.get("content") for m in page.tree.iter("meta")
+                             if m.get("name") == "dcterms.created"), "")
+    names = {"version": "Version", "issued": "Issued", "review-due": "ReviewDue",
+             "approved-by": "ApprovedBy", "approved-on": "ApprovedOn"}
+    body = "".join(f"<handout:{names[k]}>{escape(v)}</handout:{names[k]}>" for k, v in fields.items()
+                   if k in names and v)
+    xml = (f'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           f'<rdf:Description rdf:about="" xmlns:handout="{XMP_NAMESPACE}">{body}</rdf:Description>'
+           "</rdf:RDF>")
+    return "data:application/rdf+xml;base64," + base64.b64encode(xml.encode()).decode()
+
+
 def write_pdf(page, warnings):
     """Return the PDF bytes; references the fetcher refused are added to warnings."""
     fetcher = RefusingFetcher()
@@ -42,7 +65,8 @@ def write_pdf(page, warnings):
     # The same page gives the same /ID, so rebuilds are byte-identical.
     identifier = hashlib.sha256(page.html.encode()).hexdigest()[:32].encode()
     pdf = html.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier,
-                         custom_metadata=True, uncompressed_pdf=False)
+                         custom_metadata=True, uncompressed_pdf=False,
+                         xmp_metadata=[_document_control_xmp(page)])
     warnings.extend(f"refused to load '{url[:80]}': only files in source/ may be used"
                     for url in fetcher.refused)
     return pdf

@@ -3,11 +3,12 @@ three outputs in place together. A failure at any step leaves the last good outp
 
 import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cite, verify
-from .errors import BuildError
+from . import cite, report, summary, verify
+from .errors import BuildError, BuildErrors, Refusal
 from .load import load
 from .pdf_writer import write_pdf
 from .read import read
@@ -41,6 +42,11 @@ class Project:
     def outputs(self, name):
         return {fmt: self.output_dir / f"{name}.{fmt}" for fmt in FORMATS}
 
+    @property
+    def reports_dir(self):
+        """One JSON file per handout, written by its last good build (see summary.py)."""
+        return self.output_dir / "reports"
+
 
 @dataclass
 class Result:
@@ -50,6 +56,9 @@ class Result:
     references: int
     blocks: int = 0
     words: int = 0
+    reading: object = None     # report.Reading
+    meta: object = None        # load.Meta
+    seconds: float = 0.0
     warnings: list = field(default_factory=list)
     corrections: list = field(default_factory=list)
 
@@ -85,20 +94,30 @@ def render_document(path, project):
     return Rendered(document, theme, citations, render(document, theme, css))
 
 
-def build_document(path, project):
-    """Build and verify the three outputs of one handout; return what was done."""
+def build_document(path, project, strict=False):
+    """Build and verify the three outputs of one handout; return what was done. A strict
+    (release) build stops on any warning, before writing anything."""
+    started = time.perf_counter()
     rendered = render_document(path, project)
     doc, page = rendered.doc, rendered.page
-    warnings = list(page.warnings)
+    reading = report.reading(rendered.document)
+    warnings = report.warnings_for(rendered.document, reading, rendered.theme) + page.warnings
+    if strict and warnings:
+        raise BuildErrors([Refusal(w) for w in warnings])
     contents = {"html": page.html.encode("utf-8"),
                 "pdf": write_pdf(page, warnings),
                 "docx": write_docx(rendered.document, rendered.theme)}
+    if strict and warnings:  # an address the PDF writer refused
+        raise BuildErrors([Refusal(w) for w in warnings])
     targets = project.outputs(doc.name)
     want = rendered.expected()
     _write_together(contents, targets, doc, want)
-    return Result(doc.name, targets, len(want.headings), len(want.references),
-                  blocks=len(want.blocks), words=verify.word_count(want.blocks),
-                  warnings=warnings, corrections=doc.meta.corrections)
+    result = Result(doc.name, targets, len(want.headings), len(want.references),
+                    blocks=len(want.blocks), words=verify.word_count(want.blocks),
+                    warnings=warnings, corrections=doc.meta.corrections, reading=reading,
+                    meta=doc.meta, seconds=round(time.perf_counter() - started, 2))
+    summary.write_handout_report(project, result)
+    return result
 
 
 def check_document(path, project):

@@ -5,7 +5,6 @@ type of handouts/model.py is written here by exhaustive dispatch: a type without
 stops the build naming the construct, rather than leaving it out.
 """
 
-import datetime
 import re
 from dataclasses import dataclass, field
 
@@ -14,7 +13,7 @@ from lxml.html import builder as E
 
 from . import model as m
 from .bibliography import files_of
-from .errors import BuildError, display_path
+from .errors import BuildError
 from .theme import printable_characters
 
 MAX_WORD = 1000         # characters without a space (the longest DOI link is far shorter)
@@ -40,13 +39,6 @@ def render(document, theme, css):
     page = _page(doc, theme, main, css)
     _check_printable(doc, theme, page.find("body"), document)
     warnings = list(getattr(document, "warnings", []))
-    if doc.meta.review_due < datetime.date.today():
-        warnings.append(f"{display_path(doc.path)}:{doc.line_of('review_due')}: review was due "
-                        f"on {date_text(doc.meta.review_due)}; check the text against current "
-                        "evidence, then update version, date and review_due")
-    if doc.meta.audience == "patients" and not theme.organisation.contact_lines():
-        warnings.append(f"{display_path(theme.path)}: the organisation has no address, phone "
-                        "or website; patients need to know whom to call")
     html = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
     return Page(html, page, warnings)
 
@@ -282,8 +274,13 @@ def _field_line(doc, char):
 
 
 def doc_control(meta):
-    return (f"Version {meta.version} · Issued {date_text(meta.date)} · "
+    """The document control line: version and dates, and who approved this version."""
+    line = (f"Version {meta.version} · Issued {date_text(meta.date)} · "
             f"Review due {date_text(meta.review_due)}")
+    if meta.approved_by:
+        line += f" · Approved by {meta.approved_by}"
+        line += f" on {date_text(meta.approved_on)}" if meta.approved_on else ""
+    return line
 
 
 def _page(doc, theme, main, css):
@@ -312,6 +309,10 @@ def _page(doc, theme, main, css):
         E.META(name="dcterms.modified", content=meta.date.isoformat()),
         E.META(name="handout.version", content=meta.version),
         E.META(name="handout.review-due", content=meta.review_due.isoformat()),
+        *([E.META(name="handout.approved-by", content=meta.approved_by)]
+          if meta.approved_by else []),
+        *([E.META(name="handout.approved-on", content=meta.approved_on.isoformat())]
+          if meta.approved_on else []),
         E.STYLE(theme.font_faces(embed=True) + theme.css_variables(meta.paper or theme.paper)
                 + css))
     return E.HTML(head, E.BODY(header, main, footer), lang=meta.lang)

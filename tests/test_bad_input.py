@@ -355,7 +355,8 @@ def test_failed_rebuild_keeps_last_good_outputs_byte_for_byte(tmp_path):
     after = {fmt: hashlib.sha256(p.read_bytes()).hexdigest()
              for fmt, p in project.outputs("a").items()}
     assert after == before
-    assert sorted(p.name for p in project.output_dir.iterdir()) == ["a.docx", "a.html", "a.pdf"]
+    assert sorted(p.name for p in project.output_dir.iterdir()) == [
+        "a.docx", "a.html", "a.pdf", "index.html", "report.json", "reports"]
 
 
 def test_one_failing_document_does_not_stop_the_others(tmp_path):

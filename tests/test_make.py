@@ -1,5 +1,6 @@
 """`make` builds every handout, rebuilds only what changed, and is safe with -j2."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -45,7 +46,14 @@ def outputs(root):
 def test_make_builds_everything_then_only_what_changed(checkout):
     first = make(checkout)
     assert first.returncode == 0, first.stderr
-    assert outputs(checkout) == [f"h{n}.{ext}" for n in range(3) for ext in ("docx", "html", "pdf")]
+    assert outputs(checkout) == [f"h{n}.{ext}" for n in range(3) for ext in ("docx", "html", "pdf")
+                                 ] + ["index.html", "report.json", "reports"]
+    # The build report ends the run: a table with a row per handout, and its JSON twin.
+    table = first.stdout.splitlines()[-4:]
+    assert table[0].split()[:3] == ["handout", "pages", "size"]
+    assert [row.split()[0] for row in table[1:]] == ["h0", "h1", "h2"]
+    report = json.loads((checkout / "output" / "report.json").read_text())
+    assert [h["name"] for h in report["handouts"]] == ["h0", "h1", "h2"]
     assert make(checkout, "-q").returncode == 0, "everything is up to date after a build"
     (checkout / "source" / "h1.md").touch()
     plan = make(checkout, "-n").stdout
@@ -60,7 +68,9 @@ def test_make_j2_builds_every_handout_and_reports_a_failure(checkout):
     result = make(checkout, "-j2")
     assert result.returncode != 0
     assert "source/broken.md:10: unknown citation key 'nobody'" in result.stderr
-    assert outputs(checkout) == [f"h{n}.{ext}" for n in range(3) for ext in ("docx", "html", "pdf")]
+    # The good handouts are built; the report waits until every handout builds.
+    assert outputs(checkout) == [f"h{n}.{ext}" for n in range(3) for ext in ("docx", "html", "pdf")
+                                 ] + ["reports"]
     check = subprocess.run([sys.executable, "build.py", "--check", *[f"source/h{n}.md" for n in range(3)]],
                            cwd=checkout, capture_output=True, text=True)
     assert check.returncode == 0, check.stderr

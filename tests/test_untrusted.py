@@ -180,8 +180,10 @@ class Outputs:
 
 
 def sha256s(project):
+    """The handouts' outputs (not the build report, which records build times)."""
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(project.output_dir.iterdir())}
+            for name in sorted(d.stem for d in project.documents())
+            for p in project.outputs(name).values()}
 
 
 # -- the network --------------------------------------------------------------------------

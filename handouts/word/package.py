@@ -4,6 +4,7 @@ footer, the embedded typeface, the footnotes part, and zip dates fixed for rebui
 import datetime
 import io
 import zipfile
+from xml.sax.saxutils import escape
 
 import docx
 from docx.enum.text import WD_TAB_ALIGNMENT
@@ -35,12 +36,37 @@ def new_document(doc, theme, control):
     issued = datetime.datetime.combine(meta.date, datetime.time())
     props.created = props.modified = issued
     props.last_modified_by = props.author
+    _custom_properties(word, {
+        "Version": meta.version, "Issued": meta.date.isoformat(),
+        "ReviewDue": meta.review_due.isoformat(), "ApprovedBy": meta.approved_by,
+        "ApprovedOn": meta.approved_on.isoformat() if meta.approved_on else "",
+        "Audience": meta.audience})
     set_up_page(word, theme, meta.paper or theme.paper)
     set_up_styles(word, theme, meta.lang)
     _header_footer(word, meta.short_title or meta.title, control)
     embed_fonts(word, theme.font_family)
     _drop_template_thumbnail(word)
     return word
+
+
+CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+# The format id Word gives every user-defined property.
+CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
+
+
+def _custom_properties(word, values):
+    """docProps/custom.xml: document control that Word shows under File > Properties >
+    Custom (python-docx writes only the core properties)."""
+    properties = [
+        f'<property fmtid="{CUSTOM_FMTID}" pid="{pid}" name="{name}">'
+        f"<vt:lpwstr>{escape(value)}</vt:lpwstr></property>"
+        for pid, (name, value) in enumerate(((n, v) for n, v in values.items() if v), 2)]
+    xml = (f'<Properties xmlns="{CUSTOM_NS}" xmlns:vt="{VT_NS}">' + "".join(properties)
+           + "</Properties>")
+    part = XmlPart(PackURI("/docProps/custom.xml"), CUSTOM_TYPE, parse_xml(xml), word.part.package)
+    word.part.package.relate_to(part, RT.CUSTOM_PROPERTIES)
 
 
 def text_width(word):
