@@ -15,6 +15,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from PIL import Image
+
+from conftest import new_project, run_build
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -84,6 +87,18 @@ def test_built_handout_has_no_axe_violations(axe_tools, built, name):
     assert report["violations"] == [], (
         f"axe-core {report.get('axeVersion')} found {len(report['violations'])} accessibility "
         f"violation(s) in {name}.html:\n{describe(report['violations'])}")
+
+
+def test_the_construct_corpus_and_the_catalogue_have_no_axe_violations(axe_tools, tmp_path):
+    """Every construct's markup (glossary, merged table cells, task boxes, footnotes, each
+    callout kind) and the catalogue page output/index.html."""
+    corpus = (ROOT / "tests" / "corpus" / "constructs.md").read_text(encoding="utf-8")
+    project = new_project(tmp_path, {"source/constructs.md": corpus})
+    Image.new("RGB", (40, 40), (200, 0, 0)).save(project.source_dir / "square.png")
+    assert run_build(project.root).returncode == 0
+    for page in (project.outputs("constructs")["html"], project.output_dir / "index.html"):
+        report = run_audit(page)
+        assert report["violations"] == [], describe(report["violations"])
 
 
 def test_audit_reports_violations_of_a_bad_page(axe_tools, tmp_path):
