@@ -93,9 +93,17 @@ class Citations:
             if self.numeric:  # the list itself numbers the entries
                 html = re.sub(r"^\s*\[?\d+[.\])]?\s*", "", html)
             html = _once(html)
-            html = DOI.sub(r'<a href="https://doi.org/\2">\1\2</a>', html)
+            # A printed "doi:10.1016/..." is no address a reader can type; the link is.
+            html = DOI.sub(r'<a href="https://doi.org/\2">https://doi.org/\2</a>', html)
             refs.append(Reference(key, anchor_for(key), number, html.strip()))
         return refs
+
+    def label(self, reference):
+        """What a citation link says to a screen reader: 'Reference 2: Sigtermans 2009'."""
+        entry = self.data.get(reference.key, {})
+        year = ((entry.get("issued") or {}).get("date-parts") or [[""]])[0][0]
+        names = _names(entry)
+        return f"Reference {reference.number}: {names}{f' {year}' if year else ''}"
 
     def element(self, index, keys):
         """The citation's formatted text as an element; its numbers link to their entries."""
@@ -104,8 +112,13 @@ class Citations:
         span.text, span[:] = fragment.text, list(fragment)
         if self.numeric:
             _link_numbers(span, {str(r.number): r.anchor for r in self.references})
+            labels = {"#" + r.anchor: self.label(r) for r in self.references}
+            for link in span.iter("a"):
+                link.set("aria-label", labels.get(link.get("href"), ""))
         elif keys[0].lower() in self._by_key:
-            link = etree.Element("a", {"href": "#" + self._by_key[keys[0].lower()].anchor})
+            reference = self._by_key[keys[0].lower()]
+            link = etree.Element("a", {"href": "#" + reference.anchor,
+                                       "aria-label": self.label(reference)})
             link.text, link[:] = span.text, list(span)
             span.text, span[:] = None, [link]
         return span
@@ -208,7 +221,7 @@ def _inlines(element):
         if child.tag in STYLED:
             nodes.append(m.Styled(STYLED[child.tag], inner))
         elif child.tag == "a" and child.get("href"):
-            nodes.append(m.Link(child.get("href"), inner))
+            nodes.append(m.Link(child.get("href"), inner, child.get("aria-label", "")))
         else:  # span, sc: their text, in the surrounding style
             nodes += inner
         if child.tail:

@@ -34,6 +34,7 @@ class Code:
 class Link:
     href: str              # an address, or '#anchor' inside the handout
     children: list
+    label: str = ""        # what the link is, for screen readers, when its text cannot say
 
 
 @dataclass

@@ -160,7 +160,11 @@ class _Html:
             if method is None:
                 raise unwritable(self.doc, "web page", node)
             written = method(node)
-            out += written if isinstance(written, list) else [written]
+            written = written if isinstance(written, list) else [written]
+            if isinstance(node, m.Citation) and not node.lead and out and \
+                    isinstance(out[-1], str) and out[-1].strip():
+                written = _glued(out.pop(), written)
+            out += written
         return out
 
     def _Text(self, t):
@@ -173,7 +177,8 @@ class _Html:
         return E.CODE(c.text)
 
     def _Link(self, link):
-        return E.A(*self.inlines(link.children), href=link.href)
+        attrs = {"aria-label": link.label} if link.label else {}
+        return E.A(*self.inlines(link.children), href=link.href, **attrs)
 
     def _LineBreak(self, _):
         return E.BR()
@@ -193,6 +198,14 @@ class _Html:
 
     def _InlineImage(self, i):
         return E.IMG(src=i.src, alt=i.alt)
+
+
+def _glued(text, citation):
+    """The last word before a citation and the citation, on one line: a number never
+    starts a line of its own ("limited." / "2")."""
+    head, _, word = text.rpartition(" ")
+    glued = E.SPAN(word, *citation, **{"class": "nobreak"})
+    return ([head + " "] if head or text.startswith(" ") else []) + [glued]
 
 
 def unwritable(doc, fmt, node):

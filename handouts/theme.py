@@ -22,6 +22,7 @@ HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 COLORS = ("primary_color", "accent_color", "text_color", "callout_background")
 PAPER_MM = {"letter": (215.9, 279.4), "a4": (210.0, 297.0)}
 MIN_FONT_PT = 11
+FOOTER_FONT_PT = 9      # only the running header and footer may be smaller than MIN_FONT_PT
 # The bundled typeface; any other family must be installed on the machine.
 BUNDLED_FONTS = {atkinson.FAMILY: {
     ("normal", 400): "AtkinsonHyperlegible-Regular.ttf",
@@ -73,7 +74,9 @@ class Theme:
                 f"  --primary: {self.primary_color};\n  --accent: {self.accent_color};\n"
                 f"  --text: {self.text_color};\n  --callout-bg: {self.callout_background};\n"
                 f"  --font: '{self.font_family}', sans-serif;\n"
-                f"  --font-size: {self.font_size_pt}pt;\n}}\n"
+                f"  --font-size: {self.font_size_pt}pt;\n"
+                f"  --min-font: {MIN_FONT_PT}pt;  /* the least a reader is asked to read */\n"
+                f"  --footer-font: {FOOTER_FONT_PT}pt;\n}}\n"
                 f"@page {{ size: {width}mm {height}mm; margin: {m['top']}mm {m['right']}mm "
                 f"{m['bottom']}mm {m['left']}mm; }}\n")
 

@@ -154,7 +154,7 @@ def test_a_zotero_export_with_abstracts_and_web_pages(tmp_path):
     assert entries == [
         "Sigtermans MJ, van Hilten JJ, Bauer MCR, et al. Ketamine produces effective and "
         "long-term pain relief in patients with Complex Regional Pain Syndrome Type 1. Pain. "
-        "2009;145(3):304-311. doi:10.1016/j.pain.2009.06.023",
+        "2009;145(3):304-311. https://doi.org/10.1016/j.pain.2009.06.023",
         "CSACI. OIT Guidelines. Canadian Society of Allergy and Clinical Immunology. 2023. "
         "Accessed May 1, 2023. https://www.csaci.ca/oit-guidelines/"]
     assert result.warnings == [w for w in result.warnings if "bibliography" not in w]
@@ -167,7 +167,7 @@ def test_a_mendeley_export(tmp_path):
         "Schwartzman RJ, Alexander GM, Grothusen JR, Paylor T, Reichenberger E, Perreault M. "
         "Outpatient intravenous ketamine for the treatment of complex regional pain syndrome: a "
         "double-blind placebo controlled study. Pain. 2009;147(1-3):107-115. "
-        "doi:10.1016/j.pain.2009.07.022"]
+        "https://doi.org/10.1016/j.pain.2009.07.022"]
 
 
 @pytest.mark.parametrize("csl, expected", [

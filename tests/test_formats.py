@@ -219,7 +219,9 @@ def test_docx_page_matches_the_pdf_and_the_theme(word, pdf):
     assert abs(section.page_width - Mm(210)) < Mm(0.5) and abs(section.page_height - Mm(297)) < Mm(0.5)
     box = pdf.pages[0].mediabox
     assert round(float(box.width) / 72 * 25.4) == 210 and round(float(box.height) / 72 * 25.4) == 297
-    assert round(section.left_margin.mm) == 19 and round(section.top_margin.mm) == 20
+    margins = load_theme(ROOT / "styles" / "theme.yaml").margins_mm
+    assert round(section.left_margin.mm) == margins["left"]
+    assert round(section.top_margin.mm) == margins["top"]
 
 
 def test_docx_footer_counts_pages_with_fields_and_properties_are_set(word):

@@ -31,4 +31,6 @@ def write_docx(document, theme):
     write_masthead(state, doc.meta, theme, control)
     write_blocks(state, document.blocks, word, Context())
     write_contact(state, theme)
-    return finish(word, doc.meta.date)
+    words = sum(len(m.inline_text(i).split()) for b in m.walk(document.blocks)
+                for i in m.inline_lists(b))
+    return finish(word, doc.meta.date, doc, words)

@@ -64,6 +64,8 @@ def _link(state, node, para, fmt):
     else:
         link.set(qn("r:id"), para.part.relate_to(node.href, RT.HYPERLINK, is_external=True))
     link.set(qn("w:history"), "1")
+    if node.label:
+        link.set(qn("w:tooltip"), node.label)
     para._p.append(link)
     write_inlines(state, node.children, para, replace(fmt, link=link))
 

@@ -46,7 +46,30 @@ def new_document(doc, theme, control):
     _header_footer(word, meta.short_title or meta.title, control)
     embed_fonts(word, theme.font_family)
     _drop_template_thumbnail(word)
+    _current_compatibility(word)
     return word
+
+
+def _current_compatibility(word):
+    """python-docx's template says Word 2010 (14): Word would open the handout in
+    Compatibility Mode. 15 is every Word since 2013."""
+    for setting in word.settings.element.iter(qn("w:compatSetting")):
+        if setting.get(qn("w:name")) == "compatibilityMode":
+            setting.set(qn("w:val"), "15")
+
+
+def _application_properties(word, doc, words):
+    """docProps/app.xml written for this handout: the template's says 'Microsoft Macintosh
+    Word', 1 page and 0 words."""
+    part = next(rel.target_part for rel in word.part.package.rels.values()
+                if rel.reltype.endswith("/extended-properties"))
+    part._blob = (
+        "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'extended-properties">'
+        f"<Application>Clinical handouts build</Application><Words>{words}</Words>"
+        f"<Company>{escape(doc.meta.organisation or '')}</Company><DocSecurity>0</DocSecurity>"
+        "</Properties>").encode()
 
 
 CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
@@ -131,7 +154,9 @@ class FootnotesPart:
         document_part.relate_to(self.part, RT.FOOTNOTES)
 
 
-def finish(word, day):
+def finish(word, day, doc=None, words=0):
+    if doc is not None:
+        _application_properties(word, doc, words)
     out = io.BytesIO()
     word.save(out)
     return _fixed_timestamps(out.getvalue(), day)

@@ -6,7 +6,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from ..theme import PAPER_MM
+from ..theme import FOOTER_FONT_PT, MIN_FONT_PT, PAPER_MM
 
 BULLETS = ("•", "–", "•")  # glyphs the bundled typeface has
 LIST_INDENT_TWIPS = 360
@@ -63,21 +63,22 @@ def set_up_styles(word, theme, lang):
         for side in edge:
             side.set(qn("w:color"), t.primary_color[1:])
     for name in ("Header", "Footer"):
-        _font(styles[name], None, Pt(8.5), primary)
+        _font(styles[name], None, Pt(FOOTER_FONT_PT), primary)
         styles[name].paragraph_format.tab_stops.clear_all()  # the template's sit mid-page
     # The organisation's row opens the page under the title band, as on the web page.
-    brand = _add_style(styles, "Organisation", Pt(t.font_size_pt * 0.85), primary, bold=True,
-                       caps=True)
+    brand = _add_style(styles, "Organisation", Pt(max(MIN_FONT_PT, t.font_size_pt * 0.85)),
+                       primary, bold=True, caps=True)
     _border(brand, "top", t.primary_color, 36)
-    _add_style(styles, "Document Control", Pt(t.font_size_pt * 0.85), text)
-    contact = _add_style(styles, "Contact", Pt(t.font_size_pt * 0.9), text)
+    small = Pt(max(MIN_FONT_PT, t.font_size_pt * 0.9))  # never below what patients can read
+    _add_style(styles, "Document Control", small, text)
+    contact = _add_style(styles, "Contact", small, text)
     contact.paragraph_format.space_before = Pt(18)
     contact.paragraph_format.keep_together = True  # whom to call, never split over a page
     _border(contact, "top", t.primary_color, 12)
     _add_style(styles, "Callout", None, text)
     _add_style(styles, "Callout Title", None, primary, bold=True)
-    _add_style(styles, "Reference", Pt(t.font_size_pt * 0.9), text)
-    _add_style(styles, "Code", Pt(t.font_size_pt * 0.9), text, font="Courier New")
+    _add_style(styles, "Reference", small, text)
+    _add_style(styles, "Code", small, text, font="Courier New")
     _callout_table_style(styles, t, "Callout Box", t.accent_color)
     _callout_table_style(styles, t, "Tip Box", t.accent_color, rule="double")
     _callout_table_style(styles, t, "Warning Box", t.primary_color)
@@ -96,7 +97,7 @@ def set_up_styles(word, theme, lang):
     term.paragraph_format.space_after = Pt(0)
     meaning = _add_style(styles, "Definition", None, text)
     meaning.paragraph_format.left_indent = Pt(LIST_INDENT_TWIPS / 20)
-    _add_style(styles, "Footnote Text", Pt(t.font_size_pt * 0.9), text)
+    _add_style(styles, "Footnote Text", small, text)
     note = styles.add_style("Footnote Reference", WD_STYLE_TYPE.CHARACTER)
     note.font.superscript = True
     rule = _add_style(styles, "Rule", Pt(4), text)

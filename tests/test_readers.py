@@ -1,0 +1,98 @@
+"""What readers' tools check: clickable, described citation links; type no smaller than
+the theme's minimum; lines a reader can follow; addresses a reader can type; a Word file
+that opens in current Word, not Compatibility Mode."""
+
+import re
+import statistics
+import zipfile
+
+import docx
+import lxml.html
+import pypdf
+import pytest
+
+from conftest import ROOT
+from handouts.theme import FOOTER_FONT_PT, MIN_FONT_PT, load_theme
+
+KETAMINE = "ketamine-crps"
+
+
+@pytest.fixture(scope="module")
+def pdf(built):
+    return pypdf.PdfReader(str(built.outputs(KETAMINE)["pdf"]))
+
+
+def test_every_citation_link_covers_its_number_and_says_which_work(pdf, built):
+    page = lxml.html.parse(str(built.outputs(KETAMINE)["html"])).getroot()
+    labels = {a.get("href")[1:]: a.get("aria-label") for a in page.xpath("//*[@class='citation']//a")}
+    assert labels and all(re.fullmatch(r"Reference \d+: \S.* \d{4}", label)
+                          for label in labels.values()), labels
+    links = [a.get_object() for p in pdf.pages for a in p.get("/Annots") or []
+             if "/Dest" in a.get_object()]
+    assert links
+    for link in links:
+        x1, y1, x2, y2 = (float(v) for v in link["/Rect"])
+        assert abs(x2 - x1) >= 2 and abs(y2 - y1) >= 6, "a link too small to click"
+        assert link["/Contents"] == labels[str(link["/Dest"])]
+
+
+def _sizes(page):
+    """(text, size in points) of each piece of text on a PDF page."""
+    found = []
+
+    def visit(text, cm, tm, font, size):
+        scale = (tm[2] ** 2 + tm[3] ** 2) ** 0.5 * (cm[2] ** 2 + cm[3] ** 2) ** 0.5
+        if text.strip():
+            found.append((text.strip(), round(size * scale, 1)))
+    page.extract_text(visitor_text=visit)
+    return found
+
+
+def test_no_text_a_reader_needs_is_smaller_than_the_theme_minimum(pdf, built):
+    meta_line = re.compile(r"^(Version .*|Page \d+ of \d+|IV ketamine for CRPS)$")
+    for page in pdf.pages:
+        for text, size in _sizes(page):
+            if meta_line.match(text):  # the running header and footer
+                assert size >= FOOTER_FONT_PT - 0.05, (text, size)
+            elif not re.fullmatch(r"[\d,–-]+", text):  # superscript citation numbers
+                assert size >= MIN_FONT_PT - 0.05, (text, size)
+
+
+def test_word_styles_for_contact_references_and_control_meet_the_minimum(built):
+    word = docx.Document(str(built.outputs(KETAMINE)["docx"]))
+    for name in ("Contact", "Reference", "Document Control", "Footnote Text", "Code"):
+        assert word.styles[name].font.size.pt >= MIN_FONT_PT, name
+    for name in ("Header", "Footer"):
+        assert word.styles[name].font.size.pt >= FOOTER_FONT_PT, name
+
+
+def test_lines_hold_about_75_characters_or_fewer(pdf):
+    lines = [line for page in pdf.pages for line in page.extract_text().splitlines()
+             if len(line) > 50]  # full lines of running text
+    assert statistics.median(len(line) for line in lines) <= 76
+    assert 2 <= len(pdf.pages) <= 4
+
+
+def test_dois_print_as_addresses_a_reader_can_type(pdf, built):
+    text = "".join(page.extract_text() for page in pdf.pages)
+    word = "\n".join(p.text for p in docx.Document(str(built.outputs(KETAMINE)["docx"])).paragraphs)
+    for fmt, found in (("pdf", text), ("docx", word)):
+        assert "doi:" not in found, fmt
+        assert re.search(r"https://doi\.org/10\.\d+/", found), fmt
+
+
+def test_the_word_file_opens_in_current_word_with_its_own_properties(built):
+    archive = zipfile.ZipFile(built.outputs(KETAMINE)["docx"])
+    settings = archive.read("word/settings.xml").decode()
+    assert re.search(r'w:name="compatibilityMode"[^>]*w:val="15"', settings)
+    app = archive.read("docProps/app.xml").decode()
+    assert "Macintosh" not in app and "<Application>Clinical handouts build</Application>" in app
+    words = int(re.search(r"<Words>(\d+)</Words>", app).group(1))
+    assert words > 300
+
+
+def test_the_theme_keeps_the_measure_and_the_minimum_together():
+    theme = load_theme(ROOT / "styles" / "theme.yaml")
+    assert theme.font_size_pt >= MIN_FONT_PT
+    css = theme.css_variables(theme.paper)
+    assert f"--min-font: {MIN_FONT_PT}pt" in css and f"--footer-font: {FOOTER_FONT_PT}pt" in css
