@@ -12,6 +12,7 @@ import lxml.html
 from lxml.html import builder as E
 
 from . import model as m
+from . import web_fonts
 from .bibliography import files_of
 from .errors import BuildError
 from .theme import printable_characters
@@ -311,6 +312,9 @@ def _page(doc, theme, main, css):
         **{"class": "masthead", "data-short-title": meta.short_title or meta.title})
     contact = [E.P(line) for line in [org.name] + org.contact_lines() if line]
     footer = E.FOOTER(E.DIV(*contact, **{"class": "contact"}), **{"class": "colophon"})
+    body = E.BODY(header, main, footer)
+    fonts = web_fonts.font_faces(theme.font_family, body.text_content() + meta.short_title,
+                                 web_fonts.used_faces(body))
     head = E.HEAD(
         E.META(charset="utf-8"),
         E.META(name="viewport", content="width=device-width, initial-scale=1"),
@@ -326,9 +330,8 @@ def _page(doc, theme, main, css):
           if meta.approved_by else []),
         *([E.META(name="handout.approved-on", content=meta.approved_on.isoformat())]
           if meta.approved_on else []),
-        E.STYLE(theme.font_faces(embed=True) + theme.css_variables(meta.paper or theme.paper)
-                + css))
-    return E.HTML(head, E.BODY(header, main, footer), lang=meta.lang)
+        E.STYLE(fonts + theme.css_variables(meta.paper or theme.paper) + css))
+    return E.HTML(head, body, lang=meta.lang)
 
 
 def date_text(day):

@@ -139,3 +139,12 @@ def test_audit_exits_2_when_it_cannot_run(axe_tools, tmp_path):
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
     assert "absent.html" in result.stderr
+
+
+def test_no_line_of_the_page_needs_sideways_scrolling_on_a_phone(axe_tools, built):
+    """320 px wide (WCAG reflow): long addresses (DOIs) wrap instead of widening the page."""
+    html = built.outputs(HANDOUT_NAMES[0])["html"]
+    result = subprocess.run(["node", str(AXE_DIR / "overflow.mjs"), str(html), "320"],
+                            capture_output=True, text=True, timeout=120, cwd=AXE_DIR)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["scrollWidth"] <= 320

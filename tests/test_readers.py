@@ -96,3 +96,13 @@ def test_the_theme_keeps_the_measure_and_the_minimum_together():
     assert theme.font_size_pt >= MIN_FONT_PT
     css = theme.css_variables(theme.paper)
     assert f"--min-font: {MIN_FONT_PT}pt" in css and f"--footer-font: {FOOTER_FONT_PT}pt" in css
+
+
+def test_the_web_page_carries_only_the_faces_and_glyphs_it_uses(built):
+    html = built.outputs(KETAMINE)["html"]
+    assert html.stat().st_size < 80_000
+    css = lxml.html.parse(str(html)).getroot().find(".//style").text
+    faces = re.findall(r"@font-face \{[^}]*font-style: (\w+); font-weight: (\d+); "
+                       r"font-display: swap; src: url\('data:font/woff2;base64,", css)
+    # The handout has headings (bold) and a journal name in italics, but nothing bold italic.
+    assert sorted(faces) == [("italic", "400"), ("normal", "400"), ("normal", "700")]

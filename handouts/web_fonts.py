@@ -1,0 +1,72 @@
+"""The typeface inside the web page: only the faces the page uses, cut down to the
+characters it shows, as WOFF2. Four whole TrueType faces were 96% of the page.
+
+The PDF is printed from the same page, so the cut keeps every character of the text plus
+what the stylesheet adds (page numbers, list bullets) and printable ASCII.
+"""
+
+import base64
+import io
+import string
+
+from fontTools import subset
+from fontTools.ttLib import TTFont
+
+from .theme import BUNDLED_FONTS, atkinson
+
+# Characters the stylesheet itself prints (page furniture, bullets, dashes, quotes).
+ALWAYS = set(string.printable) - set("\t\n\r\x0b\x0c") | set("–—‘’“”•·…")
+BOLD = {"h1", "h2", "h3", "h4", "h5", "h6", "strong", "b", "th", "dt", "caption"}
+BOLD_CLASSES = {"callout-title", "organisation", "colophon"}
+ITALIC = {"em", "i", "blockquote", "figcaption", "cite"}
+
+
+def used_faces(body):
+    """(style, weight) of every face the page's text is set in."""
+    faces = {("normal", 400)}
+    for element in body.iter():
+        if not isinstance(element.tag, str):
+            continue
+        bold, italic = _is_bold(element), _is_italic(element)
+        if bold or italic:
+            faces.add(("italic" if italic else "normal", 700 if bold else 400))
+    return faces
+
+
+def _is_bold(element):
+    return any(e.tag in BOLD or BOLD_CLASSES & set((e.get("class") or "").split())
+               for e in [element, *element.iterancestors()])
+
+
+def _is_italic(element):
+    return any(e.tag in ITALIC for e in [element, *element.iterancestors()])
+
+
+def font_faces(family, text, faces):
+    """@font-face rules with the subset faces as data: URLs; font-display: swap shows the
+    text in a fallback font while they load."""
+    files = BUNDLED_FONTS.get(family, {})
+    rules = []
+    for (style, weight), filename in sorted(files.items()):
+        if (style, weight) not in faces:
+            continue
+        data = _subset((atkinson.ROOT / "files" / filename).read_bytes(), set(text) | ALWAYS)
+        src = "data:font/woff2;base64," + base64.b64encode(data).decode()
+        rules.append(f"@font-face {{ font-family: '{family}'; font-style: {style}; "
+                     f"font-weight: {weight}; font-display: swap; "
+                     f"src: url('{src}') format('woff2'); }}")
+    return "\n".join(rules) + "\n"
+
+
+def _subset(data, characters):
+    # recalcTimestamp=False: the font keeps its own date, so rebuilds give the same bytes.
+    font = TTFont(io.BytesIO(data), recalcTimestamp=False)
+    options = subset.Options()
+    options.flavor = "woff2"
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes={ord(c) for c in characters})
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.flavor = "woff2"
+    font.save(out)
+    return out.getvalue()
