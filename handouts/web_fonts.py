@@ -6,6 +6,7 @@ what the stylesheet adds (page numbers, list bullets) and printable ASCII.
 """
 
 import base64
+import functools
 import io
 import string
 
@@ -50,7 +51,7 @@ def font_faces(family, text, faces):
     for (style, weight), filename in sorted(files.items()):
         if (style, weight) not in faces:
             continue
-        data = _subset((atkinson.ROOT / "files" / filename).read_bytes(), set(text) | ALWAYS)
+        data = _subset(atkinson.ROOT / "files" / filename, frozenset(set(text) | ALWAYS))
         src = "data:font/woff2;base64," + base64.b64encode(data).decode()
         rules.append(f"@font-face {{ font-family: '{family}'; font-style: {style}; "
                      f"font-weight: {weight}; font-display: swap; "
@@ -58,9 +59,10 @@ def font_faces(family, text, faces):
     return "\n".join(rules) + "\n"
 
 
-def _subset(data, characters):
+@functools.lru_cache(maxsize=32)  # pages in plain English share one character set
+def _subset(path, characters):
     # recalcTimestamp=False: the font keeps its own date, so rebuilds give the same bytes.
-    font = TTFont(io.BytesIO(data), recalcTimestamp=False)
+    font = TTFont(io.BytesIO(path.read_bytes()), recalcTimestamp=False)
     options = subset.Options()
     options.flavor = "woff2"
     subsetter = subset.Subsetter(options)
