@@ -75,6 +75,14 @@ def _document_control_xmp(page):
     return "data:application/rdf+xml;base64," + base64.b64encode(xml.encode()).decode()
 
 
+def _finish(document, pdf):
+    """Open with the bookmarks panel showing; keep the web page's viewport setting, which
+    means nothing in a PDF, out of the document information."""
+    pdf.catalog["PageMode"] = "/UseOutlines"
+    for key in [k for k in pdf.info if str(k).lstrip("/") == "viewport"]:
+        del pdf.info[key]
+
+
 def write_pdf(page, warnings):
     """Return the PDF bytes; references the fetcher refused are added to warnings."""
     fetcher = RefusingFetcher()
@@ -83,7 +91,7 @@ def write_pdf(page, warnings):
     identifier = hashlib.sha256(page.html.encode()).hexdigest()[:32].encode()
     pdf = html.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier,
                          custom_metadata=True, uncompressed_pdf=False,
-                         xmp_metadata=[_document_control_xmp(page)])
+                         xmp_metadata=[_document_control_xmp(page)], finisher=_finish)
     warnings.extend(f"refused to load '{url[:80]}': only files in source/ may be used"
                     for url in fetcher.refused)
     return pdf

@@ -106,3 +106,9 @@ def test_the_web_page_carries_only_the_faces_and_glyphs_it_uses(built):
                        r"font-display: swap; src: url\('data:font/woff2;base64,", css)
     # The handout has headings (bold) and a journal name in italics, but nothing bold italic.
     assert sorted(faces) == [("italic", "400"), ("normal", "400"), ("normal", "700")]
+
+
+def test_the_pdf_opens_with_its_bookmarks_and_carries_no_web_settings(pdf):
+    assert pdf.trailer["/Root"]["/PageMode"] == "/UseOutlines"
+    assert "/viewport" not in pdf.metadata
+    assert pdf.metadata["/handoutversion"] and pdf.metadata["/handoutreviewdue"]
