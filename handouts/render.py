@@ -47,6 +47,7 @@ def render(document, theme, css):
 class _Html:
     def __init__(self, doc):
         self.doc = doc
+        self.level = 1          # of the last heading written: the title is the one h1
 
     def blocks(self, blocks):
         return [self.block(b) for b in blocks]
@@ -59,6 +60,7 @@ class _Html:
 
     # -- blocks, one method per model type ------------------------------------------------
     def _Heading(self, b):
+        self.level = b.level
         return E.E(f"h{b.level}", *self.inlines(b.children), id=b.anchor)
 
     def _Paragraph(self, b):
@@ -122,7 +124,11 @@ class _Html:
         return E.TR(*cells)
 
     def _Callout(self, b):
-        title = [E.P(*self.inlines(b.title), **{"class": "callout-title"})] if b.title else []
+        """A box whose title is a heading one level below the section it stands in, so
+        readers who move from heading to heading find the key points."""
+        level = min(self.level + 1, 6)
+        title = [E.E(f"h{level}", *self.inlines(b.title), **{"class": "callout-title"})] \
+            if b.title else []
         return E.DIV(*title, *self.blocks(b.blocks), **{"class": f"callout {b.kind}",
                                                           "role": "note"})
 

@@ -287,7 +287,8 @@ def read_docx(path, want=None):
     tables = [_word_table(docx.table.Table(t, word.part)) for t in body.iter(qn("w:tbl"))
               if _table_style(t) not in boxes]
     return Extracted(
-        headings=[p.text for p in paragraphs if p.style.name.startswith("Heading")],
+        headings=[p.text for p in paragraphs if p.style.name.startswith("Heading")
+                  or p._p.find(qn("w:pPr") + "/" + qn("w:outlineLvl")) is not None],
         text="\n".join(_paragraph_text(p) for p in body.iter(qn("w:p"))),
         reference_entries=[p.text for p in paragraphs if p.style.name == "Reference"],
         markers=markers,

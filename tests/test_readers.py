@@ -112,3 +112,20 @@ def test_the_pdf_opens_with_its_bookmarks_and_carries_no_web_settings(pdf):
     assert pdf.trailer["/Root"]["/PageMode"] == "/UseOutlines"
     assert "/viewport" not in pdf.metadata
     assert pdf.metadata["/handoutversion"] and pdf.metadata["/handoutreviewdue"]
+
+
+def test_a_boxes_title_is_a_heading_readers_can_jump_to(pdf, built):
+    page = lxml.html.parse(str(built.outputs(KETAMINE)["html"])).getroot()
+    titles = page.find_class("callout-title")
+    assert titles and all(t.tag in ("h2", "h3", "h4") for t in titles)
+    def titles_of(items):
+        return [t for item in items for t in
+                (titles_of(item) if isinstance(item, list) else [item.title])]
+    outline = titles_of(pdf.outline)
+    word = docx.Document(str(built.outputs(KETAMINE)["docx"]))
+    outlined = [p.text for t in word.tables for p in t.cell(0, 0).paragraphs
+                if p._p.pPr is not None and p._p.pPr.find(
+                    "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}outlineLvl")
+                is not None]
+    for title in titles:
+        assert title.text_content() in outline and title.text_content() in outlined

@@ -4,6 +4,7 @@ Definition, Reference, Code), all set from the theme in styles.py."""
 
 from docx.enum.text import WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from .. import model as m
@@ -65,7 +66,16 @@ def _paragraph(out, context, style=None):
     return para
 
 
+def _outline_level(para, level):
+    """Word has no style for 'a heading at whatever level its place asks'; this is the one
+    piece of direct formatting: the paragraph's outline level (0 is Heading 1)."""
+    outline = OxmlElement("w:outlineLvl")
+    outline.set(qn("w:val"), str(level - 1))
+    para._p.get_or_add_pPr().append(outline)
+
+
 def _heading(state, block, out, context, strong):
+    state.level = block.level
     para = _paragraph(out, context, f"Heading {block.level}")
     state.bookmark(para, block.anchor)
     write_inlines(state, block.children, para)
@@ -130,8 +140,9 @@ def _callout(state, block, out, context, strong):
     can_not_split = OxmlElement("w:cantSplit")  # a box stays whole on one page
     table.rows[0]._tr.get_or_add_trPr().append(can_not_split)
     first = cell.paragraphs[0]
-    if block.title:
+    if block.title:  # a heading in Word's navigation pane, one level below its section's
         first.style = state.word.styles["Callout Title"]
+        _outline_level(first, min(state.level + 1, 6))
         write_inlines(state, block.title, first)
         first = None
     write_blocks(state, block.blocks, cell, context.but(style=None, indent=0, depth=0),

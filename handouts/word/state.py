@@ -35,6 +35,7 @@ class State:
     written_notes: set = field(default_factory=set)  # anchors referred to in the text
     notes_done: set = field(default_factory=set)     # anchors already written as notes
     bookmarks: int = 0
+    level: int = 1              # of the last heading written
 
     def __post_init__(self):
         self.numbering = Numbering(self.word, self.theme.font_family)
