@@ -14,30 +14,14 @@ with warnings.catch_warnings():
     # WeasyPrint asks for the system's HarfBuzz-Subset; font_subset does that job instead.
     warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
     import weasyprint
-import pydyf
-from weasyprint import pdf as weasyprint_pdf
 from weasyprint.urls import URLFetcher
 
-from . import font_subset
+from . import font_subset, pdf_tags
 
 # WeasyPrint logs every CSS property it ignores; the build reports only what matters.
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
 font_subset.install()
-_weasyprint_add_links = weasyprint_pdf.add_links
-
-
-def _described_links(links_and_anchors, matrix, pdf, page, names, tags):
-    """WeasyPrint's links, each described by its aria-label where it has one: a screen
-    reader says 'Reference 2: Sigtermans 2009', not the internal id 'ref-sigtermans2009'."""
-    _weasyprint_add_links(links_and_anchors, matrix, pdf, page, names, tags)
-    for _, _, _, box in links_and_anchors[0]:
-        label = box.element.get("aria-label") if box.element is not None else None
-        annotation = getattr(box, "link_annotation", None)
-        if label and annotation is not None:
-            annotation["Contents"] = pydyf.String(label)
-
-
-weasyprint_pdf.add_links = _described_links
+pdf_tags.install()
 
 
 class RefusingFetcher(URLFetcher):
