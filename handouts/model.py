@@ -20,7 +20,8 @@ class Text:
 @dataclass
 class Styled:
     """Inline content in one style: strong, emphasis, superscript, subscript, underline,
-    small (as HTML names them)."""
+    small (as HTML names them), or print-address: a link's address for readers on paper,
+    not shown on screen."""
     style: str
     children: list
 

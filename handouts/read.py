@@ -556,9 +556,13 @@ class _Reader:
         text = m.inline_text(children).strip()
         if BARE_LINK_TEXT.match(text):
             line = self.lines.peek(re.escape(text))
-            self.warnings.append(f"{display_path(self.doc.path)}:{line}: link text '{text}' does not say "
-                                 "where it leads; write [what the page is](address)")
-        return [m.Link(href, children)]
+            self.warnings.append(f"{display_path(self.doc.path)}:{line}: link text '{text}' "
+                                 "does not say where it leads; write [what the page is](address)")
+        link = m.Link(href, children)
+        if re.match(r"https?://", href) and squash(_address(href)) not in squash(text):
+            # Paper cannot be clicked: the address follows the words in print and in Word.
+            return [link, m.Styled("print-address", [m.Text(f" ({_address(href)})")])]
+        return [link]
 
     def abbreviation(self, el):
         text, expansion = el.text_content(), (el.get("title") or "").strip()
@@ -627,6 +631,11 @@ def _number_notes(document):
             block.notes.sort(key=lambda n: numbers.get(n.anchor, len(numbers) + n.number))
             for number, note in enumerate(block.notes, 1):
                 note.number = number
+
+
+def _address(href):
+    """A web address as a reader types it: no https://, no trailing slash."""
+    return re.sub(r"^https?://(www\.)?", "", href).rstrip("/")
 
 
 def _attach_captions(blocks):

@@ -178,6 +178,8 @@ class _Html:
         return t.text
 
     def _Styled(self, s):
+        if s.style == "print-address":
+            return E.SPAN(*self.inlines(s.children), **{"class": "print-address"})
         return E.E(s.style, *self.inlines(s.children))
 
     def _Code(self, c):

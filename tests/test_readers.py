@@ -183,3 +183,22 @@ def test_pdf_structure_passes_the_machine_checkable_matterhorn_points(pdf, built
             annotation = annotation.get_object()
             assert "/StructParent" in annotation and annotation.get("/Contents")
     assert pdf.trailer["/Root"]["/Lang"]
+
+
+def test_links_print_where_they_lead_when_their_words_do_not_say(tmp_path):
+    from conftest import MINIMAL_FRONT_MATTER, new_project
+    from handouts.pipeline import build_document
+    body = ("\n## Links\n\nRead [the society's guide](https://www.example.org/crps/) or "
+            "<https://example.org/pain>.\n")
+    project = new_project(tmp_path, {"source/l.md": MINIMAL_FRONT_MATTER + body})
+    build_document(project.source_dir / "l.md", project)
+    paths = project.outputs("l")
+    printed = " ".join(p.extract_text() for p in pypdf.PdfReader(str(paths["pdf"])).pages)
+    assert re.search(r"the society's guide\s+\(example\.org/crps\)", printed)
+    assert printed.count("example.org/pain") == 1  # its words are its address already
+    word = "\n".join(p.text for p in docx.Document(str(paths["docx"])).paragraphs)
+    assert "the society's guide (example.org/crps)" in word
+    page = lxml.html.parse(str(paths["html"])).getroot()
+    assert [s.text_content() for s in page.find_class("print-address")] == [" (example.org/crps)"]
+    css = page.find(".//style").text
+    assert ".print-address { display: none; }" in css and ".print-address { display: inline; }" in css

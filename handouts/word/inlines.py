@@ -46,6 +46,9 @@ def _text(state, node, para, fmt):
 
 
 def _styled(state, node, para, fmt):
+    if node.style == "print-address":  # a Word file is printed too: the address stays
+        write_inlines(state, node.children, para, fmt)
+        return
     flag = {"strong": "strong", "em": "em", "sup": "sup", "sub": "sub", "u": "underline",
             "small": "small"}.get(node.style)
     if flag is None:
