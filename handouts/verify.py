@@ -270,12 +270,12 @@ def read_docx(path, want=None):
     body = word.element.body
     paragraphs = [docx.text.paragraph.Paragraph(p, word.part) for p in body.iter(qn("w:p"))]
     anchors = {h.get(qn("w:anchor")) for h in body.iter(qn("w:hyperlink"))}
-    citation = word.styles["Citation"].style_id
+    citation = {word.styles["Citation"].style_id, word.styles["Citation Number"].style_id}
     markers, current = [], []
     for p in paragraphs:  # a marker is a sequence of runs in the Citation style
         for run in p._p.iter(qn("w:r")):
             style = run.find(qn("w:rPr") + "/" + qn("w:rStyle"))
-            if style is not None and style.get(qn("w:val")) == citation:
+            if style is not None and style.get(qn("w:val")) in citation:
                 current.append(docx.text.run.Run(run, p).text)
             elif current:
                 markers.append("".join(current))

@@ -202,3 +202,13 @@ def test_links_print_where_they_lead_when_their_words_do_not_say(tmp_path):
     assert [s.text_content() for s in page.find_class("print-address")] == [" (example.org/crps)"]
     css = page.find(".//style").text
     assert ".print-address { display: none; }" in css and ".print-address { display: inline; }" in css
+
+
+def test_the_word_file_is_styled_not_formatted_by_hand(built):
+    """Every run of text takes its look from a style, so a clinic's edits stay consistent."""
+    from docx.oxml.ns import qn
+    word = docx.Document(str(built.outputs(KETAMINE)["docx"]))
+    runs = list(word.element.body.iter(qn("w:r")))
+    direct = [r for r in runs if r.rPr is not None
+              and any(child.tag != qn("w:rStyle") for child in r.rPr)]
+    assert len(runs) > 50 and direct == []

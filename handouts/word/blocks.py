@@ -235,7 +235,6 @@ def write_contact(state, theme):
         return
     para = state.word.add_paragraph(style="Contact")
     for n, line in enumerate(lines):
-        run = para.add_run(line)
-        run.bold = n == 0
+        run = para.add_run(line, style="Strong" if n == 0 else None)
         if n < len(lines) - 1:
             run.add_break()

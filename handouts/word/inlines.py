@@ -148,7 +148,7 @@ def add_run(state, para, text, fmt):
     if fmt.link is not None and not fmt.citation:
         style = "Hyperlink"
     if fmt.citation:
-        style = "Citation"
+        style = "Citation Number" if fmt.sup else "Citation"
     if fmt.code:
         style = "Inline Code"
     if style:
@@ -156,7 +156,7 @@ def add_run(state, para, text, fmt):
     run.bold = (fmt.strong and style != "Strong") or None
     run.italic = (fmt.em and (style != "Emphasis" or fmt.strong)) or None
     run.underline = fmt.underline or None
-    if fmt.sup:
+    if fmt.sup and style != "Citation Number":
         run.font.superscript = True
     if fmt.sub:
         run.font.subscript = True

@@ -89,8 +89,11 @@ def set_up_styles(word, theme, lang):
     _font(code, "Courier New", None, None)
     link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
     link.font.color.rgb, link.font.underline = accent, True
-    cite = styles.add_style("Citation", WD_STYLE_TYPE.CHARACTER)  # superscript comes
-    cite.font.color.rgb = accent                                   # from the style's <sup>
+    cite = styles.add_style("Citation", WD_STYLE_TYPE.CHARACTER)  # author-date: (Doe, 2005)
+    cite.font.color.rgb = accent
+    number = styles.add_style("Citation Number", WD_STYLE_TYPE.CHARACTER)  # numeric: ¹
+    number.base_style = cite
+    number.font.superscript = True
     # A glossary: the term in bold, kept with its meaning; the meaning indented below it.
     term = _add_style(styles, "Definition Term", None, primary, bold=True)
     term.paragraph_format.keep_with_next = True
