@@ -48,6 +48,7 @@ class _Html:
     def __init__(self, doc):
         self.doc = doc
         self.level = 1          # of the last heading written: the title is the one h1
+        self.first_cited = {}   # reference key -> id of the citation that first cites it
 
     def blocks(self, blocks):
         return [self.block(b) for b in blocks]
@@ -153,10 +154,20 @@ class _Html:
         return E.DIV(E.HR(), E.OL(*notes), **{"class": "footnote"})
 
     def _References(self, b):
-        entries = [E.LI(*self.inlines(e.children), id=e.anchor) for e in b.entries]
+        entries = [E.LI(*self.inlines(e.children), *self.back_link(e), id=e.anchor)
+                   for e in b.entries]
         listing = (E.OL if b.numbered else E.UL)(*entries, **{"class": "references"})
         return E.SECTION(E.H2("References", id="references"), listing,
                          **{"class": "references", "aria-labelledby": "references"})
+
+    def back_link(self, entry):
+        """On screen, a way back from a reference to where the text first cites it."""
+        anchor = self.first_cited.get(entry.key.lower())
+        if not anchor:
+            return []
+        return [" ", E.A("Back to text", href="#" + anchor, **{
+            "class": "back-link",
+            "aria-label": f"Back to text where reference {entry.number} is first cited"})]
 
     # -- inlines ----------------------------------------------------------------------------
     def inlines(self, inlines):
@@ -199,6 +210,11 @@ class _Html:
     def _Citation(self, c):
         span = E.SPAN(*self.inlines(c.rendered), **{"class": "citation",
                                                     "data-cites": " ".join(c.keys)})
+        if any(k.lower() not in self.first_cited for k in c.keys):
+            anchor = f"cite-{len(set(self.first_cited.values())) + 1}"
+            span.set("id", anchor)
+            for key in c.keys:
+                self.first_cited.setdefault(key.lower(), anchor)
         return self.inlines(c.lead) + [span]
 
     def _FootnoteRef(self, f):

@@ -212,3 +212,16 @@ def test_the_word_file_is_styled_not_formatted_by_hand(built):
     direct = [r for r in runs if r.rPr is not None
               and any(child.tag != qn("w:rStyle") for child in r.rPr)]
     assert len(runs) > 50 and direct == []
+
+
+def test_each_reference_leads_back_to_where_it_is_first_cited_on_screen(pdf, built):
+    page = lxml.html.parse(str(built.outputs(KETAMINE)["html"])).getroot()
+    entries = page.xpath("//ol[@class='references']/li")
+    assert entries
+    for entry in entries:
+        back = entry.find_class("back-link")[0]
+        cited = page.get_element_by_id(back.get("href")[1:])
+        assert "citation" in cited.get("class")
+        assert entry.get("id") in {a.get("href")[1:] for a in cited.iter("a")} or \
+            entry.get("id").removeprefix("ref-") in cited.get("data-cites").split()
+    assert "Back to text" not in "".join(p.extract_text() for p in pdf.pages)  # screen only
