@@ -5,8 +5,12 @@ other address: rendering never touches the network or a file outside the project
 """
 
 import base64
+import calendar
+import contextlib
+import datetime
 import hashlib
 import logging
+import os
 import warnings
 from xml.sax.saxutils import escape
 
@@ -67,15 +71,34 @@ def _finish(document, pdf):
         del pdf.info[key]
 
 
+@contextlib.contextmanager
+def _fixed_font_dates(page):
+    """WeasyPrint turns the page's WOFF fonts into TrueType with fontTools, which stamps the
+    current time into each font; SOURCE_DATE_EPOCH makes it the handout's issue date."""
+    issued = next((m.get("content") for m in page.tree.iter("meta")
+                   if m.get("name") == "dcterms.created"), "1980-01-01")
+    epoch = calendar.timegm(datetime.date.fromisoformat(issued).timetuple())
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
 def write_pdf(page, warnings):
     """Return the PDF bytes; references the fetcher refused are added to warnings."""
     fetcher = RefusingFetcher()
     html = weasyprint.HTML(string=page.html, base_url="about:blank", url_fetcher=fetcher)
     # The same page gives the same /ID, so rebuilds are byte-identical.
     identifier = hashlib.sha256(page.html.encode()).hexdigest()[:32].encode()
-    pdf = html.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier,
-                         custom_metadata=True, uncompressed_pdf=False,
-                         xmp_metadata=[_document_control_xmp(page)], finisher=_finish)
+    with _fixed_font_dates(page):
+        pdf = html.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier,
+                             custom_metadata=True, uncompressed_pdf=False,
+                             xmp_metadata=[_document_control_xmp(page)], finisher=_finish)
     warnings.extend(f"refused to load '{url[:80]}': only files in source/ may be used"
                     for url in fetcher.refused)
     return pdf

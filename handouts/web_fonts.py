@@ -1,5 +1,6 @@
 """The typeface inside the web page: only the faces the page uses, cut down to the
-characters it shows, as WOFF2. Four whole TrueType faces were 96% of the page.
+characters it shows, as WOFF. Four whole TrueType faces were 96% of the page. (WOFF2 is
+a fifth smaller but its Brotli compression costs a quarter of a second a build.)
 
 The PDF is printed from the same page, so the cut keeps every character of the text plus
 what the stylesheet adds (page numbers, list bullets) and printable ASCII.
@@ -52,10 +53,10 @@ def font_faces(family, text, faces):
         if (style, weight) not in faces:
             continue
         data = _subset(atkinson.ROOT / "files" / filename, frozenset(set(text) | ALWAYS))
-        src = "data:font/woff2;base64," + base64.b64encode(data).decode()
+        src = "data:font/woff;base64," + base64.b64encode(data).decode()
         rules.append(f"@font-face {{ font-family: '{family}'; font-style: {style}; "
                      f"font-weight: {weight}; font-display: swap; "
-                     f"src: url('{src}') format('woff2'); }}")
+                     f"src: url('{src}') format('woff'); }}")
     return "\n".join(rules) + "\n"
 
 
@@ -64,11 +65,11 @@ def _subset(path, characters):
     # recalcTimestamp=False: the font keeps its own date, so rebuilds give the same bytes.
     font = TTFont(io.BytesIO(path.read_bytes()), recalcTimestamp=False)
     options = subset.Options()
-    options.flavor = "woff2"
+    options.flavor = "woff"
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes={ord(c) for c in characters})
     subsetter.subset(font)
     out = io.BytesIO()
-    font.flavor = "woff2"
+    font.flavor = "woff"
     font.save(out)
     return out.getvalue()
