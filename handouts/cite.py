@@ -23,7 +23,7 @@ from citeproc.source.json import CiteProcJSON
 
 from . import model as m
 from .bibliography import read_all
-from .errors import BuildError, BuildErrors
+from .errors import BuildError, BuildErrors, display_path
 
 # A DOI as styles print it ("doi:10.1016/j.pain.2009.06.023"), made a link for readers on screen.
 DOI = re.compile(r"(doi:\s*|https://doi\.org/)(10\.\d{4,9}/[^\s<>\"]+?)(?=[.,;]?(?:\s|$|<))", re.I)
@@ -311,6 +311,12 @@ def prepare(document, source_dir):
                             f"style '{doc.meta.csl}'", "check the cited entries' names, dates "
                             "and types, and that the style is a complete CSL file",
                             key="bibliography") from None
+    cited_in_text = {k.lower() for c in citations for k in c.keys}
+    for reference in result.references:
+        if reference.key.lower() not in cited_in_text:
+            warned.append(f"{display_path(doc.path)}:{doc.line_of('nocite')}: reference "
+                          f"{reference.number} ({reference.key}) is listed but never cited in "
+                          "the text; cite it where it supports a claim, or drop it from nocite")
     result.warnings = warned
     return result
 

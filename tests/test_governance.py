@@ -205,3 +205,14 @@ def test_a_bad_approver_or_grade_target_is_refused_at_its_line(tmp_path):
         line = next(n for n, t in enumerate((project.source_dir / "h.md").read_text()
                                             .split("\n"), 1) if t.startswith(field))
         assert f"h.md:{line}:" in result.stderr
+
+
+def test_a_reference_listed_but_never_cited_is_a_warning_and_stops_a_release(tmp_path):
+    text = handout(PLAIN + "\nSee the study [@sigtermans2009].\n", nocite='"@kirkpatrick2020"',
+                   bibliography="references.bib")
+    project = project_with(tmp_path, text)
+    warned = [w for w in warnings_of(project) if "never cited" in w]
+    assert len(warned) == 1 and "reference 2 (kirkpatrick2020) is listed" in warned[0]
+    with pytest.raises(BuildErrors) as caught:
+        build_document(project.source_dir / "h.md", project, strict=True)
+    assert any("never cited" in str(e) for e in caught.value.errors)
