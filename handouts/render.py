@@ -36,6 +36,7 @@ def render(document, theme, css):
     text = [b for b in document.blocks if not isinstance(b, m.References)]
     main = E.MAIN(*writer.blocks(text), id="content")
     _wrap_sections(main)
+    main.extend(_contact_panel(theme))
     main.extend(writer.blocks([b for b in document.blocks if isinstance(b, m.References)]))
     page = _page(doc, theme, main, css)
     _check_printable(doc, theme, page.find("body"), document)
@@ -241,6 +242,21 @@ def unwritable(doc, fmt, node):
                       line)
 
 
+CONTACT_HEADING = "Contact us"
+
+
+def _contact_panel(theme):
+    """Whom to call, where a patient looks for it: a panel closing the text, before the
+    references. Until the theme has an address, phone or website, the name stays in the
+    page's footer alone (and the build warns)."""
+    org = theme.organisation
+    if not org.contact_lines():
+        return []
+    lines = [E.P(line) for line in [org.name] + org.contact_lines() if line]
+    return [E.SECTION(E.H2(CONTACT_HEADING, id="contact-us"), E.DIV(*lines, **{"class": "contact"}),
+                      **{"class": "contact-panel", "aria-labelledby": "contact-us"})]
+
+
 def _wrap_sections(main):
     """Give each h2 (and each h3 inside it) a <section>, so the outline is in the tree."""
     for level in ("h2", "h3"):
@@ -334,8 +350,11 @@ def _page(doc, theme, main, css):
         *([E.P(meta.subtitle, **{"class": "subtitle"})] if meta.subtitle else []),
         E.P(doc_control(meta), **{"class": "doc-control"}),
         **{"class": "masthead", "data-short-title": meta.short_title or meta.title})
-    contact = [E.P(line) for line in [org.name] + org.contact_lines() if line]
-    footer = E.FOOTER(E.DIV(*contact, **{"class": "contact"}), **{"class": "colophon"})
+    # With a contact panel in the text, the footer's name is for the screen only: on paper
+    # it would stand alone at the end, under the references.
+    panel = bool(main.find_class("contact-panel"))
+    footer = E.FOOTER(E.P(org.name or meta.organisation),
+                      **{"class": "colophon screen-only" if panel else "colophon"})
     body = E.BODY(header, main, footer)
     fonts = web_fonts.font_faces(theme.font_family, body.text_content() + meta.short_title,
                                  web_fonts.used_faces(body))

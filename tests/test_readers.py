@@ -225,3 +225,25 @@ def test_each_reference_leads_back_to_where_it_is_first_cited_on_screen(pdf, bui
         assert entry.get("id") in {a.get("href")[1:] for a in cited.iter("a")} or \
             entry.get("id").removeprefix("ref-") in cited.get("data-cites").split()
     assert "Back to text" not in "".join(p.extract_text() for p in pdf.pages)  # screen only
+
+
+def test_whom_to_call_closes_the_text_before_the_references(tmp_path):
+    """A patient looks for the clinic's phone at the end of what they read, not under the
+    list of studies; on paper the name is not repeated on a page of its own."""
+    import yaml
+    from conftest import new_project, run_build
+    project = new_project(tmp_path, with_real_sources=True)
+    theme_path = project.styles_dir / "theme.yaml"
+    theme = yaml.safe_load(theme_path.read_text())
+    theme["organisation"].update(address="1 Example Way", phone="(555) 010-0000")
+    theme_path.write_text(yaml.safe_dump(theme))
+    assert run_build(project.root).returncode == 0
+    paths = project.outputs(KETAMINE)
+    printed = " ".join(p.extract_text() for p in pypdf.PdfReader(str(paths["pdf"])).pages)
+    word = "\n".join(p.text for p in docx.Document(str(paths["docx"])).paragraphs)
+    page = lxml.html.parse(str(paths["html"])).getroot().find("body").text_content()
+    for fmt, text in (("pdf", printed), ("docx", word), ("html", page)):
+        assert text.index("Contact us") < text.index("(555) 010-0000") < \
+            text.rindex("References"), fmt
+    last_page = pypdf.PdfReader(str(paths["pdf"])).pages[-1].extract_text()
+    assert "References" in last_page or "Contact us" in last_page  # no page for a name alone

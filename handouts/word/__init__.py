@@ -29,8 +29,11 @@ def write_docx(document, theme):
     state.written_notes = {n.anchor for n in m.all_inlines(document.blocks)
                            if isinstance(n, m.FootnoteRef)}
     write_masthead(state, doc.meta, theme, control)
-    write_blocks(state, document.blocks, word, Context())
-    write_contact(state, theme)
+    text = [b for b in document.blocks if not isinstance(b, m.References)]
+    write_blocks(state, text, word, Context())
+    write_contact(state, theme)  # whom to call closes the text, before the references
+    write_blocks(state, [b for b in document.blocks if isinstance(b, m.References)], word,
+                 Context())
     words = sum(len(m.inline_text(i).split()) for b in m.walk(document.blocks)
                 for i in m.inline_lists(b))
     return finish(word, doc.meta.date, doc, words)

@@ -8,6 +8,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from .. import model as m
+from ..render import CONTACT_HEADING
 from .inlines import Format, add_picture, write_inlines
 from .styles import CALLOUT_PADDING_TWIPS, LIST_INDENT_TWIPS, indent_table
 from .tables import write_table
@@ -229,10 +230,16 @@ def write_masthead(state, meta, theme, control):
 
 
 def write_contact(state, theme):
-    lines = [line for line in [theme.organisation.name] + theme.organisation.contact_lines()
-             if line]
+    """'Contact us' with the clinic's details, as on the page; without any details, only
+    the name closes the document (and the build warns)."""
+    org = theme.organisation
+    lines = [line for line in [org.name] + org.contact_lines() if line]
     if not lines:
         return
+    if org.contact_lines():
+        heading = state.word.add_paragraph(style="Heading 2")
+        state.bookmark(heading, "contact-us")
+        heading.add_run(CONTACT_HEADING)
     para = state.word.add_paragraph(style="Contact")
     for n, line in enumerate(lines):
         run = para.add_run(line, style="Strong" if n == 0 else None)
