@@ -373,8 +373,20 @@ def _page(doc, theme, main, css):
           if meta.approved_by else []),
         *([E.META(name="handout.approved-on", content=meta.approved_on.isoformat())]
           if meta.approved_on else []),
-        E.STYLE(fonts + theme.css_variables(meta.paper or theme.paper) + css))
+        E.STYLE(fonts + theme.css_variables(meta.paper or theme.paper) + css
+                + _page_furniture(meta)))
     return E.HTML(head, body, lang=meta.lang)
+
+
+def _page_furniture(meta):
+    """The words of the running header and footer as CSS strings, for WeasyPrint and for a
+    browser's own printing alike (Chromium prints page margin boxes but has no string-set)."""
+    def string(text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return ("\n@media print {\n"
+            f"  @page {{ @bottom-left {{ content: {string(doc_control(meta))}; }}\n"
+            f"          @top-left {{ content: {string(meta.short_title or meta.title)}; }} }}\n"
+            "  @page :first { @top-left { content: none; } }\n}\n")
 
 
 def date_text(day):

@@ -148,3 +148,27 @@ def test_no_line_of_the_page_needs_sideways_scrolling_on_a_phone(axe_tools, buil
                             capture_output=True, text=True, timeout=120, cwd=AXE_DIR)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["scrollWidth"] <= 320
+
+
+def test_a_browsers_own_printing_keeps_the_version_line_on_every_page(axe_tools, built,
+                                                                      tmp_path):
+    """Printed from Chromium (which has no string-set), every page still carries the version
+    and dates, and pages after the first the running title."""
+    import pypdf
+    from handouts.load import load
+    from handouts.render import doc_control
+    name = HANDOUT_NAMES[0]
+    meta = load(built.source_dir / f"{name}.md").meta
+    printed = tmp_path / "printed.pdf"
+    subprocess.run([str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+                    f"--print-to-pdf={printed}", built.outputs(name)["html"].as_uri()],
+                   capture_output=True, timeout=120)
+    pages = [p.extract_text() for p in pypdf.PdfReader(str(printed)).pages]
+    assert len(pages) >= 2
+    for number, text in enumerate(pages, 1):
+        assert doc_control(meta) in text.replace("\n", " ")
+        if number > 1:
+            assert (meta.short_title or meta.title) in text.split("\n")
