@@ -54,6 +54,7 @@ MAX_ERRORS = 20
 MAX_DEPTH = 60          # elements inside one another: about 30 levels of lists
 BARE_LINK_TEXT = re.compile(r"^(https?://\S+|www\.\S+|click here|here|link|this link)$", re.I)
 FENCED_DIV = re.compile(r"^:{3,}")
+RAW_CITATION = re.compile(r"\[[^\[\]]*(?<![\w@/.:+-])-?@[\w{][^\[\]]*\]")
 ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
 
 
@@ -234,6 +235,7 @@ class _Reader:
         except RecursionError:
             raise _too_deep(self.doc) from None
         root = lxml.html.fragment_fromstring(html, create_parent="div")
+        self._refuse_citations_in_raw_html(root)
         if any(len(e) == 0 and sum(1 for _ in e.iterancestors()) > MAX_DEPTH for e in root.iter()):
             raise _too_deep(self.doc)
         blocks = self.blocks(root)
@@ -255,6 +257,19 @@ class _Reader:
     def classes(self, el):
         """The element's classes, when Python-Markdown made it; raw HTML's do not count."""
         return (el.get("class") or "").split() if self.ours(el) else []
+
+    def _refuse_citations_in_raw_html(self, root):
+        """Markdown is not read inside raw HTML, so a citation there would print as typed."""
+        for element in root.iter():
+            if not isinstance(element.tag, str) or element is root or self.ours(element) or \
+                    any(e.tag in ("pre", "code") for e in [element, *element.iterancestors()]):
+                continue  # Markdown's own elements, and code, which shows what is typed
+            for text in [element.text] + [child.tail for child in element]:
+                found = RAW_CITATION.search(text or "")
+                if found:
+                    self.error(f"the citation '{found.group()}' is inside HTML, where it is not "
+                               "read", "write the passage (or the table) in Markdown",
+                               self.lines.peek(re.escape(found.group())))
 
     # -- blocks ---------------------------------------------------------------------------
     def blocks(self, container):

@@ -269,14 +269,16 @@ def read_docx(path, want=None):
     word = docx.Document(str(path))
     body = word.element.body
     paragraphs = [docx.text.paragraph.Paragraph(p, word.part) for p in body.iter(qn("w:p"))]
-    anchors = {h.get(qn("w:anchor")) for h in body.iter(qn("w:hyperlink"))}
+    notes = _footnotes_element(word)
+    stories = [body] + ([notes] if notes is not None else [])  # citations in footnotes too
+    anchors = {h.get(qn("w:anchor")) for story in stories for h in story.iter(qn("w:hyperlink"))}
     citation = {word.styles["Citation"].style_id, word.styles["Citation Number"].style_id}
     markers, current = [], []
-    for p in paragraphs:  # a marker is a sequence of runs in the Citation style
-        for run in p._p.iter(qn("w:r")):
+    for p in (p for story in stories for p in story.iter(qn("w:p"))):
+        for run in p.iter(qn("w:r")):  # a marker is a sequence of runs in a Citation style
             style = run.find(qn("w:rPr") + "/" + qn("w:rStyle"))
             if style is not None and style.get(qn("w:val")) in citation:
-                current.append(docx.text.run.Run(run, p).text)
+                current.append("".join(t.text or "" for t in run.iter(qn("w:t"))))
             elif current:
                 markers.append("".join(current))
                 current = []
@@ -294,7 +296,8 @@ def read_docx(path, want=None):
         markers=markers,
         link_targets=anchors & {m.get(qn("w:name")) for m in body.iter(qn("w:bookmarkStart"))},
         target_name=bookmark_name,
-        notes=_footnotes_text(word),
+        notes="\n".join(_paragraph_text(p) for p in notes.iter(qn("w:p")))
+        if notes is not None else "",
         tables=tables)
 
 
@@ -333,12 +336,12 @@ def _inside(element, ancestor):
     return any(a is ancestor for a in element.iterancestors())
 
 
-def _footnotes_text(word):
+def _footnotes_element(word):
+    """word/footnotes.xml as an element, or None when the file has no footnotes."""
     for rel in word.part.rels.values():
         if rel.reltype.endswith("/footnotes"):
-            element = lxml.etree.fromstring(rel.target_part.blob)
-            return "\n".join(_paragraph_text(p) for p in element.iter(qn("w:p")))
-    return ""
+            return lxml.etree.fromstring(rel.target_part.blob)
+    return None
 
 
 def _plain(html):

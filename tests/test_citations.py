@@ -2,6 +2,7 @@
 bibliographies reference managers export, read back out of the real outputs."""
 
 import re
+import zipfile
 from pathlib import Path
 
 import docx
@@ -248,3 +249,21 @@ def test_web_pages_and_minimal_entries_print_once_with_their_address(tmp_path):
     references = next(b for b in rendered.document.blocks if isinstance(b, m.References))
     assert [m.inline_text(e.children) for e in references.entries] == [
         "A minimal note. Published online 2023.", "NHS. Pain facts. 2024. https://www.nhs.uk/pain"]
+
+
+def test_a_citation_inside_raw_html_is_an_error_not_raw_text(tmp_path):
+    text = handout("<table><tr><td>Cited [@sigtermans2009].</td></tr></table>")
+    project = new_project(tmp_path, {"source/c.md": text})
+    with pytest.raises(BuildError) as caught:
+        build_document(project.source_dir / "c.md", project)
+    assert "'[@sigtermans2009]' is inside HTML" in caught.value.message
+    assert caught.value.line == next(n for n, t in enumerate(text.split("\n"), 1) if "<table>" in t)
+
+
+def test_citations_in_footnotes_and_table_cells_are_verified_in_word(tmp_path):
+    body = ("A note.[^c]\n\n| Study | Finding |\n|---|---|\n| Trial | Relief [@schwartzman2009] |"
+            "\n\n[^c]: As shown [@kirkpatrick2020].")
+    project = new_project(tmp_path, {"source/c.md": handout(body)})
+    build_document(project.source_dir / "c.md", project)  # the build's own check passes
+    notes = zipfile.ZipFile(project.outputs("c")["docx"]).read("word/footnotes.xml").decode()
+    assert 'w:anchor="ref_kirkpatrick2020"' in notes

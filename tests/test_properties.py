@@ -497,11 +497,16 @@ def test_a_nul_in_the_bibliography_name_is_a_build_error(project):
     "<!-- [@todo2030] -->\n\nText.",
     "Type this:\n\n    [@example2000]\n",
     "````\n[@example2000]\n````\n\nText.",
-    "<div>[@sigtermans2009]</div>\n\nText.",
-], ids=["escaped", "comment", "indented code", "long fence", "raw html"])
+], ids=["escaped", "comment", "indented code", "long fence"])
 def test_citations_only_where_markdown_renders_them(project, body):
     outcome = check_build(project, MINIMAL_FRONT_MATTER + "\n## Section\n\n" + body + "\n")
     assert outcome == "built", str(outcome)
+
+
+def test_a_citation_in_raw_html_is_refused_not_printed_as_typed(project):
+    text = MINIMAL_FRONT_MATTER + "\n## Section\n\n<div>[@sigtermans2009]</div>\n\nText.\n"
+    refused(check_build(project, text), "the citation '[@sigtermans2009]' is inside HTML",
+            line_of(text, "<div>"))
 
 
 @pytest.mark.parametrize("body", [
