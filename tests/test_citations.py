@@ -25,6 +25,18 @@ def handout(body, bibliography="references.bib", csl="american-medical-associati
             f"## Section\n\n{body}\n")
 
 
+def with_bibliography(tmp_path, bib, body, csl="american-medical-association"):
+    """A project whose handout c.md cites from its own bibliography d.bib."""
+    return new_project(tmp_path, {"source/d.bib": bib, "source/c.md": handout(
+        body, bibliography="d.bib", csl=csl)})
+
+
+def references_of(project):
+    rendered = render_document(project.source_dir / "c.md", project)
+    references = next(b for b in rendered.document.blocks if isinstance(b, m.References))
+    return [m.inline_text(e.children) for e in references.entries]
+
+
 def paragraphs(project, name="c"):
     rendered = render_document(project.source_dir / f"{name}.md", project)
     return [m.inline_text(b.children) for b in rendered.document.blocks
@@ -80,8 +92,7 @@ def test_author_date_citations_of_one_author_are_grouped(tmp_path):
     bib = ("@article{doe2005, author={Doe, Jane}, title={First}, journal={Pain}, year={2005}}\n"
            "@article{doe2006, author={Doe, Jane}, title={Second}, journal={Pain}, year={2006}}\n"
            "@article{roe2001, author={Roe, Ann}, title={Third}, journal={Pain}, year={2001}}\n")
-    project = new_project(tmp_path, {"source/d.bib": bib, "source/c.md": handout(
-        "Text [@doe2005; @doe2006; @roe2001].", bibliography="d.bib", csl="apa")})
+    project = with_bibliography(tmp_path, bib, "Text [@doe2005; @doe2006; @roe2001].", csl="apa")
     assert paragraphs(project) == ["Text (Doe, 2005, 2006; Roe, 2001)."]
 
 
@@ -130,8 +141,7 @@ def test_keys_with_letters_of_any_alphabet(tmp_path):
     bib = ("@article{müller2020, author={Müller, Anna}, title={Eins}, journal={Pain}, "
            "year={2020}}\n@book{пункт3, author={Doe, John}, title={Why Water Is Wet}, "
            "publisher={Oxford University Press}, year={2007}}\n")
-    project = new_project(tmp_path, {"source/u.bib": bib, "source/c.md": handout(
-        "Eins [@müller2020]. Zwei @пункт3 wrote.", bibliography="u.bib")})
+    project = with_bibliography(tmp_path, bib, "Eins [@müller2020]. Zwei @пункт3 wrote.")
     build_document(project.source_dir / "c.md", project)
     assert paragraphs(project) == ["Eins 1. Zwei Doe2 wrote."]
 
@@ -243,11 +253,8 @@ def test_web_pages_and_minimal_entries_print_once_with_their_address(tmp_path):
     bib = ("@misc{min2023, title={A minimal note}, year={2023}}\n"
            "@misc{web, title={Pain facts}, author={{NHS}}, "
            "howpublished={\\url{https://www.nhs.uk/pain}}, year={2024}}\n")
-    project = new_project(tmp_path, {"source/d.bib": bib, "source/c.md": handout(
-        "A [@min2023]. B [@web].", bibliography="d.bib")})
-    rendered = render_document(project.source_dir / "c.md", project)
-    references = next(b for b in rendered.document.blocks if isinstance(b, m.References))
-    assert [m.inline_text(e.children) for e in references.entries] == [
+    project = with_bibliography(tmp_path, bib, "A [@min2023]. B [@web].")
+    assert references_of(project) == [
         "A minimal note. Published online 2023.", "NHS. Pain facts. 2024. https://www.nhs.uk/pain"]
 
 
