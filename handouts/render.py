@@ -13,6 +13,7 @@ from lxml.html import builder as E
 
 from . import model as m
 from . import web_fonts
+from .messages import catalogue
 from .bibliography import files_of
 from .errors import BuildError
 from .theme import printable_characters
@@ -36,7 +37,7 @@ def render(document, theme, css):
     text = [b for b in document.blocks if not isinstance(b, m.References)]
     main = E.MAIN(*writer.blocks(text), id="content")
     _wrap_sections(main)
-    main.extend(_contact_panel(theme))
+    main.extend(_contact_panel(theme, doc.meta.lang))
     main.extend(writer.blocks([b for b in document.blocks if isinstance(b, m.References)]))
     page = _page(doc, theme, main, css)
     _check_printable(doc, theme, page.find("body"), document)
@@ -48,6 +49,7 @@ def render(document, theme, css):
 class _Html:
     def __init__(self, doc):
         self.doc = doc
+        self.say = catalogue(doc.meta.lang)
         self.level = 1          # of the last heading written: the title is the one h1
         self.first_cited = {}   # reference key -> id of the citation that first cites it
 
@@ -158,7 +160,7 @@ class _Html:
         entries = [E.LI(*self.inlines(e.children), *self.back_link(e), id=e.anchor)
                    for e in b.entries]
         listing = (E.OL if b.numbered else E.UL)(*entries, **{"class": "references"})
-        return E.SECTION(E.H2("References", id="references"), listing,
+        return E.SECTION(E.H2(self.say("references"), id="references"), listing,
                          **{"class": "references", "aria-labelledby": "references"})
 
     def back_link(self, entry):
@@ -166,9 +168,9 @@ class _Html:
         anchor = self.first_cited.get(entry.key.lower())
         if not anchor:
             return []
-        return [" ", E.A("Back to text", href="#" + anchor, **{
+        return [" ", E.A(self.say("back_to_text"), href="#" + anchor, **{
             "class": "back-link",
-            "aria-label": f"Back to text where reference {entry.number} is first cited"})]
+            "aria-label": self.say("back_to_text_label", number=entry.number)})]
 
     # -- inlines ----------------------------------------------------------------------------
     def inlines(self, inlines):
@@ -242,10 +244,7 @@ def unwritable(doc, fmt, node):
                       line)
 
 
-CONTACT_HEADING = "Contact us"
-
-
-def _contact_panel(theme):
+def _contact_panel(theme, lang):
     """Whom to call, where a patient looks for it: a panel closing the text, before the
     references. Until the theme has an address, phone or website, the name stays in the
     page's footer alone (and the build warns)."""
@@ -253,7 +252,8 @@ def _contact_panel(theme):
     if not org.contact_lines():
         return []
     lines = [E.P(line) for line in [org.name] + org.contact_lines() if line]
-    return [E.SECTION(E.H2(CONTACT_HEADING, id="contact-us"), E.DIV(*lines, **{"class": "contact"}),
+    return [E.SECTION(E.H2(catalogue(lang)("contact_us"), id="contact-us"),
+                      E.DIV(*lines, **{"class": "contact"}),
                       **{"class": "contact-panel", "aria-labelledby": "contact-us"})]
 
 
@@ -328,13 +328,16 @@ def _field_line(doc, char):
 
 
 def doc_control(meta):
-    """The document control line: version and dates, and who approved this version."""
-    line = (f"Version {meta.version} · Issued {date_text(meta.date)} · "
-            f"Review due {date_text(meta.review_due)}")
-    if meta.approved_by:
-        line += f" · Approved by {meta.approved_by}"
-        line += f" on {date_text(meta.approved_on)}" if meta.approved_on else ""
-    return line
+    """The document control line, in the handout's language: version and dates, and who
+    approved this version."""
+    say = catalogue(meta.lang)
+    parts = [say("version", version=meta.version), say("issued", date=say.date(meta.date)),
+             say("review_due", date=say.date(meta.review_due))]
+    if meta.approved_by and meta.approved_on:
+        parts.append(say("approved_on", who=meta.approved_by, date=say.date(meta.approved_on)))
+    elif meta.approved_by:
+        parts.append(say("approved", who=meta.approved_by))
+    return " · ".join(parts)
 
 
 def _page(doc, theme, main, css):
@@ -356,7 +359,9 @@ def _page(doc, theme, main, css):
     footer = E.FOOTER(E.P(org.name or meta.organisation),
                       **{"class": "colophon screen-only" if panel else "colophon"})
     body = E.BODY(header, main, footer)
-    fonts = web_fonts.font_faces(theme.font_family, body.text_content() + meta.short_title,
+    # The subset holds the page furniture's characters too: "Página" is only in the CSS.
+    furniture = meta.short_title + catalogue(meta.lang)("page", page=0, pages=0)
+    fonts = web_fonts.font_faces(theme.font_family, body.text_content() + furniture,
                                  web_fonts.used_faces(body))
     head = E.HEAD(
         E.META(charset="utf-8"),
@@ -383,11 +388,16 @@ def _page_furniture(meta):
     browser's own printing alike (Chromium prints page margin boxes but has no string-set)."""
     def string(text):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    before, _, after = catalogue(meta.lang)("page", page="\0", pages="\1").partition("\0")
+    between, _, end = after.partition("\1")
+    numbers = (f"{string(before)} counter(page) {string(between)} counter(pages) "
+               f"{string(end)}")
     return ("\n@media print {\n"
             f"  @page {{ @bottom-left {{ content: {string(doc_control(meta))}; }}\n"
+            f"          @bottom-right {{ content: {numbers}; }}\n"
             f"          @top-left {{ content: {string(meta.short_title or meta.title)}; }} }}\n"
             "  @page :first { @top-left { content: none; } }\n}\n")
 
 
-def date_text(day):
-    return f"{day:%B} {day.day}, {day.year}"
+def date_text(day, lang="en"):
+    return catalogue(lang).date(day)

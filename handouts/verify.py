@@ -22,6 +22,7 @@ from docx.oxml.ns import qn
 
 from . import model as m
 from .read import squash
+from .messages import catalogue
 from .render import doc_control
 from .word.blocks import CALLOUT_STYLES
 from .word.state import bookmark_name
@@ -50,6 +51,7 @@ class Expected:
     blocks: list = field(default_factory=list)  # Block, in reading order
     tables: list = field(default_factory=list)  # model.Table, in reading order
     furniture: list = field(default_factory=list)  # running header and footer texts
+    page_label: object = None                   # (page, pages) -> "Page 1 of 3", in its language
 
 
 @dataclass
@@ -76,7 +78,9 @@ def expected(document, citations, page):
     meta = document.meta
     return Expected(headings, references, markers, linked, blocks=model_blocks(document),
                     tables=[b for b in m.walk(document.blocks) if isinstance(b, m.Table)],
-                    furniture=[doc_control(meta), meta.short_title or meta.title])
+                    furniture=[doc_control(meta), meta.short_title or meta.title],
+                    page_label=lambda page, pages: catalogue(meta.lang)("page", page=page,
+                                                                        pages=pages))
 
 
 def model_blocks(document):
@@ -243,7 +247,7 @@ def read_pdf(path, want=None):
 
 def _without_furniture(page, number, total, want):
     """A page's squashed text less the running header and footer at its start and end."""
-    pieces = [squash(f"Page {number} of {total}")] + [squash(t) for t in want.furniture]
+    pieces = [squash(want.page_label(number, total))] + [squash(t) for t in want.furniture]
     changed = True
     while changed:
         changed = False

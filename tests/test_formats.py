@@ -103,7 +103,7 @@ def test_html_is_a_standalone_semantic_page(html, sampler):
     assert html.find("body/header") is not None and html.find("body/main") is not None
     sections = html.findall(".//main/section")
     assert [s.find("h2").text_content() for s in sections] == ["Lists", "Table and quote",
-                                                              "References"]
+                                                              "Referencias"]
     raw = sampler["html"].read_text(encoding="utf-8")
     assert "<style>" in raw and "@font-face" in raw and "data:font/woff;base64," in raw
     assert not re.search(r'(src|href)="(file:|/|\.\./)', raw), "the page must not point at files"
@@ -153,7 +153,7 @@ def _paragraphs(word):
 def test_docx_uses_word_heading_styles(word):
     styles = {p.text: p.style.name for p in _paragraphs(word) if p.style.name.startswith("Heading")}
     assert styles == {"Feature Sampler": "Heading 1", "Lists": "Heading 2",
-                      "Table and quote": "Heading 2", "References": "Heading 2"}
+                      "Table and quote": "Heading 2", "Referencias": "Heading 2"}
 
 
 def _numbering(word):
@@ -230,7 +230,7 @@ def test_docx_footer_counts_pages_with_fields_and_properties_are_set(word):
     footer = word.sections[0].footer._element
     fields = [f.get(qn("w:instr")).strip() for f in footer.iter(qn("w:fldSimple"))]
     assert fields == ["PAGE", "NUMPAGES"]
-    assert "Version 2.1" in "".join(t.text for t in footer.iter(qn("w:t")))
+    assert "Versión 2.1" in "".join(t.text for t in footer.iter(qn("w:t")))  # lang: es
     props = word.core_properties
     assert (props.title, props.author, props.subject, props.language) == (
         "Feature Sampler", "Dr Test", "Every construct a handout may use", "es")
@@ -256,7 +256,7 @@ def test_pdf_embeds_atkinson_hyperlegible_and_numbers_pages(pdf):
     assert all(f.startswith("Atkinson-Hyperlegible") for f in fonts), fonts
     total = len(pdf.pages)
     for number, page in enumerate(pdf.pages, 1):
-        assert f"Page {number} of {total}" in page.extract_text()
+        assert f"Página {number} de {total}" in page.extract_text()  # the sampler is Spanish
 
 
 def test_pdf_is_tagged_with_language_title_and_bookmarks(pdf):
@@ -268,7 +268,7 @@ def test_pdf_is_tagged_with_language_title_and_bookmarks(pdf):
     assert pdf.metadata.title == "Feature Sampler" and pdf.metadata.author == "Dr Test"
     titles = [o.title for o in pdf.outline if not isinstance(o, list)]
     titles += [o.title for group in pdf.outline if isinstance(group, list) for o in group]
-    assert {"Feature Sampler", "Lists", "Table and quote", "References"} <= set(titles)
+    assert {"Feature Sampler", "Lists", "Table and quote", "Referencias"} <= set(titles)
     xmp = pdf.xmp_metadata
     assert xmp is not None and "pdfuaid" in xmp.stream.get_data().decode()
 

@@ -8,7 +8,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from .. import model as m
-from ..render import CONTACT_HEADING
+from ..messages import catalogue
 from .inlines import Format, add_picture, write_inlines
 from .styles import CALLOUT_PADDING_TWIPS, LIST_INDENT_TWIPS, indent_table
 from .tables import write_table
@@ -195,7 +195,7 @@ def _footnotes(state, block, out, context, strong):
 def _references(state, block, out, context, strong):
     heading = _paragraph(out, context, "Heading 2")
     state.bookmark(heading, "references")
-    heading.add_run("References")
+    heading.add_run(catalogue(state.doc.meta.lang)("references"))
     num_id = state.numbering.new(ordered=block.numbered)
     for entry in block.entries:
         para = _paragraph(out, context, "Reference")
@@ -239,7 +239,7 @@ def write_contact(state, theme):
     if org.contact_lines():
         heading = state.word.add_paragraph(style="Heading 2")
         state.bookmark(heading, "contact-us")
-        heading.add_run(CONTACT_HEADING)
+        heading.add_run(catalogue(state.doc.meta.lang)("contact_us"))
     para = state.word.add_paragraph(style="Contact")
     for n, line in enumerate(lines):
         run = para.add_run(line, style="Strong" if n == 0 else None)

@@ -14,6 +14,7 @@ from docx.opc.part import XmlPart
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 
+from ..messages import catalogue
 from .fonts import embed_fonts
 from .styles import set_up_page, set_up_styles
 
@@ -43,7 +44,7 @@ def new_document(doc, theme, control):
         "Audience": meta.audience})
     set_up_page(word, theme, meta.paper or theme.paper)
     set_up_styles(word, theme, meta.lang)
-    _header_footer(word, meta.short_title or meta.title, control)
+    _header_footer(word, meta.short_title or meta.title, control, meta.lang)
     embed_fonts(word, theme.font_family)
     _drop_template_thumbnail(word)
     _current_compatibility(word)
@@ -97,17 +98,21 @@ def text_width(word):
     return section.page_width - section.left_margin - section.right_margin
 
 
-def _header_footer(word, running_title, control):
+def _header_footer(word, running_title, control, lang):
     section = word.sections[0]
     section.different_first_page_header_footer = True
     section.header.paragraphs[0].text = running_title
     for footer in (section.footer, section.first_page_footer):
         line = footer.paragraphs[0]
         line.paragraph_format.tab_stops.add_tab_stop(text_width(word), WD_TAB_ALIGNMENT.RIGHT)
-        line.add_run(control + "\tPage ")
+        before, _, after = catalogue(lang)("page", page="\0", pages="\1").partition("\0")
+        between, _, end = after.partition("\1")
+        line.add_run(control + "\t" + before)
         _field(line, "PAGE")
-        line.add_run(" of ")
+        line.add_run(between)
         _field(line, "NUMPAGES")
+        if end:
+            line.add_run(end)
 
 
 def _field(para, instruction):
