@@ -305,18 +305,17 @@ def prepare(document, source_dir):
         warned.append(f"{problem}; it is not cited, so the build goes on")
     style = load_style(doc, source_dir)
     bibliography.entries = _usable(bibliography, keys, doc)
+    cited_in_text = {k.lower() for c in citations for k in c.keys}
     with warnings.catch_warnings(action="ignore"):  # citeproc warns of fields it skips
         try:
             result = Citations(citations, bibliography, style,
-                               [k for k in wanted if k not in {c.lower() for x in citations
-                                                                for c in x.keys}],
+                               [k for k in wanted if k not in cited_in_text],
                                doc.meta.lang)
         except Exception:  # citeproc meets a value or a style it cannot use: input, not a bug
             raise doc.error(f"the citations cannot be formatted from '{_names_of(doc)}' in the "
                             f"style '{doc.meta.csl}'", "check the cited entries' names, dates "
                             "and types, and that the style is a complete CSL file",
                             key="bibliography") from None
-    cited_in_text = {k.lower() for c in citations for k in c.keys}
     for reference in result.references:
         if reference.key.lower() not in cited_in_text:
             warned.append(f"{display_path(doc.path)}:{doc.line_of('nocite')}: reference "

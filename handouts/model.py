@@ -241,14 +241,13 @@ class Document:
     """The handout: front matter (load.Document) and its blocks, in reading order."""
     source: object         # load.Document
     blocks: list
+    warnings: list = field(default_factory=list)   # for the author, found while reading
 
     @property
     def meta(self):
         return self.source.meta
 
 
-INLINE_TYPES = (Text, Styled, Code, Link, LineBreak, Abbreviation, Citation, FootnoteRef,
-                InlineImage)
 BLOCK_TYPES = (Heading, Paragraph, BulletList, OrderedList, DefinitionList, Table, Callout,
                Quote, CodeBlock, Figure, Division, Rule, Footnotes, References)
 

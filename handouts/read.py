@@ -64,8 +64,9 @@ class LineMap:
     def __init__(self, doc):
         self.first = doc.body_line
         self.lines = doc.body.split("\n")
-        squashed, owner = [], []
+        squashed, owner, self.starts = [], [], []
         for number, text in enumerate(self.lines):
+            self.starts.append(len(owner))  # where each line begins in squashed
             for char in squash(text):
                 squashed.append(char)
                 owner.append(number)
@@ -105,8 +106,7 @@ class LineMap:
 
     def _move(self, index):
         self.line_index = index
-        start = next((p for p, o in enumerate(self.owner) if o >= index), len(self.owner))
-        self.cursor = max(self.cursor, start)
+        self.cursor = max(self.cursor, self.starts[index])
         return self.first + index
 
     def current(self):
@@ -241,9 +241,8 @@ class _Reader:
         blocks = self.blocks(root)
         if self.errors:
             raise BuildErrors(self.errors)
-        document = m.Document(self.doc, blocks)
+        document = m.Document(self.doc, blocks, self.warnings)
         _number_notes(document)
-        document.warnings = self.warnings
         return document
 
     def error(self, message, hint, line=None):

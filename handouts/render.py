@@ -41,7 +41,7 @@ def render(document, theme, css):
     main.extend(writer.blocks([b for b in document.blocks if isinstance(b, m.References)]))
     page = _page(doc, theme, main, css)
     _check_printable(doc, theme, page.find("body"), document)
-    warnings = list(getattr(document, "warnings", []))
+    warnings = list(document.warnings)
     html = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
     return Page(html, page, warnings)
 
@@ -388,8 +388,7 @@ def _page_furniture(meta):
     browser's own printing alike (Chromium prints page margin boxes but has no string-set)."""
     def string(text):
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    before, _, after = catalogue(meta.lang)("page", page="\0", pages="\1").partition("\0")
-    between, _, end = after.partition("\1")
+    before, between, end = catalogue(meta.lang).page_parts()
     numbers = (f"{string(before)} counter(page) {string(between)} counter(pages) "
                f"{string(end)}")
     return ("\n@media print {\n"

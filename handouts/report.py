@@ -60,8 +60,9 @@ class Reading:
 
 def reading(document):
     """The plain-language measures of a document, section by section."""
-    sections = [_section(title, line, blocks) for title, line, blocks in _sections(document)]
-    text = _text(b for _, _, blocks in _sections(document) for b in blocks)
+    parts = _sections(document)
+    sections = [_section(title, line, blocks) for title, line, blocks in parts]
+    text = _text(b for _, _, blocks in parts for b in blocks)
     return Reading(
         grade=_grade(text), smog=textstat.smog_index(text) if text else 0.0,
         target=document.meta.reading_grade_target, words=textstat.lexicon_count(text),

@@ -325,19 +325,10 @@ def _table_style(tbl):
 
 
 def _word_table(table):
-    cells = {}
-    for r, row in enumerate(table.rows):
-        for c in range(len(table.columns)):
-            cell = table.cell(r, c)
-            cells[(r, c)] = " ".join(_paragraph_text(p) for p in cell._tc.iter(qn("w:p"))
-                                     if not any(a.tag == qn("w:tbl") and a is not table._tbl
-                                                for a in p.iterancestors()
-                                                if a is not cell._tc and _inside(a, cell._tc)))
-    return cells
-
-
-def _inside(element, ancestor):
-    return any(a is ancestor for a in element.iterancestors())
+    """{(row, column): text} as Word shows the grid; a cell's own paragraphs only, not those
+    of a table inside it (python-docx's cell.paragraphs)."""
+    return {(r, c): " ".join(_paragraph_text(p._p) for p in table.cell(r, c).paragraphs)
+            for r in range(len(table.rows)) for c in range(len(table.columns))}
 
 
 def _footnotes_element(word):

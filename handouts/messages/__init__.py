@@ -27,6 +27,13 @@ class Messages:
     def __call__(self, name, **values):
         return self.texts[name].format(**values)
 
+    def page_parts(self):
+        """The words around the page numbers: ("Page ", " of ", "") in English, for the
+        PDF's and Word's footers, which fill the numbers in themselves."""
+        before, _, after = self("page", page="\0", pages="\1").partition("\0")
+        between, _, end = after.partition("\1")
+        return before, between, end
+
     def date(self, day):
         return self("date", month=self.texts["months"][day.month - 1], day=day.day,
                     year=day.year)

@@ -105,8 +105,7 @@ def _header_footer(word, running_title, control, lang):
     for footer in (section.footer, section.first_page_footer):
         line = footer.paragraphs[0]
         line.paragraph_format.tab_stops.add_tab_stop(text_width(word), WD_TAB_ALIGNMENT.RIGHT)
-        before, _, after = catalogue(lang)("page", page="\0", pages="\1").partition("\0")
-        between, _, end = after.partition("\1")
+        before, between, end = catalogue(lang).page_parts()
         line.add_run(control + "\t" + before)
         _field(line, "PAGE")
         line.add_run(between)
