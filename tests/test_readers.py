@@ -247,3 +247,9 @@ def test_whom_to_call_closes_the_text_before_the_references(tmp_path):
             text.rindex("References"), fmt
     last_page = pypdf.PdfReader(str(paths["pdf"])).pages[-1].extract_text()
     assert "References" in last_page or "Contact us" in last_page  # no page for a name alone
+
+
+def test_without_contact_details_the_clinics_name_ends_the_word_file_as_it_ends_the_page(built):
+    word = docx.Document(str(built.outputs(KETAMINE)["docx"]))
+    styles = [p.style.name for p in word.paragraphs if p.text.strip()]
+    assert styles[-1] == "Contact" and "Reference" in styles[:-1]

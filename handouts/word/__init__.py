@@ -31,9 +31,15 @@ def write_docx(document, theme):
     write_masthead(state, doc.meta, theme, control)
     text = [b for b in document.blocks if not isinstance(b, m.References)]
     write_blocks(state, text, word, Context())
-    write_contact(state, theme)  # whom to call closes the text, before the references
+    # As on the page: a 'Contact us' panel closes the text, before the references; with no
+    # details to give, the clinic's name alone ends the document.
+    panel = bool(theme.organisation.contact_lines())
+    if panel:
+        write_contact(state, theme)
     write_blocks(state, [b for b in document.blocks if isinstance(b, m.References)], word,
                  Context())
+    if not panel:
+        write_contact(state, theme)
     words = sum(len(m.inline_text(i).split()) for b in m.walk(document.blocks)
                 for i in m.inline_lists(b))
     return finish(word, doc.meta.date, doc, words)
