@@ -12,7 +12,7 @@ NAMES   := $(SOURCES:source/%.md=%)
 OUTPUTS := $(foreach n,$(NAMES),output/$(n).html output/$(n).pdf output/$(n).docx)
 # Everything a handout's outputs depend on besides its own Markdown file.
 SHARED  := $(filter-out %.md,$(wildcard source/*)) $(wildcard styles/*) \
-           $(wildcard handouts/*.py) build.py $(STAMP)
+           $(wildcard handouts/*.py handouts/*/*.py handouts/*/*.yaml) build.py $(STAMP)
 
 # One failing handout must not stop the others; make still exits non-zero.
 MAKEFLAGS += --keep-going

@@ -61,6 +61,11 @@ def test_make_builds_everything_then_only_what_changed(checkout):
     (checkout / "source" / "references.bib").touch()
     plan = make(checkout, "-n").stdout
     assert all(f"source/h{n}.md" in plan for n in range(3)), "a bibliography change rebuilds all"
+    for code in ("handouts/word/blocks.py", "handouts/messages/en.yaml"):  # code in sub-packages
+        assert make(checkout).returncode == 0 and make(checkout, "-q").returncode == 0
+        (checkout / code).touch()
+        plan = make(checkout, "-n").stdout
+        assert all(f"source/h{n}.md" in plan for n in range(3)), f"{code} changed: rebuild all"
 
 
 def test_make_j2_builds_every_handout_and_reports_a_failure(checkout):
