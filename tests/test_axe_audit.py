@@ -150,6 +150,27 @@ def test_no_line_of_the_page_needs_sideways_scrolling_on_a_phone(axe_tools, buil
     assert json.loads(result.stdout)["scrollWidth"] <= 320
 
 
+def test_citations_and_back_links_are_a_fingers_size_on_a_phone(axe_tools, built):
+    """WCAG 2.2 target size: every citation number and back link is at least 24 x 24 CSS px,
+    no two overlap, and the bigger targets do not spread the lines they sit in."""
+    html = built.outputs(HANDOUT_NAMES[0])["html"]
+    result = subprocess.run(["node", str(AXE_DIR / "overflow.mjs"), str(html), "375"],
+                            capture_output=True, text=True, timeout=120, cwd=AXE_DIR)
+    assert result.returncode == 0, result.stderr
+    measured = json.loads(result.stdout)
+    targets = measured["targets"]
+    assert any(t["text"].isdigit() for t in targets) and any(
+        not t["text"].isdigit() for t in targets)
+    for t in targets:
+        assert t["width"] >= 24 and t["height"] >= 24, t
+    for a, b in zip(targets, targets[1:]):
+        if abs(a["y"] - b["y"]) < 1:  # on one line: side by side, not on top of each other
+            assert b["x"] >= a["x"] + a["width"] - 0.5, (a, b)
+    assert measured["lines"]
+    for block in measured["lines"]:
+        assert block["height"] <= block["lines"] * block["lineHeight"] + 1, block
+
+
 def test_a_browsers_own_printing_keeps_the_version_line_on_every_page(axe_tools, built,
                                                                       tmp_path):
     """Printed from Chromium (which has no string-set), every page still carries the version
