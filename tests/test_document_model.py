@@ -381,3 +381,25 @@ def test_what_we_cannot_print_in_their_documents_is_named_with_its_line(tmp_path
     assert found == [(_lines_of(text, "!!! mycustomcssclass")[0],
                       "unknown box kind 'mycustomcssclass'"),
                      (_lines_of(text, "!!! class1")[0], "unknown box kind 'class1'")]
+
+
+def test_word_boxes_are_layout_tables_that_say_so_and_data_tables_keep_their_headers(word):
+    """A box is a one-cell layout table: no header row claimed, a caption naming the box and
+    a description saying it is layout. A data table keeps its header row."""
+    ns = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
+    body = word.element.body
+    boxes, data = [], []
+    for table in body.iter(f"{{{ns['w']}}}tbl"):
+        caption = table.find("w:tblPr/w:tblCaption", ns)
+        (boxes if caption is not None else data).append(table)
+    assert len(boxes) == 4 and len(data) == 2  # note, tip, warning, danger; two data tables
+    for box in boxes:
+        look = box.find("w:tblPr/w:tblLook", ns)
+        assert look.get(f"{{{ns['w']}}}firstRow") == "0"
+        assert box.find("w:tblPr/w:tblDescription", ns).get(f"{{{ns['w']}}}val") == (
+            "Layout table: the box " + box.find("w:tblPr/w:tblCaption", ns).get(
+                f"{{{ns['w']}}}val"))
+        assert box.find(".//w:tblHeader", ns) is None
+    for table in data:
+        assert table.find("w:tblPr/w:tblLook", ns).get(f"{{{ns['w']}}}firstRow") == "1"
+        assert table.find(".//w:tblHeader", ns) is not None

@@ -8,6 +8,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from .. import model as m
+from ..model import inline_text
 from ..messages import catalogue
 from .inlines import Format, add_picture, write_inlines
 from .styles import CALLOUT_PADDING_TWIPS, LIST_INDENT_TWIPS, indent_table
@@ -137,6 +138,8 @@ def _callout(state, block, out, context, strong):
     table = out.add_table(rows=1, cols=1)
     table.style = state.word.styles[CALLOUT_STYLES.get(block.kind, "Callout Box")]
     indent_table(table, CALLOUT_PADDING_TWIPS)
+    _mark_as_layout(table, inline_text(block.title) if block.title else block.kind,
+                    catalogue(state.doc.meta.lang))
     cell = table.cell(0, 0)
     can_not_split = OxmlElement("w:cantSplit")  # a box stays whole on one page
     table.rows[0]._tr.get_or_add_trPr().append(can_not_split)
@@ -150,6 +153,20 @@ def _callout(state, block, out, context, strong):
                  first=first)
     spacer = out.container.add_paragraph()
     spacer.paragraph_format.space_after = Pt(0)
+
+
+def _mark_as_layout(table, title, messages):
+    """A box drawn with a one-cell table is a layout table (Section 508's term): it claims
+    no header row or column, and its alternative text says it is a box, not data."""
+    look = table._tbl.tblPr.find(qn("w:tblLook"))
+    for name, value in (("firstRow", "0"), ("firstColumn", "0"), ("noHBand", "1"),
+                        ("noVBand", "1"), ("val", "0600")):
+        look.set(qn(f"w:{name}"), value)
+    for tag, text in (("w:tblCaption", title),
+                      ("w:tblDescription", messages("layout_box", title=title))):
+        element = OxmlElement(tag)
+        element.set(qn("w:val"), text)
+        table._tbl.tblPr.append(element)
 
 
 def _quote(state, block, out, context, strong):
