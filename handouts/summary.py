@@ -19,19 +19,17 @@ output/report.json has this shape (REPORT_VERSION 1; fields are added, never ren
 """
 
 import html
-import io
 import json
 import os
 import tempfile
 
-import pypdf
+import pypdfium2
 
 REPORT_VERSION = 1
 
 
 def write_handout_report(project, result):
     meta = result.meta
-    pdf = result.outputs["pdf"].read_bytes()
     data = {
         "name": result.name, "title": meta.title, "audience": meta.audience,
         "lang": meta.lang, "version": meta.version, "date": meta.date.isoformat(),
@@ -41,7 +39,7 @@ def write_handout_report(project, result):
         "corrections": result.corrections,
         "files": {fmt: {"path": path.name, "bytes": path.stat().st_size}
                   for fmt, path in result.outputs.items()},
-        "pages": len(pypdf.PdfReader(io.BytesIO(pdf)).pages),
+        "pages": _page_count(result.outputs["pdf"]),
         "reading": result.reading.as_dict(),
     }
     _write(project.reports_dir / f"{result.name}.json", json.dumps(data, indent=1))
@@ -128,3 +126,11 @@ def _write(path, text):
         out.write(text)
     os.chmod(name, 0o644)
     os.replace(name, path)
+
+
+def _page_count(pdf):
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return len(document)
+    finally:
+        document.close()

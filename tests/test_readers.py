@@ -131,6 +131,33 @@ def test_a_boxes_title_is_a_heading_readers_can_jump_to(pdf, built):
         assert title.text_content() in outline and title.text_content() in outlined
 
 
+def test_the_boxes_stay_visible_when_photocopied_in_grey(built):
+    """Printed in grayscale, the key-points box's tint all but vanishes, so its rule must
+    carry it: a dark vertical line as tall as the box, at least 3:1 against the paper."""
+    import pypdfium2
+    document = pypdfium2.PdfDocument(str(built.outputs(KETAMINE)["pdf"]))
+    page = document[0].render(scale=60 / 72, grayscale=True).to_pil().convert("L")
+    document.close()
+    width, height = page.size
+    pixels = page.load()
+    line_px = 12 * 1.45 * 60 / 72  # one line of body text at 60 dpi
+
+    def longest_dark_run(x):
+        longest = run = 0
+        for y in range(height):
+            run = run + 1 if pixels[x, y] < 150 else 0
+            longest = max(longest, run)
+        return longest
+    runs = {x: longest_dark_run(x) for x in range(width)}
+    x, tallest = max(runs.items(), key=lambda item: item[1])
+    assert tallest >= 4 * line_px, "no rule as tall as the box: only its tint would show"
+    def luminance(grey):  # WCAG relative luminance of a grey level
+        c = grey / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    rule = min(pixels[x, y] for y in range(height))
+    assert (luminance(255) + 0.05) / (luminance(rule) + 0.05) >= 3
+
+
 def _struct_walk(reader):
     """(reachable struct elements, every struct element in the file)."""
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
