@@ -17,7 +17,7 @@ SHARED  := $(filter-out %.md,$(wildcard source/*)) $(wildcard styles/*) \
 # One failing handout must not stop the others; make still exits non-zero.
 MAKEFLAGS += --keep-going
 
-.PHONY: all test check release clean distclean help
+.PHONY: all html test check release clean distclean help
 all: $(OUTPUTS) output/report.json
 
 # The build report (output/report.json, output/index.html and a table), after any rebuild.
@@ -27,6 +27,10 @@ output/report.json: $(OUTPUTS)
 # A pattern rule with several targets makes all three in one run of build.py.
 output/%.html output/%.pdf output/%.docx: source/%.md $(SHARED)
 	$(PY) build.py $<
+
+# Only the web pages: a quick preview that never loads the PDF or Word writers.
+html: $(STAMP)
+	$(PY) build.py --html
 
 check: $(OUTPUTS)
 	$(PY) build.py --check
@@ -54,6 +58,7 @@ distclean: clean
 
 help:
 	@echo "make            build output/NAME.html, .pdf and .docx for every source/NAME.md"
+	@echo "make html       only the web pages, a quick preview"
 	@echo "make check      verify every word of every block is in each output"
 	@echo "make release    rebuild every handout; any warning is a failure"
 	@echo "make test       run the test suite"

@@ -3,6 +3,7 @@
 
     python build.py                    build every handout in source/
     python build.py source/NAME.md     build one
+    python build.py --html             only the web pages (a quick preview; no PDF or Word file)
     python build.py --check            verify the outputs on disk hold every word of every block
     python build.py --strict           a release build: any warning is a failure
     python build.py --report           gather output/report.json, output/index.html and a table
@@ -15,8 +16,7 @@ import time
 from pathlib import Path
 
 from handouts.errors import BuildError, BuildErrors, display_path
-from handouts import summary
-from handouts.pipeline import Project, build_document, check_document
+from handouts.pipeline import Project, build_document, build_web_page, check_document
 
 
 def main(argv=None):
@@ -38,7 +38,7 @@ def main(argv=None):
             if args.check:
                 failures += _check(path, project)
             else:
-                _build(path, project, args.strict)
+                _build(path, project, args.strict, args.html)
                 built += 1
         except BuildError as exc:
             failures += 1
@@ -54,12 +54,13 @@ def main(argv=None):
                 raise
     if failures:
         print(f"{failures} of {len(paths)} handout(s) failed", file=sys.stderr)
-    if built and not args.documents:  # every handout: the report table too
+    if built and not args.documents and not args.html:  # every handout: the report table too
         failures += _report(project)
     return 1 if failures else 0
 
 
 def _report(project):
+    from handouts import summary
     try:
         print("\n".join(summary.summarize(project)))
     except OSError as exc:
@@ -69,9 +70,10 @@ def _report(project):
     return 0
 
 
-def _build(path, project, strict):
+def _build(path, project, strict, html_only=False):
     started = time.perf_counter()
-    result = build_document(path, project, strict=strict)
+    result = (build_web_page(path, project) if html_only
+              else build_document(path, project, strict=strict))
     outputs = ", ".join(display_path(p) for p in result.outputs.values())
     print(f"built {outputs} in {time.perf_counter() - started:.1f} s; "
           f"verified {result.words} words in {result.blocks} blocks, {result.sections} sections "
@@ -99,6 +101,8 @@ def _parse(argv):
                         help="verify existing outputs instead of building")
     parser.add_argument("--strict", action="store_true",
                         help="release build: stop on any warning")
+    parser.add_argument("--html", action="store_true",
+                        help="build only the web pages, a quick preview")
     parser.add_argument("--report", action="store_true",
                         help="gather the handouts' reports into output/report.json, "
                              "output/index.html and a table")

@@ -6,7 +6,6 @@ import base64
 import io
 import warnings
 
-from docx.image.image import Image as WordImage
 from PIL import Image, ImageFile
 
 MIME_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif"}
@@ -73,6 +72,7 @@ def _too_large(size=None):
 
 def _word_can_read(data):
     """python-docx places only the JPEG variants it can parse (not CMYK or Adobe-only files)."""
+    from docx.image.image import Image as WordImage  # loaded only when there are pictures
     try:
         WordImage.from_blob(data)
     except Exception:

@@ -1,23 +1,28 @@
 """One handout end to end: load, cite, render, write PDF and DOCX, verify, then put the
 three outputs in place together. A failure at any step leaves the last good outputs."""
 
+import importlib
 import os
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import cite, report, summary, verify
 from .errors import BuildError, BuildErrors, Refusal
 from .load import load
-from .pdf_writer import write_pdf
-from .read import read
-from .render import render
-from .stylesheet import read_stylesheet
-from .theme import load_theme
-from .word import write_docx
 
 FORMATS = ("html", "pdf", "docx")
+# The stages' libraries (Markdown, citeproc, WeasyPrint, python-docx ...) take most of a
+# second to load, so each stage is imported where it is first needed: a handout with bad
+# front matter is reported at once, and a web-page-only build never loads WeasyPrint.
+STAGES = ("read", "cite", "render", "stylesheet", "theme", "report", "summary", "verify",
+          "pdf_writer", "word")
+
+
+def preload():
+    """Load every stage now: before worker processes are forked, so they share it."""
+    for stage in STAGES:
+        importlib.import_module(f".{stage}", __package__)
 
 
 @dataclass
@@ -75,6 +80,7 @@ class Rendered:
         return self.document.source
 
     def expected(self):
+        from . import verify
         return verify.expected(self.document, self.citations, self.page)
 
 
@@ -84,6 +90,11 @@ def render_document(path, project):
         raise BuildError(path, "is not in the project's source/ folder",
                          "put handouts in source/ and build them from there")
     doc = load(path)
+    from . import cite
+    from .read import read
+    from .render import render
+    from .stylesheet import read_stylesheet
+    from .theme import load_theme
     theme = load_theme(project.styles_dir / "theme.yaml")
     document = read(doc, project.source_dir)
     citations = cite.prepare(document, project.source_dir)
@@ -99,6 +110,9 @@ def build_document(path, project, strict=False):
     (release) build stops on any warning, before writing anything."""
     started = time.perf_counter()
     rendered = render_document(path, project)
+    from . import report, summary, verify
+    from .pdf_writer import write_pdf
+    from .word import write_docx
     doc, page = rendered.doc, rendered.page
     reading = report.reading(rendered.document)
     warnings = report.warnings_for(rendered.document, reading, rendered.theme) + page.warnings
@@ -120,9 +134,25 @@ def build_document(path, project, strict=False):
     return result
 
 
+def build_web_page(path, project):
+    """Only the web page, verified: a quick preview that never loads the PDF or Word
+    writers. The PDF and Word file stay as they were, and `make` rebuilds them later."""
+    started = time.perf_counter()
+    rendered = render_document(path, project)
+    target = {"html": project.outputs(rendered.doc.name)["html"]}
+    want = rendered.expected()
+    _write_together({"html": rendered.page.html.encode("utf-8")}, target, rendered.doc, want)
+    from . import verify
+    return Result(rendered.doc.name, target, len(want.headings), len(want.references),
+                  blocks=len(want.blocks), words=verify.word_count(want.blocks),
+                  warnings=list(rendered.page.warnings), corrections=rendered.doc.meta.corrections,
+                  meta=rendered.doc.meta, seconds=round(time.perf_counter() - started, 2))
+
+
 def check_document(path, project):
     """Verify the outputs already on disk against the source; return the problems found."""
     rendered = render_document(path, project)
+    from . import verify
     targets = project.outputs(rendered.doc.name)
     absent = [f"{fmt}: {p.name} does not exist; run make" for fmt, p in targets.items()
               if not p.is_file()]
@@ -134,6 +164,7 @@ def check_document(path, project):
 def _write_together(contents, targets, doc, want):
     """Write each output to a temporary file beside its target, verify all three, and only
     then rename them into place, so readers never see a half-written or unverified file."""
+    from . import verify
     temporary = {}
     try:
         targets["html"].parent.mkdir(parents=True, exist_ok=True)

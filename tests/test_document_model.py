@@ -19,6 +19,7 @@ from PIL import Image
 from conftest import MINIMAL_FRONT_MATTER, ROOT, new_project, run_build
 from handouts import model as m
 from handouts import verify
+from handouts.verify import html as verify_html
 from handouts.errors import BuildError, BuildErrors
 from handouts.pipeline import build_document, render_document
 from handouts.read import squash
@@ -334,7 +335,7 @@ def test_a_handout_with_four_phone_photos_verifies(tmp_path):
     build_document(project.source_dir / "p.md", project)
     html = project.outputs("p")["html"]
     assert html.stat().st_size > 10_000_000
-    assert "When to call us" in verify.read_html(html).headings
+    assert "When to call us" in verify_html.read(html).headings
 
 
 # -- Markdown nobody here wrote -----------------------------------------------------------

@@ -9,29 +9,21 @@ hyphenation and typographic punctuation do not count; the PDF's running header a
 are taken off each page before comparing. Nothing else is allowed for.
 """
 
-import copy
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from importlib import import_module
 
-import docx
-import lxml.etree
 import lxml.html
-import pypdf
-import pypdfium2 as pdfium
-from docx.oxml.ns import qn
 
-from . import model as m
-from .read import squash
-from .messages import catalogue
-from .render import doc_control
-from .word.blocks import CALLOUT_STYLES
-from .word.state import bookmark_name
+from .. import model as m
+from ..read import squash
+from ..messages import catalogue
+from ..render import doc_control
 
-BOX_STYLES = set(CALLOUT_STYLES.values())  # callouts are one-cell tables, not data tables
-WORD_NOTES = "word/footnotes.xml"
-# Large pictures make an HTML file past libxml2's default limits; it must read them whole.
-HTML_PARSER = lxml.html.HTMLParser(huge_tree=True)
+# Each format's reader is its own module, loaded when that format is checked: a web-page-only
+# build never loads the PDF and Word libraries.
+READERS = {"html": "html", "pdf": "pdf", "docx": "word"}
 
 
 @dataclass
@@ -119,10 +111,9 @@ def word_count(blocks):
 
 def check(paths, want):
     """Problems as 'format: what is wrong' lines; empty when all is there."""
-    readers = {"html": read_html, "pdf": read_pdf, "docx": read_docx}
     problems = []
     for fmt, path in paths.items():
-        got = readers[fmt](path, want)
+        got = import_module(f".{READERS[fmt]}", __name__).read(path, want)
         problems += [f"{fmt}: {p}" for p in _compare(want, got)]
     return problems
 
@@ -189,167 +180,6 @@ def _compare_tables(tables, got_tables):
                 return [f"line {table.line}: table cell '{shown}' is not in row {r + 1}, "
                         f"column {c + 1}"]
     return []
-
-
-# -- reading the outputs back ------------------------------------------------------------
-
-def read_html(path, want=None):
-    tree = lxml.html.parse(str(path), parser=HTML_PARSER).getroot()
-    body = tree.find("body")
-    return Extracted(
-        headings=[h.text_content() for h in body.iter("h1", "h2", "h3", "h4", "h5", "h6")],
-        text=body.text_content(),
-        reference_entries=[li.text_content() for li in body.xpath("//*[@class='references']/li")],
-        markers=[s.text_content() for s in body.find_class("citation")],
-        link_targets={a.get("href")[1:] for a in body.iter("a")
-                      if (a.get("href") or "").startswith("#")},
-        tables=[_html_table(t) for t in body.find("main").iter("table")])
-
-
-def _html_table(table):
-    rows = []
-    for tr in table.iter("tr"):
-        if next(tr.iterancestors("table")) is not table:
-            continue
-        rows.append(m.Row([m.Cell([m.Paragraph([m.Text(_own_text(cell))])],
-                                  colspan=int(cell.get("colspan", 1)),
-                                  rowspan=int(cell.get("rowspan", 1)))
-                           for cell in tr if cell.tag in ("th", "td")]))
-    grid = m.Table(rows).grid()
-    return {(r, c): m.inline_text(cell.blocks[0].children) for r, c, cell in grid}
-
-
-def _own_text(cell):
-    """A cell's text without the text of tables inside it."""
-    cell = copy.deepcopy(cell)
-    for inner in list(cell.iter("table")):
-        inner.drop_tree()
-    return cell.text_content()
-
-
-def read_pdf(path, want=None):
-    reader = pypdf.PdfReader(str(path))
-    pages = pdf_page_texts(path)
-    text = "\n".join(pages)
-    targets = set()
-    for page in reader.pages:
-        for annot in page.get("/Annots") or []:
-            annot = annot.get_object()
-            dest = annot.get("/Dest") or (annot.get("/A") or {}).get("/D")
-            if isinstance(dest, str):
-                targets.add(str(dest))
-    # The PDF has no structure a text reader can tell a marker by; the link annotations
-    # pointing at the reference list stand for the in-text markers.
-    return Extracted(headings=_outline_titles(reader.outline), text=text,
-                     reference_entries=[text], markers=None, link_targets=targets,
-                     blocks_text="".join(_without_furniture(squash(p), n, len(pages), want)
-                                         for n, p in enumerate(pages, 1)) if want else None)
-
-
-def pdf_page_texts(path):
-    """Each page's text in drawing order, read by PDFium: the same text a PDF reader finds
-    and copies, at a fraction of pypdf's time. PDFium reports a hyphen that ends a line as
-    U+FFFE; it is the hyphen printed there."""
-    document = pdfium.PdfDocument(str(path))
-    try:
-        return [page.get_textpage().get_text_range().replace("\ufffe", "-")
-                for page in document]
-    finally:
-        document.close()
-
-
-def _without_furniture(page, number, total, want):
-    """A page's squashed text less the running header and footer at its start and end."""
-    pieces = [squash(want.page_label(number, total))] + [squash(t) for t in want.furniture]
-    changed = True
-    while changed:
-        changed = False
-        for piece in pieces:
-            if piece and page.startswith(piece):
-                page, changed = page[len(piece):], True
-            if piece and page.endswith(piece):
-                page, changed = page[:-len(piece)], True
-    return page
-
-
-def _outline_titles(outline):
-    titles = []
-    for item in outline:
-        if isinstance(item, list):
-            titles += _outline_titles(item)
-        else:
-            titles.append(str(item.title))
-    return titles
-
-
-def read_docx(path, want=None):
-    word = docx.Document(str(path))
-    body = word.element.body
-    paragraphs = [docx.text.paragraph.Paragraph(p, word.part) for p in body.iter(qn("w:p"))]
-    notes = _footnotes_element(word)
-    stories = [body] + ([notes] if notes is not None else [])  # citations in footnotes too
-    anchors = {h.get(qn("w:anchor")) for story in stories for h in story.iter(qn("w:hyperlink"))}
-    citation = {word.styles["Citation"].style_id, word.styles["Citation Number"].style_id}
-    markers, current = [], []
-    for p in (p for story in stories for p in story.iter(qn("w:p"))):
-        for run in p.iter(qn("w:r")):  # a marker is a sequence of runs in a Citation style
-            style = run.find(qn("w:rPr") + "/" + qn("w:rStyle"))
-            if style is not None and style.get(qn("w:val")) in citation:
-                current.append("".join(t.text or "" for t in run.iter(qn("w:t"))))
-            elif current:
-                markers.append("".join(current))
-                current = []
-        if current:
-            markers.append("".join(current))
-            current = []
-    boxes = {word.styles[name].style_id for name in BOX_STYLES}
-    tables = [_word_table(docx.table.Table(t, word.part)) for t in body.iter(qn("w:tbl"))
-              if _table_style(t) not in boxes]
-    return Extracted(
-        headings=[p.text for p in paragraphs if p.style.name.startswith("Heading")
-                  or p._p.find(qn("w:pPr") + "/" + qn("w:outlineLvl")) is not None],
-        text="\n".join(_paragraph_text(p) for p in body.iter(qn("w:p"))),
-        reference_entries=[p.text for p in paragraphs if p.style.name == "Reference"],
-        markers=markers,
-        link_targets=anchors & {m.get(qn("w:name")) for m in body.iter(qn("w:bookmarkStart"))},
-        target_name=bookmark_name,
-        notes="\n".join(_paragraph_text(p) for p in notes.iter(qn("w:p")))
-        if notes is not None else "",
-        tables=tables)
-
-
-def _paragraph_text(p):
-    """All the text of a w:p as Word shows it: hyperlinks included, breaks as spaces, and
-    a footnote's number where it is referred to (Word numbers notes 1, 2, ... by id)."""
-    parts = []
-    for el in p.iter(qn("w:t"), qn("w:br"), qn("w:tab"), qn("w:footnoteReference")):
-        if el.tag == qn("w:t"):
-            parts.append(el.text or "")
-        elif el.tag == qn("w:footnoteReference"):
-            parts.append(el.get(qn("w:id")))
-        else:
-            parts.append(" ")
-    return "".join(parts)
-
-
-def _table_style(tbl):
-    style = tbl.find(qn("w:tblPr") + "/" + qn("w:tblStyle"))
-    return style.get(qn("w:val")) if style is not None else None
-
-
-def _word_table(table):
-    """{(row, column): text} as Word shows the grid; a cell's own paragraphs only, not those
-    of a table inside it (python-docx's cell.paragraphs)."""
-    return {(r, c): " ".join(_paragraph_text(p._p) for p in table.cell(r, c).paragraphs)
-            for r in range(len(table.rows)) for c in range(len(table.columns))}
-
-
-def _footnotes_element(word):
-    """word/footnotes.xml as an element, or None when the file has no footnotes."""
-    for rel in word.part.rels.values():
-        if rel.reltype.endswith("/footnotes"):
-            return lxml.etree.fromstring(rel.target_part.blob)
-    return None
 
 
 def _plain(html):

@@ -1,0 +1,82 @@
+"""The Word file read back: paragraphs and footnotes as Word shows them, headings, the
+reference list, citation markers by their styles, bookmarks and each data table's grid."""
+
+import docx
+import lxml.etree
+from docx.oxml.ns import qn
+
+from ..word.blocks import CALLOUT_STYLES
+from ..word.state import bookmark_name
+from . import Extracted
+
+BOX_STYLES = set(CALLOUT_STYLES.values())  # callouts are one-cell tables, not data tables
+
+
+def read(path, want=None):
+    word = docx.Document(str(path))
+    body = word.element.body
+    paragraphs = [docx.text.paragraph.Paragraph(p, word.part) for p in body.iter(qn("w:p"))]
+    notes = _footnotes_element(word)
+    stories = [body] + ([notes] if notes is not None else [])  # citations in footnotes too
+    anchors = {h.get(qn("w:anchor")) for story in stories for h in story.iter(qn("w:hyperlink"))}
+    citation = {word.styles["Citation"].style_id, word.styles["Citation Number"].style_id}
+    markers, current = [], []
+    for p in (p for story in stories for p in story.iter(qn("w:p"))):
+        for run in p.iter(qn("w:r")):  # a marker is a sequence of runs in a Citation style
+            style = run.find(qn("w:rPr") + "/" + qn("w:rStyle"))
+            if style is not None and style.get(qn("w:val")) in citation:
+                current.append("".join(t.text or "" for t in run.iter(qn("w:t"))))
+            elif current:
+                markers.append("".join(current))
+                current = []
+        if current:
+            markers.append("".join(current))
+            current = []
+    boxes = {word.styles[name].style_id for name in BOX_STYLES}
+    tables = [_word_table(docx.table.Table(t, word.part)) for t in body.iter(qn("w:tbl"))
+              if _table_style(t) not in boxes]
+    return Extracted(
+        headings=[p.text for p in paragraphs if p.style.name.startswith("Heading")
+                  or p._p.find(qn("w:pPr") + "/" + qn("w:outlineLvl")) is not None],
+        text="\n".join(_paragraph_text(p) for p in body.iter(qn("w:p"))),
+        reference_entries=[p.text for p in paragraphs if p.style.name == "Reference"],
+        markers=markers,
+        link_targets=anchors & {m.get(qn("w:name")) for m in body.iter(qn("w:bookmarkStart"))},
+        target_name=bookmark_name,
+        notes="\n".join(_paragraph_text(p) for p in notes.iter(qn("w:p")))
+        if notes is not None else "",
+        tables=tables)
+
+
+def _paragraph_text(p):
+    """All the text of a w:p as Word shows it: hyperlinks included, breaks as spaces, and
+    a footnote's number where it is referred to (Word numbers notes 1, 2, ... by id)."""
+    parts = []
+    for el in p.iter(qn("w:t"), qn("w:br"), qn("w:tab"), qn("w:footnoteReference")):
+        if el.tag == qn("w:t"):
+            parts.append(el.text or "")
+        elif el.tag == qn("w:footnoteReference"):
+            parts.append(el.get(qn("w:id")))
+        else:
+            parts.append(" ")
+    return "".join(parts)
+
+
+def _table_style(tbl):
+    style = tbl.find(qn("w:tblPr") + "/" + qn("w:tblStyle"))
+    return style.get(qn("w:val")) if style is not None else None
+
+
+def _word_table(table):
+    """{(row, column): text} as Word shows the grid; a cell's own paragraphs only, not those
+    of a table inside it (python-docx's cell.paragraphs)."""
+    return {(r, c): " ".join(_paragraph_text(p._p) for p in table.cell(r, c).paragraphs)
+            for r in range(len(table.rows)) for c in range(len(table.columns))}
+
+
+def _footnotes_element(word):
+    """word/footnotes.xml as an element, or None when the file has no footnotes."""
+    for rel in word.part.rels.values():
+        if rel.reltype.endswith("/footnotes"):
+            return lxml.etree.fromstring(rel.target_part.blob)
+    return None
