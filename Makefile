@@ -18,21 +18,31 @@ SHARED  := $(filter-out %.md,$(wildcard source/*)) $(wildcard styles/*) \
 MAKEFLAGS += --keep-going
 
 .PHONY: all html test check release clean distclean help
-all: $(OUTPUTS) output/report.json
 
-# The build report (output/report.json, output/index.html and a table), after any rebuild.
-output/report.json: $(OUTPUTS)
-	@$(PY) build.py --report
+# make works out which handouts are stale; one build.py run then builds them all, loading
+# its libraries once and using every core. Each stale handout's rule only adds it to the
+# queue (appending a line is safe under -j2); then the queue is built, and the report
+# written (output/report.json, output/index.html and the table). A handout that fails
+# keeps its old outputs, so the next make queues it again. With nothing queued and the
+# report in place, make starts no Python at all.
+QUEUE := output/.queue
+all: $(OUTPUTS)
+	@if [ -s $(QUEUE) ] || [ ! -f output/report.json ]; then $(PY) build.py --queue $(QUEUE); fi
 
-# A pattern rule with several targets makes all three in one run of build.py.
+# A pattern rule with several targets queues all three at once. Asked for by name
+# (make output/NAME.pdf), a handout is built at once instead.
 output/%.html output/%.pdf output/%.docx: source/%.md $(SHARED)
+ifeq ($(filter-out all,$(MAKECMDGOALS)),)
+	@mkdir -p output && echo $< >> $(QUEUE)
+else
 	$(PY) build.py $<
+endif
 
 # Only the web pages: a quick preview that never loads the PDF or Word writers.
 html: $(STAMP)
 	$(PY) build.py --html
 
-check: $(OUTPUTS)
+check: all
 	$(PY) build.py --check
 
 # A release: every handout rebuilt, and any warning (no approver, review due, reading

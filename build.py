@@ -11,10 +11,12 @@
 """
 
 import argparse
+import functools
 import sys
 import time
 from pathlib import Path
 
+from handouts import batch
 from handouts.errors import BuildError, BuildErrors, display_path
 from handouts.pipeline import Project, build_document, build_web_page, check_document
 
@@ -25,38 +27,67 @@ def main(argv=None):
     # Paths are taken relative to the project, as the Makefile names them.
     if args.report:
         return _report(project)
-    paths = [project.root / p for p in args.documents] or project.documents()
+    queued = _take_queue(project, args.queue) if args.queue else None
+    paths = ([project.root / p for p in args.documents + (queued or [])]
+             or ([] if queued is not None else project.documents()))
     if not paths:
+        if queued is not None:  # nothing stale: only the report was out of date
+            return _report(project)
         print(f"error: no handouts in {display_path(project.source_dir)}; add a NAME.md file",
               file=sys.stderr)
         return 1
-    failures = built = 0
-    for number, path in enumerate(paths, 1):
-        if len(paths) > 1 and not args.check:
-            print(f"[{number}/{len(paths)}] {display_path(path)}", flush=True)
-        try:
-            if args.check:
-                failures += _check(path, project)
-            else:
-                _build(path, project, args.strict, args.html)
-                built += 1
-        except BuildError as exc:
-            failures += 1
-            for line in exc.lines() if isinstance(exc, BuildErrors) else [str(exc)]:
-                print(f"error: {line}", file=sys.stderr)
-            if args.debug:
-                raise
-        except Exception as exc:  # a bug, not bad input: say so in one line
-            failures += 1
-            print(f"error: {display_path(path)}: internal error ({type(exc).__name__}: {exc}); "
-                  "run 'python build.py --debug' and report the traceback", file=sys.stderr)
-            if args.debug:
-                raise
+    task = functools.partial(_one, project=project, args=args, total=len(paths))
+    outcomes = (map(task, enumerate(paths, 1)) if args.debug
+                else batch.run_all(task, list(enumerate(paths, 1))))
+    failures = 0
+    for failed, out, err in outcomes:
+        failures += failed
+        for line in out:
+            print(line, flush=True)
+        for line in err:
+            print(line, file=sys.stderr, flush=True)
     if failures:
         print(f"{failures} of {len(paths)} handout(s) failed", file=sys.stderr)
-    if built and not args.documents and not args.html:  # every handout: the report table too
-        failures += _report(project)
+    elif not args.check and not args.html and (queued is not None or not args.documents):
+        failures += _report(project)  # every handout built: the report table too
     return 1 if failures else 0
+
+
+def _one(numbered, project, args, total):
+    """Build (or check) one handout; (failed, stdout lines, stderr lines). Its messages are
+    gathered, not printed, so handouts built side by side do not interleave."""
+    number, path = numbered
+    out, err = [], []
+    if total > 1 and not args.check:
+        out.append(f"[{number}/{total}] {display_path(path)}")
+    try:
+        if args.check:
+            return _check(path, project, out, err), out, err
+        _build(path, project, args.strict, args.html, out, err)
+        return False, out, err
+    except Exception as exc:
+        if isinstance(exc, BuildError):
+            err += [f"error: {line}" for line in
+                    (exc.lines() if isinstance(exc, BuildErrors) else [str(exc)])]
+        else:  # a bug, not bad input: say so in one line
+            err.append(f"error: {display_path(path)}: internal error ({type(exc).__name__}: "
+                       f"{exc}); run 'python build.py --debug' and report the traceback")
+        if args.debug:
+            print("\n".join(out + err), file=sys.stderr)
+            raise
+    return True, out, err
+
+
+def _take_queue(project, queue):
+    """The handouts make found stale (one path a line, see the Makefile), each once; the
+    queue is emptied, so an interrupted run leaves nothing to build twice."""
+    path = project.root / queue
+    try:
+        names = path.read_text(encoding="utf-8").split()
+    except FileNotFoundError:
+        return []
+    path.unlink()
+    return sorted(set(names))
 
 
 def _report(project):
@@ -70,28 +101,26 @@ def _report(project):
     return 0
 
 
-def _build(path, project, strict, html_only=False):
+def _build(path, project, strict, html_only, out, err):
     started = time.perf_counter()
     result = (build_web_page(path, project) if html_only
               else build_document(path, project, strict=strict))
     outputs = ", ".join(display_path(p) for p in result.outputs.values())
-    print(f"built {outputs} in {time.perf_counter() - started:.1f} s; "
-          f"verified {result.words} words in {result.blocks} blocks, {result.sections} sections "
-          f"and {result.references} references in each")
-    for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    for correction in result.corrections:
-        print(f"correction on record in {display_path(path)}: {correction}")
+    out.append(f"built {outputs} in {time.perf_counter() - started:.1f} s; "
+               f"verified {result.words} words in {result.blocks} blocks, {result.sections} "
+               f"sections and {result.references} references in each")
+    err += [f"warning: {warning}" for warning in result.warnings]
+    out += [f"correction on record in {display_path(path)}: {correction}"
+            for correction in result.corrections]
 
 
-def _check(path, project):
+def _check(path, project, out, err):
     problems = check_document(path, project)
-    for problem in problems:
-        print(f"missing: {display_path(path)}: {problem}", file=sys.stderr)
+    err += [f"missing: {display_path(path)}: {problem}" for problem in problems]
     if not problems:
-        print(f"checked {display_path(path)}: every block, section and citation is in html, pdf "
-              "and docx, in reading order")
-    return 1 if problems else 0
+        out.append(f"checked {display_path(path)}: every block, section and citation is in "
+                   "html, pdf and docx, in reading order")
+    return bool(problems)
 
 
 def _parse(argv):
@@ -106,6 +135,9 @@ def _parse(argv):
     parser.add_argument("--report", action="store_true",
                         help="gather the handouts' reports into output/report.json, "
                              "output/index.html and a table")
+    parser.add_argument("--queue", metavar="FILE",
+                        help="also build the handouts listed in FILE (make writes it), then "
+                             "the report")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--root", default=Path(__file__).resolve().parent,
                         help="project folder holding source/, styles/ and output/")

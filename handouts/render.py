@@ -378,8 +378,8 @@ def _page(doc, theme, main, css):
           if meta.approved_by else []),
         *([E.META(name="handout.approved-on", content=meta.approved_on.isoformat())]
           if meta.approved_on else []),
-        E.STYLE(fonts + theme.css_variables(meta.paper or theme.paper) + css
-                + _page_furniture(meta)))
+        E.STYLE(fonts + theme.css_variables(meta.paper or theme.paper)
+                + theme.resolve_variables(css) + _page_furniture(meta)))
     return E.HTML(head, body, lang=meta.lang)
 
 

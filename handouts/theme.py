@@ -66,19 +66,31 @@ class Theme:
     def logo_path(self):
         return self.styles_dir / self.organisation.logo if self.organisation.logo else None
 
-    def css_variables(self, paper):
+    def custom_properties(self):
         """The theme as CSS custom properties; styles/handout.css uses only these."""
+        return {"--primary": self.primary_color, "--accent": self.accent_color,
+                "--text": self.text_color, "--callout-bg": self.callout_background,
+                "--font": f"'{self.font_family}', sans-serif",
+                "--font-size": f"{self.font_size_pt}pt",
+                "--min-font": f"{MIN_FONT_PT}pt",  # the least a reader is asked to read
+                "--footer-font": f"{FOOTER_FONT_PT}pt"}
+
+    def css_variables(self, paper):
+        """The custom properties, for any rule that still asks for them, and the page."""
         m = self.margins_mm
         width, height = PAPER_MM[paper]
-        return (":root {\n"
-                f"  --primary: {self.primary_color};\n  --accent: {self.accent_color};\n"
-                f"  --text: {self.text_color};\n  --callout-bg: {self.callout_background};\n"
-                f"  --font: '{self.font_family}', sans-serif;\n"
-                f"  --font-size: {self.font_size_pt}pt;\n"
-                f"  --min-font: {MIN_FONT_PT}pt;  /* the least a reader is asked to read */\n"
-                f"  --footer-font: {FOOTER_FONT_PT}pt;\n}}\n"
-                f"@page {{ size: {width}mm {height}mm; margin: {m['top']}mm {m['right']}mm "
-                f"{m['bottom']}mm {m['left']}mm; }}\n")
+        return (":root {\n" + "".join(f"  {name}: {value};\n"
+                                      for name, value in self.custom_properties().items())
+                + f"}}\n@page {{ size: {width}mm {height}mm; margin: {m['top']}mm "
+                f"{m['right']}mm {m['bottom']}mm {m['left']}mm; }}\n")
+
+    def resolve_variables(self, css):
+        """css with each var(--name) of the theme written as its value. WeasyPrint works out
+        var() again for every element and property, a quarter of its layout time; the
+        values are known before it starts."""
+        values = self.custom_properties()
+        return re.sub(r"var\(\s*(--[\w-]+)\s*\)",
+                      lambda m: values.get(m.group(1), m.group(0)), css)
 
     def font_faces(self, embed):
         """@font-face rules for the bundled typeface: file URLs for WeasyPrint, or data URLs

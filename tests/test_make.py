@@ -54,18 +54,26 @@ def test_make_builds_everything_then_only_what_changed(checkout):
     assert [row.split()[0] for row in lines[start + 1:start + 4]] == ["h0", "h1", "h2"]
     report = json.loads((checkout / "output" / "report.json").read_text())
     assert [h["name"] for h in report["handouts"]] == ["h0", "h1", "h2"]
-    assert make(checkout, "-q").returncode == 0, "everything is up to date after a build"
+    assert queued(make(checkout, "-n").stdout) == [], "everything is up to date after a build"
     (checkout / "source" / "h1.md").touch()
-    plan = make(checkout, "-n").stdout
-    assert "source/h1.md" in plan and "h0.md" not in plan and "h2.md" not in plan
+    assert queued(make(checkout, "-n").stdout) == ["source/h1.md"]
+    rebuilt = make(checkout)
+    assert [line.split()[1] for line in rebuilt.stdout.splitlines()
+            if line.startswith("built ")] == ["output/h1.html,"], "one process, one handout"
     (checkout / "source" / "references.bib").touch()
     plan = make(checkout, "-n").stdout
-    assert all(f"source/h{n}.md" in plan for n in range(3)), "a bibliography change rebuilds all"
+    assert queued(plan) == [f"source/h{n}.md" for n in range(3)], "a bibliography: rebuild all"
+    assert plan.count("build.py") == 1, "every stale handout goes to one build.py run"
     for code in ("handouts/word/blocks.py", "handouts/messages/en.yaml"):  # code in sub-packages
-        assert make(checkout).returncode == 0 and make(checkout, "-q").returncode == 0
+        assert make(checkout).returncode == 0 and queued(make(checkout, "-n").stdout) == []
         (checkout / code).touch()
         plan = make(checkout, "-n").stdout
-        assert all(f"source/h{n}.md" in plan for n in range(3)), f"{code} changed: rebuild all"
+        assert queued(plan) == [f"source/h{n}.md" for n in range(3)], f"{code}: rebuild all"
+
+
+def queued(plan):
+    """The handouts a dry run (make -n) would hand to the build: make queues each stale one."""
+    return sorted(line.split()[-3] for line in plan.splitlines() if ">> output/.queue" in line)
 
 
 def test_make_j2_builds_every_handout_and_reports_a_failure(checkout):
@@ -79,3 +87,9 @@ def test_make_j2_builds_every_handout_and_reports_a_failure(checkout):
     check = subprocess.run([sys.executable, "build.py", "--check", *[f"source/h{n}.md" for n in range(3)]],
                            cwd=checkout, capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+    # The failed handout is queued again by the next make, and only it.
+    (checkout / "source" / "broken.md").write_text(MINIMAL_FRONT_MATTER + "\nFixed.\n")
+    assert queued(make(checkout, "-n").stdout) == ["source/broken.md"]
+    again = make(checkout, "-j2")
+    assert again.returncode == 0, again.stderr
+    assert "index.html" in outputs(checkout) and ".queue" not in outputs(checkout)

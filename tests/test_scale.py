@@ -39,3 +39,31 @@ def test_a_web_page_only_build_never_loads_the_pdf_or_word_writers(tmp_path):
     assert project.outputs("a")["html"].is_file()
     assert not project.outputs("a")["pdf"].exists() and not project.outputs("a")["docx"].exists()
     assert "Some text." in project.outputs("a")["html"].read_text(encoding="utf-8")
+
+
+def test_many_handouts_load_the_libraries_once_then_build_on_every_core(tmp_path):
+    """One run for many handouts: WeasyPrint and the rest load in the first process, then
+    forked workers (one per core, at least two here) build the handouts side by side."""
+    project = new_project(tmp_path, {f"source/h{n}.md": MINIMAL_FRONT_MATTER + f"\nText {n}.\n"
+                                     for n in range(4)})
+    log = tmp_path / "pids"
+    probe = ("import os, sys, build\n"
+             "from handouts import batch, pipeline\n"
+             "build_document = pipeline.build_document\n"
+             "def logged(*args, **kwargs):\n"
+             f"    with open({str(log)!r}, 'a') as out: out.write(f'{{os.getpid()}}\\n')\n"
+             "    return build_document(*args, **kwargs)\n"
+             "pipeline.build_document = logged\n"
+             "build.build_document = logged\n"
+             "os.sched_getaffinity = lambda pid: {0, 1}  # two cores, whatever this machine has\n"
+             "status = build.main(sys.argv[1:])\n"
+             "print(os.getpid(), status, 'weasyprint' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe, "--root", str(project.root)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    parent, status, loaded = result.stdout.split()[-3:]
+    assert status == "0", result.stderr
+    assert loaded == "True", "the libraries load before the workers are forked"
+    builders = log.read_text().split()
+    assert len(builders) == 4 and parent not in builders and len(set(builders)) == 2
+    assert all(project.outputs(f"h{n}")[fmt].is_file() for n in range(4)
+               for fmt in ("html", "pdf", "docx"))

@@ -23,7 +23,7 @@ TASK_BOXES = {True: "\u2611", False: "\u2610"}   # ballot boxes, from a symbol f
 def write_blocks(state, blocks, container, context, first=None, strong=False):
     """Write blocks into a container (the body, a table cell, a footnote); first is an
     empty paragraph the container already has, to be used before adding any."""
-    out = _Slot(container, [first])
+    out = _Slot(container, [first], state)
     for block in blocks:
         _write(state, block, out, context, strong)
 
@@ -39,16 +39,15 @@ def _write(state, block, out, context, strong=False):
 class _Slot:
     """Hands out paragraphs: the container's waiting empty paragraph first, then new ones."""
 
-    def __init__(self, container, slot):
-        self.container, self.slot = container, slot
+    def __init__(self, container, slot, state):
+        self.container, self.slot, self.state = container, slot, state
 
     def paragraph(self, style=None):
         if self.slot[0] is not None:
             para, self.slot[0] = self.slot[0], None
-            if style:
-                para.style = style
-            return para
-        return self.container.add_paragraph(style=style)
+        else:
+            para = self.container.add_paragraph()
+        return self.state.set_style(para, style) if style else para
 
     def add_table(self, rows, cols):
         table = self.container.add_table(rows=rows, cols=cols)

@@ -36,12 +36,21 @@ class State:
     notes_done: set = field(default_factory=set)     # anchors already written as notes
     bookmarks: int = 0
     level: int = 1              # of the last heading written
+    style_ids: dict = field(default_factory=dict)  # style name -> id, looked up once
 
     def __post_init__(self):
         self.numbering = Numbering(self.word, self.theme.font_family)
 
     def style_id(self, name):
-        return self.word.styles[name].style_id
+        """A style's id by its name. python-docx looks a name up by reading every style
+        (and the default) each time; a handout asks hundreds of times."""
+        if name not in self.style_ids:
+            self.style_ids[name] = self.word.styles[name].style_id
+        return self.style_ids[name]
+
+    def set_style(self, para, name):
+        para._p.style = self.style_id(name) if name else None
+        return para
 
     def cannot(self, node):
         return unwritable(self.doc, "Word", node)
