@@ -17,7 +17,7 @@ SHARED  := $(filter-out %.md,$(wildcard source/*)) $(wildcard styles/*) \
 # One failing handout must not stop the others; make still exits non-zero.
 MAKEFLAGS += --keep-going
 
-.PHONY: all html test check release clean distclean help
+.PHONY: all html watch test check release clean distclean help
 
 # make works out which handouts are stale; one build.py run then builds them all, loading
 # its libraries once and using every core. Each stale handout's rule only adds it to the
@@ -41,6 +41,10 @@ endif
 # Only the web pages: a quick preview that never loads the PDF or Word writers.
 html: $(STAMP)
 	$(PY) build.py --html
+
+# Rebuild a handout on every save, with a live preview at http://127.0.0.1:8000/
+watch: $(STAMP)
+	$(PY) build.py --watch
 
 check: all
 	$(PY) build.py --check
@@ -69,6 +73,7 @@ distclean: clean
 help:
 	@echo "make            build output/NAME.html, .pdf and .docx for every source/NAME.md"
 	@echo "make html       only the web pages, a quick preview"
+	@echo "make watch      rebuild on every save, with a live preview in the browser"
 	@echo "make check      verify every word of every block is in each output"
 	@echo "make release    rebuild every handout; any warning is a failure"
 	@echo "make test       run the test suite"

@@ -4,6 +4,7 @@
     python build.py                    build every handout in source/
     python build.py source/NAME.md     build one
     python build.py --html             only the web pages (a quick preview; no PDF or Word file)
+    python build.py --watch            rebuild on every save; live preview at localhost:8000
     python build.py --check            verify the outputs on disk hold every word of every block
     python build.py --strict           a release build: any warning is a failure
     python build.py --report           gather output/report.json, output/index.html and a table
@@ -27,6 +28,16 @@ def main(argv=None):
     # Paths are taken relative to the project, as the Makefile names them.
     if args.report:
         return _report(project)
+    if args.watch:
+        from handouts import watch
+        try:
+            watch.watch(project, lambda path: _one((1, path), project, args, 1), args.port)
+        except KeyboardInterrupt:
+            return 0
+        except OSError as exc:  # the port is taken, most often
+            print(f"error: cannot serve the preview on port {args.port} ({exc.strerror}); "
+                  "choose another with --port", file=sys.stderr)
+            return 1
     queued = _take_queue(project, args.queue) if args.queue else None
     paths = ([project.root / p for p in args.documents + (queued or [])]
              or ([] if queued is not None else project.documents()))
@@ -63,7 +74,7 @@ def _one(numbered, project, args, total):
     try:
         if args.check:
             return _check(path, project, out, err), out, err
-        _build(path, project, args.strict, args.html, out, err)
+        _build(path, project, args.strict, args.html, out, err, alone=total == 1)
         return False, out, err
     except Exception as exc:
         if isinstance(exc, BuildError):
@@ -101,10 +112,10 @@ def _report(project):
     return 0
 
 
-def _build(path, project, strict, html_only, out, err):
+def _build(path, project, strict, html_only, out, err, alone=False):
     started = time.perf_counter()
     result = (build_web_page(path, project) if html_only
-              else build_document(path, project, strict=strict))
+              else build_document(path, project, strict=strict, side_by_side=alone))
     outputs = ", ".join(display_path(p) for p in result.outputs.values())
     out.append(f"built {outputs} in {time.perf_counter() - started:.1f} s; "
                f"verified {result.words} words in {result.blocks} blocks, {result.sections} "
@@ -135,6 +146,10 @@ def _parse(argv):
     parser.add_argument("--report", action="store_true",
                         help="gather the handouts' reports into output/report.json, "
                              "output/index.html and a table")
+    parser.add_argument("--watch", action="store_true",
+                        help="rebuild on every change and serve a live preview")
+    parser.add_argument("--port", type=int, default=8000,
+                        help="the preview's port on this computer (default 8000; 0: any)")
     parser.add_argument("--queue", metavar="FILE",
                         help="also build the handouts listed in FILE (make writes it), then "
                              "the report")

@@ -13,6 +13,9 @@ class BuildError(Exception):
         self.message = message
         self.hint = hint
 
+    def __reduce__(self):  # whole across processes (a Word file written side by side)
+        return _restore, (type(self), self.__dict__)
+
     def where(self):
         if self.path is None:
             return "build"
@@ -56,3 +59,10 @@ def display_path(path):
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def _restore(kind, state):
+    error = kind.__new__(kind)
+    Exception.__init__(error, state.get("message"))
+    error.__dict__.update(state)
+    return error

@@ -105,22 +105,23 @@ def render_document(path, project):
     return Rendered(document, theme, citations, render(document, theme, css))
 
 
-def build_document(path, project, strict=False):
+def build_document(path, project, strict=False, side_by_side=False):
     """Build and verify the three outputs of one handout; return what was done. A strict
-    (release) build stops on any warning, before writing anything."""
+    (release) build stops on any warning, before writing anything. side_by_side writes the
+    PDF and the Word file at once on two cores, for a single build (not in workers that
+    already share the cores)."""
     started = time.perf_counter()
     rendered = render_document(path, project)
-    from . import report, summary, verify
+    from . import batch, report, summary, verify
     from .pdf_writer import write_pdf
-    from .word import write_docx
     doc, page = rendered.doc, rendered.page
     reading = report.reading(rendered.document)
     warnings = report.warnings_for(rendered.document, reading, rendered.theme) + page.warnings
     if strict and warnings:
         raise BuildErrors([Refusal(w) for w in warnings])
-    contents = {"html": page.html.encode("utf-8"),
-                "pdf": write_pdf(page, warnings),
-                "docx": write_docx(rendered.document, rendered.theme)}
+    writers = (lambda: write_pdf(page, warnings), lambda: _word_file(rendered))
+    pdf, word = batch.side_by_side(*writers) if side_by_side else [w() for w in writers]
+    contents = {"html": page.html.encode("utf-8"), "pdf": pdf, "docx": word}
     if strict and warnings:  # an address the PDF writer refused
         raise BuildErrors([Refusal(w) for w in warnings])
     targets = project.outputs(doc.name)
@@ -132,6 +133,11 @@ def build_document(path, project, strict=False):
                     meta=doc.meta, seconds=round(time.perf_counter() - started, 2))
     summary.write_handout_report(project, result)
     return result
+
+
+def _word_file(rendered):
+    from .word import write_docx  # loaded where it runs: beside WeasyPrint, when side by side
+    return write_docx(rendered.document, rendered.theme)
 
 
 def build_web_page(path, project):
