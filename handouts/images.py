@@ -1,18 +1,135 @@
 """Images: every picture a handout shows (its own, and the theme's logo) is checked once with
 Pillow and carried in the page as a data: URL, so no writer reads a file and each can draw it.
+
+A handout's own pictures are also scaled to what the page needs: 300 dpi across the printed
+column for the PDF and the Word file, and a screen's width for the web page. A phone photo
+(4032 x 3024, 2 MB) is otherwise decoded whole by every writer. Scaled copies are kept in
+.cache/pictures/ by the content's hash, so a rebuild reuses them.
 """
 
 import base64
+import hashlib
 import io
+import os
+import tempfile
 import warnings
+from dataclasses import dataclass
 
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, ImageOps
 
 MIME_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif"}
 # Far beyond what a printed page needs (8000 x 5000), and small enough to lay out quickly.
 MAX_PIXELS = 40_000_000
 # Modes a PNG can hold as they are; others (CMYK) are converted to RGB.
 PNG_MODES = {"1", "L", "LA", "P", "RGB", "RGBA"}
+# Largest sizes needed, in pixels: the printed column (about 6.3 by 9.4 inches on Letter or
+# A4) at 300 dpi, and twice a 36em column on screen (high-density screens).
+PRINT_BOX = (1900, 2800)
+SCREEN_BOX = (1200, 1800)
+CACHE_VERSION = "1"  # part of every cached name: change it when the scaling changes
+
+
+@dataclass(frozen=True)
+class Picture:
+    print_url: str    # for the PDF and the Word file
+    screen_url: str   # for the web page
+
+
+def picture(path, cache_dir):
+    """The picture at path, checked, at print and at screen size, as data: URLs; raise
+    ImageProblem if it cannot be shown. Copies are scaled once and kept in cache_dir."""
+    data = path.read_bytes()
+    key = hashlib.sha256(data + CACHE_VERSION.encode()).hexdigest()[:32]
+    cached = [_cached(cache_dir, key, use) for use in ("print", "screen")]
+    if all(cached):
+        return Picture(*cached)
+    with _opened(data) as original:
+        large = _larger(original, PRINT_BOX)
+    if not large:  # kept as it is for print, checked whole, as before
+        print_url = data_url(path, data)
+        with Image.open(io.BytesIO(data)) as original:
+            if not _larger(original, SCREEN_BOX):
+                return Picture(print_url, print_url)
+            urls = {"print": print_url,
+                    "screen": _encoded(_decoded(original, SCREEN_BOX), SCREEN_BOX)}
+    else:  # decoded once, at a fraction of its size; the screen's copy made from the print's
+        printed = _decoded(_opened(data), PRINT_BOX)
+        urls = {"print": _encoded(printed, PRINT_BOX), "screen": _encoded(printed, SCREEN_BOX)}
+    for use, url in urls.items():
+        _keep(cache_dir, key, use, url)
+    return Picture(urls["print"], urls["screen"])
+
+
+def _opened(data):
+    """The picture, its format and size checked (not yet decoded); ImageProblem if not."""
+    try:
+        with warnings.catch_warnings(action="ignore", category=Image.DecompressionBombWarning):
+            picture = Image.open(io.BytesIO(data))
+        _check(picture)
+        return picture
+    except ImageProblem:
+        raise
+    except Image.DecompressionBombError:
+        raise _too_large() from None
+    except Exception:
+        raise _damaged() from None
+
+
+def _larger(picture, box):
+    return picture.width > box[0] or picture.height > box[1]
+
+
+def _decoded(original, box):
+    """The picture decoded, a JPEG at the smallest fraction of its size (1/2, 1/4, 1/8)
+    still at least box: far quicker, and a quarter of the memory or less. The camera's
+    orientation is applied, as the copies keep no EXIF data."""
+    kind = original.format
+    if kind == "JPEG":
+        scale = min(box[0] / original.width, box[1] / original.height, 1)
+        original.draft("RGB", (round(original.width * scale), round(original.height * scale)))
+    try:
+        _load_whole(original)  # a damaged or cut-off file fails here, as in data_url
+        picture = ImageOps.exif_transpose(original)
+    except Exception:
+        raise _damaged() from None
+    picture.format = kind
+    return picture
+
+
+def _encoded(picture, box):
+    """A copy fitting box (within a tenth: a JPEG decoded at half size prints at 320 dpi
+    rather than 300, and is not resampled again): JPEG stays JPEG, the rest is PNG."""
+    if picture.width > box[0] * 1.1 or picture.height > box[1] * 1.1:
+        picture = picture.copy()
+        picture.thumbnail(box, Image.Resampling.BICUBIC, reducing_gap=2.0)
+    out = io.BytesIO()
+    if picture.format == "JPEG" or picture.mode == "RGB" and picture.format is None:
+        picture.convert("RGB").save(out, "JPEG", quality=85)
+        return "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode()
+    if picture.mode not in PNG_MODES:
+        picture = picture.convert("RGBA")
+    picture.save(out, "PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def _cached(cache_dir, key, use):
+    try:
+        return (cache_dir / f"{key}-{use}.url").read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _keep(cache_dir, key, use, url):
+    """Written whole or not at all (builds may run at once); a cache that cannot be written
+    only costs time."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=cache_dir, prefix=f".{key}-")
+        with os.fdopen(handle, "w", encoding="ascii") as out:
+            out.write(url)
+        os.replace(name, cache_dir / f"{key}-{use}.url")
+    except OSError:
+        pass
 
 
 class ImageProblem(ValueError):
@@ -23,9 +140,9 @@ class ImageProblem(ValueError):
         self.message, self.hint = message, hint
 
 
-def data_url(path):
+def data_url(path, data=None):
     """The picture at path as a data: URL; raise ImageProblem if it cannot be shown."""
-    data = path.read_bytes()
+    data = path.read_bytes() if data is None else data
     try:
         with warnings.catch_warnings(action="ignore", category=Image.DecompressionBombWarning):
             # the size is checked below, with a message for people
@@ -39,8 +156,7 @@ def data_url(path):
     except Image.DecompressionBombError:
         raise _too_large() from None
     except Exception:  # Pillow raises many kinds for a damaged file; all mean the same
-        raise ImageProblem("cannot be read as a picture: the file is damaged or not an image",
-                           "open it in an image editor and save it again as PNG") from None
+        raise _damaged() from None
     return f"data:{MIME_TYPES[kind]};base64," + base64.b64encode(data).decode()
 
 
@@ -62,6 +178,11 @@ def _load_whole(picture):
         picture.load()
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+
+
+def _damaged():
+    return ImageProblem("cannot be read as a picture: the file is damaged or not an image",
+                        "open it in an image editor and save it again as PNG")
 
 
 def _too_large(size=None):

@@ -77,8 +77,9 @@ class FootnoteRef:
 
 @dataclass
 class InlineImage:
-    src: str               # a data: URL once pictures are checked
+    src: str               # a data: URL once pictures are checked, at print size
     alt: str
+    screen_src: str = ""   # the same picture at a screen's size, for the web page
 
 
 # -- blocks -----------------------------------------------------------------------------
@@ -190,10 +191,11 @@ class CodeBlock:
 
 @dataclass
 class Figure:
-    src: str               # a data: URL once pictures are checked
+    src: str               # a data: URL once pictures are checked, at print size
     alt: str
     caption: list = field(default_factory=list)   # inlines
     line: int = None
+    screen_src: str = ""   # the same picture at a screen's size, for the web page
 
 
 @dataclass

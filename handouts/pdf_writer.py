@@ -92,9 +92,9 @@ def _fixed_font_dates(page):
 def write_pdf(page, warnings):
     """Return the PDF bytes; references the fetcher refused are added to warnings."""
     fetcher = RefusingFetcher()
-    html = weasyprint.HTML(string=page.html, base_url="about:blank", url_fetcher=fetcher)
+    html = weasyprint.HTML(string=page.print_html, base_url="about:blank", url_fetcher=fetcher)
     # The same page gives the same /ID, so rebuilds are byte-identical.
-    identifier = hashlib.sha256(page.html.encode()).hexdigest()[:32].encode()
+    identifier = hashlib.sha256(page.print_html.encode()).hexdigest()[:32].encode()
     with _fixed_font_dates(page):
         pdf = html.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier,
                              custom_metadata=True, uncompressed_pdf=False,

@@ -29,7 +29,7 @@ from . import model as m
 from .cite_syntax import (BRACKET, NARRATIVE, CiteItem, CitationSyntaxError, parse_bracket,
                           parse_narrative)
 from .errors import BuildError, BuildErrors, display_path
-from .images import ImageProblem, data_url
+from .images import ImageProblem, picture
 
 EXTENSIONS = ["abbr", "attr_list", "def_list", "fenced_code", "footnotes", "md_in_html",
               "tables", "admonition", "sane_lists", "smarty", "toc", "pymdownx.tasklist"]
@@ -335,7 +335,8 @@ class _Reader:
             return self.figure(el)
         if tag == "img":
             image = self.image(el)
-            return m.Figure(image.src, image.alt, [], self.lines.current()) if image else None
+            return m.Figure(image.src, image.alt, [], self.lines.current(),
+                            screen_src=image.screen_src) if image else None
         self.error(f"the HTML element <{tag}> cannot be written to every format",
                    "remove it, or write the same thing in Markdown",
                    self.lines.find(el.text_content()))
@@ -382,7 +383,7 @@ class _Reader:
         if image is None:
             return None
         caption = [m.Text(img.get("title"))] if img.get("title", "").strip() else []
-        return m.Figure(image.src, image.alt, caption, line)
+        return m.Figure(image.src, image.alt, caption, line, screen_src=image.screen_src)
 
     def figure(self, el):
         imgs = list(el.iter("img"))
@@ -397,7 +398,8 @@ class _Reader:
         if image is None:
             return None
         return m.Figure(image.src, image.alt,
-                        _trim(self.inlines(caption)) if caption is not None else [], line)
+                        _trim(self.inlines(caption)) if caption is not None else [], line,
+                        screen_src=image.screen_src)
 
     def list(self, el):
         line = self.lines.current()
@@ -620,7 +622,8 @@ class _Reader:
             self.error(f"image '{shown}' {problem}", "check the file name", line)
             return None
         try:
-            return m.InlineImage(data_url(path), alt)
+            found = picture(path, self.source_root.parent / ".cache" / "pictures")
+            return m.InlineImage(found.print_url, alt, found.screen_url)
         except ImageProblem as problem:
             self.error(f"image '{shown}' {problem.message}", problem.hint, line)
             return None

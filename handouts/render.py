@@ -27,6 +27,10 @@ class Page:
     html: str
     tree: object
     warnings: list = field(default_factory=list)
+    print_html: str = None   # the same page with pictures at print size, for the PDF
+
+    def __post_init__(self):
+        self.print_html = self.print_html or self.html
 
 
 def render(document, theme, css):
@@ -43,7 +47,20 @@ def render(document, theme, css):
     _check_printable(doc, theme, page.find("body"), document)
     warnings = list(document.warnings)
     html = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
-    return Page(html, page, warnings)
+    return Page(html, page, warnings, _for_print(page, writer.print_sources) or html)
+
+
+def _for_print(page, print_sources):
+    """The page as WeasyPrint prints it: pictures at print size, not the screen's."""
+    if all(element.get("src") == src for element, src in print_sources):
+        return None
+    screen = [(element, element.get("src")) for element, _ in print_sources]
+    for element, src in print_sources:
+        element.set("src", src)
+    html = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
+    for element, src in screen:
+        element.set("src", src)
+    return html
 
 
 class _Html:
@@ -52,6 +69,7 @@ class _Html:
         self.say = catalogue(doc.meta.lang)
         self.level = 1          # of the last heading written: the title is the one h1
         self.first_cited = {}   # reference key -> id of the citation that first cites it
+        self.print_sources = []  # (img element, its print-size data: URL)
 
     def blocks(self, blocks):
         return [self.block(b) for b in blocks]
@@ -144,7 +162,7 @@ class _Html:
 
     def _Figure(self, b):
         caption = [E.FIGCAPTION(*self.inlines(b.caption))] if b.caption else []
-        return E.FIGURE(E.IMG(src=b.src, alt=b.alt), *caption)
+        return E.FIGURE(self.picture(b), *caption)
 
     def _Division(self, b):
         return E.DIV(*self.blocks(b.blocks))
@@ -225,7 +243,13 @@ class _Html:
                      id="fnref:" + f.anchor.removeprefix("fn:"))
 
     def _InlineImage(self, i):
-        return E.IMG(src=i.src, alt=i.alt)
+        return self.picture(i)
+
+    def picture(self, image):
+        """The picture at screen size; the print copy's address is kept for the PDF."""
+        element = E.IMG(src=image.screen_src or image.src, alt=image.alt)
+        self.print_sources.append((element, image.src))
+        return element
 
 
 def _glued(text, citation):

@@ -112,3 +112,38 @@ def test_watch_rebuilds_on_save_and_the_preview_reloads_or_shows_the_error(tmp_p
     finally:
         watcher.terminate()
         watcher.wait(timeout=30)
+
+
+def test_a_phone_photo_is_scaled_once_to_what_each_page_needs(tmp_path):
+    """A 4032 x 3024 photo, taken turned (EXIF orientation 6): the web page gets a screen's
+    size, the PDF and Word file about 300 dpi across the column, both upright; the copies
+    are kept by content hash and reused by the next build."""
+    import base64
+    import io
+    import lxml.html
+    import pypdf
+    from PIL import Image
+    from conftest import run_build
+    photo = Image.linear_gradient("L").resize((4032, 3024)).convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the camera was turned: show it rotated 90 degrees clockwise
+    data = io.BytesIO()
+    photo.save(data, "JPEG", quality=90, exif=exif)
+    project = new_project(tmp_path, {"source/p.jpg": data.getvalue(), "source/a.md":
+                                     MINIMAL_FRONT_MATTER + "\n![Our waiting room](p.jpg)\n"})
+    assert run_build(project.root, "source/a.md").returncode == 0
+    page = lxml.html.parse(str(project.outputs("a")["html"])).getroot()
+    shown = Image.open(io.BytesIO(base64.b64decode(
+        next(page.iter("img")).get("src").split(",", 1)[1])))
+    assert shown.size == (1200, 1600)  # upright, twice a 36em column on screen
+    printed = [image.image for p in pypdf.PdfReader(str(project.outputs("a")["pdf"])).pages
+               for image in p.images]
+    assert {im.size for im in printed} == {(1512, 2016)}  # about 300 dpi across 6.3 in
+    word = [n for n in __import__("zipfile").ZipFile(project.outputs("a")["docx"]).namelist()
+            if n.startswith("word/media/")]
+    assert len(word) == 1
+    cached = sorted((project.root / ".cache" / "pictures").iterdir())
+    assert [p.name.rsplit("-", 1)[1] for p in cached] == ["print.url", "screen.url"]
+    stamps = [p.stat().st_mtime_ns for p in cached]
+    assert run_build(project.root, "source/a.md").returncode == 0
+    assert [p.stat().st_mtime_ns for p in cached] == stamps  # reused, not made again

@@ -40,16 +40,16 @@ def pdf_page_texts(path):
 
 
 def _without_furniture(page, number, total, want):
-    """A page's squashed text less the running header and footer at its start and end."""
+    """A page's squashed text less the running header and footer at its start and end. Each
+    is drawn once a page, so each is taken off once at each end: the title page's own
+    title and version line, which the footer repeats, stay."""
     pieces = [squash(want.page_label(number, total))] + [squash(t) for t in want.furniture]
-    changed = True
-    while changed:
-        changed = False
-        for piece in pieces:
-            if piece and page.startswith(piece):
-                page, changed = page[len(piece):], True
-            if piece and page.endswith(piece):
-                page, changed = page[:-len(piece)], True
+    for at_start in (True, False):
+        left = [piece for piece in pieces if piece]
+        while found := next((p for p in left if (page.startswith(p) if at_start
+                                                 else page.endswith(p))), None):
+            page = page[len(found):] if at_start else page[:-len(found)]
+            left.remove(found)
     return page
 
 
