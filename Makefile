@@ -9,7 +9,8 @@ PY      := $(VENV)/bin/python
 STAMP   ?= $(VENV)/.installed
 SOURCES := $(wildcard source/*.md)
 NAMES   := $(SOURCES:source/%.md=%)
-OUTPUTS := $(foreach n,$(NAMES),output/$(n).html output/$(n).pdf output/$(n).docx)
+# Each handout's build record: written when all its outputs (all its editions') are built.
+REPORTS := $(NAMES:%=output/reports/%.json)
 # Everything a handout's outputs depend on besides its own Markdown file.
 SHARED  := $(filter-out %.md,$(wildcard source/*)) $(wildcard styles/*) \
            $(wildcard handouts/*.py handouts/*/*.py handouts/*/*.yaml) build.py $(STAMP)
@@ -26,17 +27,19 @@ MAKEFLAGS += --keep-going
 # keeps its old outputs, so the next make queues it again. With nothing queued and the
 # report in place, make starts no Python at all.
 QUEUE := output/.queue
-all: $(OUTPUTS)
+all: $(REPORTS)
 	@if [ -s $(QUEUE) ] || [ ! -f output/report.json ]; then $(PY) build.py --queue $(QUEUE); fi
 
-# A pattern rule with several targets queues all three at once. Asked for by name
-# (make output/NAME.pdf), a handout is built at once instead.
-output/%.html output/%.pdf output/%.docx: source/%.md $(SHARED)
-ifeq ($(filter-out all,$(MAKECMDGOALS)),)
+output/reports/%.json: source/%.md $(SHARED)
+ifeq ($(filter-out all check,$(MAKECMDGOALS)),)
 	@mkdir -p output && echo $< >> $(QUEUE)
 else
 	$(PY) build.py $<
 endif
+
+# Asked for by name (make output/NAME.pdf), a handout is built at once.
+output/%.html output/%.pdf output/%.docx: source/%.md $(SHARED)
+	$(PY) build.py $<
 
 # Only the web pages: a quick preview that never loads the PDF or Word writers.
 html: $(STAMP)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from handouts import batch
 from handouts.errors import BuildError, BuildErrors, display_path
-from handouts.pipeline import Project, build_document, build_web_page, check_document
+from handouts.pipeline import Project, build_handout, build_web_page, check_document
 
 
 def main(argv=None):
@@ -114,15 +114,16 @@ def _report(project):
 
 def _build(path, project, strict, html_only, out, err, alone=False):
     started = time.perf_counter()
-    result = (build_web_page(path, project) if html_only
-              else build_document(path, project, strict=strict, side_by_side=alone))
-    outputs = ", ".join(display_path(p) for p in result.outputs.values())
-    out.append(f"built {outputs} in {time.perf_counter() - started:.1f} s; "
-               f"verified {result.words} words in {result.blocks} blocks, {result.sections} "
-               f"sections and {result.references} references in each")
-    err += [f"warning: {warning}" for warning in result.warnings]
+    results = (build_web_page(path, project) if html_only
+               else build_handout(path, project, strict=strict, side_by_side=alone))
+    for result in results:  # one per edition
+        outputs = ", ".join(display_path(p) for p in result.outputs.values())
+        out.append(f"built {outputs} in {time.perf_counter() - started:.1f} s; verified "
+                   f"{result.words} words in {result.blocks} blocks, {result.sections} "
+                   f"sections and {result.references} references in each")
+        err += [f"warning: {warning}" for warning in result.warnings]
     out += [f"correction on record in {display_path(path)}: {correction}"
-            for correction in result.corrections]
+            for correction in results[0].corrections]
 
 
 def _check(path, project, out, err):

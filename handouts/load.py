@@ -12,7 +12,7 @@ from .errors import BuildError
 REQUIRED = ("title", "lang", "version", "date", "review_due")
 OPTIONAL = ("subtitle", "short_title", "audience", "organisation", "author", "keywords",
             "bibliography", "csl", "paper", "corrections", "nocite", "approved_by",
-            "approved_on", "reading_grade_target", "defined_terms")
+            "approved_on", "reading_grade_target", "defined_terms", "editions")
 PAPERS = ("letter", "a4")
 AUDIENCES = ("patients", "clinicians")
 # Characters XML (and so HTML, DOCX and PDF text) cannot hold.
@@ -21,6 +21,8 @@ UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 YEARS = range(1980, 2108)
 # BCP 47 tags as handouts use them: en, en-US, es-419, zh-Hant-TW.
 LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+# An edition's name becomes part of file names: NAME-patient.pdf.
+EDITION = re.compile(r"^[a-z][a-z0-9]*$")
 
 
 @dataclass
@@ -45,6 +47,8 @@ class Meta:
     approved_on: object = None      # datetime.date
     reading_grade_target: float = 8  # for patients: the highest reading grade wanted
     defined_terms: list = field(default_factory=list)  # terms the text explains itself
+    editions: list = field(default_factory=list)  # e.g. [patient, referrer]; see editions.py
+    edition_audiences: dict = field(default_factory=dict)  # edition -> patients|clinicians
 
 
 @dataclass
@@ -54,10 +58,12 @@ class Document:
     body: str
     body_line: int            # line of the file on which the body starts (1-based)
     field_lines: dict         # front-matter key -> line in the file, for error messages
+    edition: str = ""         # the edition this body is, when the handout has editions
 
     @property
     def name(self):
-        return self.path.stem
+        """The outputs' name: NAME, or NAME-EDITION for each edition."""
+        return f"{self.path.stem}-{self.edition}" if self.edition else self.path.stem
 
     def line_of(self, key):
         return self.field_lines.get(key)
@@ -239,6 +245,22 @@ def _validate(path, data, lines):
             if not all(isinstance(v, str) and v.strip() for v in value):
                 fail(key, f"'{key}' is not a list of names", f"write '{key}: [first, second]'")
             value = [v.strip() for v in value]
+        elif key == "editions":
+            # [patient, referrer], or {patient: patients, referrer: clinicians}: each
+            # edition's readers, where they differ from the handout's audience
+            value = [value] if isinstance(value, str) else value
+            names = list(value) if isinstance(value, (list, dict)) else []
+            if not names or not all(isinstance(v, str) and EDITION.match(v) for v in names) \
+                    or len(set(names)) != len(names):
+                fail(key, "'editions' is not a list of edition names",
+                     "write 'editions: [patient, referrer]': lower-case names, each once")
+            readers = value if isinstance(value, dict) else {}
+            if not all(r in AUDIENCES for r in readers.values()):
+                fail(key, "an edition's readers are not patients or clinicians",
+                     "write 'editions: {patient: patients, referrer: clinicians}'")
+            values["edition_audiences"] = {n: r for n, r in readers.items()}
+            values[key] = names
+            continue
         elif key in ("keywords", "corrections", "defined_terms"):
             if isinstance(value, str):
                 value = [value]

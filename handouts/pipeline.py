@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import editions
 from .errors import BuildError, BuildErrors, Refusal
 from .load import load
 
@@ -64,6 +65,7 @@ class Result:
     reading: object = None     # report.Reading
     meta: object = None        # load.Meta
     seconds: float = 0.0
+    edition: str = ""          # the edition, when the handout has editions
     warnings: list = field(default_factory=list)
     corrections: list = field(default_factory=list)
 
@@ -84,18 +86,28 @@ class Rendered:
         return verify.expected(self.document, self.citations, self.page)
 
 
-def render_document(path, project):
-    """Load, read, cite and render one handout in memory."""
+def load_handout(path, project):
+    """The handout's front matter and text, checked, with its editions' blocks checked."""
     if Path(path).resolve().parent != project.source_dir.resolve():
         raise BuildError(path, "is not in the project's source/ folder",
                          "put handouts in source/ and build them from there")
-    doc = load(path)
+    return load(path)
+
+
+def render_document(path, project, edition=None):
+    """Load, read, cite and render one handout (one edition of it) in memory."""
+    return render_edition(editions.select(load_handout(path, project), edition), project)
+
+
+def render_edition(doc, project):
+    """Read, cite and render one loaded document in memory."""
     from . import cite
     from .read import read
     from .render import render
     from .stylesheet import read_stylesheet
     from .theme import load_theme
     theme = load_theme(project.styles_dir / "theme.yaml")
+    doc = editions.fill_contact(doc, theme.organisation)
     document = read(doc, project.source_dir)
     citations = cite.prepare(document, project.source_dir)
     cite.resolve(document, citations)
@@ -105,14 +117,30 @@ def render_document(path, project):
     return Rendered(document, theme, citations, render(document, theme, css))
 
 
+def build_handout(path, project, strict=False, side_by_side=False):
+    """Build and verify the three outputs of each edition of one handout (of the handout,
+    when it has none); return what was done, a Result per edition. A strict (release)
+    build stops on any warning, before writing anything. side_by_side writes the PDF and
+    the Word file at once on two cores, for a single build (not in workers that already
+    share the cores)."""
+    from . import summary
+    doc = load_handout(path, project)
+    results = [build_edition(edition, project, strict, side_by_side)
+               for edition in editions.documents(doc)]
+    summary.write_handout_report(project, doc.path.stem, results)
+    return results
+
+
 def build_document(path, project, strict=False, side_by_side=False):
-    """Build and verify the three outputs of one handout; return what was done. A strict
-    (release) build stops on any warning, before writing anything. side_by_side writes the
-    PDF and the Word file at once on two cores, for a single build (not in workers that
-    already share the cores)."""
+    """build_handout for a handout without editions: its one Result."""
+    return build_handout(path, project, strict, side_by_side)[0]
+
+
+def build_edition(doc, project, strict=False, side_by_side=False):
+    """The three outputs of one loaded document (a handout, or one edition of it)."""
     started = time.perf_counter()
-    rendered = render_document(path, project)
-    from . import batch, report, summary, verify
+    rendered = render_edition(doc, project)
+    from . import batch, report, verify
     from .pdf_writer import write_pdf
     doc, page = rendered.doc, rendered.page
     reading = report.reading(rendered.document)
@@ -130,8 +158,8 @@ def build_document(path, project, strict=False, side_by_side=False):
     result = Result(doc.name, targets, len(want.headings), len(want.references),
                     blocks=len(want.blocks), words=verify.word_count(want.blocks),
                     warnings=warnings, corrections=doc.meta.corrections, reading=reading,
-                    meta=doc.meta, seconds=round(time.perf_counter() - started, 2))
-    summary.write_handout_report(project, result)
+                    meta=doc.meta, seconds=round(time.perf_counter() - started, 2),
+                    edition=doc.edition)
     return result
 
 
@@ -141,10 +169,15 @@ def _word_file(rendered):
 
 
 def build_web_page(path, project):
-    """Only the web page, verified: a quick preview that never loads the PDF or Word
+    """Only the web pages, verified: a quick preview that never loads the PDF or Word
     writers. The PDF and Word file stay as they were, and `make` rebuilds them later."""
+    return [_web_page(edition, project)
+            for edition in editions.documents(load_handout(path, project))]
+
+
+def _web_page(doc, project):
     started = time.perf_counter()
-    rendered = render_document(path, project)
+    rendered = render_edition(doc, project)
     target = {"html": project.outputs(rendered.doc.name)["html"]}
     want = rendered.expected()
     _write_together({"html": rendered.page.html.encode("utf-8")}, target, rendered.doc, want)
@@ -157,14 +190,15 @@ def build_web_page(path, project):
 
 def check_document(path, project):
     """Verify the outputs already on disk against the source; return the problems found."""
-    rendered = render_document(path, project)
     from . import verify
-    targets = project.outputs(rendered.doc.name)
-    absent = [f"{fmt}: {p.name} does not exist; run make" for fmt, p in targets.items()
-              if not p.is_file()]
-    if absent:
-        return absent
-    return verify.check(targets, rendered.expected())
+    problems = []
+    for doc in editions.documents(load_handout(path, project)):
+        rendered = render_edition(doc, project)
+        targets = project.outputs(doc.name)
+        absent = [f"{fmt}: {p.name} does not exist; run make" for fmt, p in targets.items()
+                  if not p.is_file()]
+        problems += absent or verify.check(targets, rendered.expected())
+    return problems
 
 
 def _write_together(contents, targets, doc, want):

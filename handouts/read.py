@@ -374,7 +374,9 @@ class _Reader:
         line = self.lines.find(m.inline_text(inlines))
         if FENCED_DIV.match(m.inline_text(inlines)) and self.ours(el):
             self.error("a fenced div (':::') is not supported",
-                       "write a box as !!! note \"Title\" with its text indented below", line)
+                       "write a box as !!! note \"Title\" with its text indented below; for "
+                       "text only one edition holds, declare 'editions: [patient, referrer]' "
+                       "in the front matter", line)
         return m.Paragraph(inlines, line)
 
     def figure_from_image(self, img):

@@ -7,7 +7,7 @@ linking every handout's three files, and a compact table in the terminal.
 output/report.json has this shape (REPORT_VERSION 1; fields are added, never renamed):
 
     {"report_version": 1,
-     "handouts": [{"name", "title", "audience", "lang", "version", "date", "review_due",
+     "handouts": [{"name", "edition", "title", "audience", "lang", "version", "date", "review_due",
                    "approved_by", "approved_on", "seconds", "warnings": [...],
                    "corrections": [...],
                    "files": {"html"|"pdf"|"docx": {"path", "bytes"}}, "pages",
@@ -23,15 +23,23 @@ import json
 import os
 import tempfile
 
-import pypdfium2
-
 REPORT_VERSION = 1
 
 
-def write_handout_report(project, result):
+def write_handout_report(project, name, results):
+    """output/reports/NAME.json: the handout's report, or {"name", "editions": [...]} with
+    one report per edition. make rebuilds a handout when its source is newer than this."""
+    reports = [_report_of(result) for result in results]
+    data = reports[0] if len(results) == 1 and results[0].name == name else \
+        {"name": name, "editions": reports}
+    _write(project.reports_dir / f"{name}.json", json.dumps(data, indent=1))
+
+
+def _report_of(result):
     meta = result.meta
     data = {
-        "name": result.name, "title": meta.title, "audience": meta.audience,
+        "name": result.name, "edition": result.edition, "title": meta.title,
+        "audience": meta.audience,
         "lang": meta.lang, "version": meta.version, "date": meta.date.isoformat(),
         "review_due": meta.review_due.isoformat(), "approved_by": meta.approved_by,
         "approved_on": meta.approved_on.isoformat() if meta.approved_on else "",
@@ -42,7 +50,7 @@ def write_handout_report(project, result):
         "pages": _page_count(result.outputs["pdf"]),
         "reading": result.reading.as_dict(),
     }
-    _write(project.reports_dir / f"{result.name}.json", json.dumps(data, indent=1))
+    return data
 
 
 def summarize(project):
@@ -53,7 +61,8 @@ def summarize(project):
     for name in names:
         path = project.reports_dir / f"{name}.json"
         if path.is_file():
-            handouts.append(json.loads(path.read_text(encoding="utf-8")))
+            data = json.loads(path.read_text(encoding="utf-8"))
+            handouts += data["editions"] if "editions" in data else [data]
     report = {"report_version": REPORT_VERSION, "handouts": handouts}
     _write(project.output_dir / "report.json", json.dumps(report, indent=1))
     _write(project.output_dir / "index.html", catalogue(handouts))
@@ -87,7 +96,8 @@ def catalogue(handouts):
             for f in [h["files"][fmt]])
         rows.append(
             f"<tr><th scope=\"row\">{html.escape(h['title'])}</th>"
-            f"<td>{html.escape(h['audience'])}</td><td>{html.escape(h['lang'])}</td>"
+            f"<td>{html.escape(h.get('edition') or h['audience'])}</td>"
+            f"<td>{html.escape(h['lang'])}</td>"
             f"<td>{html.escape(h['version'])}</td><td>{h['review_due']}</td>"
             f"<td>{links}</td></tr>")
     return f"""<!DOCTYPE html>
@@ -129,6 +139,7 @@ def _write(path, text):
 
 
 def _page_count(pdf):
+    import pypdfium2  # loaded here: a failed build never gets this far
     document = pypdfium2.PdfDocument(pdf)
     try:
         return len(document)

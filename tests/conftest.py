@@ -16,7 +16,36 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from handouts import editions  # noqa: E402
+from handouts.load import load  # noqa: E402
 from handouts.pipeline import Project  # noqa: E402
+
+
+def _real_editions():
+    """(source file, edition) for every edition of every real handout in source/ (edition
+    None for a handout without editions): each is a document with outputs of its own."""
+    found = []
+    for path in sorted((ROOT / "source").glob("*.md")):
+        found += [(path, e) for e in load(path).meta.editions or [None]]
+    return found
+
+
+EDITIONS = _real_editions()
+
+
+def load_edition(source_dir, item):
+    """The loaded document of one of EDITIONS, from the copy in source_dir; its .name is
+    its outputs' name."""
+    path, edition = item
+    return editions.select(load(Path(source_dir) / path.name), edition)
+
+
+def edition_id(item):
+    path, edition = item
+    return f"{path.stem}-{edition}" if edition else path.stem
+
+
+OUTPUT_NAMES = [edition_id(item) for item in EDITIONS]
 
 MINIMAL_FRONT_MATTER = """\
 ---

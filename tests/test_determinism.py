@@ -21,7 +21,7 @@ from handouts.pipeline import build_document
 
 def _pdf_hash(project):
     build_document(project.source_dir / "ketamine-crps.md", project)
-    return hashlib.sha256(project.outputs("ketamine-crps")["pdf"].read_bytes()).hexdigest()
+    return hashlib.sha256(project.outputs("ketamine-crps-referrer")["pdf"].read_bytes()).hexdigest()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from docx.oxml.ns import qn
 from PIL import Image
 
-from conftest import MINIMAL_FRONT_MATTER, ROOT, new_project, run_build
+from conftest import EDITIONS, MINIMAL_FRONT_MATTER, ROOT, edition_id, new_project, run_build
 from handouts import model as m
 from handouts import verify
 from handouts.verify import html as verify_html
@@ -67,11 +67,11 @@ def test_every_block_of_the_corpus_is_in_each_format_in_order(corpus, fmt):
 
 @pytest.mark.parametrize("fmt", ["html", "pdf", "docx"])
 def test_every_real_handout_loses_no_word(built, fmt):
-    for path in built.documents():
-        rendered = render_document(path, built)
+    for item in EDITIONS:
+        rendered = render_document(built.source_dir / item[0].name, built, edition=item[1])
         want = rendered.expected()
         assert verify.word_count(want.blocks) > 100
-        assert verify.check({fmt: built.outputs(path.stem)[fmt]}, want) == []
+        assert verify.check({fmt: built.outputs(edition_id(item))[fmt]}, want) == []
 
 
 def test_the_check_names_format_line_and_text_of_a_lost_sentence(corpus, tmp_path):

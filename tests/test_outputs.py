@@ -14,12 +14,11 @@ import pypdf
 import pytest
 from docx.oxml.ns import qn
 
-from conftest import ROOT, new_project, run_build
+from conftest import EDITIONS, ROOT, edition_id, load_edition, new_project, run_build
 from handouts import cite, verify
 from handouts.word.state import bookmark_name
 from handouts.load import load
 
-DOCUMENTS = sorted((ROOT / "source").glob("*.md"))
 FORMATS = ("html", "pdf", "docx")
 
 
@@ -67,18 +66,18 @@ def headings_in_source(doc):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("source", DOCUMENTS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("source", EDITIONS, ids=edition_id)
 def test_every_section_heading_is_in_the_output(built, source, fmt):
-    doc = load(built.source_dir / source.name)
+    doc = load_edition(built.source_dir, source)
     text = squash(text_of(built.outputs(doc.name)[fmt], fmt))
     missing = [h for h in headings_in_source(doc) if squash(h) not in text]
     assert not missing, f"{fmt} lacks {missing}"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-@pytest.mark.parametrize("source", DOCUMENTS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("source", EDITIONS, ids=edition_id)
 def test_every_cited_work_is_in_the_reference_list_in_citation_order(built, source, fmt):
-    doc = load(built.source_dir / source.name)
+    doc = load_edition(built.source_dir, source)
     text = squash(text_of(built.outputs(doc.name)[fmt], fmt))
     references_at = text.rfind("references")
     positions = []
@@ -89,9 +88,9 @@ def test_every_cited_work_is_in_the_reference_list_in_citation_order(built, sour
     assert positions == sorted(positions), f"{fmt}: references not in order of first citation"
 
 
-@pytest.mark.parametrize("source", DOCUMENTS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("source", EDITIONS, ids=edition_id)
 def test_reference_list_holds_exactly_the_cited_works(built, source):
-    doc = load(built.source_dir / source.name)
+    doc = load_edition(built.source_dir, source)
     page = lxml.html.parse(str(built.outputs(doc.name)["html"])).getroot()
     entries = page.xpath("//ol[@class='references']/li | //ul[@class='references']/li")
     cited = [key for key, _ in bib_titles(doc)]
@@ -101,9 +100,9 @@ def test_reference_list_holds_exactly_the_cited_works(built, source):
     assert len(word) == len(cited)
 
 
-@pytest.mark.parametrize("source", DOCUMENTS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("source", EDITIONS, ids=edition_id)
 def test_in_text_citations_are_superscript_numbers_linked_to_their_entries(built, source):
-    doc = load(built.source_dir / source.name)
+    doc = load_edition(built.source_dir, source)
     cited = [key for key, _ in bib_titles(doc)]
     outputs = built.outputs(doc.name)
     page = lxml.html.parse(str(outputs["html"])).getroot()
@@ -132,7 +131,7 @@ def test_in_text_citations_are_superscript_numbers_linked_to_their_entries(built
 def test_check_command_confirms_every_format(built):
     result = run_build(built.root, "--check")
     assert result.returncode == 0, result.stderr
-    for source in DOCUMENTS:
+    for source, _ in EDITIONS:
         assert f"{source.name}: every block, section and citation is in html, pdf and docx" \
             in result.stdout
 
@@ -141,9 +140,9 @@ def test_check_command_names_what_a_damaged_output_lost(built, tmp_path):
     """--check must fail when an output lacks a heading: remove one from a copy of the HTML."""
     project = new_project(tmp_path, with_real_sources=True)
     shutil.copytree(built.output_dir, project.output_dir)  # the session's build, copied
-    name = DOCUMENTS[0].stem
+    name = edition_id(EDITIONS[0])
     html_path = project.outputs(name)["html"]
-    doc = load(project.source_dir / DOCUMENTS[0].name)
+    doc = load_edition(project.source_dir, EDITIONS[0])
     heading = headings_in_source(doc)[1]
     html_path.write_text(html_path.read_text(encoding="utf-8").replace(heading, "Something else"),
                          encoding="utf-8")

@@ -17,17 +17,20 @@ from docx.oxml.ns import qn
 from PIL import Image
 
 from conftest import ROOT, new_project, run_build
+from handouts import editions
 from handouts.load import load
 from handouts.word.fonts import obfuscate
 
-KETAMINE = "ketamine-crps"
+SOURCE = "ketamine-crps"
+KETAMINE = "ketamine-crps-referrer"  # the edition checked here: citations, references, box
 PAPER_POINTS = {"letter": (612, 792), "a4": (595, 842)}
 
 
 @pytest.fixture(scope="module")
 def ketamine(built):
-    """The ketamine handout as the build read it: front matter (.meta) and body."""
-    return load(built.source_dir / f"{KETAMINE}.md")
+    """The ketamine handout's edition checked here as the build read it: front matter
+    (.meta) and body."""
+    return editions.select(load(built.source_dir / f"{SOURCE}.md"), "referrer")
 
 
 def written_date(day):
@@ -67,7 +70,7 @@ def test_primary_color_reaches_all_three_outputs(tmp_path):
     project = new_project(tmp_path, with_real_sources=True)
     new = "#7A1F5C"
     set_theme(project, primary_color=new)
-    result = run_build(project.root, f"source/{KETAMINE}.md")
+    result = run_build(project.root, f"source/{SOURCE}.md")
     assert result.returncode == 0, result.stderr
     outputs = project.outputs(KETAMINE)
     assert f"--primary: {new};" in outputs["html"].read_text(encoding="utf-8")
@@ -180,11 +183,11 @@ def test_contact_block_and_logo_appear_when_configured(tmp_path):
     project = new_project(tmp_path, with_real_sources=True)
     organisation = yaml.safe_load((project.styles_dir / "theme.yaml").read_text())[
         "organisation"]["name"]
-    shown = load(project.source_dir / f"{KETAMINE}.md").meta.organisation or organisation
+    shown = load(project.source_dir / f"{SOURCE}.md").meta.organisation or organisation
     Image.new("RGB", (300, 100), (31, 78, 121)).save(project.styles_dir / "logo.png")
     set_theme(project, organisation={"address": "1 Example Way", "phone": "(555) 010-0000",
                                      "website": "clinic.example.org", "logo": "logo.png"})
-    result = run_build(project.root, f"source/{KETAMINE}.md")
+    result = run_build(project.root, f"source/{SOURCE}.md")
     assert result.returncode == 0 and "whom to call" not in result.stderr
     outputs = project.outputs(KETAMINE)
     pdf_text = "".join(p.extract_text() for p in pypdf.PdfReader(str(outputs["pdf"])).pages)
@@ -207,7 +210,7 @@ def test_contact_block_and_logo_appear_when_configured(tmp_path):
 def test_patient_handout_without_contact_details_warns(built, tmp_path):
     project = new_project(tmp_path, with_real_sources=True)
     set_theme(project, organisation={"address": "", "phone": "", "website": ""})
-    result = run_build(project.root, f"source/{KETAMINE}.md")
+    result = run_build(project.root, f"source/{SOURCE}.md")
     assert result.returncode == 0
     assert "patients need to know whom to call" in result.stderr
 
