@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import editions
-from .errors import BuildError, BuildErrors, Refusal
+from .errors import BuildError, BuildErrors, Refusal, display_path
 from .load import load
 
 FORMATS = ("html", "pdf", "docx")
@@ -154,6 +154,11 @@ def build_edition(doc, project, strict=False, side_by_side=False):
         raise BuildErrors([Refusal(w) for w in warnings])
     targets = project.outputs(doc.name)
     want = rendered.expected()
+    if verify.unreadable_in_pdf(want):
+        warnings.append(f"{display_path(doc.path)}: {verify.unreadable_in_pdf(want)} blocks in "
+                        "Arabic script cannot be read back out of the PDF to be checked (its "
+                        "joined letters); they were checked in the web page and Word file: "
+                        "look at the PDF's pages")
     _write_together(contents, targets, doc, want)
     result = Result(doc.name, targets, len(want.headings), len(want.references),
                     blocks=len(want.blocks), words=verify.word_count(want.blocks),

@@ -12,10 +12,10 @@ import lxml.html
 from lxml.html import builder as E
 
 from . import model as m
-from . import web_fonts
-from .messages import catalogue
+from . import fonts, web_fonts
+from .messages import catalogue, right_to_left
 from .bibliography import files_of
-from .errors import BuildError
+from .errors import BuildError, display_path
 from .theme import printable_characters
 
 MAX_WORD = 1000         # characters without a space (the longest DOI link is far shorter)
@@ -43,9 +43,8 @@ def render(document, theme, css):
     _wrap_sections(main)
     main.extend(_contact_panel(theme, doc.meta.lang))
     main.extend(writer.blocks([b for b in document.blocks if isinstance(b, m.References)]))
-    page = _page(doc, theme, main, css)
-    _check_printable(doc, theme, page.find("body"), document)
     warnings = list(document.warnings)
+    page = _page(doc, theme, main, css, document, warnings)
     html = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
     return Page(html, page, warnings, _for_print(page, writer.print_sources) or html)
 
@@ -297,26 +296,29 @@ def _wrap_sections(main):
                 section.extend(children[start:end])
 
 
-def _check_printable(doc, theme, body, document):
-    """Every word must fit on a line, and every character must be in the typeface: a
-    fallback font may be missing on the next machine, and its text cannot be read back out
-    of the PDF."""
+def _check_printable(doc, theme, body, document, shown, warnings):
+    """Every word must fit on a line, and every character must be in a typeface: the
+    theme's, a packaged fallback (see fonts.py) or, failing those, one installed here.
+    Returns the fallback families the page needs, in the order to try them."""
     long_word = next((match for text in body.itertext()
                       for match in [re.search(r"\S{%d,}" % MAX_WORD, text)] if match), None)
     if long_word:
         raise BuildError(doc.path, f"a word of {len(long_word.group())} characters cannot be "
                          "printed", "break it up with spaces",
                          line_of(doc, long_word.group()[:40]))
-    known = printable_characters(theme.font_family)
-    if known is None:
-        return
-    for char in body.text_content():
-        if char not in known and not char.isspace() and char not in "\u00ad\u200b":
+    packaged, installed = fonts.fallbacks(shown, printable_characters(theme.font_family))
+    for char, family in installed.items():
+        if family is None:
             path, line = _where_typed(doc, char, document)
             raise BuildError(path, f"the character '{char}' (U+{ord(char):04X}) cannot be "
-                             f"printed in {theme.font_family}",
-                             "replace it, or set font_family in styles/theme.yaml to a font "
-                             "that has it", line)
+                             f"printed in {theme.font_family} or its fallbacks, and no font "
+                             "installed here has it", f"install a font that has it (Debian: "
+                             f"{fonts.package_for(char)}), or replace the character", line)
+    for family in sorted(set(installed.values())):
+        chars = "".join(c for c, f in installed.items() if f == family)[:10]
+        warnings.append(f"{display_path(doc.path)}: '{chars}' printed in {family}, a font of "
+                        "this computer: another computer may print them differently")
+    return packaged + sorted(set(installed.values()))
 
 
 def line_of(doc, *snippets):
@@ -364,7 +366,7 @@ def doc_control(meta):
     return " · ".join(parts)
 
 
-def _page(doc, theme, main, css):
+def _page(doc, theme, main, css, document, warnings):
     meta = doc.meta
     org = theme.organisation
     brand = E.DIV(
@@ -385,8 +387,11 @@ def _page(doc, theme, main, css):
     body = E.BODY(header, main, footer)
     # The subset holds the page furniture's characters too: "Página" is only in the CSS.
     furniture = meta.short_title + catalogue(meta.lang)("page", page=0, pages=0)
-    fonts = web_fonts.font_faces(theme.font_family, body.text_content() + furniture,
-                                 web_fonts.used_faces(body))
+    shown = body.text_content() + furniture
+    fallback = _check_printable(doc, theme, body, document, shown, warnings)
+    fonts = (web_fonts.font_faces(theme.font_family, shown, web_fonts.used_faces(body))
+             + web_fonts.fallback_faces(fallback, set(shown) - printable_characters(
+                 theme.font_family)))
     head = E.HEAD(
         E.META(charset="utf-8"),
         E.META(name="viewport", content="width=device-width, initial-scale=1"),
@@ -402,9 +407,11 @@ def _page(doc, theme, main, css):
           if meta.approved_by else []),
         *([E.META(name="handout.approved-on", content=meta.approved_on.isoformat())]
           if meta.approved_on else []),
-        E.STYLE(fonts + theme.css_variables(meta.paper or theme.paper)
-                + theme.resolve_variables(css) + _page_furniture(meta)))
-    return E.HTML(head, body, lang=meta.lang)
+        E.STYLE(fonts + theme.css_variables(meta.paper or theme.paper, fallback)
+                + theme.resolve_variables(css, fallback) + _page_furniture(meta)))
+    return E.HTML(head, body, lang=meta.lang, **({"dir": "rtl"} if right_to_left(meta.lang)
+                                                  else {}))
+
 
 
 def _page_furniture(meta):

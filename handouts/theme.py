@@ -66,29 +66,31 @@ class Theme:
     def logo_path(self):
         return self.styles_dir / self.organisation.logo if self.organisation.logo else None
 
-    def custom_properties(self):
-        """The theme as CSS custom properties; styles/handout.css uses only these."""
+    def custom_properties(self, fallback=()):
+        """The theme as CSS custom properties; styles/handout.css uses only these. fallback:
+        the families for characters the theme's typeface lacks (fonts.py)."""
+        families = "".join(f"'{family}', " for family in [self.font_family, *fallback])
         return {"--primary": self.primary_color, "--accent": self.accent_color,
                 "--text": self.text_color, "--callout-bg": self.callout_background,
-                "--font": f"'{self.font_family}', sans-serif",
+                "--font": f"{families}sans-serif",
                 "--font-size": f"{self.font_size_pt}pt",
                 "--min-font": f"{MIN_FONT_PT}pt",  # the least a reader is asked to read
                 "--footer-font": f"{FOOTER_FONT_PT}pt"}
 
-    def css_variables(self, paper):
+    def css_variables(self, paper, fallback=()):
         """The custom properties, for any rule that still asks for them, and the page."""
         m = self.margins_mm
         width, height = PAPER_MM[paper]
-        return (":root {\n" + "".join(f"  {name}: {value};\n"
-                                      for name, value in self.custom_properties().items())
+        return (":root {\n" + "".join(f"  {name}: {value};\n" for name, value
+                                      in self.custom_properties(fallback).items())
                 + f"}}\n@page {{ size: {width}mm {height}mm; margin: {m['top']}mm "
                 f"{m['right']}mm {m['bottom']}mm {m['left']}mm; }}\n")
 
-    def resolve_variables(self, css):
+    def resolve_variables(self, css, fallback=()):
         """css with each var(--name) of the theme written as its value. WeasyPrint works out
         var() again for every element and property, a quarter of its layout time; the
         values are known before it starts."""
-        values = self.custom_properties()
+        values = self.custom_properties(fallback)
         return re.sub(r"var\(\s*(--[\w-]+)\s*\)",
                       lambda m: values.get(m.group(1), m.group(0)), css)
 
@@ -109,11 +111,13 @@ class Theme:
 
 @functools.lru_cache
 def printable_characters(family):
-    """The characters the bundled typeface can draw, or None for a system font."""
-    if family not in BUNDLED_FONTS:
-        return None
-    regular = atkinson.ROOT / "files" / BUNDLED_FONTS[family][("normal", 400)]
-    return frozenset(map(chr, TTFont(regular, lazy=True).getBestCmap()))
+    """The characters the theme's typeface can draw: the bundled one, or the font installed
+    under that name (none known, when fontconfig cannot say)."""
+    from . import fonts
+    if family in BUNDLED_FONTS:
+        return fonts.characters(atkinson.ROOT / "files" / BUNDLED_FONTS[family][("normal", 400)])
+    path = fonts.installed_file(family)
+    return fonts.characters(path) if path else frozenset()
 
 
 def installed_family(family):

@@ -14,6 +14,7 @@ import string
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
+from . import fonts
 from .theme import BUNDLED_FONTS, atkinson
 
 # Characters the stylesheet itself prints (page furniture, bullets, dashes, quotes).
@@ -73,3 +74,20 @@ def _subset(path, characters):
     font.flavor = "woff"
     font.save(out)
     return out.getvalue()
+
+
+def fallback_faces(families, needed):
+    """@font-face rules for the packaged fallback fonts (fonts.py), cut down to the
+    characters the theme's typeface lacks. Each is a variable font: one file, every weight.
+    Installed fonts among families need no rule: the browser and WeasyPrint find them."""
+    rules = []
+    for family in families:
+        for style, path in sorted(fonts.PACKAGED.get(family, {}).items()):
+            chars = frozenset(set(needed) & fonts.characters(path))
+            if not chars:
+                continue
+            src = "data:font/woff;base64," + base64.b64encode(_subset(path, chars)).decode()
+            rules.append(f"@font-face {{ font-family: '{family}'; font-style: {style}; "
+                         f"font-weight: 100 900; font-display: swap; "
+                         f"src: url('{src}') format('woff'); }}")
+    return "\n".join(rules) + ("\n" if rules else "")

@@ -69,3 +69,112 @@ def test_the_citation_style_speaks_the_handouts_language(tmp_path):
     rendered = render_document(project.source_dir / "k.md", project)
     references = next(b for b in rendered.document.blocks if isinstance(b, m.References))
     assert "Accedido 1 de mayo de 2023" in m.inline_text(references.entries[0].children)
+
+
+# -- characters beyond the bundled typeface, and right to left ---------------------------
+
+def _handout(title, lang, body):
+    return (f"---\ntitle: {title}\nlang: {lang}\nversion: \"1\"\ndate: 2026-01-15\n"
+            f"review_due: 2027-01-15\n---\n\n{body}")
+
+
+def _fonts_in(pdf_path):
+    """The font names embedded in the PDF (subset prefixes removed)."""
+    reader = pypdf.PdfReader(str(pdf_path))
+    names = set()
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            names.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
+    return names
+
+
+def _texts(paths):
+    import pypdfium2
+    page = lxml.html.parse(str(paths["html"])).getroot()
+    pdf = pypdfium2.PdfDocument(str(paths["pdf"]))
+    printed = "".join(p.get_textpage().get_text_range() for p in pdf)
+    pdf.close()
+    word = "\n".join(p.text for p in docx.Document(str(paths["docx"])).paragraphs)
+    return page, printed, word
+
+
+@pytest.mark.parametrize("lang, title, body, fallback", [
+    ("vi", "Ketamine cho hội chứng đau vùng phức hợp",
+     "## Đây là gì?\n\nHội chứng đau vùng phức hợp là một tình trạng đau mạn tính.\n",
+     "Noto-Sans"),
+    ("ru", "Кетамин при болевом синдроме",
+     "## Что это такое\n\nЭто боль, которая сильнее, чем ожидалось. **Кетамин** вводят "
+     "через вену.\n", "Noto-Sans"),
+    ("en-US", "Beta blockers and TNF-α",
+     "## What to know\n\nA β\u2010blocker slows the heart. TNF\u2011α is a signal of "
+     "swelling.\n", "Noto-Sans"),
+])
+def test_text_the_bundled_typeface_lacks_prints_in_the_packaged_fallback(tmp_path, lang, title,
+                                                                        body, fallback):
+    project = new_project(tmp_path, {"source/h.md": _handout(title, lang, body)})
+    build_document(project.source_dir / "h.md", project)  # verified, or it raises
+    paths = project.outputs("h")
+    page, printed, word = _texts(paths)
+    sentence = body.split("\n\n")[1].split(".")[0].replace("**", "")
+    assert sentence in page.text_content() and sentence in word
+    assert sentence.replace("\u2010", "-").replace("\u2011", "-") in \
+        printed.replace("\n", " ").replace("\u2010", "-").replace("\u2011", "-")
+    embedded = _fonts_in(paths["pdf"])
+    assert any("Atkinson" in n for n in embedded) and any(fallback in n for n in embedded)
+    assert "'Noto Sans'" in page.find("head/style").text  # the page's chain names it too
+
+
+def test_an_arrow_prints_in_a_font_of_this_computer_or_names_the_package(tmp_path):
+    """No Python package ships '→'; fontconfig finds an installed font with it (Debian's
+    fonts-dejavu-core), and the build says so, or the build stops naming that package."""
+    from handouts import fonts
+    from handouts.errors import BuildError
+    project = new_project(tmp_path, {"source/h.md": _handout(
+        "Arrows", "en", "## Pain\n\nThe pain went from 8 → 3.\n")})
+    if fonts.installed_family_with("\u2192") is None:
+        with pytest.raises(BuildError) as caught:
+            build_document(project.source_dir / "h.md", project)
+        assert "fonts-dejavu-core" in str(caught.value) and caught.value.line == 11
+        return
+    result = build_document(project.source_dir / "h.md", project)
+    assert any("'→' printed in" in w for w in result.warnings)
+    assert "8 → 3" in _texts(project.outputs("h"))[1]
+
+
+def test_a_character_no_font_has_stops_the_build_naming_a_package(tmp_path):
+    from handouts.errors import BuildError
+    project = new_project(tmp_path, {"source/h.md": _handout(
+        "Unassigned", "en", "## Pain\n\nA mark \u0378 no font has.\n")})
+    with pytest.raises(BuildError) as caught:
+        build_document(project.source_dir / "h.md", project)
+    assert caught.value.line == 11 and "U+0378" in caught.value.message
+    assert "no font installed here has it" in caught.value.message
+
+
+def test_an_arabic_handout_reads_right_to_left_in_all_three_formats(tmp_path):
+    body = ("## ما هي هذه الحالة؟\n\nمتلازمة الألم الناحي المركب هي ألم مزمن. يُعطى "
+            "**الكيتامين** عبر الوريد.\n\n- يراقب الفريق ضغط الدم.\n- قد تشعر بالدوار.\n")
+    project = new_project(tmp_path, {"source/ar.md": _handout(
+        "الكيتامين لعلاج متلازمة الألم الناحي المركب", "ar", body)})
+    result = build_document(project.source_dir / "ar.md", project)
+    paths = project.outputs("ar")
+    page = lxml.html.parse(str(paths["html"])).getroot()
+    assert page.get("dir") == "rtl" and page.get("lang") == "ar"
+    assert any("Noto-Sans-Arabic" in n or "NotoSansArabic" in n for n in _fonts_in(paths["pdf"]))
+    styles = docx.Document(str(paths["docx"])).styles.element
+    ns = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
+    assert styles.find("w:docDefaults/w:pPrDefault/w:pPr/w:bidi", ns) is not None
+    assert styles.find("w:docDefaults/w:rPrDefault/w:rPr/w:rtl", ns) is not None
+    assert "متلازمة الألم الناحي المركب هي ألم مزمن" in _texts(paths)[2]
+    # The PDF's joined letters cannot be read back: the build says so, never silently.
+    assert any("Arabic script cannot be read back out of the PDF" in w for w in result.warnings)
+
+
+def test_chinese_prints_in_an_installed_cjk_font(tmp_path):
+    from handouts import fonts
+    if fonts.installed_family_with("中") is None:
+        pytest.skip("no installed font has Chinese characters: apt-get install fonts-noto-cjk")
+    project = new_project(tmp_path, {"source/zh.md": _handout(
+        "氯胺酮治疗复杂区域疼痛综合征", "zh", "## 这是什么\n\n这是一种慢性疼痛。\n")})
+    build_document(project.source_dir / "zh.md", project)
+    assert "这是一种慢性疼痛" in _texts(project.outputs("zh"))[1]

@@ -8,6 +8,13 @@ import yaml
 
 FOLDER = Path(__file__).resolve().parent
 FALLBACK = "en"
+# Languages written right to left: the page, the PDF and the Word file run that way.
+RTL_LANGUAGES = {"ar", "he", "fa", "ur", "yi", "ps", "sd", "ug", "dv", "ckb"}
+
+
+def right_to_left(lang):
+    """Arabic, Hebrew, Persian, Urdu and the other languages written right to left."""
+    return lang.split("-")[0].lower() in RTL_LANGUAGES
 
 
 @functools.lru_cache

@@ -6,6 +6,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
+from ..messages import right_to_left
 from ..theme import FOOTER_FONT_PT, MIN_FONT_PT, PAPER_MM
 
 BULLETS = ("•", "–", "•")  # glyphs the bundled typeface has
@@ -227,13 +228,22 @@ def _font(style, name, size, color):
 
 
 def _language(styles, lang):
-    r_pr = styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    defaults = styles.element.find(qn("w:docDefaults"))
+    r_pr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
     element = r_pr.find(qn("w:lang"))
     if element is None:
         element = OxmlElement("w:lang")
         r_pr.append(element)
     for attr in ("w:val", "w:eastAsia", "w:bidi"):
         element.set(qn(attr), lang)
+    if right_to_left(lang):  # every paragraph runs right to left, by default, not by hand
+        p_default = defaults.find(qn("w:pPrDefault"))
+        p_pr = p_default.find(qn("w:pPr"))
+        if p_pr is None:
+            p_pr = OxmlElement("w:pPr")
+            p_default.append(p_pr)
+        p_pr.insert(0, OxmlElement("w:bidi"))
+        element.addprevious(OxmlElement("w:rtl"))  # rtl comes before lang in rPr
 
 
 def _border(style, side, color, eighths):
