@@ -12,7 +12,7 @@ from .errors import BuildError
 REQUIRED = ("title", "lang", "version", "date", "review_due")
 OPTIONAL = ("subtitle", "short_title", "audience", "organisation", "author", "keywords",
             "bibliography", "csl", "paper", "corrections", "nocite", "approved_by",
-            "approved_on", "reading_grade_target", "defined_terms", "editions")
+            "approved_on", "reading_grade_target", "defined_terms", "editions", "url")
 PAPERS = ("letter", "a4")
 AUDIENCES = ("patients", "clinicians")
 # Characters XML (and so HTML, DOCX and PDF text) cannot hold.
@@ -49,6 +49,7 @@ class Meta:
     defined_terms: list = field(default_factory=list)  # terms the text explains itself
     editions: list = field(default_factory=list)  # e.g. [patient, referrer]; see editions.py
     edition_audiences: dict = field(default_factory=dict)  # edition -> patients|clinicians
+    url: str = ""            # the online copy: a QR code and the address on paper
 
 
 @dataclass
@@ -290,6 +291,10 @@ def _validate(path, data, lines):
         values["paper"] = values["paper"].lower()
     if "nocite" in values:
         values["nocite"] = _nocite_keys(values["nocite"], lambda m, h: fail("nocite", m, h))
+    if values.get("url") and not re.fullmatch(r"https?://[^\s<>\"]+\.[^\s<>\"]+",
+                                              values["url"]):
+        fail("url", f"'url: {values['url']}' is not a web address",
+             "write the online copy's full address, e.g. https://clinic.example.org/handout")
     if values.get("approved_on") and values["approved_on"] > values["date"]:
         fail("approved_on", "'approved_on' is after the issue date",
              "a version is approved before it is issued; check both dates")

@@ -12,7 +12,7 @@ import lxml.html
 from lxml.html import builder as E
 
 from . import model as m
-from . import fonts, web_fonts
+from . import fonts, qr, web_fonts
 from .messages import catalogue, right_to_left
 from .bibliography import files_of
 from .errors import BuildError, display_path
@@ -42,6 +42,7 @@ def render(document, theme, css):
     main = E.MAIN(*writer.blocks(text), id="content")
     _wrap_sections(main)
     main.extend(_contact_panel(theme, doc.meta.lang))
+    main.extend(_online_copy(doc.meta))
     main.extend(writer.blocks([b for b in document.blocks if isinstance(b, m.References)]))
     warnings = list(document.warnings)
     page = _page(doc, theme, main, css, document, warnings)
@@ -278,6 +279,17 @@ def _contact_panel(theme, lang):
     return [E.SECTION(E.H2(catalogue(lang)("contact_us"), id="contact-us"),
                       E.DIV(*lines, **{"class": "contact"}),
                       **{"class": "contact-panel", "aria-labelledby": "contact-us"})]
+
+
+def _online_copy(meta):
+    """On paper, where to read the handout online: a QR code and the address beside it.
+    The web page is the online copy, so on screen it is not shown."""
+    if not meta.url:
+        return []
+    say = catalogue(meta.lang)
+    return [E.ASIDE(E.IMG(src=qr.data_url(meta.url), alt=say("online_copy_qr")),
+                    E.P(say("online_copy", url=meta.url)),
+                    **{"class": "online-copy print-only"})]
 
 
 def _wrap_sections(main):

@@ -178,3 +178,46 @@ def test_chinese_prints_in_an_installed_cjk_font(tmp_path):
         "氯胺酮治疗复杂区域疼痛综合征", "zh", "## 这是什么\n\n这是一种慢性疼痛。\n")})
     build_document(project.source_dir / "zh.md", project)
     assert "这是一种慢性疼痛" in _texts(project.outputs("zh"))[1]
+
+
+# -- the online copy --------------------------------------------------------------------
+
+def test_a_handout_with_an_online_copy_prints_its_qr_code_and_address(tmp_path):
+    """On paper (PDF and Word) a QR code of the front matter's url, the address beside it;
+    the PDF's picture is that address's QR matrix, module for module."""
+    import segno
+    url = "https://clinic.example.org/handouts/nerve-blocks"
+    project = new_project(tmp_path, {"source/q.md": _handout(
+        "Nerve blocks", "en-US", "## What to expect\n\nA nerve block numbs one area.\n")
+        .replace("---\n\n", f"url: {url}\n---\n\n", 1)})
+    build_document(project.source_dir / "q.md", project)
+    paths = project.outputs("q")
+    page, printed, word = _texts(paths)
+    line = f"Read this handout online: {url}"
+    from handouts.read import squash
+    assert squash(line) in squash(printed.replace("\ufffe", "-"))  # a line break in the address
+    assert line in word
+    aside = page.find_class("online-copy")[0]
+    assert "print-only" in aside.get("class")  # the web page is the online copy itself
+    images = [i.image for p in pypdf.PdfReader(str(paths["pdf"])).pages for i in p.images]
+    assert len(images) == 1
+    grid = images[0].convert("L")
+    matrix = segno.make(url, error="m").matrix
+    scale, border = 8, 4
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            pixel = grid.getpixel(((x + border) * scale + scale // 2,
+                                   (y + border) * scale + scale // 2))
+            assert (pixel < 128) == bool(dark), (x, y)
+    described = [d.get("descr") for d in docx.Document(str(paths["docx"])).element.body.iter(
+        "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr")]
+    assert described == ["QR code: this handout online"]
+
+
+def test_an_online_copy_address_must_be_a_web_address(tmp_path):
+    from conftest import run_build
+    project = new_project(tmp_path, {"source/q.md": _handout("Q", "en", "Text.\n").replace(
+        "---\n\n", "url: clinic dot org\n---\n\n", 1)})
+    result = run_build(project.root)
+    assert result.returncode == 1
+    assert "source/q.md:7: 'url: clinic dot org' is not a web address" in result.stderr

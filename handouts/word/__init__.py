@@ -12,7 +12,7 @@ Split as Pandoc splits its Docx writer, one job per file:
 
 from .. import model as m
 from ..render import doc_control
-from .blocks import write_blocks, write_contact, write_masthead
+from .blocks import write_blocks, write_contact, write_masthead, write_online_copy
 from .package import FootnotesPart, finish, new_document
 from .state import Context, State
 
@@ -36,6 +36,7 @@ def write_docx(document, theme):
     panel = bool(theme.organisation.contact_lines())
     if panel:
         write_contact(state, theme)
+    write_online_copy(state, doc.meta)
     write_blocks(state, [b for b in document.blocks if isinstance(b, m.References)], word,
                  Context())
     if not panel:

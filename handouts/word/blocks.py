@@ -261,3 +261,14 @@ def write_contact(state, theme):
         run = para.add_run(line, style="Strong" if n == 0 else None)
         if n < len(lines) - 1:
             run.add_break()
+
+
+def write_online_copy(state, meta):
+    """Where to read it online, as on the printed page: the QR code, the address beside it."""
+    if not meta.url:
+        return
+    from .. import qr
+    say = catalogue(meta.lang)
+    para = state.word.add_paragraph(style="Contact")
+    add_picture(state, para, qr.data_url(meta.url), say("online_copy_qr"), height=Mm(25))
+    para.add_run("\t" + say("online_copy", url=meta.url))
