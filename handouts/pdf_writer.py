@@ -14,13 +14,37 @@ import os
 import warnings
 from xml.sax.saxutils import escape
 
-with warnings.catch_warnings():
-    # WeasyPrint asks for the system's HarfBuzz-Subset; font_subset does that job instead.
-    warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
-    import weasyprint
-from weasyprint.urls import URLFetcher
 
-from . import font_subset, pdf_tags
+
+def _load_weasyprint():
+    """import weasyprint, a quarter of a second sooner. WeasyPrint tries several names for
+    each system library; cffi asks ctypes.util.find_library about every name that does not
+    load as it is, and on Linux each ask runs ldconfig and gcc. The names that end in .so.N
+    (.dylib on macOS) load as they are, so the asking is skipped while WeasyPrint loads; a
+    machine where only asking finds them loads it again the usual way."""
+    import ctypes.util
+    import sys
+    with warnings.catch_warnings():
+        # WeasyPrint asks for the system's HarfBuzz-Subset; font_subset does that job instead.
+        warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
+        find_library = ctypes.util.find_library
+        ctypes.util.find_library = lambda name: None
+        try:
+            import weasyprint  # noqa: F401
+        except OSError:
+            for name in [n for n in sys.modules if n.split(".")[0] == "weasyprint"]:
+                del sys.modules[name]
+            ctypes.util.find_library = find_library
+            import weasyprint  # noqa: F401, F811
+        finally:
+            ctypes.util.find_library = find_library
+
+
+_load_weasyprint()
+import weasyprint  # noqa: E402 (loaded above)
+from weasyprint.urls import URLFetcher  # noqa: E402
+
+from . import font_subset, pdf_tags  # noqa: E402
 
 # WeasyPrint logs every CSS property it ignores; the build reports only what matters.
 logging.getLogger("weasyprint").setLevel(logging.ERROR)

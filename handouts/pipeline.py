@@ -1,6 +1,7 @@
 """One handout end to end: load, cite, render, write PDF and DOCX, verify, then put the
 three outputs in place together. A failure at any step leaves the last good outputs."""
 
+import contextlib
 import importlib
 import os
 import tempfile
@@ -140,32 +141,50 @@ def build_edition(doc, project, strict=False, side_by_side=False):
     """The three outputs of one loaded document (a handout, or one edition of it)."""
     started = time.perf_counter()
     rendered = render_edition(doc, project)
-    from . import batch, report, verify
-    from .pdf_writer import write_pdf
+    from . import batch, verify
     doc, page = rendered.doc, rendered.page
-    reading = report.reading(rendered.document)
-    warnings = report.warnings_for(rendered.document, reading, rendered.theme) + page.warnings
-    if strict and warnings:
-        raise BuildErrors([Refusal(w) for w in warnings])
-    writers = (lambda: write_pdf(page, warnings), lambda: _word_file(rendered))
-    pdf, word = batch.side_by_side(*writers) if side_by_side else [w() for w in writers]
-    contents = {"html": page.html.encode("utf-8"), "pdf": pdf, "docx": word}
-    if strict and warnings:  # an address the PDF writer refused
-        raise BuildErrors([Refusal(w) for w in warnings])
-    targets = project.outputs(doc.name)
-    want = rendered.expected()
+    targets, want = project.outputs(doc.name), rendered.expected()
+    refused = []  # addresses the PDF writer would not load
+
+    def printed():  # the web page and the PDF, staged and checked
+        from .pdf_writer import write_pdf
+        pages = _stage({"html": page.html.encode("utf-8"), "pdf": write_pdf(page, refused)},
+                       targets)
+        staged.update(pages)  # here, so they are removed whatever happens beside
+        return pages, verify.check(pages, want)
+
+    def word():  # the reading report and the Word file, staged and checked
+        from . import report
+        reading = report.reading(rendered.document)
+        warnings = report.warnings_for(rendered.document, reading, rendered.theme)
+        if strict and warnings + page.warnings:
+            raise BuildErrors([Refusal(w) for w in warnings + page.warnings])
+        words = _stage({"docx": _word_file(rendered)}, targets)
+        staged.update(words)
+        return words, verify.check(words, want), reading, warnings
+
+    with _writing(targets, doc) as staged:
+        if side_by_side and not strict:  # two cores: PDF here, Word beside it
+            (pages, page_problems), (words, word_problems, reading, warnings) = \
+                batch.side_by_side(printed, word)
+        else:  # a release checks every warning before writing anything
+            words, word_problems, reading, warnings = word()
+            pages, page_problems = printed()
+        staged.update(pages | words)
+        warnings += page.warnings + refused
+        if strict and warnings:  # an address the PDF writer refused
+            raise BuildErrors([Refusal(w) for w in warnings])
+        _commit(staged, targets, doc, page_problems + word_problems)
     if verify.unreadable_in_pdf(want):
         warnings.append(f"{display_path(doc.path)}: {verify.unreadable_in_pdf(want)} blocks in "
                         "Arabic script cannot be read back out of the PDF to be checked (its "
                         "joined letters); they were checked in the web page and Word file: "
                         "look at the PDF's pages")
-    _write_together(contents, targets, doc, want)
-    result = Result(doc.name, targets, len(want.headings), len(want.references),
-                    blocks=len(want.blocks), words=verify.word_count(want.blocks),
-                    warnings=warnings, corrections=doc.meta.corrections, reading=reading,
-                    meta=doc.meta, seconds=round(time.perf_counter() - started, 2),
-                    edition=doc.edition)
-    return result
+    return Result(doc.name, targets, len(want.headings), len(want.references),
+                  blocks=len(want.blocks), words=verify.word_count(want.blocks),
+                  warnings=warnings, corrections=doc.meta.corrections, reading=reading,
+                  meta=doc.meta, seconds=round(time.perf_counter() - started, 2),
+                  edition=doc.edition)
 
 
 def _word_file(rendered):
@@ -207,26 +226,45 @@ def check_document(path, project):
 
 
 def _write_together(contents, targets, doc, want):
-    """Write each output to a temporary file beside its target, verify all three, and only
-    then rename them into place, so readers never see a half-written or unverified file."""
+    """Write each output to a temporary file beside its target, verify them, and only then
+    rename them into place, so readers never see a half-written or unverified file."""
     from . import verify
-    temporary = {}
+    with _writing(targets, doc) as staged:
+        staged.update(_stage(contents, targets))
+        _commit(staged, targets, doc, verify.check(staged, want))
+
+
+def _stage(contents, targets):
+    """Each output written to a temporary file beside its target: {format: path}."""
+    targets["html"].parent.mkdir(parents=True, exist_ok=True)
+    staged = {}
+    for fmt, data in contents.items():
+        handle, name = tempfile.mkstemp(prefix=f".{targets[fmt].name}.",
+                                        dir=targets[fmt].parent)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        staged[fmt] = Path(name)
+    return staged
+
+
+def _commit(staged, targets, doc, problems):
+    """The staged outputs renamed into place, all of them, if verification found nothing."""
+    if problems:
+        raise BuildError(doc.path, "an output lost content: " + "; ".join(problems),
+                         "look in styles/handout.css for rules that hide text or shrink "
+                         "the page; if there are none, report this as a bug")
+    for fmt, name in staged.items():
+        os.chmod(name, 0o644)
+        os.replace(name, targets[fmt])
+
+
+@contextlib.contextmanager
+def _writing(targets, doc):
+    """Yields a dict for the staged files; whatever happens, none is left behind, and a file
+    that cannot be written is an error for people."""
+    staged = {}
     try:
-        targets["html"].parent.mkdir(parents=True, exist_ok=True)
-        for fmt, data in contents.items():
-            handle, name = tempfile.mkstemp(prefix=f".{targets[fmt].name}.",
-                                            dir=targets[fmt].parent)
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            temporary[fmt] = Path(name)
-        problems = verify.check(temporary, want)
-        if problems:
-            raise BuildError(doc.path, "an output lost content: " + "; ".join(problems),
-                             "look in styles/handout.css for rules that hide text or shrink "
-                             "the page; if there are none, report this as a bug")
-        for fmt, name in temporary.items():
-            os.chmod(name, 0o644)
-            os.replace(name, targets[fmt])
+        yield staged
     except OSError as exc:
         where = exc.filename if exc.filename and not str(exc.filename).startswith(
             str(targets["html"].parent / ".")) else targets["html"].parent
@@ -234,6 +272,6 @@ def _write_together(contents, targets, doc, want):
                          "make output/ a folder you may write to, holding no folders named "
                          "like the handout's outputs") from None
     finally:
-        for name in temporary.values():
+        for name in staged.values():
             if name.exists():
                 name.unlink()

@@ -12,7 +12,6 @@ import datetime
 import re
 from dataclasses import asdict, dataclass, field
 
-import textstat
 
 from . import model as m
 from .errors import display_path
@@ -58,14 +57,21 @@ class Reading:
         return asdict(self)
 
 
+def _textstat():
+    """textstat, loaded when a grade is first computed: a tenth of a second, spent in the
+    process that computes it (beside the PDF writer, in a single build)."""
+    import textstat
+    return textstat
+
+
 def reading(document):
     """The plain-language measures of a document, section by section."""
     parts = _sections(document)
     sections = [_section(title, line, blocks) for title, line, blocks in parts]
     text = _text(b for _, _, blocks in parts for b in blocks)
     return Reading(
-        grade=_grade(text), smog=textstat.smog_index(text) if text else 0.0,
-        target=document.meta.reading_grade_target, words=textstat.lexicon_count(text),
+        grade=_grade(text), smog=_textstat().smog_index(text) if text else 0.0,
+        target=document.meta.reading_grade_target, words=_textstat().lexicon_count(text),
         you=len(YOU.findall(text)), sections=[s for s in sections if s.words],
         undefined_terms=_undefined_terms(document, text),
         unexplained_abbreviations=_unexplained_abbreviations(document, text))
@@ -132,10 +138,10 @@ def _sections(document):
 def _section(title, line, blocks):
     text = _text(blocks)
     sentences = [s.strip() for s in SENTENCE_END.split(text) if s.strip()]
-    longest = sorted(sentences, key=lambda s: -textstat.lexicon_count(s))[:LONGEST]
-    return Section(title, line, textstat.lexicon_count(text) if text else 0,
-                   textstat.sentence_count(text) if text else 0, _grade(text),
-                   textstat.smog_index(text) if text else 0.0, longest)
+    longest = sorted(sentences, key=lambda s: -_textstat().lexicon_count(s))[:LONGEST]
+    return Section(title, line, _textstat().lexicon_count(text) if text else 0,
+                   _textstat().sentence_count(text) if text else 0, _grade(text),
+                   _textstat().smog_index(text) if text else 0.0, longest)
 
 
 def _text(blocks):
@@ -151,7 +157,7 @@ def _text(blocks):
 
 
 def _grade(text):
-    return round(textstat.flesch_kincaid_grade(text), 1) if text.strip() else 0.0
+    return round(_textstat().flesch_kincaid_grade(text), 1) if text.strip() else 0.0
 
 
 def _short(sentence, limit=90):
@@ -172,7 +178,7 @@ def _undefined_terms(document, text):
         if folded in seen or _familiar(folded) or word.isupper():
             continue
         seen.add(folded)
-        if textstat.syllable_count(folded) < 3 or _is_defined(folded, defined, text):
+        if _textstat().syllable_count(folded) < 3 or _is_defined(folded, defined, text):
             continue
         found.append((folded, _line_of(document, word)))
     return found
@@ -186,7 +192,7 @@ def _familiar(word):
     stems = [word] + [word[:-len(s)] for s in SUFFIXES if word.endswith(s) and
                       len(word) - len(s) >= 3]
     stems += [stem[:-1] + "y" for stem in stems if stem.endswith("i")]
-    return any(textstat.is_easy_word(stem) for stem in stems)
+    return any(_textstat().is_easy_word(stem) for stem in stems)
 
 
 def _is_defined(word, defined, text):
