@@ -18,7 +18,7 @@ SHARED  := $(filter-out %.md,$(wildcard source/*)) $(wildcard styles/*) \
 # One failing handout must not stop the others; make still exits non-zero.
 MAKEFLAGS += --keep-going
 
-.PHONY: all html watch test check release clean distclean help
+.PHONY: all html watch bench test check release clean distclean help
 
 # make works out which handouts are stale; one build.py run then builds them all, loading
 # its libraries once and using every core. Each stale handout's rule only adds it to the
@@ -52,6 +52,10 @@ watch: $(STAMP)
 check: all
 	$(PY) build.py --check
 
+# Time and memory against Pandoc 3 (installed in bench/.pandoc-venv for this only).
+bench: $(STAMP)
+	$(PY) bench/benchmark.py
+
 # A release: every handout rebuilt, and any warning (no approver, review due, reading
 # grade above target, terms not explained, ...) is a failure.
 release: $(STAMP)
@@ -78,6 +82,7 @@ help:
 	@echo "make html       only the web pages, a quick preview"
 	@echo "make watch      rebuild on every save, with a live preview in the browser"
 	@echo "make check      verify every word of every block is in each output"
+	@echo "make bench      time and memory against Pandoc, written to bench/results.md"
 	@echo "make release    rebuild every handout; any warning is a failure"
 	@echo "make test       run the test suite"
 	@echo "make clean      remove built outputs"

@@ -53,13 +53,17 @@ pdf_tags.install()
 
 
 class RefusingFetcher(URLFetcher):
-    """Serves data: URLs only and records every other reference it was asked for."""
+    """Serves data: URLs and the page's own pictures (picture:N, see render._for_print) only,
+    and records every other reference it was asked for."""
 
-    def __init__(self):
+    def __init__(self, pictures=None):
         super().__init__(allowed_protocols={"data"})
         self.refused = []
+        self.pictures = pictures or {}
 
     def fetch(self, url, headers=None):
+        if url in self.pictures:
+            url = self.pictures[url]
         if not url.startswith("data:"):
             self.refused.append(url)
             raise ValueError(f"refused to fetch {url}: handouts may only use files in source/")
@@ -115,10 +119,13 @@ def _fixed_font_dates(page):
 
 def write_pdf(page, warnings):
     """Return the PDF bytes; references the fetcher refused are added to warnings."""
-    fetcher = RefusingFetcher()
+    fetcher = RefusingFetcher(page.pictures)
     html = weasyprint.HTML(string=page.print_html, base_url="about:blank", url_fetcher=fetcher)
     # The same page gives the same /ID, so rebuilds are byte-identical.
-    identifier = hashlib.sha256(page.print_html.encode()).hexdigest()[:32].encode()
+    content = hashlib.sha256(page.print_html.encode())
+    for address in sorted(page.pictures):  # the pictures are served apart from the page
+        content.update(page.pictures[address].encode())
+    identifier = content.hexdigest()[:32].encode()
     with _fixed_font_dates(page):
         pdf = html.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier,
                              custom_metadata=True, uncompressed_pdf=False,

@@ -146,3 +146,8 @@ def test_a_phone_photo_is_scaled_once_to_what_each_page_needs(tmp_path):
     stamps = [p.stat().st_mtime_ns for p in cached]
     assert run_build(project.root, "source/a.md").returncode == 0
     assert [p.stat().st_mtime_ns for p in cached] == stamps  # reused, not made again
+    # WeasyPrint gets the print copy by address, not inside a page it must parse.
+    from handouts.pipeline import render_document
+    page = render_document(project.source_dir / "a.md", project).page
+    assert 'src="picture:0"' in page.print_html and "image/jpeg" not in page.print_html
+    assert page.pictures["picture:0"].startswith("data:image/jpeg;base64,")

@@ -43,7 +43,9 @@ def _without_furniture(page, number, total, want):
     """A page's squashed text less the running header and footer at its start and end. Each
     is drawn once a page, so each is taken off once at each end: the title page's own
     title and version line, which the footer repeats, stay."""
-    pieces = [squash(want.page_label(number, total))] + [squash(t) for t in want.furniture]
+    # The running title (furniture[1:]) is printed from page 2 on; the first page has none.
+    furniture = want.furniture if number > 1 else want.furniture[:1]
+    pieces = [squash(want.page_label(number, total))] + [squash(t) for t in furniture]
     for at_start in (True, False):
         left = [piece for piece in pieces if piece]
         while found := next((p for p in left if (page.startswith(p) if at_start
