@@ -166,6 +166,11 @@ def test_an_arabic_handout_reads_right_to_left_in_all_three_formats(tmp_path):
     assert styles.find("w:docDefaults/w:pPrDefault/w:pPr/w:bidi", ns) is not None
     assert styles.find("w:docDefaults/w:rPrDefault/w:rPr/w:rtl", ns) is not None
     assert "متلازمة الألم الناحي المركب هي ألم مزمن" in _texts(paths)[2]
+    # Its page furniture in Arabic, from handouts/messages/ar.yaml
+    control = "الإصدار 1 · صدر في 15 يناير 2026 · موعد المراجعة 15 يناير 2027"
+    assert page.find_class("doc-control")[0].text == control
+    footer = docx.Document(str(paths["docx"])).sections[0].footer.paragraphs[0].text
+    assert footer.startswith(control + "\tالصفحة ")
     # The PDF's joined letters cannot be read back: the build says so, never silently.
     assert any("Arabic script cannot be read back out of the PDF" in w for w in result.warnings)
 
