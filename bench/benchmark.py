@@ -230,7 +230,7 @@ class Workspace:
         self._keep_make_from_installing(notes)
         handout = self.code / "source" / f"{HANDOUT}.md"
         if re.search(r"^editions:", handout.read_text(), re.M):
-            handout.write_text(single_edition(handout.read_text(), EDITION))
+            handout.write_text(single_edition(handout, EDITION))
             notes.append(f"{HANDOUT}.md has editions; both tools build its {EDITION} edition "
                          "alone (one set of three files each), for like with like.")
         # Byte-code compiled once here, so no measured run pays for a module just edited.
@@ -263,20 +263,17 @@ class Workspace:
         return folder
 
 
-def single_edition(text, keep):
-    """The handout as one edition, without the editions machinery Pandoc lacks: the other
-    editions' ::: blocks dropped, this one's fences removed, no 'editions:' field, and the
-    {{contact}} line as the clinic's name, so both tools get the same Markdown."""
-    lines, inside = [], None
-    for line in re.sub(r"^editions:.*\n", "", text, count=1, flags=re.M).split("\n"):
-        opener = re.match(r"^:{3,}\s*\{?\.?([\w-]+)\}?\s*$", line)
-        if opener and inside is None:
-            inside = opener.group(1)
-        elif re.match(r"^:{3,}\s*$", line) and inside is not None:
-            inside = None
-        elif inside in (None, keep):
-            lines.append(line.replace("{{contact}}", "Pain Medicine Practice"))
-    return "\n".join(lines)
+def single_edition(path, keep):
+    """The handout as one edition, without the editions machinery Pandoc lacks: the build's
+    own edition selection (handouts/editions.py) for the body, the front matter without
+    'editions:', and the {{contact}} line as the clinic's name, so both tools get the same
+    Markdown."""
+    sys.path.insert(0, str(ROOT))
+    from handouts import editions, load
+    head, _ = split_front_matter(path.read_text())
+    body = editions.select(load.load(path), keep).body.replace("{{contact}}",
+                                                                "Pain Medicine Practice")
+    return re.sub(r"^editions:.*\n", "", head, count=1, flags=re.M) + body
 
 
 def empty(folder):

@@ -76,6 +76,29 @@ def installed_family_with(char):
     return plain[0] if plain else None
 
 
+def installed_match(family):
+    """The family fontconfig, WeasyPrint's font finder, would draw family with (itself,
+    when installed), or None where it cannot be asked."""
+    fontconfig = _fontconfig()
+    if fontconfig is None:
+        return None
+    ffi, fc = fontconfig
+    pattern = fc.FcNameParse(family.replace("-", "\\-").encode())
+    try:
+        fc.FcConfigSubstitute(ffi.NULL, pattern, 0)  # FcMatchPattern
+        fc.FcDefaultSubstitute(pattern)
+        match = fc.FcFontMatch(ffi.NULL, pattern, ffi.new("FcResult *"))
+        if match == ffi.NULL:
+            return None
+        value = ffi.new("FcChar8 **")
+        found = fc.FcPatternGetString(match, b"family", 0, value) == 0
+        name = ffi.string(value[0]).decode("utf-8", "replace") if found else None
+        fc.FcPatternDestroy(match)
+        return name
+    finally:
+        fc.FcPatternDestroy(pattern)
+
+
 @functools.lru_cache(maxsize=16)
 def installed_file(family):
     """The file of an installed family's regular face, or None."""
@@ -120,7 +143,11 @@ def _fontconfig():
             typedef struct _FcConfig FcConfig;
             typedef struct _FcObjectSet FcObjectSet;
             typedef struct _FcFontSet { int nfont; int sfont; FcPattern **fonts; } FcFontSet;
+            typedef int FcResult;
             FcPattern *FcNameParse(const FcChar8 *name);
+            int FcConfigSubstitute(FcConfig *config, FcPattern *p, int kind);
+            void FcDefaultSubstitute(FcPattern *pattern);
+            FcPattern *FcFontMatch(FcConfig *config, FcPattern *p, FcResult *result);
             FcObjectSet *FcObjectSetBuild(const char *first, ...);
             FcFontSet *FcFontList(FcConfig *config, FcPattern *p, FcObjectSet *os);
             int FcPatternGetString(const FcPattern *p, const char *object, int n,

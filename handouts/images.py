@@ -44,17 +44,16 @@ def picture(path, cache_dir):
     if all(cached):
         return Picture(*cached)
     with _opened(data) as original:
-        large = _larger(original, PRINT_BOX)
-    if not large:  # kept as it is for print, checked whole, as before
-        print_url = data_url(path, data)
-        with Image.open(io.BytesIO(data)) as original:
+        if _larger(original, PRINT_BOX):  # decoded once, at a fraction of its size
+            printed = _decoded(original, PRINT_BOX)
+            urls = {"print": _encoded(printed, PRINT_BOX),
+                    "screen": _encoded(printed, SCREEN_BOX)}
+        else:  # kept as it is for print, checked whole, as before
+            print_url = data_url(path, data)
             if not _larger(original, SCREEN_BOX):
                 return Picture(print_url, print_url)
             urls = {"print": print_url,
                     "screen": _encoded(_decoded(original, SCREEN_BOX), SCREEN_BOX)}
-    else:  # decoded once, at a fraction of its size; the screen's copy made from the print's
-        printed = _decoded(_opened(data), PRINT_BOX)
-        urls = {"print": _encoded(printed, PRINT_BOX), "screen": _encoded(printed, SCREEN_BOX)}
     for use, url in urls.items():
         _keep(cache_dir, key, use, url)
     return Picture(urls["print"], urls["screen"])
@@ -64,6 +63,7 @@ def _opened(data):
     """The picture, its format and size checked (not yet decoded); ImageProblem if not."""
     try:
         with warnings.catch_warnings(action="ignore", category=Image.DecompressionBombWarning):
+            # the size is checked in _check, with a message for people
             picture = Image.open(io.BytesIO(data))
         _check(picture)
         return picture
@@ -143,20 +143,14 @@ class ImageProblem(ValueError):
 def data_url(path, data=None):
     """The picture at path as a data: URL; raise ImageProblem if it cannot be shown."""
     data = path.read_bytes() if data is None else data
-    try:
-        with warnings.catch_warnings(action="ignore", category=Image.DecompressionBombWarning):
-            # the size is checked below, with a message for people
-            with Image.open(io.BytesIO(data)) as picture:
-                kind = _check(picture)
-                _load_whole(picture)
-                if not _word_can_read(data):
-                    data, kind = _as_png(picture), "PNG"
-    except ImageProblem:
-        raise
-    except Image.DecompressionBombError:
-        raise _too_large() from None
-    except Exception:  # Pillow raises many kinds for a damaged file; all mean the same
-        raise _damaged() from None
+    with _opened(data) as picture:
+        kind = picture.format
+        try:
+            _load_whole(picture)
+            if not _word_can_read(data):
+                data, kind = _as_png(picture), "PNG"
+        except Exception:  # Pillow raises many kinds for a damaged file; all mean the same
+            raise _damaged() from None
     return f"data:{MIME_TYPES[kind]};base64," + base64.b64encode(data).decode()
 
 
@@ -166,7 +160,6 @@ def _check(picture):
                            "save it as PNG")
     if picture.width * picture.height > MAX_PIXELS:
         raise _too_large(picture.size)
-    return picture.format
 
 
 def _load_whole(picture):

@@ -88,7 +88,7 @@ class Rendered:
 
 
 def load_handout(path, project):
-    """The handout's front matter and text, checked, with its editions' blocks checked."""
+    """The handout's front matter and text, checked; only handouts in source/ are built."""
     if Path(path).resolve().parent != project.source_dir.resolve():
         raise BuildError(path, "is not in the project's source/ folder",
                          "put handouts in source/ and build them from there")
@@ -175,11 +175,16 @@ def build_edition(doc, project, strict=False, side_by_side=False):
         if strict and warnings:  # an address the PDF writer refused
             raise BuildErrors([Refusal(w) for w in warnings])
         _commit(staged, targets, doc, page_problems + word_problems)
-    if verify.unreadable_in_pdf(want):
-        warnings.append(f"{display_path(doc.path)}: {verify.unreadable_in_pdf(want)} blocks in "
-                        "Arabic script cannot be read back out of the PDF to be checked (its "
-                        "joined letters); they were checked in the web page and Word file: "
-                        "look at the PDF's pages")
+    unread = verify.unreadable_in_pdf(want)
+    if unread:
+        warnings.append(f"{display_path(doc.path)}: {unread} blocks in Arabic script cannot be "
+                        "read back out of the PDF to be checked (its joined letters); they were "
+                        "checked in the web page and Word file: look at the PDF's pages")
+    return _result(doc, targets, want, started, warnings, reading)
+
+
+def _result(doc, targets, want, started, warnings, reading=None):
+    from . import verify
     return Result(doc.name, targets, len(want.headings), len(want.references),
                   blocks=len(want.blocks), words=verify.word_count(want.blocks),
                   warnings=warnings, corrections=doc.meta.corrections, reading=reading,
@@ -205,11 +210,7 @@ def _web_page(doc, project):
     target = {"html": project.outputs(rendered.doc.name)["html"]}
     want = rendered.expected()
     _write_together({"html": rendered.page.html.encode("utf-8")}, target, rendered.doc, want)
-    from . import verify
-    return Result(rendered.doc.name, target, len(want.headings), len(want.references),
-                  blocks=len(want.blocks), words=verify.word_count(want.blocks),
-                  warnings=list(rendered.page.warnings), corrections=rendered.doc.meta.corrections,
-                  meta=rendered.doc.meta, seconds=round(time.perf_counter() - started, 2))
+    return _result(rendered.doc, target, want, started, list(rendered.page.warnings))
 
 
 def check_document(path, project):

@@ -4,7 +4,6 @@ The same Theme object feeds the CSS custom properties of the web page and the PD
 Word styles, page setup and footer of the DOCX, so no colour or font is written twice.
 """
 
-import base64
 import functools
 import re
 from dataclasses import dataclass, field
@@ -12,7 +11,6 @@ from pathlib import Path
 
 import fontpkg_atkinson_hyperlegible as atkinson
 import yaml
-from fontTools.ttLib import TTFont
 
 from .errors import BuildError
 from .images import ImageProblem, data_url
@@ -94,20 +92,6 @@ class Theme:
         return re.sub(r"var\(\s*(--[\w-]+)\s*\)",
                       lambda m: values.get(m.group(1), m.group(0)), css)
 
-    def font_faces(self, embed):
-        """@font-face rules for the bundled typeface: file URLs for WeasyPrint, or data URLs
-        so the web page stands alone."""
-        rules = []
-        for (style, weight), filename in BUNDLED_FONTS.get(self.font_family, {}).items():
-            path = atkinson.ROOT / "files" / filename
-            if embed:
-                src = "data:font/ttf;base64," + base64.b64encode(path.read_bytes()).decode()
-            else:
-                src = path.as_uri()
-            rules.append(f"@font-face {{ font-family: '{self.font_family}'; font-style: {style}; "
-                         f"font-weight: {weight}; src: url('{src}') format('truetype'); }}")
-        return "\n".join(rules) + "\n"
-
 
 @functools.lru_cache
 def printable_characters(family):
@@ -118,34 +102,6 @@ def printable_characters(family):
         return fonts.characters(atkinson.ROOT / "files" / BUNDLED_FONTS[family][("normal", 400)])
     path = fonts.installed_file(family)
     return fonts.characters(path) if path else frozenset()
-
-
-def installed_family(family):
-    """The family fontconfig, WeasyPrint's font finder, would draw family with, or None
-    where it cannot be asked."""
-    try:
-        from weasyprint.text.ffi import ffi, fontconfig
-    except (ImportError, OSError):
-        return None
-    config = fontconfig.FcInitLoadConfigAndFonts()
-    if config == ffi.NULL:
-        return None
-    pattern = fontconfig.FcPatternCreate()
-    try:
-        fontconfig.FcPatternAddString(pattern, b"family", family.encode())
-        fontconfig.FcConfigSubstitute(config, pattern, 0)  # FcMatchPattern
-        fontconfig.FcDefaultSubstitute(pattern)
-        match = fontconfig.FcFontMatch(config, pattern, ffi.new("FcResult *"))
-        if match == ffi.NULL:
-            return None
-        value = ffi.new("FcChar8 **")
-        found = fontconfig.FcPatternGetString(match, b"family", 0, value) == 0
-        name = ffi.string(value[0]).decode() if found else None
-        fontconfig.FcPatternDestroy(match)
-        return name
-    finally:
-        fontconfig.FcPatternDestroy(pattern)
-        fontconfig.FcConfigDestroy(config)
 
 
 def load_theme(path):
@@ -204,7 +160,8 @@ def _validate(path, data, lines):
         if not re.fullmatch(r"\w[\w .+-]*", theme.font_family):
             fail("font_family", "'font_family' is not a font name", "name one font family")
     if theme.font_family not in BUNDLED_FONTS:
-        found = installed_family(theme.font_family)
+        from .fonts import installed_match
+        found = installed_match(theme.font_family)
         if found and found.casefold() != theme.font_family.casefold():
             fail("font_family", f"the font '{theme.font_family}' is not installed here (the PDF "
                  f"would use {found} instead)", f"install it, or use {atkinson.FAMILY}, which "
