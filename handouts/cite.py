@@ -112,7 +112,7 @@ class Citations:
     def element(self, index, keys):
         """The citation's formatted text as an element; its numbers link to their entries."""
         span = etree.Element("span")
-        fragment = etree.fromstring(f"<x>{self.rendered[index]}</x>")
+        fragment = etree.fromstring(f"<x>{_unmarked(self.rendered[index])}</x>")
         span.text, span[:] = fragment.text, list(fragment)
         if self.numeric:
             _link_numbers(span, {str(r.number): r.anchor for r in self.references})
@@ -128,9 +128,30 @@ class Citations:
         return span
 
 
+# Emphasis in a citation's prefix or suffix ('[*see* @doe99, p. **32**]'): citeproc-py
+# takes plain text, so the Markdown is carried through it as private-use characters and
+# becomes <em> and <strong> in its HTML.
+AFFIX_MARKUP = [(re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__"),
+                 "\ue000", "\ue001", "strong"),
+                (re.compile(r"\*(?=\S)(.+?)(?<=\S)\*|\b_(?=\S)(.+?)(?<=\S)_\b"),
+                 "\ue002", "\ue003", "em")]
+
+
+def _marked(affix):
+    for pattern, start, end, _ in AFFIX_MARKUP:
+        affix = pattern.sub(lambda m: start + (m.group(1) or m.group(2)) + end, affix)
+    return affix
+
+
+def _unmarked(html):
+    for _, start, end, tag in AFFIX_MARKUP:
+        html = html.replace(start, f"<{tag}>").replace(end, f"</{tag}>")
+    return html
+
+
 def _item(item):
-    extra = {k: v for k, v in (("prefix", item.prefix + " " if item.prefix else ""),
-                               ("suffix", item.suffix)) if v}
+    extra = {k: _marked(v) for k, v in (("prefix", item.prefix + " " if item.prefix else ""),
+                                        ("suffix", item.suffix)) if v}
     if item.locator:  # citeproc-py takes no locator=None
         extra["locator"] = citeproc.Locator(item.label, item.locator)
     return citeproc.CitationItem(item.key.lower(), **extra)

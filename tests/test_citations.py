@@ -122,6 +122,21 @@ def test_at_signs_that_are_not_citations_stay_text(tmp_path):
         "dollars [as noted]. Cited 1."]
 
 
+def test_emphasis_in_a_citations_prefix_and_suffix_is_emphasis_not_asterisks(tmp_path):
+    """Pandoc's own test document writes [*see* @item1 p. **32**]."""
+    project = new_project(tmp_path, {"source/c.md": handout(
+        "Shown [*see* @sigtermans2009, p. **32**, _and_ elsewhere].")})
+    build_document(project.source_dir / "c.md", project)
+    rendered = render_document(project.source_dir / "c.md", project)
+    citation = next(i for i in m.all_inlines(rendered.document.blocks)
+                    if isinstance(i, m.Citation))
+    styled = {(n.style, m.inline_text(n.children)) for n in m.walk_inlines(citation.rendered)
+              if isinstance(n, m.Styled)}
+    assert {("em", "see"), ("strong", "32"), ("em", "and")} <= styled
+    for fmt, text in texts(project).items():
+        assert "see" in text and "*" not in text and "_and_" not in text, fmt
+
+
 @pytest.mark.parametrize("citation, problem", [
     ("[see @sigtermans2009 @kirkpatrick2020]", "has two keys in one part"),
     ("[@sigtermans2009; and more]", "cannot be read as a citation"),
