@@ -10,12 +10,12 @@ column for the PDF and the Word file, and a screen's width for the web page. A p
 import base64
 import hashlib
 import io
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 
 from PIL import Image, ImageFile, ImageOps
+
+from . import cache
 
 MIME_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif"}
 # Far beyond what a printed page needs (8000 x 5000), and small enough to lay out quickly.
@@ -40,9 +40,9 @@ def picture(path, cache_dir):
     ImageProblem if it cannot be shown. Copies are scaled once and kept in cache_dir."""
     data = path.read_bytes()
     key = hashlib.sha256(data + CACHE_VERSION.encode()).hexdigest()[:32]
-    cached = [_cached(cache_dir, key, use) for use in ("print", "screen")]
-    if all(cached):
-        return Picture(*cached)
+    cached = [cache.read(cache_dir, f"{key}-{use}.url") for use in ("print", "screen")]
+    if all(cached) and all(url.isascii() for url in cached):
+        return Picture(*(url.decode("ascii") for url in cached))
     with _opened(data) as original:
         if _larger(original, PRINT_BOX):  # decoded once, at a fraction of its size
             printed = _decoded(original, PRINT_BOX)
@@ -55,7 +55,7 @@ def picture(path, cache_dir):
             urls = {"print": print_url,
                     "screen": _encoded(_decoded(original, SCREEN_BOX), SCREEN_BOX)}
     for use, url in urls.items():
-        _keep(cache_dir, key, use, url)
+        cache.keep(cache_dir, f"{key}-{use}.url", url.encode("ascii"))
     return Picture(urls["print"], urls["screen"])
 
 
@@ -110,26 +110,6 @@ def _encoded(picture, box):
         picture = picture.convert("RGBA")
     picture.save(out, "PNG")
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
-
-
-def _cached(cache_dir, key, use):
-    try:
-        return (cache_dir / f"{key}-{use}.url").read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _keep(cache_dir, key, use, url):
-    """Written whole or not at all (builds may run at once); a cache that cannot be written
-    only costs time."""
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=cache_dir, prefix=f".{key}-")
-        with os.fdopen(handle, "w", encoding="ascii") as out:
-            out.write(url)
-        os.replace(name, cache_dir / f"{key}-{use}.url")
-    except OSError:
-        pass
 
 
 class ImageProblem(ValueError):

@@ -407,9 +407,11 @@ def _page(doc, theme, main, css, document, warnings):
     furniture = meta.short_title + catalogue(meta.lang)("page", page=0, pages=0)
     shown = body.text_content() + furniture
     fallback = _check_printable(doc, theme, body, document, shown, warnings)
-    fonts = (web_fonts.font_faces(theme.font_family, shown, web_fonts.used_faces(body))
+    cut_fonts = doc.path.parent.parent / ".cache" / "fonts"  # beside source/
+    fonts = (web_fonts.font_faces(theme.font_family, shown, web_fonts.used_faces(body),
+                                  cut_fonts)
              + web_fonts.fallback_faces(fallback, set(shown) - printable_characters(
-                 theme.font_family)))
+                 theme.font_family), cut_fonts))
     head = E.HEAD(
         E.META(charset="utf-8"),
         E.META(name="viewport", content="width=device-width, initial-scale=1"),

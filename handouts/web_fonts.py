@@ -1,6 +1,8 @@
 """The typeface inside the web page: only the faces the page uses, cut down to the
 characters it shows, as WOFF. Four whole TrueType faces were 96% of the page. (WOFF2 is
-a fifth smaller but its Brotli compression costs a quarter of a second a build.)
+a fifth smaller but its Brotli compression costs a quarter of a second a build.) Each cut
+is kept in .cache/fonts/, since cutting takes a fifth of a second and the next build of
+the handout almost always shows the same characters.
 
 The PDF is printed from the same page, so the cut keeps every character of the text plus
 what the stylesheet adds (page numbers, list bullets) and printable ASCII.
@@ -11,10 +13,7 @@ import functools
 import io
 import string
 
-from fontTools import subset
-from fontTools.ttLib import TTFont
-
-from . import fonts
+from . import cache, fonts
 from .theme import BUNDLED_FONTS, atkinson
 
 # Characters the stylesheet itself prints (page furniture, bullets, dashes, quotes).
@@ -45,7 +44,7 @@ def _is_italic(element):
     return any(e.tag in ITALIC for e in [element, *element.iterancestors()])
 
 
-def font_faces(family, text, faces):
+def font_faces(family, text, faces, cache_dir):
     """@font-face rules with the subset faces as data: URLs; font-display: swap shows the
     text in a fallback font while they load."""
     files = BUNDLED_FONTS.get(family, {})
@@ -53,7 +52,8 @@ def font_faces(family, text, faces):
     for (style, weight), filename in sorted(files.items()):
         if (style, weight) not in faces:
             continue
-        data = _subset(atkinson.ROOT / "files" / filename, frozenset(set(text) | ALWAYS))
+        data = _subset(atkinson.ROOT / "files" / filename, frozenset(set(text) | ALWAYS),
+                       cache_dir)
         src = "data:font/woff;base64," + base64.b64encode(data).decode()
         rules.append(f"@font-face {{ font-family: '{family}'; font-style: {style}; "
                      f"font-weight: {weight}; font-display: swap; "
@@ -62,9 +62,23 @@ def font_faces(family, text, faces):
 
 
 @functools.lru_cache(maxsize=32)  # pages in plain English share one character set
-def _subset(path, characters):
+def _subset(path, characters, cache_dir):
+    """The font at path cut to characters, as WOFF: from the cache, else cut and kept."""
+    from fontTools import version
+    data = path.read_bytes()
+    name = cache.key(version, data, "".join(sorted(characters))) + ".woff"
+    cut = cache.read(cache_dir, name)
+    if cut is None:
+        cut = _cut(data, characters)
+        cache.keep(cache_dir, name, cut)
+    return cut
+
+
+def _cut(data, characters):
+    from fontTools import subset  # loaded only when the cache lacks the cut
+    from fontTools.ttLib import TTFont
     # recalcTimestamp=False: the font keeps its own date, so rebuilds give the same bytes.
-    font = TTFont(io.BytesIO(path.read_bytes()), recalcTimestamp=False)
+    font = TTFont(io.BytesIO(data), recalcTimestamp=False)
     options = subset.Options()
     options.flavor = "woff"
     subsetter = subset.Subsetter(options)
@@ -76,7 +90,7 @@ def _subset(path, characters):
     return out.getvalue()
 
 
-def fallback_faces(families, needed):
+def fallback_faces(families, needed, cache_dir):
     """@font-face rules for the packaged fallback fonts (fonts.py), cut down to the
     characters the theme's typeface lacks. Each is a variable font: one file, every weight.
     Installed fonts among families need no rule: the browser and WeasyPrint find them."""
@@ -86,7 +100,7 @@ def fallback_faces(families, needed):
             chars = frozenset(set(needed) & fonts.characters(path))
             if not chars:
                 continue
-            src = "data:font/woff;base64," + base64.b64encode(_subset(path, chars)).decode()
+            src = "data:font/woff;base64," + base64.b64encode(_subset(path, chars, cache_dir)).decode()
             rules.append(f"@font-face {{ font-family: '{family}'; font-style: {style}; "
                          f"font-weight: 100 900; font-display: swap; "
                          f"src: url('{src}') format('woff'); }}")

@@ -151,3 +151,30 @@ def test_a_phone_photo_is_scaled_once_to_what_each_page_needs(tmp_path):
     page = render_document(project.source_dir / "a.md", project).page
     assert 'src="picture:0"' in page.print_html and "image/jpeg" not in page.print_html
     assert page.pictures["picture:0"].startswith("data:image/jpeg;base64,")
+
+
+def test_the_typeface_cut_to_a_pages_characters_is_kept_and_reused_by_the_next_process(
+        tmp_path):
+    """Cutting the typeface down to the page's characters took a fifth of a second a build;
+    the cut is kept in .cache/fonts/ by the font's and the characters' hash, so the next
+    build (in a new process) reads it, and a new character makes a new cut."""
+    import base64
+    import re
+    from conftest import run_build_process
+    project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + "\nSome text.\n"})
+    assert run_build_process(project.root, "source/a.md").returncode == 0
+    cuts = project.root / ".cache" / "fonts"
+    kept = {p: p.stat().st_mtime_ns for p in cuts.iterdir()}
+    first = {fmt: p.read_bytes() for fmt, p in project.outputs("a").items()}
+    faces = re.findall(r"data:font/woff;base64,([A-Za-z0-9+/=]+)", first["html"].decode())
+    assert {base64.b64decode(f) for f in faces} == {p.read_bytes() for p in kept}
+    assert run_build_process(project.root, "source/a.md").returncode == 0
+    assert {p: p.stat().st_mtime_ns for p in cuts.iterdir()} == kept  # read, not cut again
+    assert {fmt: p.read_bytes() for fmt, p in project.outputs("a").items()} == first
+    for path in kept:  # without the cache: cut again, the same bytes
+        path.unlink()
+    assert run_build_process(project.root, "source/a.md").returncode == 0
+    assert {fmt: p.read_bytes() for fmt, p in project.outputs("a").items()} == first
+    (project.source_dir / "a.md").write_text(MINIMAL_FRONT_MATTER + "\nSome text, ½.\n")
+    assert run_build_process(project.root, "source/a.md").returncode == 0
+    assert len(list(cuts.iterdir())) == 2 * len(kept)  # the same faces, one more character

@@ -1,0 +1,37 @@
+"""The build's own cache, PROJECT/.cache/: work that depends only on its input's bytes
+(a picture scaled, a typeface cut to a page's characters), kept under a hash of that input
+so the next build, in any process, reuses it. Deleting the folder only costs time."""
+
+import hashlib
+import os
+import tempfile
+
+
+def key(*parts):
+    """A name for the work done on these bytes (or strings)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part if isinstance(part, bytes) else str(part).encode())
+        digest.update(b"\0")
+    return digest.hexdigest()[:32]
+
+
+def read(folder, name):
+    """The bytes kept under name, or None."""
+    try:
+        return (folder / name).read_bytes()
+    except OSError:
+        return None
+
+
+def keep(folder, name, data):
+    """Written whole or not at all (builds may run at once); a cache that cannot be written
+    only costs time."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, folder / name)
+    except OSError:
+        pass
