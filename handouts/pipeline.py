@@ -121,13 +121,15 @@ def render_edition(doc, project):
 def build_handout(path, project, strict=False, side_by_side=False):
     """Build and verify the three outputs of each edition of one handout (of the handout,
     when it has none); return what was done, a Result per edition. A strict (release)
-    build stops on any warning, before writing anything. side_by_side writes the PDF and
-    the Word file at once on two cores, for a single build (not in workers that already
-    share the cores)."""
-    from . import summary
-    doc = load_handout(path, project)
-    results = [build_edition(edition, project, strict, side_by_side)
-               for edition in editions.documents(doc)]
+    build stops on any warning, before writing anything. side_by_side prints the PDFs in a
+    process forked at once, which loads WeasyPrint while this one renders the first page
+    and then prints while this one writes the Word file: for a single build, not in workers
+    that already share the cores."""
+    from . import batch, summary
+    with batch.Beside(_printed, _load_printer, fork=side_by_side and not strict) as printer:
+        doc = load_handout(path, project)
+        results = [build_edition(edition, project, strict, printer)
+                   for edition in editions.documents(doc)]
     summary.write_handout_report(project, doc.path.stem, results)
     return results
 
@@ -137,50 +139,49 @@ def build_document(path, project, strict=False, side_by_side=False):
     return build_handout(path, project, strict, side_by_side)[0]
 
 
-def build_edition(doc, project, strict=False, side_by_side=False):
-    """The three outputs of one loaded document (a handout, or one edition of it)."""
+def build_edition(doc, project, strict, printer):
+    """The three outputs of one loaded document (a handout, or one edition of it); the PDF
+    is printed by printer (a batch.Beside of _printed)."""
     started = time.perf_counter()
     rendered = render_edition(doc, project)
-    from . import batch, verify
     doc, page = rendered.doc, rendered.page
     targets, want = project.outputs(doc.name), rendered.expected()
-    refused = []  # addresses the PDF writer would not load
-
-    def printed():  # the web page and the PDF, staged and checked
-        from .pdf_writer import write_pdf
-        pages = _stage({"html": page.html.encode("utf-8"), "pdf": write_pdf(page, refused)},
-                       targets)
-        staged.update(pages)  # here, so they are removed whatever happens beside
-        return pages, verify.check(pages, want)
-
-    def word():  # the reading report and the Word file, staged and checked
-        from . import report
-        reading = report.reading(rendered.document)
-        warnings = report.warnings_for(rendered.document, reading, rendered.theme)
-        if strict and warnings + page.warnings:
-            raise BuildErrors([Refusal(w) for w in warnings + page.warnings])
-        words = _stage({"docx": _word_file(rendered)}, targets)
-        staged.update(words)
-        return words, verify.check(words, want), reading, warnings
-
+    printer.send(page)
+    from . import report, verify
+    reading = report.reading(rendered.document)
+    warnings = report.warnings_for(rendered.document, reading, rendered.theme)
+    if strict and warnings + page.warnings:  # a release: before anything is written
+        raise BuildErrors([Refusal(w) for w in warnings + page.warnings])
     with _writing(targets, doc) as staged:
-        if side_by_side and not strict:  # two cores: PDF here, Word beside it
-            (pages, page_problems), (words, word_problems, reading, warnings) = \
-                batch.side_by_side(printed, word)
-        else:  # a release checks every warning before writing anything
-            words, word_problems, reading, warnings = word()
-            pages, page_problems = printed()
-        staged.update(pages | words)
+        staged.update(_stage({"html": page.html.encode("utf-8"),
+                              "docx": _word_file(rendered)}, targets))
+        problems = verify.check(staged, want)  # while the PDF is printed beside
+        importlib.import_module(".verify.pdf", __package__)
+        printed, refused = printer.result()
+        pages = _stage({"pdf": printed}, targets)
+        staged.update(pages)
         warnings += page.warnings + refused
         if strict and warnings:  # an address the PDF writer refused
             raise BuildErrors([Refusal(w) for w in warnings])
-        _commit(staged, targets, doc, page_problems + word_problems)
+        _commit(staged, targets, doc, problems + verify.check(pages, want))
     unread = verify.unreadable_in_pdf(want)
     if unread:
         warnings.append(f"{display_path(doc.path)}: {unread} blocks in Arabic script cannot be "
                         "read back out of the PDF to be checked (its joined letters); they were "
                         "checked in the web page and Word file: look at the PDF's pages")
     return _result(doc, targets, want, started, warnings, reading)
+
+
+def _load_printer():
+    """WeasyPrint, loaded beside the page's rendering."""
+    from . import pdf_writer  # noqa: F401
+
+
+def _printed(page):
+    """The PDF's bytes, and the addresses the writer refused."""
+    from .pdf_writer import write_pdf
+    refused = []
+    return write_pdf(page, refused), refused
 
 
 def _result(doc, targets, want, started, warnings, reading=None):

@@ -33,6 +33,13 @@ class Page:
     def __post_init__(self):
         self.print_html = self.print_html or self.html
 
+    def __getstate__(self):  # sent to the process printing the PDF; lxml trees do not pickle
+        return {**self.__dict__, "tree": None}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.tree = lxml.html.document_fromstring(self.html)
+
 
 def render(document, theme, css):
     """Build the standalone page for one document."""

@@ -10,6 +10,7 @@ are taken off each page before comparing. Nothing else is allowed for.
 """
 
 import dataclasses
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -73,8 +74,11 @@ def expected(document, citations, page):
     return Expected(headings, references, markers, linked, blocks=model_blocks(document),
                     tables=[b for b in m.walk(document.blocks) if isinstance(b, m.Table)],
                     furniture=[doc_control(meta), meta.short_title or meta.title],
-                    page_label=lambda page, pages: catalogue(meta.lang)("page", page=page,
-                                                                        pages=pages))
+                    page_label=functools.partial(_page_label, meta.lang))
+
+
+def _page_label(lang, page, pages):  # a function of its own: Expected is sent to a process
+    return catalogue(lang)("page", page=page, pages=pages)
 
 
 def model_blocks(document):

@@ -1,0 +1,154 @@
+"""One handout on two cores (handouts/batch.py's Beside): the PDF is printed in a process
+forked when the build starts, which loads WeasyPrint while this one renders the page. What
+is proved here is behaviour, not speed (bench/benchmark.py measures that): answers and
+failures come back as if the work ran here, nothing is left running or half-written, and
+the outputs are the bytes a one-process build writes."""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import MINIMAL_FRONT_MATTER, new_project, run_build
+from handouts import batch, pipeline
+from handouts.errors import BuildError
+
+
+def _children():
+    """The processes this one has started that are still there (zombies included)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _pid(*_):
+    return os.getpid()
+
+
+def _nothing():
+    pass
+
+
+def test_tasks_run_in_one_forked_process_and_answer_in_order():
+    before = _children()
+    with batch.Beside(lambda n: (n * 2, os.getpid()), _nothing) as beside:
+        answers = []
+        for n in (1, 2, 3):  # one handout's editions, one after another
+            beside.send(n)
+            answers.append(beside.result())
+    assert [a for a, _ in answers] == [2, 4, 6]
+    assert len({pid for _, pid in answers}) == 1 and answers[0][1] != os.getpid()
+    assert _children() == before
+
+
+def test_without_fork_the_task_runs_here_when_its_result_is_asked_for():
+    ran = []
+    with batch.Beside(lambda n: ran.append(n) or os.getpid(), _nothing, fork=False) as beside:
+        beside.send(5)
+        assert ran == []  # a release build writes nothing before its checks
+        assert beside.result() == os.getpid() and ran == [5]
+
+
+def _refuse(path):
+    raise BuildError(path, "cannot be printed", "try again")
+
+
+def test_a_failure_over_there_is_raised_here_as_it_was_raised():
+    with batch.Beside(_refuse, _nothing) as beside:
+        beside.send(Path("source/a.md"))
+        with pytest.raises(BuildError) as raised:
+            beside.result()
+    assert "source/a.md" in str(raised.value) and "cannot be printed" in str(raised.value)
+
+
+def _no_library():
+    raise ImportError("no module named 'weasyprint'")
+
+
+def test_a_failure_while_preparing_is_raised_for_the_task_sent():
+    with batch.Beside(_pid, _no_library) as beside:
+        beside.send()
+        with pytest.raises(ImportError, match="weasyprint"):
+            beside.result()
+
+
+def _sleep():
+    time.sleep(60)
+
+
+def test_leaving_before_anything_was_sent_stops_the_process_at_once():
+    """A handout with bad front matter: the process loading WeasyPrint beside it is
+    stopped, not waited for."""
+    before, began = _children(), time.monotonic()
+    with pytest.raises(BuildError):
+        with batch.Beside(_pid, _sleep) as beside:
+            started = beside.child
+            raise BuildError("source/a.md", "front matter lacks 'title'", "add one")
+    assert time.monotonic() - began < 30, "waited for the minute-long preparation"
+    assert started not in _children() and _children() == before
+
+
+def test_a_page_larger_than_a_pipe_is_sent_while_the_other_process_still_prepares(tmp_path):
+    """send() returns at once: the page goes over in a thread, so this process writes the
+    Word file while WeasyPrint is still loading over there."""
+    flag = tmp_path / "sent"
+
+    def prepare():  # waits until this process has gone on past send()
+        for _ in range(600):
+            if flag.exists():
+                return
+            time.sleep(0.05)
+        raise TimeoutError("send() did not return while the other process prepared")
+
+    page = "x" * 5_000_000
+    with batch.Beside(len, prepare) as beside:
+        beside.send(page)
+        flag.touch()
+        assert beside.result() == len(page)
+
+
+def test_one_handout_built_alone_matches_a_build_in_one_process(tmp_path):
+    """build.py with one handout prints its PDF beside; the three files are the same bytes
+    as those of a build without the forked process (the workers of a many-handout run)."""
+    text = MINIMAL_FRONT_MATTER + "\n## Intro\n\nSome text [@schwartzman2009].\n"
+    forked = new_project(tmp_path / "forked", {"source/a.md": text})
+    here = new_project(tmp_path / "here", {"source/a.md": text})
+    assert run_build(forked.root, "source/a.md").returncode == 0
+    pipeline.build_handout(here.source_dir / "a.md", here, side_by_side=False)
+    for fmt, path in forked.outputs("a").items():
+        assert path.read_bytes() == here.outputs("a")[fmt].read_bytes(), fmt
+
+
+def test_a_pdf_that_fails_beside_leaves_the_last_good_outputs_and_nothing_else(
+        tmp_path, monkeypatch):
+    project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + "\nFirst.\n"})
+    pipeline.build_handout(project.source_dir / "a.md", project, side_by_side=True)
+    good = {fmt: path.read_bytes() for fmt, path in project.outputs("a").items()}
+    (project.source_dir / "a.md").write_text(MINIMAL_FRONT_MATTER + "\nSecond.\n")
+    from handouts import pdf_writer
+    monkeypatch.setattr(pdf_writer, "write_pdf", lambda page, refused: _refuse("a.md"))
+    before = _children()
+    with pytest.raises(BuildError, match="cannot be printed"):
+        pipeline.build_handout(project.source_dir / "a.md", project, side_by_side=True)
+    assert {fmt: path.read_bytes() for fmt, path in project.outputs("a").items()} == good
+    assert sorted(p.name for p in project.output_dir.iterdir()) == [
+        "a.docx", "a.html", "a.pdf", "reports"]
+    assert _children() == before
+
+
+def test_a_word_file_that_fails_here_waits_for_the_pdf_and_leaves_nothing(
+        tmp_path, monkeypatch):
+    project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + "\nText.\n"})
+    monkeypatch.setattr(pipeline, "_word_file", lambda rendered: _refuse("a.md"))
+    before = _children()
+    with pytest.raises(BuildError, match="cannot be printed"):
+        pipeline.build_handout(project.source_dir / "a.md", project, side_by_side=True)
+    assert not project.output_dir.exists() or not any(project.output_dir.iterdir())
+    assert _children() == before
