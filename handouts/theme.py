@@ -21,6 +21,9 @@ COLORS = ("primary_color", "accent_color", "text_color", "callout_background")
 PAPER_MM = {"letter": (215.9, 279.4), "a4": (210.0, 297.0)}
 MIN_FONT_PT = 11
 FOOTER_FONT_PT = 9      # only the running header and footer may be smaller than MIN_FONT_PT
+# Smaller type as a share of the text's size (see Theme.small_type_pt), in every format: the
+# references, footnotes and document control; figure captions; the organisation's name.
+SMALL_TYPE = {"--small-font": 0.9, "--caption-font": 0.95, "--brand-font": 0.85}
 # The bundled typeface; any other family must be installed on the machine.
 BUNDLED_FONTS = {atkinson.FAMILY: {
     ("normal", 400): "AtkinsonHyperlegible-Regular.ttf",
@@ -73,7 +76,14 @@ class Theme:
                 "--font": f"{families}sans-serif",
                 "--font-size": f"{self.font_size_pt}pt",
                 "--min-font": f"{MIN_FONT_PT}pt",  # the least a reader is asked to read
-                "--footer-font": f"{FOOTER_FONT_PT}pt"}
+                "--footer-font": f"{FOOTER_FONT_PT}pt",
+                **{name: f"{self.small_type_pt(share)}pt" for name, share in SMALL_TYPE.items()}}
+
+    def small_type_pt(self, share):
+        """Smaller type, as a share of the text's size and never below MIN_FONT_PT. A fixed
+        size rather than CSS max(0.9em, 11pt): WeasyPrint works a max() out again for every
+        length in em below it, an eighth of its time for a handout."""
+        return max(MIN_FONT_PT, round(self.font_size_pt * share, 2))
 
     def css_variables(self, paper, fallback=()):
         """The custom properties, for any rule that still asks for them, and the page."""

@@ -58,6 +58,18 @@ def test_no_text_a_reader_needs_is_smaller_than_the_theme_minimum(pdf, built):
                 assert size >= MIN_FONT_PT - 0.05, (text, size)
 
 
+def test_the_references_are_set_at_one_size_on_paper_and_in_word(pdf, built):
+    """Smaller type is a fixed size from the theme (Theme.small_type_pt), the same in the
+    PDF as in the Word file and on the web page: WeasyPrint printed CSS max(0.9em, 11pt)
+    at the text's full size."""
+    word = docx.Document(str(built.outputs(KETAMINE)["docx"]))
+    sizes = {size for page in pdf.pages for text, size in _sizes(page)
+             if text.startswith("Schwartzman RJ")}
+    theme = load_theme(ROOT / "styles" / "theme.yaml")
+    assert sizes == {word.styles["Reference"].font.size.pt} == {theme.small_type_pt(0.9)}
+    assert theme.small_type_pt(0.9) < theme.font_size_pt
+
+
 def test_word_styles_for_contact_references_and_control_meet_the_minimum(built):
     word = docx.Document(str(built.outputs(KETAMINE)["docx"]))
     for name in ("Contact", "Reference", "Document Control", "Footnote Text", "Code"):
@@ -67,8 +79,12 @@ def test_word_styles_for_contact_references_and_control_meet_the_minimum(built):
 
 
 def test_lines_hold_about_75_characters_or_fewer(pdf):
-    lines = [line for page in pdf.pages for line in page.extract_text().splitlines()
-             if len(line) > 50]  # full lines of running text
+    """The measure of the running text: the lines before the references (set smaller, as
+    lists of studies are), without the running header and footer."""
+    text = "\n".join(page.extract_text() for page in pdf.pages).rsplit("\nReferences\n", 1)[0]
+    lines = [line for line in text.splitlines() if len(line) > 50  # full lines
+             and not re.search(r"Page \d+ of \d+$", line)]
+    assert len(lines) > 30
     assert statistics.median(len(line) for line in lines) <= 76
     assert 2 <= len(pdf.pages) <= 4
 
@@ -273,8 +289,22 @@ def test_whom_to_call_closes_the_text_before_the_references(tmp_path):
         # "How to refer" gives the number too; the panel's is the last before the list
         assert text.index("Contact us") < text.rindex("(555) 010-0000") < \
             text.rindex("References"), fmt
-    last_page = pypdf.PdfReader(str(paths["pdf"])).pages[-1].extract_text()
-    assert "References" in last_page or "Contact us" in last_page  # no page for a name alone
+    assert _more_than_a_name_on_the_last_page(paths["pdf"])
+
+
+def _more_than_a_name_on_the_last_page(path):
+    """The last page's own text (not its running header and footer) is more than the
+    clinic's name: paper is not spent on a name alone."""
+    lines = pypdf.PdfReader(str(path)).pages[-1].extract_text().splitlines()
+    own = [line for line in lines if line != "IV ketamine for CRPS"
+           and not re.search(r"Page \d+ of \d+$", line)]
+    return len(" ".join(own).split()) > len("Pain Medicine Practice".split()) + 5
+
+
+def test_the_clinics_name_at_the_end_keeps_company_on_paper(built):
+    """Without contact details the name closes the text; it goes over with the last
+    reference rather than alone onto a fourth sheet."""
+    assert _more_than_a_name_on_the_last_page(built.outputs(KETAMINE)["pdf"])
 
 
 def test_without_contact_details_the_clinics_name_ends_the_word_file_as_it_ends_the_page(built):

@@ -7,7 +7,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from ..messages import right_to_left
-from ..theme import FOOTER_FONT_PT, MIN_FONT_PT, PAPER_MM
+from ..theme import FOOTER_FONT_PT, PAPER_MM, SMALL_TYPE
 
 BULLETS = ("•", "–", "•")  # glyphs the bundled typeface has
 LIST_INDENT_TWIPS = 360
@@ -67,10 +67,10 @@ def set_up_styles(word, theme, lang):
         _font(styles[name], None, Pt(FOOTER_FONT_PT), primary)
         styles[name].paragraph_format.tab_stops.clear_all()  # the template's sit mid-page
     # The organisation's row opens the page under the title band, as on the web page.
-    brand = _add_style(styles, "Organisation", Pt(max(MIN_FONT_PT, t.font_size_pt * 0.85)),
+    brand = _add_style(styles, "Organisation", Pt(t.small_type_pt(SMALL_TYPE["--brand-font"])),
                        primary, bold=True, caps=True)
     _border(brand, "top", t.primary_color, 36)
-    small = Pt(max(MIN_FONT_PT, t.font_size_pt * 0.9))  # never below what patients can read
+    small = Pt(t.small_type_pt(SMALL_TYPE["--small-font"]))  # never below what patients read
     _add_style(styles, "Document Control", small, text)
     contact = _add_style(styles, "Contact", small, text)
     contact.paragraph_format.space_before = Pt(18)
