@@ -3,6 +3,7 @@ reference list, citation markers by their styles, bookmarks and each data table'
 
 import docx
 import lxml.etree
+from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 
 from ..word.blocks import CALLOUT_STYLES
@@ -16,6 +17,7 @@ def read(path, want=None):
     word = docx.Document(str(path))
     body = word.element.body
     paragraphs = [docx.text.paragraph.Paragraph(p, word.part) for p in body.iter(qn("w:p"))]
+    style_of = _style_names(word)
     notes = _footnotes_element(word)
     stories = [body] + ([notes] if notes is not None else [])  # citations in footnotes too
     anchors = {h.get(qn("w:anchor")) for story in stories for h in story.iter(qn("w:hyperlink"))}
@@ -36,16 +38,28 @@ def read(path, want=None):
     tables = [_word_table(docx.table.Table(t, word.part)) for t in body.iter(qn("w:tbl"))
               if _table_style(t) not in boxes]
     return Extracted(
-        headings=[p.text for p in paragraphs if p.style.name.startswith("Heading")
+        headings=[p.text for p in paragraphs if style_of(p._p).startswith("Heading")
                   or p._p.find(qn("w:pPr") + "/" + qn("w:outlineLvl")) is not None],
         text="\n".join(_paragraph_text(p) for p in body.iter(qn("w:p"))),
-        reference_entries=[p.text for p in paragraphs if p.style.name == "Reference"],
+        reference_entries=[p.text for p in paragraphs if style_of(p._p) == "Reference"],
         markers=markers,
         link_targets=anchors & {m.get(qn("w:name")) for m in body.iter(qn("w:bookmarkStart"))},
         target_name=bookmark_name,
         notes="\n".join(_paragraph_text(p) for p in notes.iter(qn("w:p")))
         if notes is not None else "",
         tables=tables)
+
+
+def _style_names(word):
+    """w:p -> the name of its paragraph style. Looked up once per file: python-docx's
+    paragraph.style searches the styles part for every paragraph."""
+    names = {style.style_id: style.name for style in word.styles}
+    default = word.styles.default(WD_STYLE_TYPE.PARAGRAPH).name
+
+    def style_of(p):
+        style = p.find(qn("w:pPr") + "/" + qn("w:pStyle"))
+        return names.get(style.get(qn("w:val")), default) if style is not None else default
+    return style_of
 
 
 def _paragraph_text(p):
