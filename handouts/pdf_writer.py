@@ -8,10 +8,12 @@ import base64
 import calendar
 import contextlib
 import datetime
+import functools
 import hashlib
 import logging
 import os
 import warnings
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 
@@ -42,7 +44,8 @@ def _load_weasyprint():
 
 _load_weasyprint()
 import weasyprint  # noqa: E402 (loaded above)
-from weasyprint.urls import URLFetcher  # noqa: E402
+from weasyprint.text.fonts import FontConfiguration  # noqa: E402
+from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
 from . import font_subset, pdf_tags  # noqa: E402
 
@@ -53,15 +56,20 @@ pdf_tags.install()
 
 
 class RefusingFetcher(URLFetcher):
-    """Serves data: URLs and the page's own pictures (picture:N, see render._for_print) only,
-    and records every other reference it was asked for."""
+    """Serves data: URLs, the page's own pictures (picture:N, see render._for_print) and
+    its fonts (font:N, see web_fonts.whole_faces) only, and records every other reference
+    it was asked for."""
 
-    def __init__(self, pictures=None):
+    def __init__(self, pictures=None, fonts=None):
         super().__init__(allowed_protocols={"data"})
         self.refused = []
         self.pictures = pictures or {}
+        self.fonts = dict(fonts or {})
 
     def fetch(self, url, headers=None):
+        if url in self.fonts:
+            return URLFetcherResponse(url, Path(self.fonts[url]).read_bytes(),
+                                      {"Content-Type": "font/ttf"})
         if url in self.pictures:
             url = self.pictures[url]
         if not url.startswith("data:"):
@@ -100,12 +108,9 @@ def _finish(document, pdf):
 
 
 @contextlib.contextmanager
-def _fixed_font_dates(page):
-    """WeasyPrint turns the page's WOFF fonts into TrueType with fontTools, which stamps the
-    current time into each font; SOURCE_DATE_EPOCH makes it the handout's issue date."""
-    issued = next((m.get("content") for m in page.tree.iter("meta")
-                   if m.get("name") == "dcterms.created"), "1980-01-01")
-    epoch = calendar.timegm(datetime.date.fromisoformat(issued).timetuple())
+def _fonts_dated(epoch):
+    """WeasyPrint turns WOFF fonts (a stylesheet may hold some) into TrueType with
+    fontTools, which stamps the current time into each font; SOURCE_DATE_EPOCH fixes it."""
     previous = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     try:
@@ -117,19 +122,56 @@ def _fixed_font_dates(page):
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
+def _issued(page):
+    """The handout's issue date, as seconds since 1970: the date its PDF carries."""
+    issued = next((m.get("content") for m in page.tree.iter("meta")
+                   if m.get("name") == "dcterms.created"), "1980-01-01")
+    return calendar.timegm(datetime.date.fromisoformat(issued).timetuple())
+
+
+@functools.lru_cache(maxsize=1)
+def _fonts():
+    """One font configuration for every PDF this process prints: each font is registered
+    (read, written out, given to fontconfig) once, and Pango keeps its shaped faces."""
+    return FontConfiguration()
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_stylesheet(text, fonts):
+    """The part of the page's style every handout of the theme shares (its fonts whole,
+    the theme and styles/handout.css), parsed once per process: parsing it and registering
+    its fonts was a quarter of each PDF's time. Returns the CSS and the addresses its
+    parsing refused, which every PDF printed with it reports."""
+    if not text:
+        return None, ()
+    fetcher = RefusingFetcher(fonts=fonts)
+    with _fonts_dated(0):  # the same bytes whichever handout this process prints first
+        css = weasyprint.CSS(string=text, base_url="about:blank", url_fetcher=fetcher,
+                             font_config=_fonts())
+    return css, tuple(fetcher.refused)
+
+
 def write_pdf(page, warnings):
     """Return the PDF bytes; references the fetcher refused are added to warnings."""
     fetcher = RefusingFetcher(page.pictures)
+    shared, own = page.print_css
+    stylesheet, refused = _shared_stylesheet(shared, tuple(sorted(page.print_fonts.items())))
     html = weasyprint.HTML(string=page.print_html, base_url="about:blank", url_fetcher=fetcher)
     # The same page gives the same /ID, so rebuilds are byte-identical.
     content = hashlib.sha256(page.print_html.encode())
+    for part in (shared, own):
+        content.update(part.encode())
     for address in sorted(page.pictures):  # the pictures are served apart from the page
         content.update(page.pictures[address].encode())
     identifier = content.hexdigest()[:32].encode()
-    with _fixed_font_dates(page):
-        pdf = html.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier,
+    with _fonts_dated(_issued(page)):
+        stylesheets = [stylesheet] + ([weasyprint.CSS(
+            string=own, base_url="about:blank", url_fetcher=fetcher, font_config=_fonts())]
+            if own else [])
+        pdf = html.write_pdf(stylesheets=[s for s in stylesheets if s], font_config=_fonts(),
+                             pdf_variant="pdf/ua-1", pdf_identifier=identifier,
                              custom_metadata=True, uncompressed_pdf=False,
                              xmp_metadata=[_document_control_xmp(page)], finisher=_finish)
     warnings.extend(f"refused to load '{url[:80]}': only files in source/ may be used"
-                    for url in fetcher.refused)
+                    for url in [*refused, *fetcher.refused])
     return pdf

@@ -27,8 +27,12 @@ class Page:
     html: str
     tree: object
     warnings: list = field(default_factory=list)
-    print_html: str = None   # the same page with pictures at print size, for the PDF
+    print_html: str = None   # the page for the PDF: pictures at print size, no <style>
     pictures: dict = field(default_factory=dict)  # picture:N -> its print-size data: URL
+    # The PDF's style: what every handout of the theme shares (whole fonts, the theme and
+    # the stylesheet, parsed once per process by pdf_writer) and this page's own rules.
+    print_css: tuple = ("", "")
+    print_fonts: dict = field(default_factory=dict)  # font:N -> the font file it stands for
 
     def __post_init__(self):
         self.print_html = self.print_html or self.html
@@ -53,24 +57,26 @@ def render(document, theme, css):
     main.extend(_online_copy(doc.meta))
     main.extend(writer.blocks([b for b in document.blocks if isinstance(b, m.References)]))
     warnings = list(document.warnings)
-    page = _page(doc, theme, main, css, document, warnings)
+    page, print_css, print_fonts = _page(doc, theme, main, css, document, warnings)
     html = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
     print_html, pictures = _for_print(page, writer.print_sources)
-    return Page(html, page, warnings, print_html, pictures)
+    return Page(html, page, warnings, print_html, pictures, print_css, print_fonts)
 
 
 def _for_print(page, print_sources):
     """The page as WeasyPrint prints it, and its pictures at print size by address: the
     page names each as picture:N, which the PDF writer serves. Thirty phone photos as data:
-    URLs made a page of 70 MB that WeasyPrint's HTML parser read character by character."""
-    if not print_sources:
-        return None, {}
+    URLs made a page of 70 MB that WeasyPrint's HTML parser read character by character.
+    Its style is left out: the PDF writer is given Page.print_css instead."""
     screen = [(element, element.get("src")) for element, _ in print_sources]
     pictures = {}
     for number, (element, src) in enumerate(print_sources):
         pictures[f"picture:{number}"] = src
         element.set("src", f"picture:{number}")
+    style = page.find("head/style")
+    style.getparent().remove(style)
     html = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
+    page.find("head").append(style)
     for element, src in screen:
         element.set("src", src)
     return html, pictures
@@ -419,6 +425,9 @@ def _page(doc, theme, main, css, document, warnings):
                                   cut_fonts)
              + web_fonts.fallback_faces(fallback, set(shown) - printable_characters(
                  theme.font_family), cut_fonts))
+    shared = (theme.css_variables(meta.paper or theme.paper, fallback)
+              + theme.resolve_variables(css, fallback))
+    own = _page_furniture(meta)
     head = E.HEAD(
         E.META(charset="utf-8"),
         E.META(name="viewport", content="width=device-width, initial-scale=1"),
@@ -434,10 +443,11 @@ def _page(doc, theme, main, css, document, warnings):
           if meta.approved_by else []),
         *([E.META(name="handout.approved-on", content=meta.approved_on.isoformat())]
           if meta.approved_on else []),
-        E.STYLE(fonts + theme.css_variables(meta.paper or theme.paper, fallback)
-                + theme.resolve_variables(css, fallback) + _page_furniture(meta)))
-    return E.HTML(head, body, lang=meta.lang, **({"dir": "rtl"} if right_to_left(meta.lang)
+        E.STYLE(fonts + shared + own))
+    page = E.HTML(head, body, lang=meta.lang, **({"dir": "rtl"} if right_to_left(meta.lang)
                                                   else {}))
+    print_fonts, files = web_fonts.whole_faces(theme.font_family, fallback)
+    return page, (print_fonts + shared, own), files
 
 
 

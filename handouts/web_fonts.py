@@ -105,3 +105,19 @@ def fallback_faces(families, needed, cache_dir):
                          f"font-weight: 100 900; font-display: swap; "
                          f"src: url('{src}') format('woff'); }}")
     return "\n".join(rules) + ("\n" if rules else "")
+
+
+def whole_faces(family, fallback):
+    """@font-face rules for the PDF, and the files their addresses (font:N) stand for:
+    every face of the theme's bundled typeface and of the packaged fallbacks the page
+    needs, whole. The PDF writer parses these once per process and subsets each font for
+    each PDF itself; cut faces would differ from page to page, and faces of one family
+    registered twice in one process could lend a page the wrong cut."""
+    faces = [(family, style, weight, atkinson.ROOT / "files" / filename)
+             for (style, weight), filename in sorted(BUNDLED_FONTS.get(family, {}).items())]
+    faces += [(name, style, "100 900", path)  # variable fonts: one file, every weight
+              for name in fallback for style, path in sorted(fonts.PACKAGED.get(name, {}).items())]
+    rules = [f"@font-face {{ font-family: '{name}'; font-style: {style}; "
+             f"font-weight: {weight}; src: url('font:{number}') format('truetype'); }}\n"
+             for number, (name, style, weight, _) in enumerate(faces)]
+    return "".join(rules), {f"font:{n}": str(face[3]) for n, face in enumerate(faces)}

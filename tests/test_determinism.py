@@ -3,9 +3,13 @@
 WeasyPrint subsets fonts with the system's HarfBuzz-Subset where it is installed and with
 fontTools where it is not, and fontTools stamps the current time into every font. The PDF
 stage subsets with the HarfBuzz of the pinned uharfbuzz wheel instead (handouts/font_subset.py),
-and pins SOURCE_DATE_EPOCH to the issue date while WeasyPrint converts the page's WOFF fonts.
+and pins SOURCE_DATE_EPOCH while WeasyPrint converts any WOFF font a stylesheet brings.
 These tests build with WeasyPrint seeing the machine as it is and as if the library were
 absent; CI runs them on a machine without it first, then again after installing it.
+
+The same source also gives the same bytes whatever the process printed before: fonts and
+the theme's stylesheet are registered once per process (pdf_writer), so a handout printed
+by a worker after forty others must match one printed alone.
 """
 
 import hashlib
@@ -64,3 +68,26 @@ def test_control_weasyprints_own_subsetting_differs_with_and_without_the_library
     without = _pdf_hash(project)
     assert "Using fontTools instead of HarfBuzz-Subset" in caplog.text  # the path is taken
     assert without != with_library
+
+
+HANDOUTS = {  # an English handout, and one whose letters need the packaged Noto Sans
+    "en": "---\ntitle: Pain after surgery\nlang: en-US\nversion: \"1\"\ndate: 2026-01-15\n"
+          "review_due: 2027-01-15\n---\n\n## What to know\n\nMost pain eases in a week. "
+          "*Call* us if it **does not**.\n",
+    "vi": "---\ntitle: Ketamine cho hội chứng đau\nlang: vi\nversion: \"1\"\n"
+          "date: 2026-01-15\nreview_due: 2027-01-15\n---\n\n## Đây là gì?\n\nHội chứng "
+          "đau vùng phức hợp là một tình trạng đau mạn tính.\n",
+}
+
+
+def test_a_pdf_does_not_depend_on_what_its_process_printed_before(tmp_path):
+    from conftest import run_build_process
+    files = {f"source/{name}.md": text for name, text in HANDOUTS.items()}
+    alone, together = new_project(tmp_path / "alone", files), new_project(tmp_path / "together",
+                                                                          files)
+    for name in HANDOUTS:  # each in a new process, printing nothing else
+        assert run_build_process(alone.root, f"source/{name}.md").returncode == 0
+    for name in [*HANDOUTS, *reversed(HANDOUTS)]:  # one process: each after the other
+        build_document(together.source_dir / f"{name}.md", together)
+        pdf = together.outputs(name)["pdf"].read_bytes()
+        assert pdf == alone.outputs(name)["pdf"].read_bytes(), name
