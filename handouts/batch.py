@@ -90,27 +90,30 @@ class Beside:
 
 def _serve(task, prepare, inbound, outbound):  # pragma: no cover - in the forked process
     """The forked side of Beside: prepare, then for each arguments received, send back
-    (True, the task's result) or (False, its exception), until the sender closes."""
+    (True, the task's result) or (False, its exception), until the sender closes. It never
+    returns: whatever happens (Ctrl-C too), it must not go on in the sender's code."""
     try:
-        prepare()
-        failure = None
-    except BaseException as exc:  # noqa: BLE001 - reported for each task sent
-        failure = exc
-    while (args := _read(inbound)) is not None:
         try:
-            if failure is not None:
-                raise failure
-            outcome = (True, task(*args))
-        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
-            outcome = (False, exc)
-        try:
-            _write(outbound, outcome)
-        except BrokenPipeError:  # the sender stopped listening
-            break
-        except Exception as exc:  # an exception (or result) that cannot be sent as it is
-            error = outcome[1] if not outcome[0] else exc
-            _write(outbound, (False, RuntimeError(f"{type(error).__name__}: {error}")))
-    os._exit(0)
+            prepare()
+            failure = None
+        except BaseException as exc:  # noqa: BLE001 - reported for each task sent
+            failure = exc
+        while (args := _read(inbound)) is not None:
+            try:
+                if failure is not None:
+                    raise failure
+                outcome = (True, task(*args))
+            except BaseException as exc:  # noqa: BLE001 - every failure goes back
+                outcome = (False, exc)
+            try:
+                _write(outbound, outcome)
+            except BrokenPipeError:  # the sender stopped listening
+                break
+            except Exception as exc:  # an exception (or result) that cannot be sent as it is
+                error = outcome[1] if not outcome[0] else exc
+                _write(outbound, (False, RuntimeError(f"{type(error).__name__}: {error}")))
+    finally:
+        os._exit(0)
 
 
 def _send(pipe, value):

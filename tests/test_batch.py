@@ -152,3 +152,26 @@ def test_a_word_file_that_fails_here_waits_for_the_pdf_and_leaves_nothing(
         pipeline.build_handout(project.source_dir / "a.md", project, side_by_side=True)
     assert not project.output_dir.exists() or not any(project.output_dir.iterdir())
     assert _children() == before
+
+
+def test_an_interrupted_process_beside_ends_there_and_never_runs_this_ones_code(tmp_path):
+    """Ctrl-C reaches both processes; the forked one must stop, not unwind into the code
+    that made it (which would go on building, or print the error twice)."""
+    import signal
+    marker = tmp_path / "after"
+    try:
+        with batch.Beside(_pid, _nothing) as beside:
+            time.sleep(0.5)
+            os.kill(beside.child, signal.SIGINT)  # while it waits for a task
+            time.sleep(0.5)
+            beside.send()
+            with pytest.raises(RuntimeError, match="stopped without a result"):
+                beside.result()
+    finally:
+        if os.getpid() != _PARENT:  # only the forked process could get here
+            marker.write_text("ran")
+            os._exit(0)
+    assert not marker.exists()
+
+
+_PARENT = os.getpid()
