@@ -75,7 +75,7 @@ clean:
 	find output -name ".*" -type f ! -name .gitkeep -delete  # leftovers of an interrupted build
 
 distclean: clean
-	rm -rf $(VENV) .pytest_cache *.egg-info .cache  # .cache: scaled pictures
+	rm -rf $(VENV) .pytest_cache *.egg-info .cache  # .cache: scaled pictures, cut fonts
 
 help:
 	@echo "make            build output/NAME.html, .pdf and .docx for every source/NAME.md"
@@ -86,4 +86,4 @@ help:
 	@echo "make release    rebuild every handout; any warning is a failure"
 	@echo "make test       run the test suite"
 	@echo "make clean      remove built outputs"
-	@echo "make distclean  also remove the virtual environment"
+	@echo "make distclean  also remove the virtual environment and .cache"
