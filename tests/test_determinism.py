@@ -21,6 +21,7 @@ from weasyprint.pdf import fonts as weasyprint_fonts
 
 from conftest import new_project
 from handouts import font_subset
+from handouts import pdf_writer  # noqa: F401 - installs font_subset before any test patches
 from handouts.pipeline import build_document
 
 def _pdf_hash(project):
