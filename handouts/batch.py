@@ -1,6 +1,7 @@
-"""Many handouts in one run: the libraries load once, then worker processes forked from
-this one build the handouts side by side, one per core. Fifty handouts used to cost fifty
-starts of Python and fifty loads of WeasyPrint (about a second each)."""
+"""Work on every core. Many handouts in one run: the libraries load once, then worker
+processes forked from this one build the handouts side by side, one per core (fifty used to
+cost fifty starts of Python and fifty loads of WeasyPrint, about a second each). One
+handout: Beside prints its PDF in a second process while this one does the rest."""
 
 import contextlib
 import multiprocessing
