@@ -23,6 +23,8 @@ def run_all(task, items, jobs=None):
     pipeline.preload()  # loaded before the fork, so every worker shares it
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         yield from pool.imap(task, items)
+        pool.close()  # the workers end as processes do, tidying up (pdf_writer.release),
+        pool.join()   # rather than being stopped
 
 
 class Beside:
@@ -31,21 +33,25 @@ class Beside:
     process gets the first arguments ready. send() hands arguments over and result() waits
     for that task's answer, raising its exception as if it had run here; then the next.
     Without fork (or with fork=False) each task runs here, when its result is asked for.
-    Use it in a with block: on leaving, the process is stopped and its answers dropped."""
+    Use it in a with block: on leaving, the process ends once it has answered (its answers
+    dropped), or at once if it was never sent anything. finish() runs there before it ends (it ends without Python's exit handlers, which it
+    shares with this process)."""
 
-    def __init__(self, task, prepare, fork=True):
+    def __init__(self, task, prepare, fork=True, finish=None):
         self.task, self.waiting, self.child, self.sending = task, [], None, None
+        self.sent = 0
         if fork and "fork" in multiprocessing.get_all_start_methods():
-            self._fork(prepare)
+            self._fork(prepare, finish or (lambda: None))
 
-    def _fork(self, prepare):
+    def _fork(self, prepare, finish):
         inbound, to_child = os.pipe()
         from_child, outbound = os.pipe()
         self.child = os.fork()
         if self.child == 0:  # pragma: no cover - runs in the forked process
             os.close(to_child)
             os.close(from_child)
-            _serve(self.task, prepare, os.fdopen(inbound, "rb"), os.fdopen(outbound, "wb"))
+            _serve(self.task, prepare, finish, os.fdopen(inbound, "rb"),
+                   os.fdopen(outbound, "wb"))
         os.close(inbound)
         os.close(outbound)
         self._to, self._from = os.fdopen(to_child, "wb"), os.fdopen(from_child, "rb")
@@ -54,6 +60,7 @@ class Beside:
         """Hand over one task's arguments; returns at once. (A page is larger than a pipe
         holds, so a thread writes it while the other process is still preparing.)"""
         self.waiting.append(args)
+        self.sent += 1
         if self.child is not None:
             self.sending = threading.Thread(target=_send, args=(self._to, args), daemon=True)
             self.sending.start()
@@ -78,9 +85,9 @@ class Beside:
     def __exit__(self, *exc):
         if self.child is None:
             return
-        if not self.waiting:  # only preparing, or waiting for work: stopped at once
+        if not self.sent:  # still preparing, for nothing: stopped at once
             os.kill(self.child, signal.SIGKILL)
-        elif self.sending:
+        else:
             self.sending.join()
         with contextlib.suppress(OSError):  # a process that has stopped reads no more
             self._to.close()    # no more tasks: the process ends, once it has answered
@@ -89,7 +96,7 @@ class Beside:
         self.child = None
 
 
-def _serve(task, prepare, inbound, outbound):  # pragma: no cover - in the forked process
+def _serve(task, prepare, finish, inbound, outbound):  # pragma: no cover - forked process
     """The forked side of Beside: prepare, then for each arguments received, send back
     (True, the task's result) or (False, its exception), until the sender closes. It never
     returns: whatever happens (Ctrl-C too), it must not go on in the sender's code."""
@@ -113,6 +120,7 @@ def _serve(task, prepare, inbound, outbound):  # pragma: no cover - in the forke
             except Exception as exc:  # an exception (or result) that cannot be sent as it is
                 error = outcome[1] if not outcome[0] else exc
                 _write(outbound, (False, RuntimeError(f"{type(error).__name__}: {error}")))
+        finish()
     finally:
         os._exit(0)
 

@@ -4,6 +4,7 @@ The page carries its fonts and images as data URLs, so the fetcher below refuses
 other address: rendering never touches the network or a file outside the project.
 """
 
+import atexit
 import base64
 import calendar
 import contextlib
@@ -11,7 +12,9 @@ import datetime
 import functools
 import hashlib
 import logging
+import multiprocessing.util
 import os
+import shutil
 import warnings
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -129,11 +132,27 @@ def _issued(page):
     return calendar.timegm(datetime.date.fromisoformat(issued).timetuple())
 
 
+_fonts_owner = None  # the process whose _fonts() wrote the fonts' folder
+
+
 @functools.lru_cache(maxsize=1)
 def _fonts():
     """One font configuration for every PDF this process prints: each font is registered
-    (read, written out, given to fontconfig) once, and Pango keeps its shaped faces."""
+    (read, written to a folder of its own, given to fontconfig) once, and Pango keeps its
+    shaped faces. The folder is removed when the process ends (see release)."""
+    global _fonts_owner
+    _fonts_owner = os.getpid()
+    atexit.register(release)
+    multiprocessing.util.Finalize(None, release, exitpriority=10)  # workers skip atexit
     return FontConfiguration()
+
+
+def release():
+    """Remove the folder where this process's font configuration wrote its fonts (WeasyPrint
+    removes it only when the configuration is collected, which a process ending does not
+    wait for). A forked process leaves its parent's folder alone."""
+    if _fonts.cache_info().currsize and _fonts_owner == os.getpid() and _fonts()._folder:
+        shutil.rmtree(_fonts()._folder, ignore_errors=True)
 
 
 @functools.lru_cache(maxsize=8)

@@ -126,7 +126,8 @@ def build_handout(path, project, strict=False, side_by_side=False):
     and then prints while this one writes the Word file: for a single build, not in workers
     that already share the cores."""
     from . import batch, summary
-    with batch.Beside(_printed, _load_printer, fork=side_by_side and not strict) as printer:
+    with batch.Beside(_printed, _load_printer, fork=side_by_side and not strict,
+                      finish=_release_printer) as printer:
         doc = load_handout(path, project)
         results = [build_edition(edition, project, strict, printer)
                    for edition in editions.documents(doc)]
@@ -175,6 +176,12 @@ def build_edition(doc, project, strict, printer):
 def _load_printer():
     """WeasyPrint, loaded beside the page's rendering."""
     from . import pdf_writer  # noqa: F401
+
+
+def _release_printer():
+    """What the printing process leaves behind, removed before it ends."""
+    from . import pdf_writer
+    pdf_writer.release()
 
 
 def _printed(page):

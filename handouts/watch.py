@@ -6,6 +6,7 @@ errors on the page (and in the terminal) over the last good version, which stays
 import functools
 import http.server
 import json
+import signal
 import threading
 from pathlib import Path
 
@@ -117,7 +118,9 @@ def affected(changes, project):
 
 def watch(project, build_one, port=8000, report=print):
     """Serve the preview and rebuild on every change until interrupted. build_one(path)
-    builds a handout and returns (failed, stdout lines, stderr lines)."""
+    builds a handout and returns (failed, stdout lines, stderr lines). Stopped by SIGTERM
+    (a service manager, a closing terminal) it ends as after Ctrl+C, tidying up."""
+    signal.signal(signal.SIGTERM, _interrupt)
     pipeline.preload()
     _warm_up(project)
     builds = Builds()
@@ -133,6 +136,10 @@ def watch(project, build_one, port=8000, report=print):
                 report(line)
             errors += err if failed else []
         builds.finished(errors)
+
+
+def _interrupt(*_):
+    raise KeyboardInterrupt
 
 
 def _warm_up(project):

@@ -175,3 +175,26 @@ def test_an_interrupted_process_beside_ends_there_and_never_runs_this_ones_code(
 
 
 _PARENT = os.getpid()
+
+
+@pytest.mark.parametrize("handouts", [1, 3])
+def test_a_build_leaves_no_folder_of_fonts_behind(tmp_path, handouts):
+    """Each process that prints registers the fonts once, in a folder of its own; the
+    folder goes when the process ends: the one printing beside a single build, and each
+    worker of a many-handout build (two here, whatever this machine has)."""
+    import subprocess
+    import sys
+    from conftest import ROOT
+    project = new_project(tmp_path / "project", {
+        f"source/h{n}.md": MINIMAL_FRONT_MATTER + f"\nText {n}.\n" for n in range(handouts)})
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    probe = ("import os, sys, build\n"
+             "os.sched_getaffinity = lambda pid: {0, 1}\n"
+             "sys.exit(build.main(sys.argv[1:]))")
+    result = subprocess.run([sys.executable, "-c", probe, "--root", str(project.root)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=300,
+                            env={**os.environ, "TMPDIR": str(temporary)})
+    assert result.returncode == 0, result.stderr
+    assert all(project.outputs(f"h{n}")["pdf"].is_file() for n in range(handouts))
+    assert list(temporary.iterdir()) == []

@@ -75,10 +75,14 @@ def test_watch_rebuilds_on_save_and_the_preview_reloads_or_shows_the_error(tmp_p
     while the last good outputs stay."""
     import threading
     import urllib.request
+    import os
     project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + "\nFirst text.\n"})
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
     watcher = subprocess.Popen([sys.executable, "build.py", "--root", str(project.root),
                                 "--watch", "--port", "0"], cwd=ROOT, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env={**os.environ, "TMPDIR": str(temporary)})
     try:
         ready = watcher.stdout.readline()
         assert "watching" in ready, ready
@@ -111,6 +115,8 @@ def test_watch_rebuilds_on_save_and_the_preview_reloads_or_shows_the_error(tmp_p
     finally:
         watcher.terminate()
         watcher.wait(timeout=30)
+    assert watcher.returncode == 0  # SIGTERM ends it as Ctrl+C does, tidying up:
+    assert list(temporary.iterdir()) == []  # no folder of registered fonts left
 
 
 def test_a_phone_photo_is_scaled_once_to_what_each_page_needs(tmp_path):
