@@ -899,12 +899,13 @@ PROFILED = """
 import cProfile, sys
 from handouts import batch
 class InOneProcess(batch.Beside):
-    def __init__(self, task, prepare, fork=True):
-        super().__init__(task, prepare, fork=False)
+    def __init__(self, *args, **options):
+        super().__init__(*args, **{**options, "fork": False})
 batch.Beside = InOneProcess
 profiler = cProfile.Profile()
-profiler.runcall(lambda: __import__("build").main(sys.argv[2:]))
+status = profiler.runcall(lambda: __import__("build").main(sys.argv[2:]))
 profiler.dump_stats(sys.argv[1])
+sys.exit(status)
 """
 
 
