@@ -161,4 +161,9 @@ def _parse(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl+C: nothing half-written was put in place
+        print("interrupted; the outputs of the last good builds are as they were",
+              file=sys.stderr)
+        sys.exit(130)

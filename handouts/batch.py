@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
 
 from . import pipeline
@@ -21,10 +22,22 @@ def run_all(task, items, jobs=None):
         yield from map(task, items)
         return
     pipeline.preload()  # loaded before the fork, so every worker shares it
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+    with multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals) as pool:
         yield from pool.imap(task, items)
         pool.close()  # the workers end as processes do, tidying up (pdf_writer.release),
         pool.join()   # rather than being stopped
+
+
+def _worker_signals():
+    """A worker leaves Ctrl+C to the process that started it, which stops the workers;
+    stopped (SIGTERM), a worker ends as processes do, tidying up, without a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stopped)
+
+
+def _stopped(*_):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopped once: the tidying is not cut short
+    sys.exit(1)
 
 
 class Beside:
@@ -59,11 +72,12 @@ class Beside:
     def send(self, *args):
         """Hand over one task's arguments; returns at once. (A page is larger than a pipe
         holds, so a thread writes it while the other process is still preparing.)"""
+        if self.child is not None:
+            data = pickle.dumps(args)  # in this thread: arguments that cannot be sent fail here
+            self.sending = threading.Thread(target=_send, args=(self._to, data), daemon=True)
+            self.sending.start()
         self.waiting.append(args)
         self.sent += 1
-        if self.child is not None:
-            self.sending = threading.Thread(target=_send, args=(self._to, args), daemon=True)
-            self.sending.start()
 
     def result(self):
         """The answer to the oldest task sent and not yet answered."""
@@ -87,7 +101,7 @@ class Beside:
             return
         if not self.sent:  # still preparing, for nothing: stopped at once
             os.kill(self.child, signal.SIGKILL)
-        else:
+        elif self.sending:
             self.sending.join()
         with contextlib.suppress(OSError):  # a process that has stopped reads no more
             self._to.close()    # no more tasks: the process ends, once it has answered
@@ -114,33 +128,45 @@ def _serve(task, prepare, finish, inbound, outbound):  # pragma: no cover - fork
             except BaseException as exc:  # noqa: BLE001 - every failure goes back
                 outcome = (False, exc)
             try:
-                _write(outbound, outcome)
+                _write_pickled(outbound, _pickled(outcome))
             except BrokenPipeError:  # the sender stopped listening
                 break
-            except Exception as exc:  # an exception (or result) that cannot be sent as it is
-                error = outcome[1] if not outcome[0] else exc
-                _write(outbound, (False, RuntimeError(f"{type(error).__name__}: {error}")))
-        finish()
     finally:
-        os._exit(0)
+        try:
+            finish()
+        finally:
+            os._exit(0)
 
 
-def _send(pipe, value):
-    """_write, in the sending thread: a process that stopped is reported by result()."""
+def _pickled(outcome):
+    """outcome pickled, or (False, a RuntimeError naming what went wrong) where it would
+    not arrive whole: a result or exception that cannot be pickled, or unpickled."""
+    try:
+        data = pickle.dumps(outcome)
+        pickle.loads(data)
+        return data
+    except Exception as exc:  # noqa: BLE001
+        error = outcome[1] if not outcome[0] else exc
+        return pickle.dumps((False, RuntimeError(f"{type(error).__name__}: {error}")))
+
+
+def _send(pipe, data):
+    """Pickled arguments written, in the sending thread: a process that stopped is
+    reported by result()."""
     with contextlib.suppress(OSError):
-        _write(pipe, value)
+        _write_pickled(pipe, data)
 
 
-def _write(pipe, value):
-    data = pickle.dumps(value)
+def _write_pickled(pipe, data):
     pipe.write(len(data).to_bytes(8, "big") + data)
     pipe.flush()
 
 
 def _read(pipe):
-    """The next value written by _write, or None when the writer has closed the pipe."""
+    """The next value written by _write, or None when the writer has closed the pipe (or
+    stopped part way through)."""
     size = pipe.read(8)
     if len(size) < 8:
         return None
     data = pipe.read(int.from_bytes(size, "big"))
-    return pickle.loads(data) if data else None
+    return pickle.loads(data) if len(data) == int.from_bytes(size, "big") else None

@@ -132,19 +132,23 @@ def _issued(page):
     return calendar.timegm(datetime.date.fromisoformat(issued).timetuple())
 
 
-_fonts_owner = None  # the process whose _fonts() wrote the fonts' folder
+_fonts_owner = None  # the process that made _fonts()._folder, the one to remove it
 
 
 @functools.lru_cache(maxsize=1)
 def _fonts():
     """One font configuration for every PDF this process prints: each font is registered
-    (read, written to a folder of its own, given to fontconfig) once, and Pango keeps its
-    shaped faces. The folder is removed when the process ends (see release)."""
+    (read, written to a folder, given to fontconfig) once, and Pango keeps its shaped
+    faces. The folder is removed when the process ends (see release)."""
     global _fonts_owner
     _fonts_owner = os.getpid()
+    _release_at_exit()
+    return FontConfiguration()
+
+
+def _release_at_exit():
     atexit.register(release)
     multiprocessing.util.Finalize(None, release, exitpriority=10)  # workers skip atexit
-    return FontConfiguration()
 
 
 def release():
@@ -153,6 +157,31 @@ def release():
     wait for). A forked process leaves its parent's folder alone."""
     if _fonts.cache_info().currsize and _fonts_owner == os.getpid() and _fonts()._folder:
         shutil.rmtree(_fonts()._folder, ignore_errors=True)
+
+
+def _forked():
+    """In a process forked from one that has printed (make watch's warm process): the
+    fonts the parent registered stay registered, their files in the parent's folder, but
+    any more go to a folder of this process's own. In one shared folder, the next process
+    would find a font's file already written and skip registering it, and print the text
+    in another font."""
+    global _fonts_owner
+    if _fonts.cache_info().currsize:
+        _fonts()._folder = None  # WeasyPrint makes a new one when it next needs one
+        _fonts_owner = os.getpid()
+
+
+class _AfterFork:  # multiprocessing keeps a weak reference to what it calls after a fork
+    @staticmethod
+    def pool_worker(_):
+        """A pool worker forgets its parent's exit handlers; this one's own are set."""
+        if _fonts.cache_info().currsize:
+            _release_at_exit()
+
+
+_AFTER_FORK = _AfterFork()
+os.register_at_fork(after_in_child=_forked)
+multiprocessing.util.register_after_fork(_AFTER_FORK, _AfterFork.pool_worker)
 
 
 @functools.lru_cache(maxsize=8)

@@ -198,3 +198,64 @@ def test_a_build_leaves_no_folder_of_fonts_behind(tmp_path, handouts):
     assert result.returncode == 0, result.stderr
     assert all(project.outputs(f"h{n}")["pdf"].is_file() for n in range(handouts))
     assert list(temporary.iterdir()) == []
+
+
+def _unloadable(a, b):  # an exception whose pickle cannot be loaded again
+    class Unloadable(Exception):
+        def __init__(self, first, second):
+            super().__init__(f"{first} and {second}")
+    raise Unloadable(a, b)
+
+
+def test_what_cannot_travel_between_the_processes_fails_with_its_reason():
+    with batch.Beside(_pid, _nothing) as beside:
+        with pytest.raises(Exception, match="pickle"):
+            beside.send(lambda: None)  # fails here, at once, rather than hanging
+    with batch.Beside(_unloadable, _nothing) as beside:
+        beside.send(1, 2)
+        with pytest.raises(RuntimeError, match="Unloadable"):
+            beside.result()
+
+
+def test_a_process_forked_after_printing_registers_new_fonts_for_itself(tmp_path):
+    """make watch: the warm process has printed, and each save prints in a process forked
+    from it. Fonts a forked process adds go to a folder of its own: in the parent's, the
+    next forked process found the file written, skipped registering it, and printed the
+    Greek letters in another font."""
+    import pypdf
+    from handouts import pdf_writer
+    greek = "---\ntitle: TNF-α and β blockers\nlang: en-US\nversion: \"1\"\n" \
+            "date: 2026-01-15\nreview_due: 2027-01-15\n---\n\n## Signals\n\nTNF-α and β.\n"
+    project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + "\nPlain.\n",
+                                     "source/b.md": greek})
+    pdf_writer.write_pdf(pipeline.render_document(project.source_dir / "a.md", project).page,
+                         [])  # this process has printed, as watch's warm-up does
+    parents = pdf_writer._fonts()._folder
+    registered = sorted(os.listdir(parents)) if parents else []
+    for _ in range(2):
+        pipeline.build_handout(project.source_dir / "b.md", project, side_by_side=True)
+        reader = pypdf.PdfReader(str(project.outputs("b")["pdf"]))
+        fonts = {str(f.get_object()["/BaseFont"]).split("+")[-1] for page in reader.pages
+                 for f in (page["/Resources"].get("/Font") or {}).values()}
+        assert any(name.startswith("Noto-Sans") for name in fonts), fonts
+    assert pdf_writer._fonts()._folder == parents  # this process's own, untouched
+    assert (sorted(os.listdir(parents)) if parents else []) == registered
+
+
+def test_ctrl_c_says_what_happened_in_one_line(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    from conftest import ROOT
+    project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + "\nText.\n"})
+    probe = ("import os, runpy, signal, sys\n"
+             "from handouts import pipeline\n"
+             "def interrupted(*args):\n"
+             "    os.kill(os.getpid(), signal.SIGINT)\n"
+             "pipeline.render_edition = interrupted\n"
+             "sys.argv = ['build.py', '--root', sys.argv[1]]\n"
+             "runpy.run_path('build.py', run_name='__main__')\n")
+    result = subprocess.run([sys.executable, "-c", probe, str(project.root)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 130 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("interrupted;")
