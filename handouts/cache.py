@@ -2,6 +2,7 @@
 (a picture scaled, a typeface cut to a page's characters), kept under a hash of that input
 so the next build, in any process, reuses it. Deleting the folder only costs time."""
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -27,6 +28,7 @@ def read(folder, name):
 def keep(folder, name, data):
     """Written whole or not at all (builds may run at once); a cache that cannot be written
     only costs time."""
+    temporary = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}-")
@@ -34,4 +36,6 @@ def keep(folder, name, data):
             out.write(data)
         os.replace(temporary, folder / name)
     except OSError:
-        pass
+        if temporary:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)

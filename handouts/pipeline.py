@@ -154,13 +154,12 @@ def build_edition(doc, project, strict, printer):
     if strict and warnings + page.warnings:  # a release: before anything is written
         raise BuildErrors([Refusal(w) for w in warnings + page.warnings])
     with _writing(targets, doc) as staged:
-        staged.update(_stage({"html": page.html.encode("utf-8"),
-                              "docx": _word_file(rendered)}, targets))
+        _stage({"html": page.html.encode("utf-8"), "docx": _word_file(rendered)}, targets,
+               staged)
         problems = verify.check(staged, want)  # while the PDF is printed beside
         importlib.import_module(".verify.pdf", __package__)
         printed, refused = printer.result()
-        pages = _stage({"pdf": printed}, targets)
-        staged.update(pages)
+        pages = _stage({"pdf": printed}, targets, staged)
         warnings += page.warnings + refused
         if strict and warnings:  # an address the PDF writer refused
             raise BuildErrors([Refusal(w) for w in warnings])
@@ -239,21 +238,22 @@ def _write_together(contents, targets, doc, want):
     rename them into place, so readers never see a half-written or unverified file."""
     from . import verify
     with _writing(targets, doc) as staged:
-        staged.update(_stage(contents, targets))
+        _stage(contents, targets, staged)
         _commit(staged, targets, doc, verify.check(staged, want))
 
 
-def _stage(contents, targets):
-    """Each output written to a temporary file beside its target: {format: path}."""
+def _stage(contents, targets, staged):
+    """Each output written to a temporary file beside its target, and put in staged (which
+    _writing removes, whatever happens) as soon as it exists: {format: path} of these."""
     targets["html"].parent.mkdir(parents=True, exist_ok=True)
-    staged = {}
+    written = {}
     for fmt, data in contents.items():
         handle, name = tempfile.mkstemp(prefix=f".{targets[fmt].name}.",
                                         dir=targets[fmt].parent)
+        staged[fmt] = written[fmt] = Path(name)
         with os.fdopen(handle, "wb") as out:
             out.write(data)
-        staged[fmt] = Path(name)
-    return staged
+    return written
 
 
 def _commit(staged, targets, doc, problems):

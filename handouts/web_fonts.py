@@ -18,6 +18,7 @@ from .theme import BUNDLED_FONTS, atkinson
 
 # Characters the stylesheet itself prints (page furniture, bullets, dashes, quotes).
 ALWAYS = set(string.printable) - set("\t\n\r\x0b\x0c") | set("–—‘’“”•·…")
+CUT_VERSION = "1"  # part of every cached cut's name: change it when _cut changes
 BOLD = {"h1", "h2", "h3", "h4", "h5", "h6", "strong", "b", "th", "dt", "caption"}
 BOLD_CLASSES = {"callout-title", "organisation", "colophon"}
 ITALIC = {"em", "i", "blockquote", "figcaption", "cite"}
@@ -66,9 +67,9 @@ def _subset(path, characters, cache_dir):
     """The font at path cut to characters, as WOFF: from the cache, else cut and kept."""
     from fontTools import version
     data = path.read_bytes()
-    name = cache.key(version, data, "".join(sorted(characters))) + ".woff"
+    name = cache.key(CUT_VERSION, version, data, "".join(sorted(characters))) + ".woff"
     cut = cache.read(cache_dir, name)
-    if cut is None:
+    if not (cut or b"").startswith(b"wOFF"):  # absent, or not a WOFF font: cut again
         cut = _cut(data, characters)
         cache.keep(cache_dir, name, cut)
     return cut

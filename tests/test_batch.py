@@ -259,3 +259,36 @@ def test_ctrl_c_says_what_happened_in_one_line(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 130 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("interrupted;")
+
+
+def test_a_staged_file_is_removed_when_the_next_cannot_be_written(tmp_path, monkeypatch):
+    """The disk fills while the Word file is staged: the web page staged before it goes
+    too, and the error names output/."""
+    import errno
+    import tempfile
+    project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + "\nText.\n"})
+    real = tempfile.mkstemp
+
+    def filling(*args, **kwargs):
+        if kwargs.get("prefix") == ".a.docx.":  # after the web page's
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(pipeline.tempfile, "mkstemp", filling)
+    with pytest.raises(BuildError, match="cannot be written"):
+        pipeline.build_handout(project.source_dir / "a.md", project)
+    assert [p.name for p in project.output_dir.iterdir()] == []
+
+
+def test_a_line_break_in_the_running_title_stays_words_in_the_header(tmp_path):
+    """short_title goes into the page's own CSS as a string; a line break would end the
+    string and let the rest be read as style rules."""
+    import pypdf
+    text = MINIMAL_FRONT_MATTER.replace(
+        "title: A Test Handout\n",
+        'title: A Test Handout\nshort_title: "Pain care\\n} @page { size: 50mm 50mm } x {"\n')
+    body = "\n## One\n\n" + "A sentence of text for a second page. " * 300 + "\n"
+    project = new_project(tmp_path, {"source/a.md": text + body})
+    pipeline.build_handout(project.source_dir / "a.md", project)
+    reader = pypdf.PdfReader(str(project.outputs("a")["pdf"]))
+    assert round(float(reader.pages[0].mediabox.width)) > 500  # Letter, not 50 mm
+    assert "Pain care } @page { size: 50mm 50mm } x {" in reader.pages[1].extract_text()

@@ -184,3 +184,16 @@ def test_the_typeface_cut_to_a_pages_characters_is_kept_and_reused_by_the_next_p
     (project.source_dir / "a.md").write_text(MINIMAL_FRONT_MATTER + "\nSome text, ½.\n")
     assert run_build_process(project.root, "source/a.md").returncode == 0
     assert len(list(cuts.iterdir())) == 2 * len(kept)  # the same faces, one more character
+
+
+def test_a_damaged_cut_in_the_cache_is_cut_again(tmp_path):
+    from conftest import run_build_process
+    project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + "\nSome text.\n"})
+    assert run_build_process(project.root, "source/a.md").returncode == 0
+    first = project.outputs("a")["html"].read_bytes()
+    cuts = list((project.root / ".cache" / "fonts").iterdir())
+    for path in cuts:
+        path.write_bytes(b"")  # a disk that filled, a copy cut short
+    assert run_build_process(project.root, "source/a.md").returncode == 0
+    assert project.outputs("a")["html"].read_bytes() == first
+    assert all(path.read_bytes().startswith(b"wOFF") for path in cuts)
