@@ -455,7 +455,7 @@ def _page_furniture(meta):
     """The words of the running header and footer as CSS strings, for WeasyPrint and for a
     browser's own printing alike (Chromium prints page margin boxes but has no string-set)."""
     def string(text):  # one line: a line break would end a CSS string and start rules
-        text = " ".join(text.split())
+        text = re.sub(r"[\n\r\f\v\t]", " ", text)
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     before, between, end = catalogue(meta.lang).page_parts()
     numbers = (f"{string(before)} counter(page) {string(between)} counter(pages) "
