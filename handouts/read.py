@@ -91,6 +91,15 @@ class LineMap:
                 return self._move(self.owner[found])
         return self.first + self.line_index
 
+    def enter(self, text):
+        """The line of a block that holds other blocks (a <div>): where its first line of
+        text is, for its source has tags between its lines ('foo</div><div>bar' is not
+        'foobar'). What it holds is then looked for from that line, not after its first
+        words: a <div> in a <div> around 'foo' was found at the next 'foo' in the document."""
+        line = self.find(next((part for part in text.splitlines() if squash(part)), ""))
+        self.cursor = self.starts[self.line_index]
+        return line
+
     def peek(self, pattern, found=False):
         """The next line the pattern matches, without moving on; if none does, the current
         line (or None, when found is asked for)."""
@@ -320,11 +329,11 @@ class _Reader:
             self.lines.restore(at)
             return contents
         if tag in ("div", "section"):
-            line = self.lines.find(el.text_content())
+            line = self.lines.enter(el.text_content())
             return m.Division(self.blocks(el), line)
         if tag == "blockquote":
             line = self.lines.next_matching(r"^\s*>") if self.ours(el) else \
-                self.lines.find(el.text_content())
+                self.lines.enter(el.text_content())
             return m.Quote(self.blocks(el), line)
         if tag == "pre":
             line = self.lines.find(el.text_content())

@@ -230,6 +230,11 @@ CASES = {
     "theme font too small": (
         {"source/a.md": front() + GOOD_BODY, "styles/theme.yaml": "font_size_pt: 8\n"},
         "styles/theme.yaml:1: 'font_size_pt: 8' is out of range"),
+    "image after nested raw HTML": (  # from Pandoc's testsuite.txt: the line, not the last
+        {"source/a.md": front() + "\n## Blocks\n\n<div>\n<div>\nfoo\n</div>\n"
+         "<div>bar</div>\n</div>\n\nCode:\n\n## Pictures\n\nA movie ![movie](movie.jpg) "
+         "icon.\n\n## Footnotes\n\nFoo [bar](https://example.org/).\n\n    { <code> }\n"},
+        "source/a.md:23: image 'movie.jpg' not found"),
 }
 
 
