@@ -13,12 +13,14 @@ import threading
 
 from . import pipeline
 
+CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
+
 
 def run_all(task, items, jobs=None):
     """Yield task(item) for every item, in order: in this process for one item, else in
     forked workers. A task reports its own failures; one does not stop the others."""
     jobs = min(jobs or len(os.sched_getaffinity(0)), len(items))
-    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or not CAN_FORK:
         yield from map(task, items)
         return
     pipeline.preload()  # loaded before the fork, so every worker shares it
@@ -47,13 +49,12 @@ class Beside:
     for that task's answer, raising its exception as if it had run here; then the next.
     Without fork (or with fork=False) each task runs here, when its result is asked for.
     Use it in a with block: on leaving, the process ends once it has answered (its answers
-    dropped), or at once if it was never sent anything. finish() runs there before it ends (it ends without Python's exit handlers, which it
-    shares with this process)."""
+    dropped), or at once if it was never sent anything. finish() runs there before it ends
+    (it ends without Python's exit handlers, which it shares with this process)."""
 
     def __init__(self, task, prepare, fork=True, finish=None):
         self.task, self.waiting, self.child, self.sending = task, [], None, None
-        self.sent = 0
-        if fork and "fork" in multiprocessing.get_all_start_methods():
+        if fork and CAN_FORK:
             self._fork(prepare, finish or (lambda: None))
 
     def _fork(self, prepare, finish):
@@ -72,19 +73,18 @@ class Beside:
     def send(self, *args):
         """Hand over one task's arguments; returns at once. (A page is larger than a pipe
         holds, so a thread writes it while the other process is still preparing.)"""
-        if self.child is not None:
-            data = pickle.dumps(args)  # in this thread: arguments that cannot be sent fail here
-            self.sending = threading.Thread(target=_send, args=(self._to, data), daemon=True)
-            self.sending.start()
-        self.waiting.append(args)
-        self.sent += 1
+        if self.child is None:
+            self.waiting.append(args)
+            return
+        data = pickle.dumps(args)  # in this thread: arguments that cannot be sent fail here
+        self.sending = threading.Thread(target=_send, args=(self._to, data), daemon=True)
+        self.sending.start()
 
     def result(self):
         """The answer to the oldest task sent and not yet answered."""
         if self.child is None:
             return self.task(*self.waiting.pop(0))
         self.sending.join()
-        self.waiting.pop(0)
         outcome = _read(self._from)
         if outcome is None:
             raise RuntimeError("the process working beside this one stopped without a result")
@@ -99,9 +99,9 @@ class Beside:
     def __exit__(self, *exc):
         if self.child is None:
             return
-        if not self.sent:  # still preparing, for nothing: stopped at once
+        if self.sending is None:  # never sent anything, only preparing: stopped at once
             os.kill(self.child, signal.SIGKILL)
-        elif self.sending:
+        else:
             self.sending.join()
         with contextlib.suppress(OSError):  # a process that has stopped reads no more
             self._to.close()    # no more tasks: the process ends, once it has answered
@@ -140,10 +140,12 @@ def _serve(task, prepare, finish, inbound, outbound):  # pragma: no cover - fork
 
 def _pickled(outcome):
     """outcome pickled, or (False, a RuntimeError naming what went wrong) where it would
-    not arrive whole: a result or exception that cannot be pickled, or unpickled."""
+    not arrive whole: a result or exception that cannot be pickled, or an exception that
+    cannot be unpickled (results are plain data, a PDF's bytes: not loaded again here)."""
     try:
         data = pickle.dumps(outcome)
-        pickle.loads(data)
+        if not outcome[0]:
+            pickle.loads(data)
         return data
     except Exception as exc:  # noqa: BLE001
         error = outcome[1] if not outcome[0] else exc
@@ -163,10 +165,11 @@ def _write_pickled(pipe, data):
 
 
 def _read(pipe):
-    """The next value written by _write, or None when the writer has closed the pipe (or
-    stopped part way through)."""
-    size = pipe.read(8)
-    if len(size) < 8:
+    """The next value written by _write_pickled, or None when the writer has closed the
+    pipe (or stopped part way through)."""
+    header = pipe.read(8)
+    if len(header) < 8:
         return None
-    data = pipe.read(int.from_bytes(size, "big"))
-    return pickle.loads(data) if len(data) == int.from_bytes(size, "big") else None
+    size = int.from_bytes(header, "big")
+    data = pipe.read(size)
+    return pickle.loads(data) if len(data) == size else None

@@ -8,7 +8,6 @@ column for the PDF and the Word file, and a screen's width for the web page. A p
 """
 
 import base64
-import hashlib
 import io
 import warnings
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ def picture(path, cache_dir):
     """The picture at path, checked, at print and at screen size, as data: URLs; raise
     ImageProblem if it cannot be shown. Copies are scaled once and kept in cache_dir."""
     data = path.read_bytes()
-    key = hashlib.sha256(data + CACHE_VERSION.encode()).hexdigest()[:32]
+    key = cache.key(CACHE_VERSION, data)
     cached = [cache.read(cache_dir, f"{key}-{use}.url") for use in ("print", "screen")]
     if all(cached) and all(url.isascii() for url in cached):
         return Picture(*(url.decode("ascii") for url in cached))

@@ -90,8 +90,7 @@ def _document_control_xmp(page):
     fields = {meta.get("name").removeprefix("handout."): meta.get("content")
               for meta in page.tree.iter("meta")
               if (meta.get("name") or "").startswith("handout.")}
-    fields["issued"] = next((m.get("content") for m in page.tree.iter("meta")
-                             if m.get("name") == "dcterms.created"), "")
+    fields["issued"] = _meta(page, "dcterms.created")
     names = {"version": "Version", "issued": "Issued", "review-due": "ReviewDue",
              "approved-by": "ApprovedBy", "approved-on": "ApprovedOn"}
     body = "".join(f"<handout:{names[k]}>{escape(v)}</handout:{names[k]}>" for k, v in fields.items()
@@ -125,10 +124,15 @@ def _fonts_dated(epoch):
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
+def _meta(page, name, default=""):
+    """The content of the page's <meta name=name>."""
+    return next((m.get("content") for m in page.tree.iter("meta") if m.get("name") == name),
+                default)
+
+
 def _issued(page):
     """The handout's issue date, as seconds since 1970: the date its PDF carries."""
-    issued = next((m.get("content") for m in page.tree.iter("meta")
-                   if m.get("name") == "dcterms.created"), "1980-01-01")
+    issued = _meta(page, "dcterms.created", "1980-01-01")
     return calendar.timegm(datetime.date.fromisoformat(issued).timetuple())
 
 
@@ -171,17 +175,15 @@ def _forked():
         _fonts_owner = os.getpid()
 
 
-class _AfterFork:  # multiprocessing keeps a weak reference to what it calls after a fork
-    @staticmethod
-    def pool_worker(_):
-        """A pool worker forgets its parent's exit handlers; this one's own are set."""
-        if _fonts.cache_info().currsize:
-            _release_at_exit()
+def _pool_worker_started(_):
+    """A pool worker forgets its parent's exit handlers after _forked has run; it is given
+    its own."""
+    if _fonts.cache_info().currsize:
+        _release_at_exit()
 
 
-_AFTER_FORK = _AfterFork()
 os.register_at_fork(after_in_child=_forked)
-multiprocessing.util.register_after_fork(_AFTER_FORK, _AfterFork.pool_worker)
+multiprocessing.util.register_after_fork(_fonts, _pool_worker_started)
 
 
 @functools.lru_cache(maxsize=8)
@@ -190,13 +192,16 @@ def _shared_stylesheet(text, fonts):
     the theme and styles/handout.css), parsed once per process: parsing it and registering
     its fonts was a quarter of each PDF's time. Returns the CSS and the addresses its
     parsing refused, which every PDF printed with it reports."""
-    if not text:
-        return None, ()
     fetcher = RefusingFetcher(fonts=fonts)
     with _fonts_dated(0):  # the same bytes whichever handout this process prints first
-        css = weasyprint.CSS(string=text, base_url="about:blank", url_fetcher=fetcher,
-                             font_config=_fonts())
+        css = _parsed(text, fetcher)
     return css, tuple(fetcher.refused)
+
+
+def _parsed(text, fetcher):
+    """text as a stylesheet for this process's font configuration; None for no text."""
+    return weasyprint.CSS(string=text, base_url="about:blank", url_fetcher=fetcher,
+                          font_config=_fonts()) if text else None
 
 
 def write_pdf(page, warnings):
@@ -213,10 +218,8 @@ def write_pdf(page, warnings):
         content.update(page.pictures[address].encode())
     identifier = content.hexdigest()[:32].encode()
     with _fonts_dated(_issued(page)):
-        stylesheets = [stylesheet] + ([weasyprint.CSS(
-            string=own, base_url="about:blank", url_fetcher=fetcher, font_config=_fonts())]
-            if own else [])
-        pdf = html.write_pdf(stylesheets=[s for s in stylesheets if s], font_config=_fonts(),
+        stylesheets = [css for css in (stylesheet, _parsed(own, fetcher)) if css]
+        pdf = html.write_pdf(stylesheets=stylesheets, font_config=_fonts(),
                              pdf_variant="pdf/ua-1", pdf_identifier=identifier,
                              custom_metadata=True, uncompressed_pdf=False,
                              xmp_metadata=[_document_control_xmp(page)], finisher=_finish)

@@ -48,18 +48,30 @@ def _is_italic(element):
 def font_faces(family, text, faces, cache_dir):
     """@font-face rules with the subset faces as data: URLs; font-display: swap shows the
     text in a fallback font while they load."""
-    files = BUNDLED_FONTS.get(family, {})
-    rules = []
-    for (style, weight), filename in sorted(files.items()):
-        if (style, weight) not in faces:
-            continue
-        data = _subset(atkinson.ROOT / "files" / filename, frozenset(set(text) | ALWAYS),
-                       cache_dir)
-        src = "data:font/woff;base64," + base64.b64encode(data).decode()
-        rules.append(f"@font-face {{ font-family: '{family}'; font-style: {style}; "
-                     f"font-weight: {weight}; font-display: swap; "
-                     f"src: url('{src}') format('woff'); }}")
+    characters = frozenset(set(text) | ALWAYS)
+    rules = [_rule(name, style, weight, _woff_url(_subset(path, characters, cache_dir)))
+             for name, style, weight, path in _faces(family) if (style, weight) in faces]
     return "\n".join(rules) + "\n"
+
+
+def _faces(family, fallback=()):
+    """(family, style, weight, file) of each face of the theme's bundled typeface, then of
+    the packaged fallbacks named: variable fonts, one file for every weight."""
+    for (style, weight), filename in sorted(BUNDLED_FONTS.get(family, {}).items()):
+        yield family, style, weight, atkinson.ROOT / "files" / filename
+    for name in fallback:
+        for style, path in sorted(fonts.PACKAGED.get(name, {}).items()):
+            yield name, style, "100 900", path
+
+
+def _rule(family, style, weight, src, form="woff", swap=True):
+    display = " font-display: swap;" if swap else ""
+    return (f"@font-face {{ font-family: '{family}'; font-style: {style}; "
+            f"font-weight: {weight};{display} src: url('{src}') format('{form}'); }}")
+
+
+def _woff_url(data):
+    return "data:font/woff;base64," + base64.b64encode(data).decode()
 
 
 @functools.lru_cache(maxsize=32)  # pages in plain English share one character set
@@ -96,15 +108,11 @@ def fallback_faces(families, needed, cache_dir):
     characters the theme's typeface lacks. Each is a variable font: one file, every weight.
     Installed fonts among families need no rule: the browser and WeasyPrint find them."""
     rules = []
-    for family in families:
-        for style, path in sorted(fonts.PACKAGED.get(family, {}).items()):
-            chars = frozenset(set(needed) & fonts.characters(path))
-            if not chars:
-                continue
-            src = "data:font/woff;base64," + base64.b64encode(_subset(path, chars, cache_dir)).decode()
-            rules.append(f"@font-face {{ font-family: '{family}'; font-style: {style}; "
-                         f"font-weight: 100 900; font-display: swap; "
-                         f"src: url('{src}') format('woff'); }}")
+    for name, style, weight, path in _faces(None, families):
+        characters = frozenset(set(needed) & fonts.characters(path))
+        if characters:
+            rules.append(_rule(name, style, weight,
+                               _woff_url(_subset(path, characters, cache_dir))))
     return "\n".join(rules) + ("\n" if rules else "")
 
 
@@ -114,11 +122,7 @@ def whole_faces(family, fallback):
     needs, whole. The PDF writer parses these once per process and subsets each font for
     each PDF itself; cut faces would differ from page to page, and faces of one family
     registered twice in one process could lend a page the wrong cut."""
-    faces = [(family, style, weight, atkinson.ROOT / "files" / filename)
-             for (style, weight), filename in sorted(BUNDLED_FONTS.get(family, {}).items())]
-    faces += [(name, style, "100 900", path)  # variable fonts: one file, every weight
-              for name in fallback for style, path in sorted(fonts.PACKAGED.get(name, {}).items())]
-    rules = [f"@font-face {{ font-family: '{name}'; font-style: {style}; "
-             f"font-weight: {weight}; src: url('font:{number}') format('truetype'); }}\n"
+    faces = list(_faces(family, fallback))
+    rules = [_rule(name, style, weight, f"font:{number}", "truetype", swap=False) + "\n"
              for number, (name, style, weight, _) in enumerate(faces)]
     return "".join(rules), {f"font:{n}": str(face[3]) for n, face in enumerate(faces)}
