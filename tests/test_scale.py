@@ -197,3 +197,59 @@ def test_a_damaged_cut_in_the_cache_is_cut_again(tmp_path):
     assert run_build_process(project.root, "source/a.md").returncode == 0
     assert project.outputs("a")["html"].read_bytes() == first
     assert all(path.read_bytes().startswith(b"wOFF") for path in cuts)
+
+
+# --- cost that grows with the input, not faster (bench/scaling.py measures the time) -----
+
+def _counting(monkeypatch, owner, name):
+    """Count the uses of owner.name (a property or a function) while the test runs."""
+    calls = []
+    original = owner.__dict__[name]
+    if isinstance(original, property):
+        def counted(self):
+            calls.append(1)
+            return original.fget(self)
+        monkeypatch.setattr(owner, name, property(counted))
+    else:
+        def counted(*args, **kwargs):
+            calls.append(1)
+            return original(*args, **kwargs)
+        monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
+def test_a_long_table_is_written_and_verified_without_walking_it_once_per_cell(
+        tmp_path, monkeypatch):
+    """python-docx's table.cell(r, c) lays out the whole table on each call (Table._cells):
+    a 1,000-row table took 190 s, in the Word writer and again in the verifier. Both read
+    the grid once; every cell still lands in its row and column, spans merged."""
+    import docx
+    from docx.oxml.ns import qn
+    from conftest import run_build
+    from handouts.verify import word as word_reader
+    rows = 120
+    body = "".join(f"<tr><td>Day {n}</td><td>{n} mg</td><td>Note {n}</td></tr>\n"
+                   for n in range(rows))
+    table = ("<table>\n<tr><th>Day</th><th colspan=\"2\">Dose and note</th></tr>\n"
+             "<tr><td rowspan=\"2\">Week one</td><td>Start</td><td>Low</td></tr>\n"
+             "<tr><td>Then</td><td>Higher</td></tr>\n" + body + "</table>\n")
+    project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + "\n" + table})
+    layouts = _counting(monkeypatch, docx.table.Table, "_cells")
+    read_back = []
+    reader = word_reader.read
+    monkeypatch.setattr(word_reader, "read",
+                        lambda *a, **k: read_back.append(reader(*a, **k)) or read_back[-1])
+    result = run_build(project.root, "source/a.md")
+    assert result.returncode == 0, result.stderr
+    assert layouts == []
+    grid = read_back[0].tables[0]  # what the verifier compared with the page
+    assert len(grid) == (rows + 3) * 3
+    assert [grid[0, c] for c in range(3)] == ["Day", "Dose and note", "Dose and note"]
+    assert [grid[r, 0] for r in (1, 2)] == ["Week one", "Week one"]
+    assert [grid[rows + 2, c] for c in range(3)] == [f"Day {rows - 1}", f"{rows - 1} mg",
+                                                      f"Note {rows - 1}"]
+    word = docx.Document(str(project.outputs("a")["docx"]))
+    trs = word.tables[0]._tbl.tr_lst
+    assert len(trs) == rows + 3
+    assert ["".join(t.text for t in tc.iter(qn("w:t"))) for tc in trs[-1].tc_lst] == [
+        f"Day {rows - 1}", f"{rows - 1} mg", f"Note {rows - 1}"]

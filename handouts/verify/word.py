@@ -5,6 +5,7 @@ import docx
 import lxml.etree
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
+from docx.oxml.simpletypes import ST_Merge
 
 from ..word.blocks import CALLOUT_STYLES
 from ..word.state import bookmark_name
@@ -35,8 +36,7 @@ def read(path, want=None):
             markers.append("".join(current))
             current = []
     boxes = {word.styles[name].style_id for name in BOX_STYLES}
-    tables = [_word_table(docx.table.Table(t, word.part)) for t in body.iter(qn("w:tbl"))
-              if _table_style(t) not in boxes]
+    tables = [_word_table(t) for t in body.iter(qn("w:tbl")) if _table_style(t) not in boxes]
     return Extracted(
         headings=[p.text for p in paragraphs if style_of(p._p).startswith("Heading")
                   or p._p.find(qn("w:pPr") + "/" + qn("w:outlineLvl")) is not None],
@@ -81,11 +81,29 @@ def _table_style(tbl):
     return style.get(qn("w:val")) if style is not None else None
 
 
-def _word_table(table):
+def _word_table(tbl):
     """{(row, column): text} as Word shows the grid; a cell's own paragraphs only, not those
-    of a table inside it (python-docx's cell.paragraphs)."""
-    return {(r, c): " ".join(_paragraph_text(p._p) for p in table.cell(r, c).paragraphs)
-            for r in range(len(table.rows)) for c in range(len(table.columns))}
+    of a table inside it. Read in one pass over the rows: python-docx's table.cell(r, c)
+    walks the whole table on every call."""
+    grid = _grid(tbl)
+    return {(r, c): " ".join(_paragraph_text(p) for p in tc.iterchildren(qn("w:p")))
+            for r, row in enumerate(grid) for c, tc in enumerate(row)}
+
+
+def _grid(tbl):
+    """Each row's w:tc per grid column, as python-docx's Table._cells lays them out: a
+    cell spanning columns stands in each, a vertically merged one in the rows it covers."""
+    columns = len(tbl.tblGrid.gridCol_lst)
+    cells = []
+    for tc in tbl.iter_tcs():
+        for span in range(tc.grid_span):
+            if tc.vMerge == ST_Merge.CONTINUE:
+                cells.append(cells[-columns])
+            elif span > 0:
+                cells.append(cells[-1])
+            else:
+                cells.append(tc)
+    return [cells[r * columns:(r + 1) * columns] for r in range(len(tbl.tr_lst))]
 
 
 def _footnotes_element(word):

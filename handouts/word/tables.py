@@ -4,6 +4,7 @@ column spans merged, header rows repeated on each page, captions above."""
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.table import _Cell
 
 from .inlines import write_inlines
 from .styles import GRID_PADDING_TWIPS, indent_table, shade
@@ -24,15 +25,18 @@ def write_table(state, table, container, context):
     word_table = container.add_table(rows=len(table.rows), cols=table.width())
     word_table.style = state.word.styles["Table Grid"]
     indent_table(word_table, GRID_PADDING_TWIPS)
-    for r, row in enumerate(table.rows):
+    cells = _grid_cells(word_table)
+    for row, tr in zip(table.rows, word_table._tbl.tr_lst):
         if row.head:
-            _repeat_header(word_table.rows[r])
+            _repeat_header(tr)
     for r, c, cell in grid:
-        target = word_table.cell(r, c)
+        target = cells[r][c]
         last_row = min(r + cell.rowspan, len(table.rows)) - 1
         last_col = c + cell.colspan - 1
         if (last_row, last_col) != (r, c):
-            target = target.merge(word_table.cell(last_row, last_col))
+            target = target.merge(cells[last_row][last_col])
+            for rr in range(r, last_row + 1):  # the grid now shows the merged cell there
+                cells[rr][c:last_col + 1] = [target] * (last_col + 1 - c)
         for extra in target.paragraphs[1:]:  # merging keeps one empty paragraph per cell
             extra._p.getparent().remove(extra._p)
         if cell.header:
@@ -46,8 +50,15 @@ def write_table(state, table, container, context):
                 para.alignment = ALIGN[cell.align]
 
 
-def _repeat_header(row):
-    tr_pr = row._tr.get_or_add_trPr()
+def _grid_cells(word_table):
+    """The new table's cells by row and column, read once: python-docx's table.cell(r, c)
+    and table.rows[r] walk the whole table on every call, which made a 1,000-row table
+    take minutes."""
+    return [[_Cell(tc, word_table) for tc in tr.tc_lst] for tr in word_table._tbl.tr_lst]
+
+
+def _repeat_header(tr):
+    tr_pr = tr.get_or_add_trPr()
     header = OxmlElement("w:tblHeader")
     header.set(qn("w:val"), "true")
     tr_pr.append(header)
