@@ -14,6 +14,10 @@ read as a citation is an error, never printed as it was typed.
 import re
 from dataclasses import dataclass
 
+# Read before any Markdown with brackets is: Python-Markdown's search for a link's ']',
+# made linear (read.py reads citations and links through this module).
+from . import markdown_links  # noqa: F401
+
 KEY = r"(?:\{[^{}\n]+\}|[^\W][\w]*(?:[:.#$%&+?<>~/-]+[\w]+)*)"
 # A key stands at the start or after white space or '[' / ';' (not inside an address).
 AT_KEY = re.compile(rf"(?<![\w@/.:+-])(-?)@({KEY})")
