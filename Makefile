@@ -1,45 +1,44 @@
 # make        build every handout in source/ (sets up .venv on first use)
 # make test   run the tests
-# Each handout is rebuilt only when its source, a bibliography, an image, the styles or the
+# Each handout is rebuilt only when its source, a bibliography, a picture, the styles or the
 # code changed. `make -j2` is safe: every output is written to a temporary file and renamed.
 
 PYTHON  ?= python3
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 STAMP   ?= $(VENV)/.installed
-SOURCES := $(wildcard source/*.md)
-NAMES   := $(SOURCES:source/%.md=%)
-# Each handout's build record: written when all its outputs (all its editions') are built.
-REPORTS := $(NAMES:%=output/reports/%.json)
-# Everything a handout's outputs depend on besides its own Markdown file.
-SHARED  := $(filter-out %.md,$(wildcard source/*)) $(wildcard styles/*) \
-           $(wildcard handouts/*.py handouts/*/*.py handouts/*/*.yaml) build.py $(STAMP)
 
 # One failing handout must not stop the others; make still exits non-zero.
 MAKEFLAGS += --keep-going
 
-.PHONY: all html watch bench test check release clean distclean help
+.PHONY: all html watch bench test check release clean distclean help FORCE
 
-# make works out which handouts are stale; one build.py run then builds them all, loading
-# its libraries once and using every core. Each stale handout's rule only adds it to the
-# queue (appending a line is safe under -j2); then the queue is built, and the report
-# written (output/report.json, output/index.html and the table). A handout that fails
-# keeps its old outputs, so the next make queues it again. With nothing queued and the
-# report in place, make starts no Python at all.
-QUEUE := output/.queue
-all: $(REPORTS)
-	@if [ -s $(QUEUE) ] || [ ! -f output/report.json ]; then $(PY) build.py --queue $(QUEUE); fi
+# File names may hold spaces, which make cannot take as targets, so make does not track the
+# handouts one by one: a single `find` asks whether any file in source/, styles/ or the code
+# changed since the last build that left every handout built (output/reports/.built), and
+# only then is Python started: `build.py --changed` works out which handouts are stale
+# (their source, or any other file in source/ or styles/, or the code, changed since their
+# last good build, or a picture was removed) and builds them all in one process, using
+# every core, then writes the report (output/report.json, output/index.html and the table).
+# A handout that fails keeps its old outputs and is built again by the next make. With
+# nothing changed, make starts no Python at all. `make -n` lists what would be built.
+BUILT   := output/reports/.built
+CHANGED := find source styles handouts build.py $(STAMP) -name __pycache__ -prune -o \
+           -newer $(BUILT) -print -quit
+DRY_RUN  = $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
+BUILD    = $(PY) build.py --changed --depends $(STAMP) $(DRY_RUN)
 
-output/reports/%.json: source/%.md $(SHARED)
-ifeq ($(filter-out all check,$(MAKECMDGOALS)),)
-	@mkdir -p output && echo $< >> $(QUEUE)
-else
-	$(PY) build.py $<
-endif
+all: $(STAMP)
+	+@if [ ! -f $(BUILT) ] || [ -n "$$($(CHANGED) 2>/dev/null || echo failed)" ]; then \
+		$(BUILD); fi
 
-# Asked for by name (make output/NAME.pdf), a handout is built at once.
-output/%.html output/%.pdf output/%.docx: source/%.md $(SHARED)
-	$(PY) build.py $<
+# Asked for by name (make output/NAME.pdf), a handout is built at once if it is stale.
+output/%.html output/%.pdf output/%.docx: source/%.md FORCE
+	+@if [ ! -f "output/reports/$*.json" ] || \
+		[ -n "$$($(CHANGED:$(BUILT)="output/reports/$*.json") 2>/dev/null || echo failed)" ]; \
+		then $(BUILD) "$<"; fi
+
+FORCE:
 
 # Only the web pages: a quick preview that never loads the PDF or Word writers.
 html: $(STAMP)

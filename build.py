@@ -3,6 +3,8 @@
 
     python build.py                    build every handout in source/
     python build.py source/NAME.md     build one
+    python build.py --changed          build those whose source, pictures, styles or code
+                                       changed since their last good build (make runs this)
     python build.py --html             only the web pages (a quick preview; no PDF or Word file)
     python build.py --watch            rebuild on every save; live preview at localhost:8000
     python build.py --check            verify the outputs on disk hold every word of every block
@@ -13,37 +15,48 @@
 
 import argparse
 import functools
+import os
+import signal
 import sys
 import time
 from pathlib import Path
 
-from handouts import batch
+from handouts import batch, leftovers
 from handouts.errors import BuildError, BuildErrors, display_path
-from handouts.pipeline import Project, build_handout, build_web_page, check_document
+from handouts.pipeline import (CLOCK_SLACK, Project, build_handout, build_web_page,
+                               check_document)
 
 
 def main(argv=None):
     args = _parse(argv)
+    started = time.time() - CLOCK_SLACK
     project = Project(Path(args.root).resolve())
     # Paths are taken relative to the project, as the Makefile names them.
     if args.report:
         return _report(project)
+    if not args.dry_run:
+        leftovers.remove(project)  # what a killed build left
     if args.watch:
         from handouts import watch
         try:
-            watch.watch(project, lambda path: _one((1, path), project, args, 1), args.port)
+            watch.watch(project, lambda path: _watched(path, project, args), args.port)
         except KeyboardInterrupt:
             return 0
         except OSError as exc:  # the port is taken, most often
             print(f"error: cannot serve the preview on port {args.port} ({exc.strerror}); "
                   "choose another with --port", file=sys.stderr)
             return 1
-    queued = _take_queue(project, args.queue) if args.queue else None
-    paths = ([project.root / p for p in args.documents + (queued or [])]
-             or ([] if queued is not None else project.documents()))
+    paths = [project.root / p for p in args.documents] or project.documents()
+    if args.changed:
+        paths = project.stale(paths, [project.root / p for p in args.depends])
+    if args.dry_run:
+        for path in paths:
+            print(f"would build {display_path(path)}")
+        return 0
     if not paths:
-        if queued is not None:  # nothing stale: only the report was out of date
-            return _report(project)
+        if args.changed:  # nothing stale: the report may still be out of date
+            return _report(project, quiet=bool(args.documents)) or \
+                _built(project, started, args, failed=False)
         print(f"error: no handouts in {display_path(project.source_dir)}; add a NAME.md file",
               file=sys.stderr)
         return 1
@@ -59,9 +72,41 @@ def main(argv=None):
             print(line, file=sys.stderr, flush=True)
     if failures:
         print(f"{failures} of {len(paths)} handout(s) failed", file=sys.stderr)
-    elif not args.check and not args.html and (queued is not None or not args.documents):
-        failures += _report(project)  # every handout built: the report table too
+    if not args.check and not args.html:
+        # The catalogue describes the outputs there are, whatever failed; the table is
+        # shown when every handout built.
+        reported = _report(project, quiet=bool(failures or args.documents))
+        _built(project, started, args, failed=bool(failures or reported))
+        failures += reported
     return 1 if failures else 0
+
+
+def _built(project, started, args, failed):
+    """output/reports/.built, whose time make compares with the files' (see the Makefile):
+    the time this run began, when it left every handout built; none after a failure, so
+    the next make looks again."""
+    if args.documents:  # the other handouts were not looked at
+        return 0
+    stamp = project.reports_dir / ".built"
+    try:
+        if failed:
+            stamp.unlink(missing_ok=True)
+        else:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.touch()
+            os.utime(stamp, (started, started))
+    except OSError as exc:
+        print(f"error: {display_path(stamp)}: cannot be written ({exc.strerror}); make "
+              "output/ a folder you may write to", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _watched(path, project, args):
+    """make watch: one handout built, then the catalogue."""
+    outcome = _one((1, path), project, args, 1)
+    _report(project, quiet=True)
+    return outcome
 
 
 def _one(numbered, project, args, total):
@@ -89,22 +134,13 @@ def _one(numbered, project, args, total):
     return True, out, err
 
 
-def _take_queue(project, queue):
-    """The handouts make found stale (one path a line, see the Makefile), each once; the
-    queue is emptied, so an interrupted run leaves nothing to build twice."""
-    path = project.root / queue
-    try:
-        names = path.read_text(encoding="utf-8").split()
-    except FileNotFoundError:
-        return []
-    path.unlink()
-    return sorted(set(names))
-
-
-def _report(project):
+def _report(project, quiet=False):
+    """output/report.json and output/index.html written; the table printed unless quiet."""
     from handouts import summary
     try:
-        print("\n".join(summary.summarize(project)))
+        table = summary.summarize(project)
+        if not quiet:
+            print("\n".join(table))
     except OSError as exc:
         print(f"error: {display_path(project.output_dir)}: the build report cannot be written "
               f"({exc.strerror}); make output/ a folder you may write to", file=sys.stderr)
@@ -151,19 +187,37 @@ def _parse(argv):
                         help="rebuild on every change and serve a live preview")
     parser.add_argument("--port", type=int, default=8000,
                         help="the preview's port on this computer (default 8000; 0: any)")
-    parser.add_argument("--queue", metavar="FILE",
-                        help="also build the handouts listed in FILE (make writes it), then "
-                             "the report")
+    parser.add_argument("--changed", action="store_true",
+                        help="build only the handouts whose source, pictures, "
+                             "bibliographies, styles or code changed since their last good "
+                             "build (make runs this)")
+    parser.add_argument("--depends", action="append", default=[], metavar="FILE",
+                        help="with --changed: a file every handout depends on besides those "
+                             "(make gives the stamp of the installed packages)")
+    parser.add_argument("-n", "--dry-run", action="store_true",
+                        help="list the handouts that would be built, build none")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     parser.add_argument("--root", default=Path(__file__).resolve().parent,
                         help="project folder holding source/, styles/ and output/")
     return parser.parse_args(argv)
 
 
+def _terminated(*_):
+    """Stopped by SIGTERM: as after Ctrl+C, tidying up (a second SIGTERM ends it at once)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    global _signal_number
+    _signal_number = signal.SIGTERM
+    raise KeyboardInterrupt
+
+
+_signal_number = signal.SIGINT
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         sys.exit(main())
     except KeyboardInterrupt:  # Ctrl+C: nothing half-written was put in place
         print("interrupted; the outputs of the last good builds are as they were",
               file=sys.stderr)
-        sys.exit(130)
+        sys.exit(128 + _signal_number)

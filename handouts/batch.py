@@ -32,9 +32,38 @@ def run_all(task, items, jobs=None):
 
 def _worker_signals():
     """A worker leaves Ctrl+C to the process that started it, which stops the workers;
-    stopped (SIGTERM), a worker ends as processes do, tidying up, without a traceback."""
+    stopped (SIGTERM), a worker ends as processes do, tidying up, without a traceback. It
+    is stopped so when the process that started it ends, killed or not."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _stopped)
+    if not _end_with_parent():
+        threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _end_with_parent():
+    """Ask Linux to send this process SIGTERM when the process that forked it ends (when
+    the thread that forked it does); False where it cannot be asked."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _watch_parent(parent):
+    """Where no parent-death signal can be asked for: SIGTERM to this process once its
+    parent has ended (it is then the child of another)."""
+    while os.getppid() == parent:
+        threading.Event().wait(1)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _stopped(*_):
@@ -49,8 +78,9 @@ class Beside:
     for that task's answer, raising its exception as if it had run here; then the next.
     Without fork (or with fork=False) each task runs here, when its result is asked for.
     Use it in a with block: on leaving, the process ends once it has answered (its answers
-    dropped), or at once if it was never sent anything. finish() runs there before it ends
-    (it ends without Python's exit handlers, which it shares with this process)."""
+    dropped), or at once if it was never sent anything or the block failed; it also ends
+    when this process does, killed or not. finish() runs there before it ends (it ends
+    without Python's exit handlers, which it shares with this process)."""
 
     def __init__(self, task, prepare, fork=True, finish=None):
         self.task, self.waiting, self.child, self.sending = task, [], None, None
@@ -60,14 +90,18 @@ class Beside:
     def _fork(self, prepare, finish):
         inbound, to_child = os.pipe()
         from_child, outbound = os.pipe()
+        # Never written: the forked process sees it close when this process ends.
+        watched, self._alive = os.pipe()
+        parent = os.getpid()
         self.child = os.fork()
         if self.child == 0:  # pragma: no cover - runs in the forked process
-            os.close(to_child)
-            os.close(from_child)
+            for end in (to_child, from_child, self._alive):
+                os.close(end)
             _serve(self.task, prepare, finish, os.fdopen(inbound, "rb"),
-                   os.fdopen(outbound, "wb"))
+                   os.fdopen(outbound, "wb"), lambda: _end_with(parent, watched, finish))
         os.close(inbound)
         os.close(outbound)
+        os.close(watched)
         self._to, self._from = os.fdopen(to_child, "wb"), os.fdopen(from_child, "rb")
 
     def send(self, *args):
@@ -96,25 +130,69 @@ class Beside:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, *_):
         if self.child is None:
             return
         if self.sending is None:  # never sent anything, only preparing: stopped at once
             os.kill(self.child, signal.SIGKILL)
-        else:
+        elif kind is not None:  # a failure here (or Ctrl+C, SIGTERM): its answer is not
+            with contextlib.suppress(ProcessLookupError):  # waited for; it tidies up
+                os.kill(self.child, signal.SIGTERM)
+        if self.sending is not None:
             self.sending.join()
         with contextlib.suppress(OSError):  # a process that has stopped reads no more
             self._to.close()    # no more tasks: the process ends, once it has answered
         self._from.close()  # an answer not asked for is dropped
-        os.waitpid(self.child, 0)
+        if kind is None:
+            os.waitpid(self.child, 0)
+        else:
+            _stopping(self.child)
+        os.close(self._alive)
         self.child = None
 
 
-def _serve(task, prepare, finish, inbound, outbound):  # pragma: no cover - forked process
-    """The forked side of Beside: prepare, then for each arguments received, send back
-    (True, the task's result) or (False, its exception), until the sender closes. It never
-    returns: whatever happens (Ctrl-C too), it must not go on in the sender's code."""
+def _stopping(child, patience=10):
+    """Wait for a forked process told to stop; one still there after patience seconds
+    (stuck where no signal handler runs) is killed."""
+    for _ in range(patience * 20):
+        if os.waitpid(child, os.WNOHANG)[0]:
+            return
+        threading.Event().wait(0.05)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(child, signal.SIGKILL)
+    os.waitpid(child, 0)
+
+
+def _end_with(parent, watched, finish):  # pragma: no cover - forked process
+    """The forked side ends when the process that forked it does, however that ends:
+    SIGTERM (from it, or from Linux when it ends) runs finish and ends this process; where
+    Linux cannot be asked, a thread sees the never-written pipe `watched` close."""
+    def stopped(*_):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            finish()
+        finally:
+            os._exit(1)
+    signal.signal(signal.SIGTERM, stopped)
+    _end_with_parent()
+    threading.Thread(target=_watch_pipe, args=(watched,), daemon=True).start()
+    if os.getppid() != parent:  # it ended before Linux was asked
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _watch_pipe(watched):  # pragma: no cover - forked process
+    with contextlib.suppress(OSError):
+        os.read(watched, 1)  # returns when every writing end has closed
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _serve(task, prepare, finish, inbound, outbound, start):  # pragma: no cover - forked
+    """The forked side of Beside: start (which sees to it that this process ends with the
+    one that forked it), prepare, then for each arguments received, send back (True, the
+    task's result) or (False, its exception), until the sender closes. It never returns:
+    whatever happens (Ctrl-C too), it must not go on in the sender's code."""
     try:
+        start()
         try:
             prepare()
             failure = None

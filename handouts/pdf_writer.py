@@ -50,10 +50,13 @@ import weasyprint  # noqa: E402 (loaded above)
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
-from . import font_subset, pdf_tags  # noqa: E402
+from . import font_subset, leftovers, pdf_tags  # noqa: E402
 
 # WeasyPrint logs every CSS property it ignores; the build reports only what matters.
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
+# Its fonts folder named for the process that made it, so that the next build can remove
+# the folder of a process that was killed (leftovers.remove).
+weasyprint.text.fonts.mkdtemp = leftovers.fonts_folder
 font_subset.install()
 pdf_tags.install()
 

@@ -2,16 +2,19 @@
 three outputs in place together. A failure at any step leaves the last good outputs."""
 
 import contextlib
+import hashlib
 import importlib
+import json
 import os
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import editions
+from . import editions, leftovers
 from .errors import BuildError, BuildErrors, Refusal, display_path
 from .load import load
+from .paths import Outside, inside
 
 FORMATS = ("html", "pdf", "docx")
 # The stages' libraries (Markdown, citeproc, WeasyPrint, python-docx ...) take most of a
@@ -19,6 +22,10 @@ FORMATS = ("html", "pdf", "docx")
 # front matter is reported at once, and a web-page-only build never loads WeasyPrint.
 STAGES = ("read", "cite", "render", "stylesheet", "theme", "report", "summary", "verify",
           "pdf_writer", "word")
+# A build's start is taken this much early: file systems stamp a change with a clock that
+# may lag the one Python reads by a tick, and a change during a build must not look older.
+CLOCK_SLACK = 0.05
+CODE = Path(__file__).resolve().parent  # handouts/, and build.py beside it
 
 
 def preload():
@@ -53,6 +60,60 @@ class Project:
     def reports_dir(self):
         """One JSON file per handout, written by its last good build (see summary.py)."""
         return self.output_dir / "reports"
+
+    def shared_inputs(self):
+        """Every file a handout may read besides its own Markdown: the other files in
+        source/ (pictures, bibliographies, citation styles) and in styles/, by their path
+        relative to the project (any name: spaces too), dot files left out."""
+        found = []
+        for folder in (self.source_dir, self.styles_dir):
+            for path in _files(folder):
+                if not (path.parent == self.source_dir and path.suffix == ".md"):
+                    found.append(path.relative_to(self.root).as_posix())
+        return sorted(found)
+
+    def stale(self, documents, also=()):
+        """The documents whose outputs are not those of a build after their last change:
+        never built, or built (as their report in reports_dir says) before their source,
+        a shared input, the build's code or a file of `also` last changed, or with another
+        set of shared inputs (a picture removed or renamed)."""
+        shared = self.shared_inputs()
+        newest = max((_changed(p) for p in [*(self.root / name for name in shared),
+                                            *_files(CODE), CODE.parent / "build.py",
+                                            *map(Path, also)]), default=0)
+        return [path for path in documents
+                if _built(self.reports_dir / f"{Path(path).stem}.json", shared)
+                < max(newest, _changed(path))]
+
+
+def _files(folder):
+    """The files under folder, dot files and __pycache__ left out."""
+    for top, folders, names in os.walk(folder):
+        folders[:] = [f for f in folders if not f.startswith(".") and f != "__pycache__"]
+        yield from (Path(top, name) for name in names if not name.startswith("."))
+
+
+def _changed(path):
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:  # gone: a changed file whose handout must notice
+        return time.time_ns()
+
+
+def _built(report, shared):
+    """When the last good build of the report's handout began, if it read the shared
+    inputs there are now; else 0."""
+    try:
+        built = os.stat(report).st_mtime_ns
+        recorded = json.loads(Path(report).read_text(encoding="utf-8")).get("shared_inputs")
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return built if recorded == inputs_digest(shared) else 0
+
+
+def inputs_digest(shared):
+    """A short fingerprint of the list of shared inputs, kept in each handout's report."""
+    return hashlib.sha256("\n".join(shared).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -89,9 +150,14 @@ class Rendered:
 
 def load_handout(path, project):
     """The handout's front matter and text, checked; only handouts in source/ are built."""
-    if Path(path).resolve().parent != project.source_dir.resolve():
-        raise BuildError(path, "is not in the project's source/ folder",
-                         "put handouts in source/ and build them from there")
+    try:
+        if Path(path).absolute().parent.resolve() != project.source_dir.resolve():
+            raise Outside(path)
+        inside(project.source_dir, Path(path).name)
+    except Outside:
+        raise BuildError(path, "is not a file in the project's source/ folder",
+                         "put the handout itself in source/ (not a link to elsewhere) and "
+                         "build it from there") from None
     return load(path)
 
 
@@ -126,12 +192,20 @@ def build_handout(path, project, strict=False, side_by_side=False):
     and then prints while this one writes the Word file: for a single build, not in workers
     that already share the cores."""
     from . import batch, summary
-    with batch.Beside(_printed, _load_printer, fork=side_by_side and not strict,
-                      finish=_release_printer) as printer:
-        doc = load_handout(path, project)
-        results = [build_edition(edition, project, strict, printer)
-                   for edition in editions.documents(doc)]
-    summary.write_handout_report(project, doc.path.stem, results)
+    started = time.time() - CLOCK_SLACK
+    shared = inputs_digest(project.shared_inputs())
+    results = []
+    try:
+        with batch.Beside(_printed, _load_printer, fork=side_by_side and not strict,
+                          finish=_release_printer) as printer:
+            doc = load_handout(path, project)
+            for edition in editions.documents(doc):
+                results.append(build_edition(edition, project, strict, printer))
+    except BaseException:
+        if results:  # editions put in place before one failed: the report says so
+            summary.write_editions_report(project, doc.path.stem, results)
+        raise
+    summary.write_handout_report(project, doc.path.stem, results, started, shared)
     return results
 
 
@@ -248,7 +322,7 @@ def _stage(contents, targets, staged):
     targets["html"].parent.mkdir(parents=True, exist_ok=True)
     written = {}
     for fmt, data in contents.items():
-        handle, name = tempfile.mkstemp(prefix=f".{targets[fmt].name}.",
+        handle, name = tempfile.mkstemp(prefix=leftovers.staged_prefix(targets[fmt]),
                                         dir=targets[fmt].parent)
         staged[fmt] = written[fmt] = Path(name)
         with os.fdopen(handle, "wb") as out:
@@ -261,7 +335,8 @@ def _commit(staged, targets, doc, problems):
     if problems:
         raise BuildError(doc.path, "an output lost content: " + "; ".join(problems),
                          "look in styles/handout.css for rules that hide text or shrink "
-                         "the page; if there are none, report this as a bug")
+                         "the page; if there are none, report this as a bug",
+                         getattr(problems[0], "line", None))
     for fmt, name in staged.items():
         os.chmod(name, 0o644)
         os.replace(name, targets[fmt])

@@ -23,16 +23,53 @@ import json
 import os
 import tempfile
 
+from . import leftovers
+
 REPORT_VERSION = 1
 
 
-def write_handout_report(project, name, results):
+def write_handout_report(project, name, results, started=None, shared=None):
     """output/reports/NAME.json: the handout's report, or {"name", "editions": [...]} with
-    one report per edition. make rebuilds a handout when its source is newer than this."""
+    one report per edition, and the fingerprint of the shared inputs it read. Its time is
+    set to when the build began (started, seconds): the handout is rebuilt when its source
+    or a shared input changed after that (Project.stale)."""
     reports = [_report_of(result) for result in results]
     data = reports[0] if len(results) == 1 and results[0].name == name else \
         {"name": name, "editions": reports}
-    _write(project.reports_dir / f"{name}.json", json.dumps(data, indent=1))
+    path = project.reports_dir / f"{name}.json"
+    _write(path, json.dumps({**data, "shared_inputs": shared}, indent=1))
+    if started is not None:
+        os.utime(path, (started, started))
+
+
+def write_editions_report(project, name, results):
+    """The editions of a handout put in place before another failed, in its report over
+    their earlier entries. The report keeps its time (none: never built), so the handout
+    is still rebuilt."""
+    path = project.reports_dir / f"{name}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        when = path.stat().st_mtime_ns
+    except (OSError, ValueError):
+        data, when = {"name": name, "editions": []}, 0
+    entries = _entries(data)
+    for result in results:
+        report = _report_of(result)
+        at = [n for n, e in enumerate(entries) if e["name"] == result.name]
+        if at:
+            entries[at[0]] = report
+        else:
+            entries.append(report)
+    _write(path, json.dumps({"name": name, "editions": entries,
+                             "shared_inputs": data.get("shared_inputs")}, indent=1))
+    os.utime(path, ns=(when, when))
+
+
+def _entries(data):
+    """The handouts (editions) of one handout's report."""
+    if "editions" in data:
+        return data["editions"]
+    return [{k: v for k, v in data.items() if k != "shared_inputs"}]
 
 
 def _report_of(result):
@@ -61,8 +98,7 @@ def summarize(project):
     for name in names:
         path = project.reports_dir / f"{name}.json"
         if path.is_file():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            handouts += data["editions"] if "editions" in data else [data]
+            handouts += _entries(json.loads(path.read_text(encoding="utf-8")))
     report = {"report_version": REPORT_VERSION, "handouts": handouts}
     _write(project.output_dir / "report.json", json.dumps(report, indent=1))
     _write(project.output_dir / "index.html", catalogue(handouts))
@@ -131,7 +167,7 @@ a {{ color: #1d5a4c; margin-right: 0.8em; display: inline-block; padding: 0.2em 
 def _write(path, text):
     """Write whole or not at all: a reader never sees half a report."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    handle, name = tempfile.mkstemp(prefix=leftovers.staged_prefix(path), dir=path.parent)
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(text)
     os.chmod(name, 0o644)

@@ -270,7 +270,7 @@ def test_a_staged_file_is_removed_when_the_next_cannot_be_written(tmp_path, monk
     real = tempfile.mkstemp
 
     def filling(*args, **kwargs):
-        if kwargs.get("prefix") == ".a.docx.":  # after the web page's
+        if kwargs.get("prefix", "").startswith(".a.docx."):  # after the web page's
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(*args, **kwargs)
     monkeypatch.setattr(pipeline.tempfile, "mkstemp", filling)
@@ -292,3 +292,122 @@ def test_a_line_break_in_the_running_title_stays_words_in_the_header(tmp_path):
     reader = pypdf.PdfReader(str(project.outputs("a")["pdf"]))
     assert round(float(reader.pages[0].mediabox.width)) > 500  # Letter, not 50 mm
     assert "Pain care } @page { size: 50mm 50mm } x {" in reader.pages[1].extract_text()
+
+
+# A build that stops where a kill finds it: pipeline.STOP_IN ('_printed': the PDF printed
+# beside a single build, after printing; 'render_edition': each worker of a many-handout
+# build) writes its process id into the folder MARKERS and sleeps.
+_STOPPING_BUILD = """\
+import os, sys, time
+from pathlib import Path
+from handouts import pipeline
+stop_in, markers = sys.argv[1], Path(sys.argv[2])
+real = getattr(pipeline, stop_in)
+def stopped(*args):
+    if stop_in == "_printed":
+        real(*args)  # printed: its fonts are registered in a folder of its own
+    (markers / str(os.getpid())).touch()
+    time.sleep(120)
+setattr(pipeline, stop_in, stopped)
+os.sched_getaffinity = lambda pid: {0, 1}
+import build
+sys.exit(build.main(sys.argv[3:]))
+"""
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _start_stopping_build(tmp_path, project, stop_in, expected, env=None):
+    """The build started, and the process ids of the processes it forked once all
+    `expected` of them are stopped where asked."""
+    import subprocess
+    import sys
+    from conftest import ROOT
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-c", _STOPPING_BUILD, stop_in, str(markers), "--root",
+         str(project.root)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True, env=env)
+    deadline = time.monotonic() + 120
+    while len(list(markers.iterdir())) < expected and process.poll() is None:
+        assert time.monotonic() < deadline, "the build never got where it was to stop"
+        time.sleep(0.05)
+    assert process.poll() is None, process.stderr.read().decode()
+    return process, [int(p.name) for p in markers.iterdir()]
+
+
+def _kill_all(process, pids):
+    import signal
+    for pid in [process.pid, *pids]:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    process.stderr.close()
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize("handouts, stop_in", [(1, "_printed"), (2, "render_edition")])
+def test_the_processes_a_build_forked_end_when_it_is_killed(tmp_path, sig, handouts, stop_in):
+    """Killing build.py used to leave the process printing beside it (or its workers)
+    running: one ran twelve minutes at full speed. They end with it."""
+    import signal
+    project = new_project(tmp_path / "project", {
+        f"source/h{n}.md": MINIMAL_FRONT_MATTER + f"\nText {n}.\n" for n in range(handouts)})
+    process, forked = _start_stopping_build(tmp_path, project, stop_in, handouts)
+    try:
+        assert process.pid not in forked
+        os.kill(process.pid, getattr(signal, sig))
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while any(map(_alive, forked)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(_alive, forked)), f"still running after {sig} to the build"
+    finally:
+        _kill_all(process, forked)
+
+
+def test_a_killed_build_leaves_nothing_the_next_build_does_not_clean(tmp_path):
+    """kill -9 to a build and the process printing beside it: the staged outputs and the
+    folder of fonts stay behind; the next build removes them, and leaves alone what a
+    build still running has staged."""
+    import signal
+    import subprocess
+    import sys
+    from conftest import run_build_process
+    project = new_project(tmp_path / "project", {"source/a.md": MINIMAL_FRONT_MATTER + "\nA.\n"})
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {**os.environ, "TMPDIR": str(temporary)}
+    process, forked = _start_stopping_build(tmp_path, project, "_printed", 1, env)
+    try:  # the web page and the Word file are staged, waiting for the PDF
+        deadline = time.monotonic() + 60
+        while len(list(project.output_dir.glob(".a.*"))) < 2:
+            assert time.monotonic() < deadline, "the build never staged its outputs"
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGKILL)
+    finally:
+        _kill_all(process, forked)
+    assert list(temporary.iterdir()), "the killed process had registered its fonts"
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:  # what a build running at the same time has staged stays
+        theirs = project.output_dir / f".a.pdf.{running.pid}.abcd1234"
+        theirs.write_bytes(b"being written")
+        result = run_build_process(project.root, env=env)
+        assert result.returncode == 0, result.stderr
+        assert theirs.exists()
+    finally:
+        running.kill()
+        running.wait()
+    theirs.unlink()
+    assert sorted(p.name for p in project.output_dir.iterdir()) == [
+        "a.docx", "a.html", "a.pdf", "index.html", "report.json", "reports"]
+    assert [p.name for p in project.reports_dir.iterdir() if p.name.startswith(".")
+            and p.name != ".built"] == []
+    assert list(temporary.iterdir()) == []

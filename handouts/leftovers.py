@@ -1,0 +1,72 @@
+"""What a killed build leaves behind, and the next build removes: outputs staged in output/
+(and output/reports/) but never renamed into place, and the folders where printing
+processes registered their fonts. Each carries the id of the process that made it, so a
+build removes only those of processes that are gone, never those of a build running at
+the same time."""
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+# A file staged for output/NAME is output/.NAME.PID.XXXXXXXX (tempfile's eight characters).
+_STAGED = re.compile(r"\..+\.(\d+)\.[a-z0-9_]{8}")
+# A printing process's fonts folder, in the temporary folder: handouts-fonts-PID-XXXXXXXX.
+FONTS_PREFIX = "handouts-fonts-"
+_FONTS = re.compile(re.escape(FONTS_PREFIX) + r"(\d+)-[a-z0-9_]{8}")
+
+
+def staged_prefix(target):
+    """The prefix for tempfile.mkstemp of a file staged for target in this process."""
+    return f".{Path(target).name}.{os.getpid()}."
+
+
+def fonts_folder(prefix=None, suffix=None, dir=None):  # noqa: A002 - mkdtemp's signature
+    """A folder for this process's fonts (WeasyPrint's mkdtemp, named for this process)."""
+    return tempfile.mkdtemp(prefix=f"{FONTS_PREFIX}{os.getpid()}-", dir=dir)
+
+
+def remove(project):
+    """Remove what processes that have ended left behind: staged outputs and fonts
+    folders. Quick (a listing of three folders); whatever cannot be removed stays."""
+    for folder in (project.output_dir, project.reports_dir):
+        for name in _names(folder):
+            match = _STAGED.fullmatch(name)
+            if match and not _running(int(match.group(1))):
+                _quietly(os.unlink, folder / name)
+    temporary = Path(tempfile.gettempdir())
+    for name in _names(temporary):
+        match = _FONTS.fullmatch(name)
+        if match and not _running(int(match.group(1))):
+            _quietly(shutil.rmtree, temporary / name)
+
+
+def _names(folder):
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
+def _running(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    try:  # a process that has ended but not been waited for is gone too
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _quietly(remove_one, path):
+    try:
+        remove_one(path)
+    except OSError:
+        pass
