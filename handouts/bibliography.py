@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import bibtexparser
+import yaml
 from bibtexparser import middlewares
 from bibtexparser.model import DuplicateBlockKeyBlock
 from pylatexenc.latex2text import LatexNodes2Text
 
 from .errors import BuildError
+from .paths import Outside, inside
 from .load import UNPRINTABLE, read_yaml, refuse_control_characters
 
 # bibtexparser logs each entry it cannot read; the build reports them itself, with advice.
@@ -54,6 +56,10 @@ LANGUAGES = {"english": "en", "american": "en-US", "british": "en-GB", "german":
              "dutch": "nl", "portuguese": "pt", "russian": "ru", "chinese": "zh",
              "japanese": "ja", "arabic": "ar", "vietnamese": "vi"}
 LATEX = LatexNodes2Text()
+# Limits no real export comes near, checked before the decoder recurses or Python refuses.
+MAX_DEPTH = 50
+MAX_NUMBER_DIGITS = 20
+JSON_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings are skipped whole
 MONTHS = {m: n for n, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
                                       "sep", "oct", "nov", "dec"), 1)}
 
@@ -268,16 +274,55 @@ def _year_month(year, month):
 # -- CSL-JSON and CSL-YAML ------------------------------------------------------------------
 
 def _json(path, text):
+    """CSL-JSON, refusing what no reference manager writes and the decoder or the entries'
+    walks would choke on: numbers of more than MAX_NUMBER_DIGITS digits, NaN and Infinity,
+    and nesting deeper than MAX_DEPTH (measured first: the decoder recurses)."""
+    def number(digits):
+        if len(digits.lstrip("-")) > MAX_NUMBER_DIGITS:
+            raise _Refused(f"has a number of {len(digits)} digits",
+                           "write long numbers as text, in quotes", digits)
+        return float(digits) if any(c in digits for c in ".eE") else int(digits)
+
+    def constant(name):
+        raise _Refused(f"holds '{name}', which JSON does not allow", "write a number", name)
+
+    _check_nesting(path, text)
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=number, parse_float=number, parse_constant=constant)
     except json.JSONDecodeError as exc:
         raise BuildError(path, f"is not valid JSON ({exc.msg})", "fix the JSON syntax",
                          exc.lineno) from None
+    except _Refused as refused:
+        raise BuildError(path, refused.message, refused.hint,
+                         text.count("\n", 0, max(text.find(refused.token), 0)) + 1) from None
+
+
+class _Refused(ValueError):
+    def __init__(self, message, hint, token):
+        super().__init__(message)
+        self.message, self.hint, self.token = message, hint, token
+
+
+def _check_nesting(path, text):
+    """Stop at the first bracket nested deeper than MAX_DEPTH, outside strings."""
+    depth = 0
+    for token in JSON_BRACKETS.finditer(text):
+        depth += (token[0] in "[{") - (token[0] in "]}")
+        if depth > MAX_DEPTH:
+            offset = token.start()
+            raise BuildError(path, f"is nested more than {MAX_DEPTH} deep",
+                             "export it again as CSL-JSON from your reference manager",
+                             text.count("\n", 0, offset) + 1)
 
 
 def _yaml(path, text):
     try:
         data = read_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise BuildError(path, f"is not valid YAML ({problem})", "export it again as CSL-YAML",
+                         mark.line + 1 if mark else None) from None
     except Exception:
         raise BuildError(path, "is not valid YAML", "export it again as CSL-YAML") from None
     return data.get("references", data) if isinstance(data, dict) else data
@@ -326,10 +371,12 @@ def files_of(doc, source_dir):
         else [doc.meta.bibliography]
     paths = []
     for name in names:
-        path = (doc.path.parent / name).resolve()
-        if not path.is_relative_to(Path(source_dir).resolve()):
+        try:
+            path = inside(source_dir, name)  # the handout's own folder
+        except Outside:
             raise doc.error(f"bibliography '{name}' is outside source/",
-                            "keep bibliographies in source/", key="bibliography")
+                            "keep bibliographies in source/, as files, not links to "
+                            "elsewhere", key="bibliography") from None
         if not path.is_file():
             raise doc.error(f"bibliography '{name}' not found",
                             "check the file name, relative to the handout", key="bibliography")

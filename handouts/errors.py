@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+MAX_SHOWN = 300  # characters of a message (or a hint): a line a person reads
+
 
 class BuildError(Exception):
     """A problem in the input, reported as one line: where, what is wrong, what to do."""
@@ -23,8 +25,8 @@ class BuildError(Exception):
         return f"{place}:{self.line}" if self.line else place
 
     def __str__(self):
-        text = f"{self.where()}: {self.message}"
-        text = f"{text}; {self.hint}" if self.hint else text
+        text = f"{self.where()}: {_shortened(self.message)}"
+        text = f"{text}; {_shortened(self.hint)}" if self.hint else text
         # One line, whatever the author's values hold.
         return text.replace("\r", "\\r").replace("\n", "\\n")
 
@@ -50,6 +52,11 @@ class BuildErrors(BuildError):
 
     def lines(self):
         return [str(e) for e in self.errors]
+
+
+def _shortened(text, most=MAX_SHOWN):
+    """A message quotes the author's values; a pasted page must not become the message."""
+    return text if len(text) <= most else text[:most - 1] + "…"
 
 
 def display_path(path):

@@ -23,6 +23,13 @@ YEARS = range(1980, 2108)
 LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 # An edition's name becomes part of file names: NAME-patient.pdf.
 EDITION = re.compile(r"^[a-z][a-z0-9]*$")
+# Front matter, themes and CSL-YAML nest a few levels; the composer recurses per level.
+MAX_YAML_DEPTH = 50
+MAX_YAML_VALUES = 1_000_000  # written out, aliases expanded; a large CSL-YAML export has 200,000
+# A handout is tens of kilobytes and a title a line: limits far past any real one, checked
+# before the expensive stages, so a pasted megabyte gets a clear line, not minutes of work.
+MAX_HANDOUT_BYTES = 1_000_000
+MAX_VALUE_CHARS = 1_000
 
 
 @dataclass
@@ -95,6 +102,10 @@ def _read_text(path):
         raise BuildError(path, "file not found", "check the name under source/") from None
     except OSError as exc:
         raise BuildError(path, f"cannot be read ({exc.strerror})") from None
+    if len(raw) > MAX_HANDOUT_BYTES:
+        raise BuildError(path, f"is {len(raw) / 1e6:.1f} MB, more than a handout can be "
+                         f"({MAX_HANDOUT_BYTES // 1_000_000} MB)", "split it into handouts of "
+                         "their own, or take out what was pasted in by mistake", 1)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -155,7 +166,40 @@ def _parse_yaml(path, front):
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML's safe loader, except that a key written twice is an error: YAML would keep
-    the last value silently, and the person editing sees the first."""
+    the last value silently, and the person editing sees the first. Aliases (*name) are
+    bounded: a few hundred bytes of aliases to aliases stand for billions of values, which
+    any walk over them (str(), a check of every string) then expands. So the values each
+    alias stands for are counted as if written out, and nesting is bounded too, as the
+    composer recurses."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if not hasattr(self, "_sizes"):
+            self._sizes, self._values, self._depth = {}, 0, 0
+        if isinstance(event, yaml.AliasEvent):
+            self._count(self._sizes.get(event.anchor, 1), event)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"values are nested more than {MAX_YAML_DEPTH} deep",
+                    event.start_mark)
+            before = self._values
+            self._count(1, event)
+            node = super().compose_node(parent, index)
+            if event.anchor:
+                self._sizes[event.anchor] = self._values - before
+            return node
+        finally:
+            self._depth -= 1
+
+    def _count(self, values, event):
+        self._values += values
+        if self._values > MAX_YAML_VALUES:
+            raise yaml.composer.ComposerError(
+                None, None, f"its aliases (*name) stand for more than {MAX_YAML_VALUES:,} "
+                "values", event.start_mark)
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -276,9 +320,12 @@ def _validate(path, data, lines):
         if key == "reading_grade_target":
             values[key] = value
             continue
-        if any(UNPRINTABLE.search(v) for v in (value if isinstance(value, list) else [value])
-               if isinstance(v, str)):
+        texts = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+        if any(UNPRINTABLE.search(v) for v in texts):
             fail(key, f"'{key}' contains a control character", "remove the escape sequence")
+        if any(len(v) > MAX_VALUE_CHARS for v in texts):
+            fail(key, f"'{key}' is longer than {MAX_VALUE_CHARS} characters",
+                 "shorten it; the handout's text belongs below the front matter")
         values[key] = value
     if not LANG_TAG.match(values["lang"]):
         fail("lang", f"'lang: {values['lang']}' is not a language tag",

@@ -30,6 +30,7 @@ from .cite_syntax import (BRACKET, NARRATIVE, CiteItem, CitationSyntaxError, par
                           parse_narrative)
 from .errors import BuildError, BuildErrors, display_path
 from .images import ImageProblem, picture
+from .paths import Outside, inside
 
 EXTENSIONS = ["abbr", "attr_list", "def_list", "fenced_code", "footnotes", "md_in_html",
               "tables", "admonition", "sane_lists", "smarty", "toc", "pymdownx.tasklist"]
@@ -623,8 +624,11 @@ class _Reader:
             self.error("an image has no file name",
                        "write ![what the picture shows](file.png)", line)
             return None
-        path = (self.doc.path.parent / src).resolve()
-        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or not path.is_relative_to(self.source_root):
+        try:
+            path = inside(self.doc.path.parent, src)
+        except Outside:
+            path = None
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or not path:
             self.error(f"image '{shown}' is not a file in source/",
                        "copy the image into source/ and link it by its file name", line)
             return None

@@ -443,7 +443,7 @@ def _page(doc, theme, main, css, document, warnings):
           if meta.approved_by else []),
         *([E.META(name="handout.approved-on", content=meta.approved_on.isoformat())]
           if meta.approved_on else []),
-        E.STYLE(fonts + shared + own))
+        E.STYLE(_style_text(fonts + shared + own)))
     page = E.HTML(head, body, lang=meta.lang, **({"dir": "rtl"} if right_to_left(meta.lang)
                                                   else {}))
     print_fonts, files = web_fonts.whole_faces(theme.font_family, fallback)
@@ -451,19 +451,32 @@ def _page(doc, theme, main, css, document, warnings):
 
 
 
+def css_string(text):
+    """text as a quoted CSS string that stays one: on one line (a line break would end it
+    and start rules), its quotes and backslashes escaped, and '<' written as an escape, so
+    no value can close the page's <style> element and open a <script>."""
+    text = re.sub(r"[\n\r\f\v\t]", " ", text)
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ")
+    return f'"{text}"'
+
+
+def _style_text(css):
+    """The page's CSS as the text of its <style> element. Values are escaped where they
+    enter the CSS (css_string); this also keeps a '</' in styles/handout.css (a comment, a
+    string) from ending the element: '<\\/' means the same to CSS."""
+    return css.replace("</", "<\\/")
+
+
 def _page_furniture(meta):
     """The words of the running header and footer as CSS strings, for WeasyPrint and for a
     browser's own printing alike (Chromium prints page margin boxes but has no string-set)."""
-    def string(text):  # one line: a line break would end a CSS string and start rules
-        text = re.sub(r"[\n\r\f\v\t]", " ", text)
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     before, between, end = catalogue(meta.lang).page_parts()
-    numbers = (f"{string(before)} counter(page) {string(between)} counter(pages) "
-               f"{string(end)}")
+    numbers = (f"{css_string(before)} counter(page) {css_string(between)} counter(pages) "
+               f"{css_string(end)}")
     return ("\n@media print {\n"
-            f"  @page {{ @bottom-left {{ content: {string(doc_control(meta))}; }}\n"
+            f"  @page {{ @bottom-left {{ content: {css_string(doc_control(meta))}; }}\n"
             f"          @bottom-right {{ content: {numbers}; }}\n"
-            f"          @top-left {{ content: {string(meta.short_title or meta.title)}; }} }}\n"
+            f"          @top-left {{ content: {css_string(meta.short_title or meta.title)}; }} }}\n"
             "  @page :first { @top-left { content: none; } }\n}\n")
 
 

@@ -8,6 +8,7 @@ image-set(), @import), by reading the CSS as tinycss2 (WeasyPrint's parser) does
 import tinycss2
 
 from .errors import BuildError
+from .paths import Outside, inside
 
 MAX_BRACKETS = 20  # the parser recurses into brackets; real stylesheets nest 3 or 4 deep
 # Functions whose text or url() arguments a browser fetches.
@@ -17,7 +18,10 @@ FETCHING_FUNCTIONS = {"url", "src", "image", "image-set", "-webkit-image-set", "
 def read_stylesheet(path):
     """styles/handout.css as text, or a BuildError naming the line to change."""
     try:
-        css = path.read_bytes().decode("utf-8")
+        css = inside(path.parent, path.name).read_bytes().decode("utf-8")
+    except Outside:
+        raise BuildError(path, "is a link to a file outside styles/",
+                         "put the stylesheet itself in styles/") from None
     except UnicodeDecodeError:
         raise BuildError(path, "is not UTF-8 text", "save it as UTF-8") from None
     except OSError:

@@ -13,8 +13,9 @@ import fontpkg_atkinson_hyperlegible as atkinson
 import yaml
 
 from .errors import BuildError
+from .paths import Outside, inside
 from .images import ImageProblem, data_url
-from .load import UNPRINTABLE, read_yaml, refuse_control_characters, unreadable_value_line
+from .load import MAX_VALUE_CHARS, UNPRINTABLE, read_yaml, refuse_control_characters, unreadable_value_line
 
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 COLORS = ("primary_color", "accent_color", "text_color", "callout_background")
@@ -117,7 +118,10 @@ def printable_characters(family):
 def load_theme(path):
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = inside(path.parent, path.name).read_text(encoding="utf-8")
+    except Outside:
+        raise BuildError(path, "is a link to a file outside styles/",
+                         "put the theme file itself in styles/") from None
     except FileNotFoundError:
         raise BuildError(path, "theme file not found", "restore styles/theme.yaml from git") from None
     except (OSError, UnicodeDecodeError):
@@ -208,6 +212,9 @@ def _validate(path, data, lines):
         if any(UNPRINTABLE.search(v) for v in vars(theme.organisation).values()):
             fail("organisation", "'organisation' contains a control character",
                  "remove the escape sequence")
+        if any(len(v) > MAX_VALUE_CHARS for v in vars(theme.organisation).values()):
+            fail("organisation", f"an 'organisation' entry is longer than {MAX_VALUE_CHARS} "
+                 "characters", "shorten it: a name, an address, a phone number, a website")
         theme.logo_url = _logo_url(theme, fail)
     check_contrast(theme, fail)
     return theme
@@ -219,7 +226,11 @@ def _logo_url(theme, fail):
     if not logo:
         return ""
     name = theme.organisation.logo
-    if not (logo.is_file() and logo.resolve().is_relative_to(theme.styles_dir.resolve())):
+    try:
+        logo = inside(theme.styles_dir, name)
+    except Outside:
+        logo = None
+    if not (logo and logo.is_file()):
         fail("logo", f"logo '{name}' is not a file in styles/",
              "put the image in styles/ or leave 'logo' empty", within="organisation")
     try:

@@ -4,7 +4,7 @@ chosen by the handout's `lang` (es-419 uses es.yaml); English where there is non
 import functools
 from pathlib import Path
 
-import yaml
+from ..load import read_yaml
 
 FOLDER = Path(__file__).resolve().parent
 FALLBACK = "en"
@@ -23,7 +23,7 @@ def catalogue(lang):
     for tag in (lang.lower(), lang.split("-")[0].lower(), FALLBACK):
         path = FOLDER / f"{tag}.yaml"
         if path.is_file():
-            return Messages(yaml.safe_load(path.read_text(encoding="utf-8")))
+            return Messages(read_yaml(path.read_text(encoding="utf-8")))
     raise FileNotFoundError(FOLDER / f"{FALLBACK}.yaml")
 
 
