@@ -12,9 +12,18 @@ from pathlib import Path
 
 # A file staged for output/NAME is output/.NAME.PID.XXXXXXXX (tempfile's eight characters).
 _STAGED = re.compile(r"\..+\.(\d+)\.[a-z0-9_]{8}")
-# A printing process's fonts folder, in the temporary folder: handouts-fonts-PID-XXXXXXXX.
+# A printing process's fonts folder, in the temporary folder that other machines' (other
+# containers') processes may share: handouts-fonts-SPACE-PID-XXXXXXXX, where SPACE tells
+# apart the sets of process ids (Linux's PID namespaces).
 FONTS_PREFIX = "handouts-fonts-"
-_FONTS = re.compile(re.escape(FONTS_PREFIX) + r"(\d+)-[a-z0-9_]{8}")
+_FONTS = re.compile(re.escape(FONTS_PREFIX) + r"(\w+)-(\d+)-[a-z0-9_]{8}")
+
+
+def _space():
+    try:
+        return str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        return os.uname().nodename.replace("-", "_") or "here"
 
 
 def staged_prefix(target):
@@ -24,7 +33,7 @@ def staged_prefix(target):
 
 def fonts_folder(prefix=None, suffix=None, dir=None):  # noqa: A002 - mkdtemp's signature
     """A folder for this process's fonts (WeasyPrint's mkdtemp, named for this process)."""
-    return tempfile.mkdtemp(prefix=f"{FONTS_PREFIX}{os.getpid()}-", dir=dir)
+    return tempfile.mkdtemp(prefix=f"{FONTS_PREFIX}{_space()}-{os.getpid()}-", dir=dir)
 
 
 def remove(project):
@@ -35,10 +44,10 @@ def remove(project):
             match = _STAGED.fullmatch(name)
             if match and not _running(int(match.group(1))):
                 _quietly(os.unlink, folder / name)
-    temporary = Path(tempfile.gettempdir())
+    temporary, space = Path(tempfile.gettempdir()), _space()
     for name in _names(temporary):
         match = _FONTS.fullmatch(name)
-        if match and not _running(int(match.group(1))):
+        if match and match.group(1) == space and not _running(int(match.group(2))):
             _quietly(shutil.rmtree, temporary / name)
 
 

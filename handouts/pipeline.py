@@ -203,7 +203,8 @@ def build_handout(path, project, strict=False, side_by_side=False):
                 results.append(build_edition(edition, project, strict, printer))
     except BaseException:
         if results:  # editions put in place before one failed: the report says so
-            summary.write_editions_report(project, doc.path.stem, results)
+            with contextlib.suppress(OSError):  # what failed is the error to report
+                summary.write_editions_report(project, doc.path.stem, results)
         raise
     summary.write_handout_report(project, doc.path.stem, results, started, shared)
     return results

@@ -142,6 +142,8 @@ def test_spaces_in_file_names_build_and_a_changed_picture_rebuilds_its_handouts(
     # Nothing changed: make starts no Python (PY=false would fail the run).
     assert make(checkout, "PY=false").returncode == 0
     assert queued(make(checkout, "-n").stdout) == []
+    (source / "my photo.png").unlink()  # a picture removed: its handout must notice
+    assert "source/with space.md" in queued(make(checkout, "-n").stdout)
 
 
 def test_make_a_named_output_builds_that_handout_when_it_is_stale(checkout):
