@@ -11,7 +11,7 @@ STAMP   ?= $(VENV)/.installed
 # One failing handout must not stop the others; make still exits non-zero.
 MAKEFLAGS += --keep-going
 
-.PHONY: all html watch bench test check release clean distclean help FORCE
+.PHONY: all html watch bench bench-scale test check release clean distclean help FORCE
 
 # File names may hold spaces, which make cannot take as targets, so make does not track the
 # handouts one by one: a single `find` asks whether any file in source/, styles/ or the code
@@ -55,6 +55,10 @@ check: all
 bench: $(STAMP)
 	$(PY) bench/benchmark.py
 
+# How time and memory grow with a handout's size: tables, titles, brackets, long documents.
+bench-scale: $(STAMP)
+	$(PY) bench/scaling.py
+
 # A release: every handout rebuilt, and any warning (no approver, review due, reading
 # grade above target, terms not explained, ...) is a failure.
 release: $(STAMP)
@@ -82,6 +86,7 @@ help:
 	@echo "make watch      rebuild on every save, with a live preview in the browser"
 	@echo "make check      verify every word of every block is in each output"
 	@echo "make bench      time and memory against Pandoc, written to bench/results.md"
+	@echo "make bench-scale  time and memory at three sizes per case, to bench/scaling.md"
 	@echo "make release    rebuild every handout; any warning is a failure"
 	@echo "make test       run the test suite"
 	@echo "make clean      remove built outputs"
