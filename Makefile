@@ -23,7 +23,7 @@ MAKEFLAGS += --keep-going
 # A handout that fails keeps its old outputs and is built again by the next make. With
 # nothing changed, make starts no Python at all. `make -n` lists what would be built.
 BUILT   := output/reports/.built
-CHANGED := find source styles handouts build.py $(STAMP) -name __pycache__ -prune -o \
+CHANGED := find -L source styles handouts build.py $(STAMP) -name __pycache__ -prune -o \
            -newer $(BUILT) -print -quit
 DRY_RUN  = $(if $(findstring n,$(firstword -$(MAKEFLAGS))),--dry-run)
 BUILD    = $(PY) build.py --changed --depends $(STAMP) $(DRY_RUN)

@@ -165,8 +165,9 @@ def _stopping(child, patience=10):
 
 def _end_with(parent, watched, finish):  # pragma: no cover - forked process
     """The forked side ends when the process that forked it does, however that ends:
-    SIGTERM (from it, or from Linux when it ends) runs finish and ends this process; where
-    Linux cannot be asked, a thread sees the never-written pipe `watched` close."""
+    SIGTERM (from it, or from Linux when it ends) runs finish and ends this process, as
+    does a thread that sees the never-written pipe `watched` close (where Linux cannot be
+    asked, and should the thread that forked end first)."""
     def stopped(*_):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
