@@ -21,6 +21,9 @@ import lxml.html
 import markdown
 import nh3
 from markdown.extensions import Extension
+from markdown.extensions.md_in_html import HtmlBlockPreprocessor, HTMLExtractorExtra
+from markdown.extensions.tables import TableProcessor
+from markdown.htmlparser import void_tags
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
@@ -57,6 +60,16 @@ BARE_LINK_TEXT = re.compile(r"^(https?://\S+|www\.\S+|click here|here|link|this 
 FENCED_DIV = re.compile(r"^:{3,}")
 RAW_CITATION = re.compile(r"\[[^\[\]]*(?<![\w@/.:+-])-?@[\w{][^\[\]]*\]")
 ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
+# An override makes the letters print in the opposite order ('evil' as 'live'): it becomes
+# the embedding of the same direction, so the letters keep the order they were typed in.
+OVERRIDES_AS_EMBEDDINGS = {0x202D: 0x202A, 0x202E: 0x202B}
+NUMERIC_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+# Characters no document can hold (XML refuses them, no font has them), as a character
+# reference may still spell them: controls, and the non-characters U+FDD0-FDEF and
+# U+xxFFFE/U+xxFFFF.
+UNHOLDABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef" + "".join(
+    f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000))
+    + "]")
 
 
 class LineMap:
@@ -188,9 +201,10 @@ class _Mark(Treeprocessor):
 
 
 class _HandoutExtension(Extension):
-    def __init__(self, mark):
+    def __init__(self, mark, unclosed):
         super().__init__()
         self.mark = mark
+        self.unclosed = unclosed
 
     def extendMarkdown(self, md):
         # Above 'reference' (170) and 'link' (160): a citation is not a link. Below
@@ -199,10 +213,75 @@ class _HandoutExtension(Extension):
         md.inlinePatterns.register(_NarrativeCitation(), "narrative-citation", 174)
         md.ESCAPED_CHARS.append("@")  # \@ is an at sign, not a citation
         md.treeprocessors.register(_Mark(md, self.mark), "handout-mark", 1)
+        md.preprocessors.register(_HtmlBlocks(md, self.unclosed), "html_block", 20)
+        tables = md.parser.blockprocessors["table"]
+        md.parser.blockprocessors.register(_WideTable(md.parser, tables.config), "table", 75)
 
 
-def markdown_html(body, mark):
-    extensions = EXTENSIONS + [_HandoutExtension(mark)]
+class _Extractor(HTMLExtractorExtra):
+    """md_in_html's reader of raw HTML, noting where each block tag still open began: one
+    never closed loses what follows it (inside a markdown="1" block) or shows the rest of
+    the handout as raw text."""
+
+    def reset(self):
+        self.opened, self.unclosed = [], []  # (tag, line number, the line's text)
+        super().reset()
+
+    def _depth(self):
+        return len(self.stack) + len(self.mdstack)
+
+    def handle_starttag(self, tag, attrs):
+        depth = self._depth()
+        super().handle_starttag(tag, attrs)
+        if self._depth() > depth and tag not in void_tags:
+            line = self.rawdata[self.line_offset:].split("\n", 1)[0]
+            self.opened.append((tag, self.lineno, line))
+
+    def handle_endtag(self, tag):
+        super().handle_endtag(tag)
+        del self.opened[self._depth():]
+
+    def close(self):
+        self.goahead(1)  # what HTMLParser.close() does first: the last tags are read
+        self.unclosed = self.opened[:self._depth()]
+        super().close()
+
+
+class _HtmlBlocks(HtmlBlockPreprocessor):
+    """md_in_html's preprocessor, keeping the tags left open in `unclosed`."""
+
+    def __init__(self, md, unclosed):
+        super().__init__(md)
+        self.unclosed = unclosed
+
+    def run(self, lines):
+        parser = _Extractor(self.md)
+        parser.feed("\n".join(lines))
+        parser.close()
+        self.unclosed += parser.unclosed
+        return "".join(parser.cleandoc).split("\n")
+
+
+class _WideTable(TableProcessor):
+    """Pipe tables as wide as their widest row: Python-Markdown drops the cells a row has
+    beyond the header's."""
+
+    def run(self, parent, blocks):
+        rows = blocks[0].split("\n")
+        width = max(len(self._cells(row)) for row in rows[:1] + rows[2:])
+        self.separator = [*self.separator, *[""] * (width - len(self.separator))]
+        super().run(parent, blocks)
+
+    def _cells(self, row):
+        cells = self._split_row(row.strip(" "))
+        while cells and not cells[-1].strip():  # '| a | b ||' holds nothing more
+            cells.pop()
+        return cells
+
+
+def markdown_html(body, mark, unclosed=None):
+    """The body as sanitised HTML; the raw HTML tags it leaves open are added to unclosed."""
+    extensions = EXTENSIONS + [_HandoutExtension(mark, [] if unclosed is None else unclosed)]
     html = markdown.markdown(body, extensions=extensions, extension_configs=EXTENSION_CONFIGS,
                              output_format="html")
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel=None,
@@ -240,15 +319,21 @@ class _Reader:
         self.abbreviations_seen = set()
 
     def read(self):
+        unclosed = []
         try:
-            html = markdown_html(self.doc.body, self.mark)
+            html = markdown_html(self.doc.body.translate(OVERRIDES_AS_EMBEDDINGS), self.mark,
+                                 unclosed)
         except RecursionError:
             raise _too_deep(self.doc) from None
+        self._refuse_unclosed_html(unclosed)
+        self._refuse_unholdable_characters(html)
+        if self.errors:  # before reading what an unclosed tag has mangled
+            raise BuildErrors(self.errors)
         root = lxml.html.fragment_fromstring(html, create_parent="div")
         self._refuse_citations_in_raw_html(root)
         if any(len(e) == 0 and sum(1 for _ in e.iterancestors()) > MAX_DEPTH for e in root.iter()):
             raise _too_deep(self.doc)
-        blocks = self.blocks(root)
+        blocks = self._leave_out_unused_notes(self.blocks(root))
         if self.errors:
             raise BuildErrors(self.errors)
         document = m.Document(self.doc, blocks, self.warnings)
@@ -266,6 +351,44 @@ class _Reader:
     def classes(self, el):
         """The element's classes, when Python-Markdown made it; raw HTML's do not count."""
         return (el.get("class") or "").split() if self.ours(el) else []
+
+    def _refuse_unclosed_html(self, unclosed):
+        for tag, number, text in unclosed:
+            self.error(f"the HTML tag <{tag}> is never closed",
+                       f"add </{tag}> where the passage it holds ends",
+                       self.lines.first + _source_index(self.lines.lines, number - 1, text))
+
+    def _refuse_unholdable_characters(self, html):
+        """Character references that spell a character no document can hold: the page
+        gets it (or U+FFFD, for a surrogate or a number past Unicode), and Word refuses it."""
+        if not UNHOLDABLE.search(html) and "\ufffd" not in html:
+            return
+        for index, text in enumerate(self.lines.lines):
+            for reference in NUMERIC_REFERENCE.finditer(text):
+                if _unholdable(reference, html):
+                    self.error(f"'{reference.group()}' is not a character a document can hold",
+                               "delete it, or type the character you meant",
+                               self.lines.first + index)
+        found = UNHOLDABLE.search(html)
+        if found and not self.errors:  # typed as it is
+            self.error(f"the character U+{ord(found.group()):04X} cannot be printed",
+                       "delete it (it is often invisible)",
+                       self.lines.peek(re.escape(found.group())))
+
+    def _leave_out_unused_notes(self, blocks):
+        """A footnote nothing refers to has no place in Word, whose notes hang on their
+        marks: it is left out of every format, with a warning."""
+        used = {n.anchor for n in m.all_inlines(blocks) if isinstance(n, m.FootnoteRef)}
+        for block in (b for b in blocks if isinstance(b, m.Footnotes)):
+            for note in (n for n in block.notes if n.anchor not in used):
+                label = note.anchor.removeprefix("fn:")
+                line = self.lines.peek(rf"^\s{{0,3}}\[\^{re.escape(label)}\]:")
+                self.warnings.append(
+                    f"{display_path(self.doc.path)}:{line}: footnote [^{label}] is not referred "
+                    f"to anywhere, so it is left out; refer to it with [^{label}] in the text, "
+                    "or delete it")
+            block.notes = [n for n in block.notes if n.anchor in used]
+        return [b for b in blocks if not isinstance(b, m.Footnotes) or b.notes]
 
     def _refuse_citations_in_raw_html(self, root):
         """Markdown is not read inside raw HTML, so a citation there would print as typed."""
@@ -663,6 +786,23 @@ def _number_notes(document):
             block.notes.sort(key=lambda n: numbers.get(n.anchor, len(numbers) + n.number))
             for number, note in enumerate(block.notes, 1):
                 note.number = number
+
+
+def _source_index(lines, index, text):
+    """The body line that holds text, nearest to index: Python-Markdown's preprocessors
+    have put each fenced code block on one line before raw HTML is read."""
+    found = [n for n, line in enumerate(lines) if line.expandtabs(4).strip() == text.strip()]
+    return min(found, key=lambda n: abs(n - index)) if found else min(index, len(lines) - 1)
+
+
+def _unholdable(reference, html):
+    """Whether a character reference spells a character no document can hold, and the
+    page got it."""
+    hexadecimal, decimal = reference.groups()
+    code = int(hexadecimal, 16) if hexadecimal else int(decimal)
+    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return "\ufffd" in html  # what HTML makes of it
+    return bool(UNHOLDABLE.fullmatch(chr(code))) and chr(code) in html
 
 
 def _address(href):

@@ -235,6 +235,14 @@ CASES = {
          "<div>bar</div>\n</div>\n\nCode:\n\n## Pictures\n\nA movie ![movie](movie.jpg) "
          "icon.\n\n## Footnotes\n\nFoo [bar](https://example.org/).\n\n    { <code> }\n"},
         "source/a.md:23: image 'movie.jpg' not found"),
+    **{f"the character reference {ref}": (  # not an internal error from python-docx
+        {"source/a.md": front() + f"\n## One\n\nFine.\n\nBad {ref} here.\n"},
+        f"source/a.md:14: '{ref}' is not a character a document can hold")
+       for ref in ("&#xFFFE;", "&#xFFFF;", "&#xD800;", "&#1;", "&#x7f;", "&#0;", "&#x110000;",
+                   "&#xFDD0;", "&#x1FFFF;", "&#x81;")},
+    "a character reference in an abbreviation's expansion": (
+        {"source/a.md": front() + '\n## One\n\nSee <abbr title="a&#xFFFE;b">AB</abbr>.\n'},
+        "source/a.md:12: '&#xFFFE;' is not a character a document can hold"),
 }
 
 
@@ -383,3 +391,67 @@ def test_an_overdue_review_is_warned_about_but_still_builds(tmp_path):
     assert result.returncode == 0, result.stderr
     overdue = [line for line in result.stderr.splitlines() if "review was due" in line]
     assert len(overdue) == 1 and "old.md:6: review was due on January 1, 2021" in overdue[0]
+
+
+def test_character_references_that_are_harmless_build(tmp_path):
+    # Windows-1252's numbers, as HTML reads them, and a reference shown as code.
+    project = new_project(tmp_path, {"source/a.md": front() + "\n## One\n\n"
+                                     "Wait&#x85; then &#128; and `&#xFFFE;` in code.\n"})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    word = [p.text for p in docx.Document(str(project.outputs("a")["docx"])).paragraphs]
+    assert "Wait… then € and &#xFFFE; in code." in word
+
+
+def test_a_footnote_nothing_refers_to_is_a_warning_and_left_out(tmp_path):
+    # It was in the web page and the PDF but not in Word, whose notes hang on their marks:
+    # "an output lost content ... report this as a bug", with no line.
+    project = new_project(tmp_path, {"source/a.md": front() + "\n## One\n\nText.[^used]\n\n"
+                                     "[^used]: A note that is used.\n\n"
+                                     "[^spare]: A note nobody cites.\n"})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    stderr = result.stderr.replace(str(project.root) + "/", "")
+    assert "warning: source/a.md:16: footnote [^spare] is not referred to anywhere, so it is " \
+        "left out; refer to it with [^spare] in the text, or delete it" in stderr.splitlines()
+    outputs = project.outputs("a")
+    html = outputs["html"].read_text(encoding="utf-8")
+    assert "A note that is used." in html and "nobody cites" not in html
+    word = "\n".join(p.text for p in docx.Document(str(outputs["docx"])).paragraphs)
+    assert "nobody cites" not in word
+    assert "nobody cites" not in "".join(p.extract_text() for p in
+                                         pypdf.PdfReader(str(outputs["pdf"])).pages)
+    strict = run_build(project.root, "--strict")
+    assert strict.returncode == 1
+    assert "source/a.md:16: footnote [^spare] is not referred to" in strict.stderr.replace(
+        str(project.root) + "/", "")
+
+
+def test_an_arabic_handout_with_a_citation_builds_and_verifies(tmp_path):
+    project = new_project(tmp_path, {"source/a.md": front(lang="ar") + "\n## مقدمة\n\n"
+                                     "الكيتامين دواء يستخدم لعلاج الألم.[@sigtermans2009]\n\n"
+                                     "## متى تتصل بنا\n\nاتصل بنا إذا شعرت بألم شديد.\n"})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    outputs = project.outputs("a")
+    assert "Sigtermans MJ" in outputs["html"].read_text(encoding="utf-8")
+    word = "\n".join(p.text for p in docx.Document(str(outputs["docx"])).paragraphs)
+    assert "Sigtermans MJ" in word and "long-term pain relief" in word
+
+
+@pytest.mark.parametrize("control", ["\u202a", "\u202b", "\u202d", "\u202e", "\u2066",
+                                     "\u2067", "\u2068", "\u200e", "\u200f"])
+def test_directional_controls_in_english_text_build_and_verify(tmp_path, control):
+    # U+202E made 'evil' print as 'live': the PDF showed what the verifier could not find.
+    closing = {"\u2066": "\u2069", "\u2067": "\u2069", "\u2068": "\u2069", "\u200e": "",
+               "\u200f": ""}.get(control, "\u202c")
+    project = new_project(tmp_path, {"source/a.md": front() + "\n## One\n\n"
+                                     f"Keep {control}evil words{closing} as typed.\n"})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    outputs = project.outputs("a")
+    pdf = " ".join(p.extract_text() for p in pypdf.PdfReader(str(outputs["pdf"])).pages)
+    word = " ".join(p.text for p in docx.Document(str(outputs["docx"])).paragraphs)
+    html = outputs["html"].read_text(encoding="utf-8")
+    for text in (pdf, word, html):
+        assert "evil words" in text, text

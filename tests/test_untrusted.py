@@ -547,6 +547,77 @@ def test_html_in_a_bibliography_entry_is_sanitised(tmp_path, listener):
     assert str(listener.port) not in out.html_text
 
 
+# -- no silent loss -----------------------------------------------------------------------
+
+DRIVE = "Do not drive for 24 hours."
+
+
+def pdf_texts(path):
+    """The PDF's text as PDFium finds it (the verifier's reader), whitespace folded."""
+    import pypdfium2
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        return " ".join(" ".join(page.get_textpage().get_text_range().split())
+                        for page in document)
+    finally:
+        document.close()
+
+
+def test_an_unclosed_div_is_an_error_at_its_line_not_a_loss(tmp_path):
+    # Python-Markdown's md_in_html drops everything after an unclosed <div> inside a
+    # markdown="1" one: all three outputs lost it and verified, for they agreed.
+    project = new_project(tmp_path, {"source/a.md": FM + '\n## One\n\nBefore.\n\n'
+                                     '<div markdown="1">\n\n<div>\n\n' + DRIVE + '\n'})
+    result = run_build(project.root)
+    assert result.returncode == 1, result.stderr
+    assert error_lines(result.stderr.replace(str(project.root) + "/", "")) == [
+        "error: source/a.md:14: the HTML tag <div> is never closed; add </div> where the "
+        "passage it holds ends",
+        "error: source/a.md:16: the HTML tag <div> is never closed; add </div> where the "
+        "passage it holds ends"]
+    assert not project.output_dir.exists() or not list(project.output_dir.glob("a.*"))
+
+
+def test_table_cells_beyond_the_header_are_kept_in_every_format(tmp_path):
+    project = new_project(tmp_path, {"source/a.md": FM + "\n## One\n\n| Day | Care |\n"
+                                     f"|---|---|\n| 1 | Rest | {DRIVE} |\n| 2 | Walk |\n"})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    out = Outputs(project, "a")
+    rows = [[c.text_content() for c in tr] for tr in out.html.iter("tr")]
+    assert rows == [["Day", "Care", ""], ["1", "Rest", DRIVE], ["2", "Walk", ""]]
+    assert [[c.text for c in row.cells] for row in out.docx.tables[0].rows] == rows
+    assert DRIVE in pdf_texts(project.outputs("a")["pdf"])
+
+
+HIDING_RULES = {
+    "white on white": "color: #fff",
+    "transparent": "color: transparent",
+    "the background's colour": "color: var(--callout-bg); background: var(--callout-bg)",
+    "display none": "display: none",
+    "visibility hidden": "visibility: hidden",
+    "zero size": "font-size: 0",
+    "a tiny size": "font-size: 0.01px",
+    "opacity zero": "opacity: 0",
+    "pushed off the page": "text-indent: -9999px",
+    "clipped away": "height: 0; overflow: hidden",
+}
+
+
+@pytest.mark.parametrize("rule", HIDING_RULES.values(), ids=HIDING_RULES.keys())
+def test_text_the_stylesheet_hides_fails_verification_at_its_line(tmp_path, rule):
+    project = new_project(tmp_path, {"source/a.md": FM + f"\n## One\n\nVisible first.\n\n"
+                                     f"{DRIVE}\n\nVisible last.\n"})
+    css = project.styles_dir / "handout.css"
+    css.write_text(css.read_text() + f"\nmain p:nth-of-type(2) {{ {rule} }}\n")
+    result = run_build(project.root)
+    assert result.returncode == 1, result.stderr
+    [error] = error_lines(result.stderr.replace(str(project.root) + "/", ""))
+    assert error.startswith("error: source/a.md:14: "), error
+    assert f"'{DRIVE}'" in error and "styles/handout.css" in error, error
+    assert not project.output_dir.exists() or not list(project.output_dir.glob("a.*"))
+
+
 # -- determinism and concurrency ----------------------------------------------------------
 
 def test_two_clean_builds_in_different_folders_are_byte_identical(tmp_path):

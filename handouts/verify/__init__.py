@@ -20,7 +20,7 @@ import lxml.html
 
 from .. import model as m
 from ..read import squash
-from ..messages import catalogue
+from ..messages import catalogue, right_to_left
 from ..render import doc_control
 
 # Each format's reader is its own module, loaded when that format is checked: a web-page-only
@@ -47,6 +47,8 @@ class Expected:
     tables: list = field(default_factory=list)  # model.Table, in reading order
     furniture: list = field(default_factory=list)  # running header and footer texts
     page_label: object = None                   # (page, pages) -> "Page 1 of 3", in its language
+    right_to_left: bool = False                 # the page's direction, from its language
+    entries_by_word: bool = False               # references looked for word by word (PDF)
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Extracted:
     notes: str = None    # footnote text kept apart from the body (Word); None: in text
     tables: list = None  # per table, {(row, column): text}; None: the format cannot tell
     blocks_text: str = None  # the text blocks are looked for in, where not all of text
+    hidden: list = field(default_factory=list)  # texts drawn where they cannot be seen
 
 
 def expected(document, citations, page):
@@ -74,7 +77,8 @@ def expected(document, citations, page):
     return Expected(headings, references, markers, linked, blocks=model_blocks(document),
                     tables=[b for b in m.walk(document.blocks) if isinstance(b, m.Table)],
                     furniture=[doc_control(meta), meta.short_title or meta.title],
-                    page_label=functools.partial(_page_label, meta.lang))
+                    page_label=functools.partial(_page_label, meta.lang),
+                    right_to_left=right_to_left(meta.lang))
 
 
 def _page_label(lang, page, pages):  # a function of its own: Expected is sent to a process
@@ -121,13 +125,22 @@ JOINED_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdf
                            "\ufe70-\ufeff]")
 
 
+class Problem(str):
+    """A 'format: what is wrong' line, and the line of the source it names (or None)."""
+
+    @property
+    def line(self):
+        found = re.match(r"\w+: line (\d+): ", self)
+        return int(found.group(1)) if found else None
+
+
 def check(paths, want):
     """Problems as 'format: what is wrong' lines; empty when all is there."""
     problems = []
     for fmt, path in paths.items():
         wanted = readable_in_pdf(want) if fmt == "pdf" else want
         got = import_module(f".{READERS[fmt]}", __name__).read(path, wanted)
-        problems += [f"{fmt}: {p}" for p in _compare(wanted, got)]
+        problems += [Problem(f"{fmt}: {p}") for p in _compare(wanted, got)]
     return problems
 
 
@@ -137,6 +150,11 @@ def unreadable_in_pdf(want):
 
 
 def readable_in_pdf(want):
+    """What the PDF can give back. On a right-to-left page, or with joined letters in an
+    entry, a line's runs of text stand in the order they are shown, not read: the
+    references are looked for word by word."""
+    by_word = want.right_to_left or any(JOINED_SCRIPT.search(r.html) for r in want.references)
+    want = dataclasses.replace(want, entries_by_word=by_word) if by_word else want
     if not unreadable_in_pdf(want):
         return want
     keep = lambda text: not JOINED_SCRIPT.search(text)  # noqa: E731
@@ -156,11 +174,11 @@ def _compare(want, got):
             missing.append(f"section heading '{heading}' is missing")
     entries = [_squash(e) for e in got.reference_entries]
     for ref in want.references:
-        entry = _squash(_plain(ref.html))
-        if entry not in body or not any(entry in e for e in entries):
+        if not _entry_found(_plain(ref.html), body, entries, want.entries_by_word):
             missing.append(f"reference {ref.number} ({ref.key}) is missing from the list")
         if ref.anchor in want.linked and got.target_name(ref.anchor) not in got.link_targets:
             missing.append(f"no in-text citation links to reference {ref.number} ({ref.key})")
+    missing += _hidden(want.blocks, got.hidden)
     markers = [_squash(m) for m in got.markers or []]
     for marker in want.markers if got.markers is not None else []:
         if _squash(marker) not in markers:
@@ -170,6 +188,26 @@ def _compare(want, got):
     missing += _compare_blocks(want.blocks, got)
     missing += _compare_tables(want.tables, got.tables)
     return missing
+
+
+def _entry_found(entry, body, entries, by_word):
+    if by_word:  # the words the PDF can give back, each somewhere in the text
+        return all(_squash(word) in body for word in re.findall(r"\w+", entry)
+                   if not JOINED_SCRIPT.search(word))
+    entry = _squash(entry)
+    return entry in body and any(entry in e for e in entries)
+
+
+def _hidden(blocks, texts):
+    """The first text drawn where it cannot be seen, named by its block."""
+    if not texts:
+        return []
+    block = next((b for b in blocks if squash(texts[0]) in squash(b.text)), None)
+    shown = _clean(block.text if block else texts[0])
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    where = f"line {block.line}: {_KINDS.get(block.kind, block.kind)}" if block else "text"
+    return [f"{where} '{shown}' cannot be seen on the page (styles/handout.css gives it the "
+            "colour of what is behind it, no size, or no place on the page)"]
 
 
 def _compare_blocks(blocks, got):
