@@ -257,12 +257,13 @@ def test_a_long_table_is_written_and_verified_without_walking_it_once_per_cell(
         f"Day {rows - 1}", f"{rows - 1} mg", f"Note {rows - 1}"]
 
 
-def _lines_run(function, *args):
-    """How many lines of Python-Markdown's inline patterns (and of our replacement for its
-    bracket search) run for function(*args): a count of steps that does not depend on the
-    machine's speed."""
+def _lines_run(function, *args, watched=None):
+    """How many lines of the watched files (by default Python-Markdown's inline patterns and
+    our replacement for its bracket search) run for function(*args): a count of steps that
+    does not depend on the machine's speed."""
     import markdown.inlinepatterns
-    watched = {markdown.inlinepatterns.__file__, str(ROOT / "handouts" / "markdown_links.py")}
+    watched = watched or {markdown.inlinepatterns.__file__,
+                          str(ROOT / "handouts" / "markdown_links.py")}
     count = [0]
 
     def trace(frame, event, arg):
@@ -306,3 +307,20 @@ def test_the_bracket_search_answers_as_python_markdowns_own():
             text, end, closed = markdown_links._library_get_text(pattern, data, index)
             expected = (text if closed else "", end, closed)
             assert markdown_links.get_text(pattern, data, index) == expected, (data, index)
+
+
+def test_the_word_writer_costs_steps_in_proportion_to_the_number_of_lists(tmp_path):
+    """Each list's numbering looked through every list before it for a free number: a
+    1 MB handout has a thousand lists. Four times the lists, about four times the steps."""
+    from handouts.pipeline import render_document
+    from handouts.word import write_docx
+    watched = {str(path) for path in (ROOT / "handouts" / "word").glob("*.py")}
+
+    def steps(lists):
+        body = "".join(f"\nStep {n}:\n\n1. Take it.\n2. Rest.\n\n- Note {n}.\n"
+                       for n in range(lists))
+        project = new_project(tmp_path / str(lists),
+                              {"source/a.md": MINIMAL_FRONT_MATTER + body})
+        rendered = render_document(project.source_dir / "a.md", project)
+        return _lines_run(write_docx, rendered.document, rendered.theme, watched=watched)
+    assert steps(400) < 5 * steps(100)

@@ -134,10 +134,12 @@ class Numbering:
                 first_num.addprevious(element)
             else:
                 self.numbering.append(element)
+        # Counted here, not looked up per list: that walked every list so far.
+        self.last_num_id = max((int(n.get(qn("w:numId")))
+                                for n in self.numbering.findall(qn("w:num"))), default=0)
 
     def new(self, ordered, start=1):
-        num_ids = [int(n.get(qn("w:numId"))) for n in self.numbering.findall(qn("w:num"))]
-        num_id = max(num_ids, default=0) + 1
+        self.last_num_id = num_id = self.last_num_id + 1
         num = OxmlElement("w:num")
         num.set(qn("w:numId"), str(num_id))
         ref = OxmlElement("w:abstractNumId")
