@@ -15,6 +15,6 @@ def inside(folder, name):
     folder (itself resolved, so a project reached through a link still works)."""
     root = Path(folder).resolve()
     path = (root / name).resolve()
-    if not path.is_relative_to(root) or path == root:
+    if not path.is_relative_to(root):
         raise Outside(name)
     return path
