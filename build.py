@@ -72,7 +72,9 @@ def main(argv=None):
             print(line, file=sys.stderr, flush=True)
     if failures:
         print(f"{failures} of {len(paths)} handout(s) failed", file=sys.stderr)
-    if not args.check and not args.html:
+    # output/ a file: every handout has said so already, and there is no catalogue to keep.
+    output_is_file = project.output_dir.exists() and not project.output_dir.is_dir()
+    if not args.check and not args.html and not output_is_file:
         # The catalogue describes the outputs there are, whatever failed; the table is
         # shown when every handout built.
         reported = _report(project, quiet=bool(failures or args.documents))

@@ -3,6 +3,7 @@ no traceback, and the outputs of the last good build stay as they were."""
 
 import hashlib
 import io
+import json
 
 import pytest
 from PIL import Image
@@ -272,7 +273,9 @@ def test_build_py_on_the_command_line_exits_1_with_one_line_or_0(tmp_path):
         "or correct the key"], result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines()[-1] == "1 of 1 handout(s) failed"
-    assert not project.output_dir.exists() or not list(project.output_dir.iterdir())
+    assert not list(project.output_dir.glob("a.*"))
+    # The catalogue describes what is in output/: nothing.
+    assert json.loads((project.output_dir / "report.json").read_text())["handouts"] == []
 
     (project.source_dir / "a.md").write_text(front() + GOOD_BODY, encoding="utf-8")
     result = run_build_process(project.root, cwd=project.root)
