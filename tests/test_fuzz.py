@@ -16,7 +16,10 @@ drops is then caught too. The extraction is deliberately blunt: every piece of m
 replaced by a space, and every construct whose text a reader never sees (tag attributes,
 link addresses, citation keys, comments, code-fence languages ...) is removed. What is left
 is text that shows under any reading of the Markdown, so an expected word is never one the
-build may rightly drop; the price is a few words not checked.
+build may rightly drop; the price is a few words not checked. A block the build warns it
+leaves out (a footnote nothing refers to), at the line the warning names, is not expected.
+
+Run time, measured with pytest -n 2 on 2 cores shared with other work: about 3 minutes.
 """
 
 import collections
