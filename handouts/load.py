@@ -15,8 +15,9 @@ OPTIONAL = ("subtitle", "short_title", "audience", "organisation", "author", "ke
             "approved_on", "reading_grade_target", "defined_terms", "editions", "url")
 PAPERS = ("letter", "a4")
 AUDIENCES = ("patients", "clinicians")
-# Characters XML (and so HTML, DOCX and PDF text) cannot hold.
-UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+# Characters XML (and so HTML, DOCX and PDF text) cannot hold, and lone surrogates, which
+# a YAML or JSON escape ("\\ud800") can spell though UTF-8 cannot.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 # The DOCX is a zip, whose dates run from 1980 to 2107.
 YEARS = range(1980, 2108)
 # BCP 47 tags as handouts use them: en, en-US, es-419, zh-Hant-TW.

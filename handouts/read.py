@@ -121,6 +121,11 @@ class LineMap:
                      if re.search(pattern, self.lines[index], re.I)),
                     None if found else self.current())
 
+    def first_matching(self, pattern):
+        """The first line of the body the pattern matches, or None."""
+        return next((self.first + index for index, text in enumerate(self.lines)
+                     if re.search(pattern, text, re.I)), None)
+
     def next_matching(self, pattern):
         for index in range(self.line_index, len(self.lines)):
             if re.search(pattern, self.lines[index]):
@@ -320,11 +325,20 @@ class _Reader:
 
     def read(self):
         unclosed = []
+        self._refuse_notes_defined_twice()
         try:
             html = markdown_html(self.doc.body.translate(OVERRIDES_AS_EMBEDDINGS), self.mark,
                                  unclosed)
         except RecursionError:
-            raise _too_deep(self.doc) from None
+            raise self._too_deep() from None
+        except RuntimeError:
+            # Python-Markdown's footnotes register a note defined inside another note's
+            # text while they iterate over the notes ("OrderedDict mutated during iteration").
+            nested = self.lines.first_matching(r"^(\s{4,}|\t)\[\^[^\]]+\]:")
+            if nested is None:
+                raise
+            raise BuildError(self.doc.path, "a footnote is defined inside another footnote",
+                             "define each footnote on its own, not indented", nested) from None
         self._refuse_unclosed_html(unclosed)
         self._refuse_unholdable_characters(html)
         if self.errors:  # before reading what an unclosed tag has mangled
@@ -332,7 +346,7 @@ class _Reader:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
         self._refuse_citations_in_raw_html(root)
         if any(len(e) == 0 and sum(1 for _ in e.iterancestors()) > MAX_DEPTH for e in root.iter()):
-            raise _too_deep(self.doc)
+            raise self._too_deep()
         blocks = self._leave_out_unused_notes(self.blocks(root))
         if self.errors:
             raise BuildErrors(self.errors)
@@ -351,6 +365,31 @@ class _Reader:
     def classes(self, el):
         """The element's classes, when Python-Markdown made it; raw HTML's do not count."""
         return (el.get("class") or "").split() if self.ours(el) else []
+
+    def _too_deep(self):
+        """The error for nesting too deep to lay out, at the line nested deepest."""
+        depths = [(len(NESTING.match(text).group()), index)
+                  for index, text in enumerate(self.lines.lines)]
+        deepest = max(depths, default=(0, 0), key=lambda found: found[0])[1]
+        return BuildError(self.doc.path, "lists or quotes are nested too deeply to lay out",
+                          "keep to three levels of lists and quotes inside one another",
+                          self.lines.first + deepest)
+
+    def _refuse_notes_defined_twice(self):
+        """Python-Markdown keeps one of two notes with the same label and drops the other
+        silently; the author must choose."""
+        seen = {}
+        for index, text in enumerate(self.lines.lines):
+            found = re.match(r"^\s{0,3}\[\^([^\]]+)\]:", text)
+            if not found:
+                continue
+            label = found.group(1).lower()
+            if label in seen:
+                self.error(f"footnote [^{found.group(1)}] is defined twice (first at line "
+                           f"{seen[label]})", "give each note a label of its own",
+                           self.lines.first + index)
+            else:
+                seen[label] = self.lines.first + index
 
     def _refuse_unclosed_html(self, unclosed):
         for tag, number, text in unclosed:
@@ -382,7 +421,7 @@ class _Reader:
         for block in (b for b in blocks if isinstance(b, m.Footnotes)):
             for note in (n for n in block.notes if n.anchor not in used):
                 label = note.anchor.removeprefix("fn:")
-                line = self.lines.peek(rf"^\s{{0,3}}\[\^{re.escape(label)}\]:")
+                line = self.lines.first_matching(rf"^\s{{0,3}}\[\^{re.escape(label)}\]:")
                 self.warnings.append(
                     f"{display_path(self.doc.path)}:{line}: footnote [^{label}] is not referred "
                     f"to anywhere, so it is left out; refer to it with [^{label}] in the text, "
@@ -873,6 +912,4 @@ def _slug(text):
     return re.sub(r"[^\w-]+", "-", text.lower()).strip("-") or "section"
 
 
-def _too_deep(doc):
-    return BuildError(doc.path, "lists or quotes are nested too deeply to lay out",
-                      "keep to three levels of lists and quotes inside one another")
+NESTING = re.compile(r"^(?:\s*(?:>|[-*+]\s|\d{1,9}[.)]\s))*")  # quote and list marks

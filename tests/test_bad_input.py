@@ -41,6 +41,18 @@ def front(**changes):
 
 
 CASES = {
+    "footnote defined twice": (
+        {"source/a.md": front() + "\n## One\n\nText.[^1]\n\n[^1]: First.\n\n[^1]: Second.\n"},
+        "source/a.md:16: footnote [^1] is defined twice (first at line 14)"),
+    "footnote defined inside another": (
+        {"source/a.md": front() + "\n## One\n\nText.[^a]\n\n[^a]: One.\n\n    [^c]: Two.\n"},
+        "source/a.md:16: a footnote is defined inside another footnote"),
+    "quotes nested too deeply": (
+        {"source/a.md": front() + "\n## One\n\nText.\n\n" + "> " * 80 + "Deep.\n"},
+        "source/a.md:14: lists or quotes are nested too deeply to lay out"),
+    "an escaped lone surrogate in the title": (
+        {"source/a.md": front(title='"Pain \\ud800 care"') + GOOD_BODY},
+        "source/a.md:2: 'title' contains a control character"),
     "unknown citation key": (
         {"source/a.md": front() + "\n## One\n\nFine.\n\nSee this.[@nobody2020]\n"},
         "source/a.md:14: unknown citation key 'nobody2020'"),

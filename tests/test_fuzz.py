@@ -367,7 +367,7 @@ def words_of(text):
 # either side stay apart). Order matters: comments and script before tags, images before links.
 HIDDEN = [
     (r"<!--.*?(-->|\Z)", re.S),                           # comments, closed or not
-    (r"<(script|style)\b.*?(</\1\s*>|\Z)", re.S | re.I),  # removed with their content
+    (r"<(script|style|template)\b.*?(</\1\s*>|\Z)", re.S | re.I),  # content never shown
     (r"<[^>]*>", 0),                                      # tags and their attributes
     (r"&(#\d+|#[xX][0-9a-fA-F]+|\w+);", 0),                # character references
     (r"^[ \t]*(`{3,}|~{3,}).*$", re.M),                   # code fences and their language
@@ -548,36 +548,6 @@ def missing_words(expected, shown, fmt):
 
 # -- the test -----------------------------------------------------------------------------------
 
-# Why documents fail with the code as it stands: the item of issue 25 that fixes each, or a
-# bug the fuzzing found (its smallest form is in REPRODUCERS below).
-NESTED_NOTE = ("new bug: a footnote defined inside another footnote: internal error "
-               "(RuntimeError: OrderedDict mutated during iteration, in Python-Markdown)")
-TWIN_NOTE = ("new bug: a footnote label defined twice: the first note's text is left out of "
-             "every output, without a word")
-CODE_WIDTH = ("new bug: a code line wider than the column runs off the PDF page's right edge; "
-              "the verifier reads the text wherever it lies")
-TEMPLATE = "new bug: text inside raw <template> is left out of every output, without a word"
-DEPTH = ("issue 25 items 6-7 (every message carries file and line): 'lists or quotes are "
-         "nested too deeply' names no line")
-SURROGATE = ("issue 25 item 7: an escaped lone surrogate in the title: internal error "
-             "(UnicodeEncodeError)")
-NOTE_LINE = ("issue 25 item 6 (in progress): the warning that an unreferenced footnote is left "
-             "out names the line of the block after the footnote, not the footnote's own")
-# TEMPORARY: the documents that fail today, each marked xfail(strict=False) with its reason.
-# Delete a line when its fix lands; the goal is an empty dict.
-KNOWN = {11: NESTED_NOTE, 235: NESTED_NOTE, 295: NESTED_NOTE,
-         119: TWIN_NOTE, 155: TWIN_NOTE,
-         111: CODE_WIDTH, 116: CODE_WIDTH, 162: CODE_WIDTH,
-         32: TEMPLATE,
-         65: DEPTH, 114: DEPTH, 159: DEPTH, 200: DEPTH, 263: DEPTH,
-         181: SURROGATE, 262: SURROGATE, 293: SURROGATE,
-         182: NOTE_LINE, 242: NOTE_LINE}
-
-
-def _marks(index):
-    return [pytest.mark.xfail(strict=False, reason=KNOWN[index])] if index in KNOWN else []
-
-
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     """One project folder per worker, source/x.md overwritten for each document."""
@@ -655,8 +625,7 @@ def _error_line_problems(project, document, stderr):
     return problems
 
 
-@pytest.mark.parametrize("index", [pytest.param(n, marks=_marks(n), id=f"{n:03}")
-                                   for n in range(DOCUMENTS)])
+@pytest.mark.parametrize("index", [pytest.param(n, id=f"{n:03}") for n in range(DOCUMENTS)])
 def test_fuzzed_document_builds_whole_or_fails_at_a_line(folder, index):
     document = make_document(index)
     status, stderr = build(folder, document)
@@ -666,20 +635,19 @@ def test_fuzzed_document_builds_whole_or_fails_at_a_line(folder, index):
                           + "\n".join(problems))
 
 
-# The smallest document that shows each bug the fuzzing found; fix one, delete its mark.
+# The smallest document that showed each bug the fuzzing found: a footnote defined inside
+# another (an internal error in Python-Markdown) or twice (one silently lost), a code line
+# running off the page, <template> text (never shown, as in a browser), a left-out note's
+# warning naming another line, nesting too deep reported without a line.
 REPRODUCERS = [
     pytest.param("Text.[^a]\n\n[^a]: One.\n\n    [^c]: Nested definition.\n\n[^e]: Last.\n",
-                 id="nested-footnote", marks=pytest.mark.xfail(strict=False, reason=NESTED_NOTE)),
+                 id="nested-footnote"),
     pytest.param("Text.[^1]\n\n[^1]: First note words.\n\n[^1]: Second note.\n",
-                 id="twin-footnote", marks=pytest.mark.xfail(strict=False, reason=TWIN_NOTE)),
-    pytest.param("Text.\n\n```\n" + "word " * 40 + "past the edge\n```\n", id="code-width",
-                 marks=pytest.mark.xfail(strict=False, reason=CODE_WIDTH)),
-    pytest.param("Text.\n\n<template>Template words</template> after\n", id="template",
-                 marks=pytest.mark.xfail(strict=False, reason=TEMPLATE)),
-    pytest.param("[^lonely]: A note nothing refers to.\n\nText.\n", id="left-out-line",
-                 marks=pytest.mark.xfail(strict=False, reason=NOTE_LINE)),
-    pytest.param("Text.\n\n" + "> " * 80 + "Deep in quotes.\n", id="deep-quotes",
-                 marks=pytest.mark.xfail(strict=False, reason=DEPTH)),
+                 id="twin-footnote"),
+    pytest.param("Text.\n\n```\n" + "word " * 40 + "past the edge\n```\n", id="code-width"),
+    pytest.param("Text.\n\n<template>Template words</template> after\n", id="template"),
+    pytest.param("[^lonely]: A note nothing refers to.\n\nText.\n", id="left-out-line"),
+    pytest.param("Text.\n\n" + "> " * 80 + "Deep in quotes.\n", id="deep-quotes"),
 ]
 
 
