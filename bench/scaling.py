@@ -122,6 +122,7 @@ def build(code, project):
     seconds = time.perf_counter() - started
     status = os.waitstatus_to_exitcode(status)
     first = next((line for line in errors.splitlines() if line.startswith("error")), "")
+    first = first.replace(f"{project}{os.sep}", "")  # no temporary folder in the results
     if status < 0:
         first = f"killed after {TIMEOUT} s"
     return seconds, usage.ru_maxrss * 1024, status, first
