@@ -161,7 +161,10 @@ class Table:
                 while (r, c) in taken:
                     c += 1
                 yield r, c, cell
-                taken.update((r + dr, c + dc) for dr in range(cell.rowspan)
+                # A span past the last row ends there, as on the page (rowspan="9999"
+                # colspan="9999" in a two-row table was 10**8 places).
+                taken.update((r + dr, c + dc)
+                             for dr in range(min(cell.rowspan, len(self.rows) - r))
                              for dc in range(cell.colspan))
                 c += cell.colspan
 

@@ -324,3 +324,18 @@ def test_the_word_writer_costs_steps_in_proportion_to_the_number_of_lists(tmp_pa
         rendered = render_document(project.source_dir / "a.md", project)
         return _lines_run(write_docx, rendered.document, rendered.theme, watched=watched)
     assert steps(400) < 5 * steps(100)
+
+
+def test_a_span_past_the_last_row_costs_nothing_past_it():
+    """rowspan and colspan may be up to 9,999: the grid noted every place a cell covers,
+    rows past the table's end too, 10**8 of them for one cell in a two-row table. Four
+    times the span, about four times the steps (the columns), not sixteen."""
+    from handouts import model as m
+
+    def grid(span):
+        cell = m.Cell([m.Paragraph([m.Text("x")])], colspan=span, rowspan=span)
+        table = m.Table([m.Row([cell, m.Cell([])]), m.Row([m.Cell([])])])
+        return list(table.grid())
+    watched = {str(ROOT / "handouts" / "model.py")}
+    assert _lines_run(grid, 400, watched=watched) < 5 * _lines_run(grid, 100, watched=watched)
+    assert [(r, c) for r, c, _ in grid(9999)] == [(0, 0), (0, 9999), (1, 9999)]
