@@ -45,7 +45,8 @@ CASES = {
         {"source/a.md": front() + "\n## One\n\nText.[^1]\n\n[^1]: First.\n\n[^1]: Second.\n"},
         "source/a.md:16: footnote [^1] is defined twice (first at line 14)"),
     "footnote defined inside another": (
-        {"source/a.md": front() + "\n## One\n\nText.[^a]\n\n[^a]: One.\n\n    [^c]: Two.\n"},
+        {"source/a.md": front() + "\n## One\n\nText.[^a]\n\n[^a]: One.\n\n    [^c]: Two.\n"
+                        "\n[^e]: Three.\n"},
         "source/a.md:16: a footnote is defined inside another footnote"),
     "quotes nested too deeply": (
         {"source/a.md": front() + "\n## One\n\nText.\n\n" + "> " * 80 + "Deep.\n"},
@@ -148,10 +149,10 @@ CASES = {
     "lists nested past any handout": (
         {"source/a.md": front() + "\n## One\n\n"
          + "\n".join("    " * n + f"- level {n}" for n in range(100)) + "\n"},
-        "source/a.md: lists or quotes are nested too deeply to lay out"),
+        "source/a.md:111: lists or quotes are nested too deeply to lay out"),
     "quotes nested past any handout": (
         {"source/a.md": front() + "\n## One\n\n" + ">" * 500 + " deep\n"},
-        "source/a.md: lists or quotes are nested too deeply to lay out"),
+        "source/a.md:12: lists or quotes are nested too deeply to lay out"),
     "a word too long to print": (
         {"source/a.md": front() + "\n## One\n\n" + "a" * 5000 + "\n"},
         "source/a.md:12: a word of 5000 characters cannot be printed"),
