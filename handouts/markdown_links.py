@@ -8,11 +8,14 @@ Here each walk records the closing bracket of every opening one it passes (or th
 closes it), and later searches in the same text read that record instead of walking again.
 The answers are the library's: the text up to the ']' that balances the '[', the index
 after it, and whether there was one. An address with a quote in it (a title, "[a](b 'c')")
-is left to the library's walk. Installed on import.
+is left to the library's walk. The footnote marker's pattern, '[^' up to the next ']', is
+searched no further than the text's last ']' (20,000 '[^' took 3 s, 50,000 twenty).
+Installed on import.
 """
 
 import re
 
+from markdown.extensions.footnotes import FootnoteInlineProcessor
 from markdown.inlinepatterns import LinkInlineProcessor
 
 BRACKETS = re.compile(r"[\[\]]")
@@ -93,5 +96,17 @@ def _pair(data, index, closes, marks=BRACKETS, opening="["):
         closes[unclosed] = None
 
 
+class _UpToTheLastClose:
+    """A footnote marker's pattern that looks for markers only before the text's last ']':
+    from a '[^' after it, the pattern read on to the end to find none."""
+
+    def __init__(self, pattern):
+        self.pattern = pattern
+
+    def finditer(self, data, pos=0):
+        return self.pattern.finditer(data, pos, data.rfind("]") + 1)
+
+
 LinkInlineProcessor.getText = get_text
 LinkInlineProcessor.getLink = get_link
+FootnoteInlineProcessor.getCompiledRegExp = lambda self: _UpToTheLastClose(self.compiled_re)
