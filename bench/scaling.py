@@ -79,7 +79,7 @@ def document(size):
 # name: (what, the source for a size, the sizes, how a size is written)
 CASES = {
     "table": ("a pipe table of N rows", table, (20, 200, 2000), "{:,} rows"),
-    "title": ("a title of N characters", title, (10, 100, 1000), "{:,} characters"),
+    "title": ("a title of N characters", title, (3, 30, 300), "{:,} characters"),
     "brackets": ("a run of N `[`", brackets, (500, 5000, 50000), "{:,} `[`"),
     "pictures": ("a run of N `![`", pictures, (200, 2000, 20000), "{:,} `![`"),
     "document": ("the ketamine handout's body repeated to N bytes", document,

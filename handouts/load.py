@@ -29,8 +29,11 @@ MAX_YAML_DEPTH = 50
 MAX_YAML_VALUES = 1_000_000  # written out, aliases expanded; a large CSL-YAML export has 200,000
 # A handout is tens of kilobytes and a title a line: limits far past any real one, checked
 # before the expensive stages, so a pasted megabyte gets a clear line, not minutes of work.
-MAX_HANDOUT_BYTES = 1_000_000
+MAX_HANDOUT_BYTES = 400_000  # 24 s to build on this project's 2-core machine
 MAX_VALUE_CHARS = 1_000
+MAX_TITLE_CHARS = 300     # a title set large on the first page must leave room for the text
+TITLES = ("title", "subtitle", "short_title")
+RUNNING_TITLE_CHARS = 80  # the running header: one line in its box at the page's top left
 
 
 @dataclass
@@ -58,6 +61,17 @@ class Meta:
     editions: list = field(default_factory=list)  # e.g. [patient, referrer]; see editions.py
     edition_audiences: dict = field(default_factory=dict)  # edition -> patients|clinicians
     url: str = ""            # the online copy: a QR code and the address on paper
+
+    @property
+    def running_title(self):
+        """The running header's words: short_title, else the title, cut at a word before
+        RUNNING_TITLE_CHARS with '…'. The header is laid out again on every page, so a long
+        title would cost pages times its length, and run out of its box."""
+        title = self.short_title or self.title
+        if len(title) <= RUNNING_TITLE_CHARS:
+            return title
+        cut = title[:RUNNING_TITLE_CHARS]
+        return (cut.rsplit(" ", 1)[0] if " " in cut.strip() else cut).rstrip(" ,;:-") + "…"
 
 
 @dataclass
@@ -104,8 +118,8 @@ def _read_text(path):
     except OSError as exc:
         raise BuildError(path, f"cannot be read ({exc.strerror})") from None
     if len(raw) > MAX_HANDOUT_BYTES:
-        raise BuildError(path, f"is {len(raw) / 1e6:.1f} MB, more than a handout can be "
-                         f"({MAX_HANDOUT_BYTES // 1_000_000} MB)", "split it into handouts of "
+        raise BuildError(path, f"is {len(raw) // 1000:,} KB, more than a handout can be "
+                         f"({MAX_HANDOUT_BYTES // 1000:,} KB)", "split it into handouts of "
                          "their own, or take out what was pasted in by mistake", 1)
     try:
         text = raw.decode("utf-8")
@@ -324,8 +338,9 @@ def _validate(path, data, lines):
         texts = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
         if any(UNPRINTABLE.search(v) for v in texts):
             fail(key, f"'{key}' contains a control character", "remove the escape sequence")
-        if any(len(v) > MAX_VALUE_CHARS for v in texts):
-            fail(key, f"'{key}' is longer than {MAX_VALUE_CHARS} characters",
+        longest = MAX_TITLE_CHARS if key in TITLES else MAX_VALUE_CHARS
+        if any(len(v) > longest for v in texts):
+            fail(key, f"'{key}' is longer than {longest} characters",
                  "shorten it; the handout's text belongs below the front matter")
         values[key] = value
     if not LANG_TAG.match(values["lang"]):

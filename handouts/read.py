@@ -56,6 +56,8 @@ STYLED = {"strong": "strong", "b": "strong", "em": "em", "i": "em", "sup": "sup"
           "u": "u", "small": "small"}
 MAX_ERRORS = 20
 MAX_DEPTH = 60          # elements inside one another: about 30 levels of lists
+MAX_OPEN_ANGLES = 200   # '<' that start a tag and never end it (see _refuse_open_angles)
+OPEN_ANGLE = re.compile(r"<[A-Za-z/?!][^<>]*(?=<|\Z)")
 BARE_LINK_TEXT = re.compile(r"^(https?://\S+|www\.\S+|click here|here|link|this link)$", re.I)
 FENCED_DIV = re.compile(r"^:{3,}")
 RAW_CITATION = re.compile(r"\[[^\[\]]*(?<![\w@/.:+-])-?@[\w{][^\[\]]*\]")
@@ -326,6 +328,7 @@ class _Reader:
     def read(self):
         unclosed = []
         self._refuse_notes_defined_twice()
+        self._refuse_open_angles()
         try:
             html = markdown_html(self.doc.body.translate(OVERRIDES_AS_EMBEDDINGS), self.mark,
                                  unclosed)
@@ -374,6 +377,17 @@ class _Reader:
         return BuildError(self.doc.path, "lists or quotes are nested too deeply to lay out",
                           "keep to three levels of lists and quotes inside one another",
                           self.lines.first + deepest)
+
+    def _refuse_open_angles(self):
+        """Python's HTML parser reads to the end of the text again for each '<' that
+        starts a tag and never ends it ('<a ' with no '>'): 8,000 of them took 4 s, and
+        the cost grows with their square. No handout has more than a few."""
+        opened = list(OPEN_ANGLE.finditer(self.doc.body, 0))
+        if len(opened) > MAX_OPEN_ANGLES:
+            raise BuildError(
+                self.doc.path, f"{len(opened)} '<' begin a tag that never ends with '>' (the "
+                "first on this line)", "write &lt; for a less-than sign, or end each tag "
+                "with '>'", self.lines.first + self.doc.body.count("\n", 0, opened[0].start()))
 
     def _refuse_notes_defined_twice(self):
         """Python-Markdown keeps one of two notes with the same label and drops the other

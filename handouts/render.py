@@ -409,7 +409,7 @@ def _page(doc, theme, main, css, document, warnings):
         E.H1(meta.title, id="title"),
         *([E.P(meta.subtitle, **{"class": "subtitle"})] if meta.subtitle else []),
         E.P(doc_control(meta), **{"class": "doc-control"}),
-        **{"class": "masthead", "data-short-title": meta.short_title or meta.title})
+        **{"class": "masthead", "data-short-title": meta.running_title})
     # With a contact panel in the text, the footer's name is for the screen only: on paper
     # it would stand alone at the end, under the references.
     panel = bool(main.find_class("contact-panel"))
@@ -417,7 +417,7 @@ def _page(doc, theme, main, css, document, warnings):
                       **{"class": "colophon screen-only" if panel else "colophon"})
     body = E.BODY(header, main, footer)
     # The subset holds the page furniture's characters too: "Página" is only in the CSS.
-    furniture = meta.short_title + catalogue(meta.lang)("page", page=0, pages=0)
+    furniture = meta.running_title + catalogue(meta.lang)("page", page=0, pages=0)
     shown = body.text_content() + furniture
     fallback = _check_printable(doc, theme, body, document, shown, warnings)
     cut_fonts = doc.path.parent.parent / ".cache" / "fonts"  # beside source/
@@ -476,7 +476,7 @@ def _page_furniture(meta):
     return ("\n@media print {\n"
             f"  @page {{ @bottom-left {{ content: {css_string(doc_control(meta))}; }}\n"
             f"          @bottom-right {{ content: {numbers}; }}\n"
-            f"          @top-left {{ content: {css_string(meta.short_title or meta.title)}; }} }}\n"
+            f"          @top-left {{ content: {css_string(meta.running_title)}; }} }}\n"
             "  @page :first { @top-left { content: none; } }\n}\n")
 
 

@@ -190,4 +190,4 @@ def test_a_browsers_own_printing_keeps_the_version_line_on_every_page(axe_tools,
     for number, text in enumerate(pages, 1):
         assert doc_control(meta) in text.replace("\n", " ")
         if number > 1:
-            assert (meta.short_title or meta.title) in text.split("\n")
+            assert meta.running_title in text.split("\n")

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from conftest import MINIMAL_FRONT_MATTER, new_project, run_build
-from handouts.load import MAX_HANDOUT_BYTES, MAX_VALUE_CHARS, read_yaml
+from handouts.load import MAX_HANDOUT_BYTES, MAX_TITLE_CHARS, MAX_VALUE_CHARS, read_yaml
 from handouts.render import css_string
 
 FM = MINIMAL_FRONT_MATTER
@@ -302,15 +302,52 @@ def test_a_handout_larger_than_the_limit_is_refused_at_once(tmp_path):
     project = new_project(tmp_path, {"source/a.md": FM + body})
     result = run_build(project.root, "source/a.md")
     assert result.returncode == 1
-    assert re.search(r"source/a\.md:1: is 1\.\d MB, more than a handout can be", result.stderr), \
+    assert re.search(r"source/a\.md:1: is [\d,]+ KB, more than a handout can be \(400 KB\)",
+                     result.stderr), \
         result.stderr
 
 
-def test_a_front_matter_value_longer_than_the_limit_names_its_line(tmp_path):
-    title = "Pain " * (MAX_VALUE_CHARS // 5 + 1)
+@pytest.mark.parametrize("key, limit", [("subtitle", MAX_TITLE_CHARS),
+                                        ("author", MAX_VALUE_CHARS)])
+def test_a_front_matter_value_longer_than_the_limit_names_its_line(tmp_path, key, limit):
+    value = "Pain " * (limit // 5 + 1)
     project = new_project(tmp_path, {"source/a.md": FM.replace(
-        "title: A Test Handout", f"title: {title}") + BODY})
+        "title: A Test Handout\n", f"{key}: {value}\ntitle: A Test Handout\n") + BODY})
     result = run_build(project.root, "source/a.md")
     assert result.returncode == 1
-    assert f"source/a.md:2: 'title' is longer than {MAX_VALUE_CHARS} characters" in \
+    assert f"source/a.md:2: '{key}' is longer than {limit} characters" in \
         result.stderr, result.stderr
+
+
+def test_a_long_title_runs_in_the_header_cut_at_a_word(tmp_path):
+    """The running header is laid out on every page: a title at the length limit is cut
+    there to one line, the same in the PDF and the Word file, and the handout builds."""
+    title = " ".join(f"Word{n}" for n in range(MAX_TITLE_CHARS // 7))
+    body = BODY + "\n".join(f"\nParagraph {n} of the text, long enough to fill the page."
+                            for n in range(120))
+    project = new_project(tmp_path, {"source/a.md": FM.replace(
+        "title: A Test Handout", f"title: {title}") + body})
+    result = run_build(project.root, "source/a.md")
+    assert result.returncode == 0, result.stderr
+    header = title[:80].rsplit(" ", 1)[0] + "…"
+    pdf = pypdfium2.PdfDocument(project.outputs("a")["pdf"])
+    assert header in pdf[1].get_textpage().get_text_range().splitlines()
+    import docx
+    word = docx.Document(project.outputs("a")["docx"])
+    assert word.sections[0].header.paragraphs[0].text == header
+
+
+@pytest.mark.parametrize("run", ["<a ", "<http://"])
+def test_many_tags_that_never_end_are_refused_before_the_html_parser(tmp_path, run):
+    project = new_project(tmp_path, {"source/a.md": FM + BODY + "\nText " + run * 20_000})
+    result = run_build(project.root, "source/a.md")
+    assert result.returncode == 1
+    assert "source/a.md:14: 20000 '<' begin a tag that never ends with '>'" in result.stderr, \
+        result.stderr
+
+
+def test_a_few_less_than_signs_and_tags_still_build(tmp_path):
+    body = BODY + "\nPain < 3 and > 2. " * 300 + "\nA <b>bold</b> word and x<sup>2</sup>.\n"
+    project = new_project(tmp_path, {"source/a.md": FM + body})
+    result = run_build(project.root, "source/a.md", "--html")
+    assert result.returncode == 0, result.stderr

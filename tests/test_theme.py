@@ -125,7 +125,7 @@ def test_ketamine_brochure_fits_two_to_four_pages_with_header_and_footer(built, 
             == PAPER_POINTS[paper]
     texts = [page.extract_text() for page in pdf.pages]
     assert squashed(meta.title) in squashed(texts[0])
-    header = meta.short_title or meta.title
+    header = meta.running_title
     for number, text in enumerate(texts, 1):
         assert f"Page {number} of {len(texts)}" in text
         assert document_control(meta) in text
@@ -138,7 +138,7 @@ def test_docx_header_footer_fields_and_styles(built, ketamine):
     word = docx.Document(str(built.outputs(KETAMINE)["docx"]))
     section = word.sections[0]
     assert section.different_first_page_header_footer
-    assert section.header.paragraphs[0].text == (meta.short_title or meta.title)
+    assert section.header.paragraphs[0].text == meta.running_title
     for footer in (section.footer, section.first_page_footer):
         fields = [f.get(qn("w:instr")).strip() for f in footer._element.iter(qn("w:fldSimple"))]
         assert fields == ["PAGE", "NUMPAGES"]

@@ -76,7 +76,7 @@ def expected(document, citations, page):
     meta = document.meta
     return Expected(headings, references, markers, linked, blocks=model_blocks(document),
                     tables=[b for b in m.walk(document.blocks) if isinstance(b, m.Table)],
-                    furniture=[doc_control(meta), meta.short_title or meta.title],
+                    furniture=[doc_control(meta), meta.running_title],
                     page_label=functools.partial(_page_label, meta.lang),
                     right_to_left=right_to_left(meta.lang))
 

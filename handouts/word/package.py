@@ -42,7 +42,7 @@ def new_document(doc, theme, control):
         "ReviewDue": meta.review_due.isoformat(), "ApprovedBy": meta.approved_by,
         "ApprovedOn": meta.approved_on.isoformat() if meta.approved_on else "",
         "Audience": meta.audience})
-    _header_footer(word, meta.short_title or meta.title, control, meta.lang)
+    _header_footer(word, meta.running_title, control, meta.lang)
     return word
 
 
