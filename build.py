@@ -21,10 +21,10 @@ import sys
 import time
 from pathlib import Path
 
-from handouts import batch, leftovers
-from handouts.errors import BuildError, BuildErrors, display_path
-from handouts.pipeline import (CLOCK_SLACK, Project, build_handout, build_web_page,
-                               check_document)
+from handouts.run import batch
+from handouts.run import leftovers
+from handouts.diagnostics import Diagnostic, Diagnostics, display_path
+from handouts.run.pipeline import (CLOCK_SLACK, Project, build_handout, build_web_page, check_document)
 
 
 def main(argv=None):
@@ -37,7 +37,7 @@ def main(argv=None):
     if not args.dry_run:
         leftovers.remove(project)  # what a killed build left
     if args.watch:
-        from handouts import watch
+        from handouts.run import watch
         try:
             watch.watch(project, lambda path: _watched(path, project, args), args.port)
         except KeyboardInterrupt:
@@ -124,9 +124,9 @@ def _one(numbered, project, args, total):
         _build(path, project, args.strict, args.html, out, err, alone=total == 1)
         return False, out, err
     except Exception as exc:
-        if isinstance(exc, BuildError):
+        if isinstance(exc, Diagnostic):
             err += [f"error: {line}" for line in
-                    (exc.lines() if isinstance(exc, BuildErrors) else [str(exc)])]
+                    (exc.lines() if isinstance(exc, Diagnostics) else [str(exc)])]
         else:  # a bug, not bad input: say so in one line
             err.append(f"error: {display_path(path)}: internal error ({type(exc).__name__}: "
                        f"{exc}); run 'python build.py --debug' and report the traceback")
@@ -138,7 +138,7 @@ def _one(numbered, project, args, total):
 
 def _report(project, quiet=False):
     """output/report.json and output/index.html written; the table printed unless quiet."""
-    from handouts import summary
+    from handouts.run import summary
     try:
         table = summary.summarize(project)
         if not quiet:

@@ -265,11 +265,12 @@ class Workspace:
 
 def single_edition(path, keep):
     """The handout as one edition, without the editions machinery Pandoc lacks: the build's
-    own edition selection (handouts/editions.py) for the body, the front matter without
+    own edition selection (handouts/read/editions.py) for the body, the front matter without
     'editions:', and the {{contact}} line as the clinic's name, so both tools get the same
     Markdown."""
     sys.path.insert(0, str(ROOT))
-    from handouts import editions, load
+    from handouts.read import editions
+    from handouts.read import front_matter as load
     head, _ = split_front_matter(path.read_text())
     body = editions.select(load.load(path), keep).body.replace("{{contact}}",
                                                                 "Pain Medicine Practice")
@@ -625,9 +626,11 @@ def measure_many(ctx):
 PRINTING_ALONE = """
 import sys, time
 from pathlib import Path
-from handouts import batch, editions, pipeline
+from handouts.run import batch
+from handouts.read import editions
+from handouts.run import pipeline
 pipeline.preload()
-from handouts import pdf_writer
+from handouts.write.pdf import writer as pdf_writer
 project = pipeline.Project(Path.cwd())
 pages = [pipeline.render_edition(editions.documents(pipeline.load_handout(path, project))[0],
                                  project).page for path in project.documents()]
@@ -897,7 +900,7 @@ IMPORTING = ("_find_and_load", "_handle_fromlist", "<built-in method builtins.__
 # forked beside it (handouts/batch.py), which the profiler would not see.
 PROFILED = """
 import cProfile, sys
-from handouts import batch
+from handouts.run import batch
 class InOneProcess(batch.Beside):
     def __init__(self, *args, **options):
         super().__init__(*args, **{**options, "fork": False})

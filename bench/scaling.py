@@ -70,10 +70,13 @@ def pictures(count):
 
 
 def document(size):
-    """The ketamine handout's body, repeated to about size bytes."""
+    """The ketamine handout's body, repeated and cut at a line to about size bytes; its
+    editions' ':::' lines are dropped, so that a cut never leaves a block open."""
     _, front, body = (ROOT / "source" / "ketamine-crps.md").read_text(
         encoding="utf-8").split("---\n", 2)
-    return "---\n" + front + "---\n" + body * max(1, round(size / len(body.encode())))
+    body = "".join(line for line in body.splitlines(True) if not line.startswith(":::"))
+    text = (body * (size // len(body.encode()) + 1))[:size]
+    return "---\n" + front + "---\n" + text[:text.rfind("\n") + 1]
 
 
 # name: (what, the source for a size, the sizes, how a size is written)
@@ -83,7 +86,7 @@ CASES = {
     "brackets": ("a run of N `[`", brackets, (500, 5000, 50000), "{:,} `[`"),
     "pictures": ("a run of N `![`", pictures, (200, 2000, 20000), "{:,} `![`"),
     "document": ("the ketamine handout's body repeated to N bytes", document,
-                 (10_000, 100_000, 1_000_000), "{:,} bytes"),
+                 (3_500, 35_000, 350_000), "{:,} bytes"),
 }
 
 

@@ -1,17 +1,21 @@
 """Clinical handouts: Markdown in source/, styled HTML, PDF and DOCX out in output/.
 
-One module per stage:
-  load        front matter, validated                 -> load.Document
-  read        the body through Python-Markdown         -> model.Document (typed blocks, lines)
-  theme       styles/theme.yaml                        -> Theme (CSS variables, Word settings)
-  cite        citations against the bibliography, CSL  -> formatted citations + reference list
-  cite_syntax Pandoc's citation syntax                 -> items: key, prefix, locator, suffix
-  bibliography BibTeX, biblatex, CSL-JSON, CSL-YAML    -> CSL-JSON entries, bad ones apart
-  render      the model                                -> one semantic HTML page
-  pdf_writer  that page through WeasyPrint             -> PDF (fonts subset by font_subset)
-  word        the model through python-docx            -> DOCX (a package, one job per file)
-  verify      text pulled back out of every output     -> the first block missing, where
-  report      reading grades, terms, actionability     -> the author's warnings
-  summary     every handout's last good build           -> output/report.json, index.html, table
-  pipeline    one document end to end, outputs replaced only when all are complete
+One package per role, one module per stage (as Pandoc: readers -> one model -> writers):
+  model.py        the document model: typed blocks and inlines, each block with its line
+  diagnostics.py  errors and warnings for people: file, line, what is wrong, what to do
+  furniture.py    what every writer and the checker share: document control, labels
+  paths.py        where the build may read: files in source/ and styles/, links followed
+  cache.py        scaled pictures and cut fonts kept by content in .cache/
+  read/           front_matter (validated), markdown (the body -> the model), citations
+                  (Pandoc's syntax), images, editions
+  cite/           bibliography (BibTeX, biblatex, CSL-JSON, CSL-YAML), format (CSL)
+  style/          theme (styles/theme.yaml), stylesheet (styles/handout.css), fonts
+  write/html/     page (the model -> one semantic HTML page), fonts (cut to the page)
+  write/pdf/      writer (that page through WeasyPrint), font_subset, tags (PDF/UA)
+  write/docx/     the model through python-docx, one job per file
+  check/          text pulled back out of every output (html, pdf, docx); reading (grades,
+                  terms, actionability: the author's warnings)
+  run/            pipeline (one handout end to end), batch (many, side by side), watch,
+                  summary (output/report.json, index.html, the table), leftovers
+  messages/       page furniture in the reader's language
 """

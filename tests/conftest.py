@@ -16,9 +16,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from handouts import editions  # noqa: E402
-from handouts.load import load  # noqa: E402
-from handouts.pipeline import Project  # noqa: E402
+from handouts.read import editions  # noqa: E402
+from handouts.read.front_matter import load  # noqa: E402
+from handouts.run.pipeline import Project  # noqa: E402
 
 
 def _real_editions():

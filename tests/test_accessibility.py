@@ -10,7 +10,7 @@ from docx.oxml.ns import qn
 
 from conftest import (EDITIONS, MINIMAL_FRONT_MATTER, ROOT, edition_id, load_edition,
                       new_project, run_build)
-from handouts.load import load
+from handouts.read.front_matter import load
 
 
 

@@ -175,7 +175,7 @@ def test_a_browsers_own_printing_keeps_the_version_line_on_every_page(axe_tools,
     """Printed from Chromium (which has no string-set), every page still carries the version
     and dates, and pages after the first the running title."""
     import pypdf
-    from handouts.render import doc_control
+    from handouts.furniture import doc_control
     name = HANDOUT_NAMES[0]
     meta = load_edition(built.source_dir, EDITIONS[0]).meta
     printed = tmp_path / "printed.pdf"

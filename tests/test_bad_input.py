@@ -305,7 +305,7 @@ def test_debug_flag_shows_the_traceback(tmp_path):
     project = new_project(tmp_path, {"source/a.md": front() + "[@nobody]\n"})
     result = run_build_process(project.root, "--debug")
     assert result.returncode == 1
-    assert "Traceback" in result.stderr and "BuildError" in result.stderr
+    assert "Traceback" in result.stderr and "Diagnostic" in result.stderr
 
 
 def test_pictures_word_cannot_read_as_they_are_still_reach_every_format(tmp_path):
@@ -324,7 +324,7 @@ def test_pictures_word_cannot_read_as_they_are_still_reach_every_format(tmp_path
 
 
 def test_a_title_longer_than_word_properties_hold_still_builds(tmp_path):
-    title = "A very long title " * 20
+    title = "A very long title " * 15  # past Word's 255, within the 300 a title may have
     project = new_project(tmp_path, {"source/a.md": front(title=title) + GOOD_BODY})
     result = run_build(project.root)
     assert result.returncode == 0, result.stderr

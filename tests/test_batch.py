@@ -1,4 +1,4 @@
-"""One handout on two cores (handouts/batch.py's Beside): the PDF is printed in a process
+"""One handout on two cores (handouts/run/batch.py's Beside): the PDF is printed in a process
 forked when the build starts, which loads WeasyPrint while this one renders the page. What
 is proved here is behaviour, not speed (bench/benchmark.py measures that): answers and
 failures come back as if the work ran here, nothing is left running or half-written, and
@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from conftest import MINIMAL_FRONT_MATTER, new_project, run_build
-from handouts import batch, pipeline
-from handouts.errors import BuildError
+from handouts.run import batch
+from handouts.run import pipeline
+from handouts.diagnostics import Diagnostic
 
 
 def _children():
@@ -57,13 +58,13 @@ def test_without_fork_the_task_runs_here_when_its_result_is_asked_for():
 
 
 def _refuse(path):
-    raise BuildError(path, "cannot be printed", "try again")
+    raise Diagnostic(path, "cannot be printed", "try again")
 
 
 def test_a_failure_over_there_is_raised_here_as_it_was_raised():
     with batch.Beside(_refuse, _nothing) as beside:
         beside.send(Path("source/a.md"))
-        with pytest.raises(BuildError) as raised:
+        with pytest.raises(Diagnostic) as raised:
             beside.result()
     assert "source/a.md" in str(raised.value) and "cannot be printed" in str(raised.value)
 
@@ -87,10 +88,10 @@ def test_leaving_before_anything_was_sent_stops_the_process_at_once():
     """A handout with bad front matter: the process loading WeasyPrint beside it is
     stopped, not waited for."""
     before, began = _children(), time.monotonic()
-    with pytest.raises(BuildError):
+    with pytest.raises(Diagnostic):
         with batch.Beside(_pid, _sleep) as beside:
             started = beside.child
-            raise BuildError("source/a.md", "front matter lacks 'title'", "add one")
+            raise Diagnostic("source/a.md", "front matter lacks 'title'", "add one")
     assert time.monotonic() - began < 30, "waited for the minute-long preparation"
     assert started not in _children() and _children() == before
 
@@ -132,10 +133,10 @@ def test_a_pdf_that_fails_beside_leaves_the_last_good_outputs_and_nothing_else(
     pipeline.build_handout(project.source_dir / "a.md", project, side_by_side=True)
     good = {fmt: path.read_bytes() for fmt, path in project.outputs("a").items()}
     (project.source_dir / "a.md").write_text(MINIMAL_FRONT_MATTER + "\nSecond.\n")
-    from handouts import pdf_writer
+    from handouts.write.pdf import writer as pdf_writer
     monkeypatch.setattr(pdf_writer, "write_pdf", lambda page, refused: _refuse("a.md"))
     before = _children()
-    with pytest.raises(BuildError, match="cannot be printed"):
+    with pytest.raises(Diagnostic, match="cannot be printed"):
         pipeline.build_handout(project.source_dir / "a.md", project, side_by_side=True)
     assert {fmt: path.read_bytes() for fmt, path in project.outputs("a").items()} == good
     assert sorted(p.name for p in project.output_dir.iterdir()) == [
@@ -148,7 +149,7 @@ def test_a_word_file_that_fails_here_waits_for_the_pdf_and_leaves_nothing(
     project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + "\nText.\n"})
     monkeypatch.setattr(pipeline, "_word_file", lambda rendered: _refuse("a.md"))
     before = _children()
-    with pytest.raises(BuildError, match="cannot be printed"):
+    with pytest.raises(Diagnostic, match="cannot be printed"):
         pipeline.build_handout(project.source_dir / "a.md", project, side_by_side=True)
     assert not project.output_dir.exists() or not any(project.output_dir.iterdir())
     assert _children() == before
@@ -223,7 +224,7 @@ def test_a_process_forked_after_printing_registers_new_fonts_for_itself(tmp_path
     next forked process found the file written, skipped registering it, and printed the
     Greek letters in another font."""
     import pypdf
-    from handouts import pdf_writer
+    from handouts.write.pdf import writer as pdf_writer
     greek = "---\ntitle: TNF-α and β blockers\nlang: en-US\nversion: \"1\"\n" \
             "date: 2026-01-15\nreview_due: 2027-01-15\n---\n\n## Signals\n\nTNF-α and β.\n"
     project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + "\nPlain.\n",
@@ -249,7 +250,7 @@ def test_ctrl_c_says_what_happened_in_one_line(tmp_path):
     from conftest import ROOT
     project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + "\nText.\n"})
     probe = ("import os, runpy, signal, sys\n"
-             "from handouts import pipeline\n"
+             "from handouts.run import pipeline\n"
              "def interrupted(*args):\n"
              "    os.kill(os.getpid(), signal.SIGINT)\n"
              "pipeline.render_edition = interrupted\n"
@@ -274,7 +275,7 @@ def test_a_staged_file_is_removed_when_the_next_cannot_be_written(tmp_path, monk
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(*args, **kwargs)
     monkeypatch.setattr(pipeline.tempfile, "mkstemp", filling)
-    with pytest.raises(BuildError, match="cannot be written"):
+    with pytest.raises(Diagnostic, match="cannot be written"):
         pipeline.build_handout(project.source_dir / "a.md", project)
     assert [p.name for p in project.output_dir.iterdir()] == []
 
@@ -300,7 +301,7 @@ def test_a_line_break_in_the_running_title_stays_words_in_the_header(tmp_path):
 _STOPPING_BUILD = """\
 import os, sys, time
 from pathlib import Path
-from handouts import pipeline
+from handouts.run import pipeline
 stop_in, markers = sys.argv[1], Path(sys.argv[2])
 real = getattr(pipeline, stop_in)
 def stopped(*args):

@@ -12,8 +12,8 @@ import pytest
 
 from conftest import ROOT, new_project, run_build
 from handouts import model as m
-from handouts.errors import BuildError, BuildErrors
-from handouts.pipeline import build_document, render_document
+from handouts.diagnostics import Diagnostic, Diagnostics
+from handouts.run.pipeline import build_document, render_document
 
 BIBLIOGRAPHIES = ROOT / "tests" / "corpus" / "bibliographies"
 
@@ -145,7 +145,7 @@ def test_text_that_looks_like_a_citation_but_is_not_one_is_an_error_at_its_line(
         tmp_path, citation, problem):
     text = handout(f"First paragraph.\n\nThen {citation} here.")
     project = new_project(tmp_path, {"source/c.md": text})
-    with pytest.raises(BuildError) as caught:
+    with pytest.raises(Diagnostic) as caught:
         build_document(project.source_dir / "c.md", project)
     line = next(n for n, t in enumerate(text.split("\n"), 1) if citation in t)
     assert problem in caught.value.message and caught.value.line == line
@@ -247,7 +247,7 @@ def test_an_entry_that_cannot_be_read_is_a_warning_when_not_cited(tmp_path):
 def test_an_entry_that_cannot_be_read_stops_the_build_when_cited(tmp_path):
     project = new_project(tmp_path, {"source/b.bib": BROKEN, "source/c.md": handout(
         "Cited [@good2020]. And [@bad2021].", bibliography="b.bib")})
-    with pytest.raises(BuildErrors) as caught:
+    with pytest.raises(Diagnostics) as caught:
         build_document(project.source_dir / "c.md", project)
     assert [(Path(e.path).name, e.line) for e in caught.value.errors] == [("b.bib", 3)]
     assert "'bad2021' is not valid BibTeX" in caught.value.errors[0].message
@@ -256,7 +256,7 @@ def test_an_entry_that_cannot_be_read_stops_the_build_when_cited(tmp_path):
 def test_every_unknown_key_is_named_in_one_run(tmp_path):
     text = handout("One [@nobody2020].\n\nTwo @nothere2021 wrote.")
     project = new_project(tmp_path, {"source/c.md": text})
-    with pytest.raises(BuildErrors) as caught:
+    with pytest.raises(Diagnostics) as caught:
         build_document(project.source_dir / "c.md", project)
     lines = {n for n, t in enumerate(text.split("\n"), 1) if "@no" in t}
     assert {(e.message, e.line) for e in caught.value.errors} == {
@@ -276,7 +276,7 @@ def test_web_pages_and_minimal_entries_print_once_with_their_address(tmp_path):
 def test_a_citation_inside_raw_html_is_an_error_not_raw_text(tmp_path):
     text = handout("<table><tr><td>Cited [@sigtermans2009].</td></tr></table>")
     project = new_project(tmp_path, {"source/c.md": text})
-    with pytest.raises(BuildError) as caught:
+    with pytest.raises(Diagnostic) as caught:
         build_document(project.source_dir / "c.md", project)
     assert "'[@sigtermans2009]' is inside HTML" in caught.value.message
     assert caught.value.line == next(n for n, t in enumerate(text.split("\n"), 1) if "<table>" in t)

@@ -2,7 +2,7 @@
 
 WeasyPrint subsets fonts with the system's HarfBuzz-Subset where it is installed and with
 fontTools where it is not, and fontTools stamps the current time into every font. The PDF
-stage subsets with the HarfBuzz of the pinned uharfbuzz wheel instead (handouts/font_subset.py),
+stage subsets with the HarfBuzz of the pinned uharfbuzz wheel instead (handouts/write/pdf/font_subset.py),
 and pins SOURCE_DATE_EPOCH while WeasyPrint converts any WOFF font a stylesheet brings.
 These tests build with WeasyPrint seeing the machine as it is and as if the library were
 absent; CI runs them on a machine without it first, then again after installing it.
@@ -20,9 +20,9 @@ import pytest
 from weasyprint.pdf import fonts as weasyprint_fonts
 
 from conftest import new_project
-from handouts import font_subset
-from handouts import pdf_writer  # noqa: F401 - installs font_subset before any test patches
-from handouts.pipeline import build_document
+from handouts.write.pdf import font_subset
+from handouts.write.pdf import writer as pdf_writer  # noqa: F401 - installs font_subset before any test patches
+from handouts.run.pipeline import build_document
 
 def _pdf_hash(project):
     build_document(project.source_dir / "ketamine-crps.md", project)

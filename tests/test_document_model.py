@@ -18,13 +18,13 @@ from PIL import Image
 
 from conftest import EDITIONS, MINIMAL_FRONT_MATTER, ROOT, edition_id, new_project, run_build
 from handouts import model as m
-from handouts import verify
-from handouts.verify import html as verify_html
-from handouts.errors import BuildError, BuildErrors
-from handouts.pipeline import build_document, render_document
-from handouts.read import squash
-from handouts.render import render
-from handouts.word import write_docx
+from handouts import check as verify
+from handouts.check import html as verify_html
+from handouts.diagnostics import Diagnostic, Diagnostics
+from handouts.run.pipeline import build_document, render_document
+from handouts.read.markdown import squash
+from handouts.write.html.page import render
+from handouts.write.docx import write_docx
 
 CORPUS = ROOT / "tests" / "corpus" / "constructs.md"
 
@@ -238,7 +238,7 @@ def _with(corpus, block):
                          ids=["block", "inline"])
 def test_the_web_page_writer_stops_at_a_construct_it_does_not_know(corpus, node):
     document, theme = _with(corpus, node)
-    with pytest.raises(BuildError) as caught:
+    with pytest.raises(Diagnostic) as caught:
         render(document, theme, "")
     name = type(node if isinstance(node, Marquee) else node.children[0]).__name__
     assert f"web page writer cannot write a {name}" in str(caught.value)
@@ -249,7 +249,7 @@ def test_the_web_page_writer_stops_at_a_construct_it_does_not_know(corpus, node)
                          ids=["block", "inline"])
 def test_the_word_writer_stops_at_a_construct_it_does_not_know(corpus, node):
     document, theme = _with(corpus, node)
-    with pytest.raises(BuildError) as caught:
+    with pytest.raises(Diagnostic) as caught:
         write_docx(document, theme)
     name = type(node if isinstance(node, Marquee) else node.children[0]).__name__
     assert f"Word writer cannot write a {name}" in str(caught.value)
@@ -271,7 +271,7 @@ def test_a_heading_error_names_its_own_line_when_its_text_stands_earlier(tmp_pat
     text = (MINIMAL_FRONT_MATTER + "\n## Level 2\n\n### Level 3 with *emphasis*\n\nText.\n\n"
             "## Another\n\n#### Level 3\n\nMore text.\n")
     project = new_project(tmp_path, {"source/a.md": text})
-    with pytest.raises(BuildError) as caught:
+    with pytest.raises(Diagnostic) as caught:
         build_document(project.source_dir / "a.md", project)
     assert caught.value.line == _lines_of(text, "#### Level 3")[0]
     assert "skips from level 2 to 4" in caught.value.message
@@ -296,7 +296,7 @@ def test_one_run_reports_every_problem_with_its_line(tmp_path):
 def test_errors_stop_at_a_limit(tmp_path):
     body = "\n\n".join(f"# Title {n}" for n in range(40))
     project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + "\n" + body + "\n"})
-    with pytest.raises(BuildErrors) as caught:
+    with pytest.raises(Diagnostics) as caught:
         build_document(project.source_dir / "a.md", project)
     assert len(caught.value.errors) == 20
 
@@ -304,7 +304,7 @@ def test_errors_stop_at_a_limit(tmp_path):
 def test_a_fenced_div_stops_the_build_by_name(tmp_path):
     text = MINIMAL_FRONT_MATTER + "\n## S\n\n::: warning\nText.\n:::\n\n```\n:::\n```\n"
     project = new_project(tmp_path, {"source/a.md": text})
-    with pytest.raises(BuildError) as caught:
+    with pytest.raises(Diagnostic) as caught:
         build_document(project.source_dir / "a.md", project)
     assert "fenced div (':::')" in caught.value.message
     assert caught.value.line == _lines_of(text, "::: warning")[0]
@@ -377,7 +377,7 @@ def test_python_markdowns_own_test_documents_lose_nothing(tmp_path, name):
 def test_what_we_cannot_print_in_their_documents_is_named_with_its_line(tmp_path):
     text = _as_handout((THEIRS / "admonition.txt").read_text(encoding="utf-8"), "admonition")
     project = new_project(tmp_path, {"source/admonition.md": text})
-    with pytest.raises(BuildErrors) as caught:
+    with pytest.raises(Diagnostics) as caught:
         build_document(project.source_dir / "admonition.md", project)
     found = [(e.line, e.message) for e in caught.value.errors]
     assert found == [(_lines_of(text, "!!! mycustomcssclass")[0],

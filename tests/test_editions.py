@@ -10,8 +10,8 @@ import pypdfium2
 import pytest
 
 from conftest import MINIMAL_FRONT_MATTER, new_project, run_build
-from handouts.errors import BuildError, BuildErrors
-from handouts.pipeline import build_handout
+from handouts.diagnostics import Diagnostic, Diagnostics
+from handouts.run.pipeline import build_handout
 
 PATIENT, REFERRER = "ketamine-crps-patient", "ketamine-crps-referrer"
 GLOSSARY = ["CRPS", "NMDA receptor", "Central sensitization", "Allodynia", "Hyperalgesia",
@@ -102,9 +102,9 @@ def test_a_broken_edition_block_stops_the_build_at_its_line(tmp_path, body, mess
     text = EDITIONS_FRONT + "\n" + body
     lines = {line: n for n, line in reversed(list(enumerate(text.split("\n"), 1)))}
     project = new_project(tmp_path, {"source/h.md": text})
-    with pytest.raises(BuildError) as caught:
+    with pytest.raises(Diagnostic) as caught:
         build_handout(project.source_dir / "h.md", project)
-    errors = caught.value.errors if isinstance(caught.value, BuildErrors) else [caught.value]
+    errors = caught.value.errors if isinstance(caught.value, Diagnostics) else [caught.value]
     assert (errors[0].message, errors[0].line) == (
         message.format(patient=lines.get("::: patient")), lines[at])
     assert not any(project.output_dir.glob("*.pdf"))

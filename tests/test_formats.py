@@ -14,7 +14,7 @@ from docx.shared import Mm
 from PIL import Image
 
 from conftest import ROOT, new_project, run_build
-from handouts.theme import load_theme
+from handouts.style.theme import load_theme
 
 SAMPLER = """\
 ---

@@ -13,9 +13,9 @@ import pytest
 import textstat
 
 from conftest import new_project, run_build
-from handouts import report
-from handouts.errors import BuildErrors, Refusal
-from handouts.pipeline import build_document, render_document
+from handouts.check import reading as report
+from handouts.diagnostics import Diagnostics, Refusal
+from handouts.run.pipeline import build_document, render_document
 
 TODAY = datetime.date.today()
 CONTACT = "organisation:\n  name: Pain Clinic\n  phone: 555-0100\n  address: 1 Main St\n"
@@ -58,7 +58,7 @@ def test_an_overdue_handout_warns_and_fails_under_release(tmp_path):
     project = project_with(tmp_path, handout(PLAIN, date="2024-01-05", approved_on="2024-01-02",
                                              review_due="2025-01-05"))
     assert any("review was due on January 5, 2025" in w for w in warnings_of(project))
-    with pytest.raises(BuildErrors) as caught:
+    with pytest.raises(Diagnostics) as caught:
         build_document(project.source_dir / "h.md", project, strict=True)
     assert [type(e) for e in caught.value.errors] == [Refusal]
     assert str(caught.value.errors[0]).endswith("(a release build allows no warnings)")
@@ -213,6 +213,6 @@ def test_a_reference_listed_but_never_cited_is_a_warning_and_stops_a_release(tmp
     project = project_with(tmp_path, text)
     warned = [w for w in warnings_of(project) if "never cited" in w]
     assert len(warned) == 1 and "reference 2 (kirkpatrick2020) is listed" in warned[0]
-    with pytest.raises(BuildErrors) as caught:
+    with pytest.raises(Diagnostics) as caught:
         build_document(project.source_dir / "h.md", project, strict=True)
     assert any("never cited" in str(e) for e in caught.value.errors)

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from conftest import MINIMAL_FRONT_MATTER, new_project, run_build
-from handouts.load import MAX_HANDOUT_BYTES, MAX_TITLE_CHARS, MAX_VALUE_CHARS, read_yaml
-from handouts.render import css_string
+from handouts.read.front_matter import (MAX_HANDOUT_BYTES, MAX_TITLE_CHARS, MAX_VALUE_CHARS, read_yaml)
+from handouts.write.html.page import css_string
 
 FM = MINIMAL_FRONT_MATTER
 BODY = "\n## Section\n\nSome text for the reader.\n"

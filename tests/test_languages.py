@@ -8,7 +8,7 @@ import pytest
 
 from conftest import new_project
 from handouts.messages import catalogue
-from handouts.pipeline import build_document
+from handouts.run.pipeline import build_document
 
 SPANISH = """\
 ---
@@ -60,7 +60,7 @@ def test_every_message_file_has_every_message():
 
 def test_the_citation_style_speaks_the_handouts_language(tmp_path):
     from handouts import model as m
-    from handouts.pipeline import render_document
+    from handouts.run.pipeline import render_document
     from conftest import ROOT
     bib = (ROOT / "tests" / "corpus" / "bibliographies" / "zotero.bib").read_text()
     text = SPANISH.format(lang="es").replace("references.bib", "zotero.bib").replace(
@@ -127,12 +127,12 @@ def test_text_the_bundled_typeface_lacks_prints_in_the_packaged_fallback(tmp_pat
 def test_an_arrow_prints_in_a_font_of_this_computer_or_names_the_package(tmp_path):
     """No Python package ships '→'; fontconfig finds an installed font with it (Debian's
     fonts-dejavu-core), and the build says so, or the build stops naming that package."""
-    from handouts import fonts
-    from handouts.errors import BuildError
+    from handouts.style import fonts
+    from handouts.diagnostics import Diagnostic
     project = new_project(tmp_path, {"source/h.md": _handout(
         "Arrows", "en", "## Pain\n\nThe pain went from 8 → 3.\n")})
     if fonts.installed_family_with("\u2192") is None:
-        with pytest.raises(BuildError) as caught:
+        with pytest.raises(Diagnostic) as caught:
             build_document(project.source_dir / "h.md", project)
         assert "fonts-dejavu-core" in str(caught.value) and caught.value.line == 11
         return
@@ -142,10 +142,10 @@ def test_an_arrow_prints_in_a_font_of_this_computer_or_names_the_package(tmp_pat
 
 
 def test_a_character_no_font_has_stops_the_build_naming_a_package(tmp_path):
-    from handouts.errors import BuildError
+    from handouts.diagnostics import Diagnostic
     project = new_project(tmp_path, {"source/h.md": _handout(
         "Unassigned", "en", "## Pain\n\nA mark \u0378 no font has.\n")})
-    with pytest.raises(BuildError) as caught:
+    with pytest.raises(Diagnostic) as caught:
         build_document(project.source_dir / "h.md", project)
     assert caught.value.line == 11 and "U+0378" in caught.value.message
     assert "no font installed here has it" in caught.value.message
@@ -176,7 +176,7 @@ def test_an_arabic_handout_reads_right_to_left_in_all_three_formats(tmp_path):
 
 
 def test_chinese_prints_in_an_installed_cjk_font(tmp_path):
-    from handouts import fonts
+    from handouts.style import fonts
     if fonts.installed_family_with("中") is None:
         pytest.skip("no installed font has Chinese characters: apt-get install fonts-noto-cjk")
     project = new_project(tmp_path, {"source/zh.md": _handout(
@@ -199,7 +199,7 @@ def test_a_handout_with_an_online_copy_prints_its_qr_code_and_address(tmp_path):
     paths = project.outputs("q")
     page, printed, word = _texts(paths)
     line = f"Read this handout online: {url}"
-    from handouts.read import squash
+    from handouts.read.markdown import squash
     assert squash(line) in squash(printed.replace("\ufffe", "-"))  # a line break in the address
     assert line in word
     aside = page.find_class("online-copy")[0]

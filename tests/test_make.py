@@ -64,7 +64,7 @@ def test_make_builds_everything_then_only_what_changed(checkout):
     (checkout / "source" / "references.bib").touch()
     plan = make(checkout, "-n").stdout
     assert queued(plan) == [f"source/h{n}.md" for n in range(3)], "a bibliography: rebuild all"
-    for code in ("handouts/word/blocks.py", "handouts/messages/en.yaml"):  # code in sub-packages
+    for code in ("handouts/write/docx/blocks.py", "handouts/messages/en.yaml"):  # code in sub-packages
         assert make(checkout).returncode == 0 and queued(make(checkout, "-n").stdout) == []
         (checkout / code).touch()
         plan = make(checkout, "-n").stdout

@@ -15,9 +15,10 @@ import pytest
 from docx.oxml.ns import qn
 
 from conftest import EDITIONS, ROOT, edition_id, load_edition, new_project, run_build
-from handouts import cite, verify
-from handouts.word.state import bookmark_name
-from handouts.load import load
+from handouts.cite import format as cite
+from handouts import check as verify
+from handouts.furniture import bookmark_name
+from handouts.read.front_matter import load
 
 FORMATS = ("html", "pdf", "docx")
 

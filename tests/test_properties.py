@@ -1,5 +1,5 @@
 """Property-based tests: whatever a person types into source/NAME.md, the build either
-writes all three outputs (and each opens) or stops with one BuildError line that starts
+writes all three outputs (and each opens) or stops with one Diagnostic line that starts
 with the file (and line) to fix. No other exception may escape.
 
 Inputs these properties once found to break that promise (control characters, line
@@ -30,9 +30,9 @@ from hypothesis.control import currently_in_test_context
 from PIL import Image
 
 from conftest import MINIMAL_FRONT_MATTER, ROOT, new_project, run_build_process
-from handouts.errors import BuildError, display_path
-from handouts.load import OPTIONAL, REQUIRED
-from handouts.pipeline import build_document
+from handouts.diagnostics import Diagnostic, display_path
+from handouts.read.front_matter import OPTIONAL, REQUIRED
+from handouts.run.pipeline import build_document
 
 EXPLORING = "HANDOUT_PROPERTY_EXAMPLES" in os.environ
 EXAMPLES = int(os.environ.get("HANDOUT_PROPERTY_EXAMPLES", "25"))
@@ -200,7 +200,7 @@ def front_matter(draw):
 # -- what every example must satisfy ------------------------------------------------------
 
 def check_build(project, text):
-    """Build source/h.md holding text; return 'built' or the BuildError, after checking it."""
+    """Build source/h.md holding text; return 'built' or the Diagnostic, after checking it."""
     path = project.source_dir / "h.md"
     path.write_text(text, encoding="utf-8")
     for output in project.outputs("h").values():
@@ -211,10 +211,10 @@ def check_build(project, text):
     signal.alarm(3 * SECONDS_PER_BUILD)
     try:
         build_document(path, project)
-    except BuildError as exc:
+    except Diagnostic as exc:
         check_error(exc, project)
         outcome = exc
-        _event("BuildError: " + re.sub(r"'.*", "...", exc.message)[:40])
+        _event("Diagnostic: " + re.sub(r"'.*", "...", exc.message)[:40])
     else:
         check_outputs(project, "h")
         outcome = "built"
@@ -294,7 +294,7 @@ def test_any_front_matter_builds_or_fails_with_one_line(project, front):
 def test_any_bracketed_text_builds_or_fails_with_one_line(project, brackets):
     text = MINIMAL_FRONT_MATTER + "\n## Section\n\n" + "\n\nMore: ".join(brackets) + "\n"
     outcome = check_build(project, text)
-    if isinstance(outcome, BuildError) and "unknown citation key" in outcome.message:
+    if isinstance(outcome, Diagnostic) and "unknown citation key" in outcome.message:
         assert outcome.line, str(outcome)
 
 
@@ -415,9 +415,9 @@ def test_build_py_exits_0_or_1_without_a_traceback(tmp_path_factory, body, front
 # of the file) that tells the author what to fix.
 
 def refused(outcome, message, line):
-    """Assert outcome is the BuildError whose line (as build.py prints it) holds message
+    """Assert outcome is the Diagnostic whose line (as build.py prints it) holds message
     and points at line of h.md."""
-    assert isinstance(outcome, BuildError), f"built; expected an error {message!r}"
+    assert isinstance(outcome, Diagnostic), f"built; expected an error {message!r}"
     assert message in str(outcome), str(outcome)
     assert "lost content" not in str(outcome), str(outcome)  # the build blaming itself
     assert outcome.line == line, str(outcome)

@@ -12,7 +12,7 @@ import pypdf
 import pytest
 
 from conftest import ROOT
-from handouts.theme import FOOTER_FONT_PT, MIN_FONT_PT, load_theme
+from handouts.style.theme import FOOTER_FONT_PT, MIN_FONT_PT, load_theme
 
 KETAMINE = "ketamine-crps-referrer"  # the edition with citations, references and contact
 
@@ -230,7 +230,7 @@ def test_pdf_structure_passes_the_machine_checkable_matterhorn_points(pdf, built
 
 def test_links_print_where_they_lead_when_their_words_do_not_say(tmp_path):
     from conftest import MINIMAL_FRONT_MATTER, new_project
-    from handouts.pipeline import build_document
+    from handouts.run.pipeline import build_document
     body = ("\n## Links\n\nRead [the pain society guide](https://www.example.org/crps/) or "
             "<https://example.org/pain>.\n")
     project = new_project(tmp_path, {"source/l.md": MINIMAL_FRONT_MATTER + body})

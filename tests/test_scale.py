@@ -51,7 +51,7 @@ def test_many_handouts_load_the_libraries_once_then_build_on_every_core(tmp_path
                                      for n in range(4)})
     log = tmp_path / "pids"
     probe = ("import os, sys, build\n"
-             "from handouts import batch, pipeline\n"
+             "from handouts.run import batch, pipeline\n"
              "build_edition = pipeline.build_edition\n"
              "def logged(*args, **kwargs):\n"
              f"    with open({str(log)!r}, 'a') as out: out.write(f'{{os.getpid()}}\\n')\n"
@@ -155,7 +155,7 @@ def test_a_phone_photo_is_scaled_once_to_what_each_page_needs(tmp_path):
     assert run_build(project.root, "source/a.md").returncode == 0
     assert [p.stat().st_mtime_ns for p in cached] == stamps  # reused, not made again
     # WeasyPrint gets the print copy by address, not inside a page it must parse.
-    from handouts.pipeline import render_document
+    from handouts.run.pipeline import render_document
     page = render_document(project.source_dir / "a.md", project).page
     assert 'src="picture:0"' in page.print_html and "image/jpeg" not in page.print_html
     assert page.pictures["picture:0"].startswith("data:image/jpeg;base64,")
@@ -228,7 +228,7 @@ def test_a_long_table_is_written_and_verified_without_walking_it_once_per_cell(
     import docx
     from docx.oxml.ns import qn
     from conftest import run_build
-    from handouts.verify import word as word_reader
+    from handouts.check import docx as word_reader
     rows = 120
     body = "".join(f"<tr><td>Day {n}</td><td>{n} mg</td><td>Note {n}</td></tr>\n"
                    for n in range(rows))
@@ -263,7 +263,7 @@ def _lines_run(function, *args, watched=None):
     does not depend on the machine's speed."""
     import markdown.inlinepatterns
     watched = watched or {markdown.inlinepatterns.__file__,
-                          str(ROOT / "handouts" / "markdown_links.py")}
+                          str(ROOT / "handouts" / "read" / "markdown_links.py")}
     count = [0]
 
     def trace(frame, event, arg):
@@ -300,7 +300,7 @@ def test_the_bracket_search_answers_as_python_markdowns_own():
     import random
     import markdown
     from markdown.inlinepatterns import LinkInlineProcessor
-    from handouts import markdown_links
+    from handouts.read import markdown_links
     md = markdown.Markdown()
     md.treeprocessors["inline"].stashed_nodes = {}  # as during a conversion
     pattern, rng = LinkInlineProcessor(r"\[", md), random.Random(25)
@@ -324,9 +324,9 @@ def test_the_bracket_search_answers_as_python_markdowns_own():
 def test_the_word_writer_costs_steps_in_proportion_to_the_number_of_lists(tmp_path):
     """Each list's numbering looked through every list before it for a free number: a
     1 MB handout has a thousand lists. Four times the lists, about four times the steps."""
-    from handouts.pipeline import render_document
-    from handouts.word import write_docx
-    watched = {str(path) for path in (ROOT / "handouts" / "word").glob("*.py")}
+    from handouts.run.pipeline import render_document
+    from handouts.write.docx import write_docx
+    watched = {str(path) for path in (ROOT / "handouts" / "write" / "docx").glob("*.py")}
 
     def steps(lists):
         body = "".join(f"\nStep {n}:\n\n1. Take it.\n2. Rest.\n\n- Note {n}.\n"

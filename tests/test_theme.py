@@ -17,9 +17,9 @@ from docx.oxml.ns import qn
 from PIL import Image
 
 from conftest import ROOT, new_project, run_build
-from handouts import editions
-from handouts.load import load
-from handouts.word.fonts import obfuscate
+from handouts.read import editions
+from handouts.read.front_matter import load
+from handouts.write.docx.fonts import obfuscate
 
 SOURCE = "ketamine-crps"
 KETAMINE = "ketamine-crps-referrer"  # the edition checked here: citations, references, box

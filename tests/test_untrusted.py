@@ -35,11 +35,11 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 
 from conftest import (MINIMAL_FRONT_MATTER, OUTPUT_NAMES, ROOT, new_project, run_build,
                       run_build_process)
-from handouts.errors import BuildError
-from handouts.pdf_writer import write_pdf
-from handouts.pipeline import build_document
-from handouts.read import EXTENSIONS as MARKDOWN_EXTENSIONS
-from handouts.render import Page
+from handouts.diagnostics import Diagnostic
+from handouts.write.pdf.writer import write_pdf
+from handouts.run.pipeline import build_document
+from handouts.read.markdown import EXTENSIONS as MARKDOWN_EXTENSIONS
+from handouts.write.html.page import Page
 
 FM = MINIMAL_FRONT_MATTER
 
@@ -338,7 +338,7 @@ def test_images_outside_source_are_refused_with_a_clear_error(tmp_path, how):
     project = new_project(tmp_path / "project", {"source/a.md": FM + f"\n## S\n\n{reference}\n"})
     (project.source_dir / "link.png").symlink_to(outside / "secret.png")
     assert (project.source_dir / "../../outside/secret.png").is_file()  # it is really there
-    with pytest.raises(BuildError) as caught:
+    with pytest.raises(Diagnostic) as caught:
         build_document(project.source_dir / "a.md", project)
     src = {"dotdot": "../../outside/secret.png", "symlink": "link.png"}.get(
         how, str(outside / "secret.png"))
@@ -352,7 +352,7 @@ def test_images_outside_source_are_refused_with_a_clear_error(tmp_path, how):
 def test_a_file_url_image_is_refused_naming_the_address(tmp_path):
     project = new_project(tmp_path, {
         "source/a.md": FM + "\n## S\n\n![A file](file:///etc/hostname)\n"})
-    with pytest.raises(BuildError) as caught:
+    with pytest.raises(Diagnostic) as caught:
         build_document(project.source_dir / "a.md", project)
     assert "file:///etc/hostname" in str(caught.value)
 
@@ -378,7 +378,7 @@ def test_a_citation_style_outside_the_project_is_refused(tmp_path, how):
         + "\n## S\n\nText.[@sigtermans2009]\n"})
     try:
         build_document(project.source_dir / "a.md", project)
-    except BuildError as exc:
+    except Diagnostic as exc:
         assert "csl" in str(exc) or "style" in str(exc)
     else:
         html = project.outputs("a")["html"].read_text(encoding="utf-8")
@@ -536,7 +536,7 @@ def test_html_in_a_bibliography_entry_is_sanitised(tmp_path, listener):
                                      "source/references.bib": bib})
     try:
         build_document(project.source_dir / "a.md", project)
-    except BuildError as exc:  # refusing such an entry would be a fix too
+    except Diagnostic as exc:  # refusing such an entry would be a fix too
         assert "references.bib" in str(exc) and "lost content" not in str(exc), str(exc)
         return
     finally:

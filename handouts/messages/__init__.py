@@ -4,7 +4,7 @@ chosen by the handout's `lang` (es-419 uses es.yaml); English where there is non
 import functools
 from pathlib import Path
 
-from ..load import read_yaml
+from handouts.read.front_matter import read_yaml
 
 FOLDER = Path(__file__).resolve().parent
 FALLBACK = "en"

@@ -1,0 +1,113 @@
+"""The Word file read back: paragraphs and footnotes as Word shows them, headings, the
+reference list, citation markers by their styles, bookmarks and each data table's grid."""
+
+import docx
+import lxml.etree
+from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml.ns import qn
+from docx.oxml.simpletypes import ST_Merge
+
+from handouts.furniture import CALLOUT_STYLES, bookmark_name
+from handouts.check import Extracted
+
+BOX_STYLES = set(CALLOUT_STYLES.values())  # callouts are one-cell tables, not data tables
+
+
+def read(path, want=None):
+    word = docx.Document(str(path))
+    body = word.element.body
+    paragraphs = [docx.text.paragraph.Paragraph(p, word.part) for p in body.iter(qn("w:p"))]
+    style_of = _style_names(word)
+    notes = _footnotes_element(word)
+    stories = [body] + ([notes] if notes is not None else [])  # citations in footnotes too
+    anchors = {h.get(qn("w:anchor")) for story in stories for h in story.iter(qn("w:hyperlink"))}
+    citation = {word.styles["Citation"].style_id, word.styles["Citation Number"].style_id}
+    markers, current = [], []
+    for p in (p for story in stories for p in story.iter(qn("w:p"))):
+        for run in p.iter(qn("w:r")):  # a marker is a sequence of runs in a Citation style
+            style = run.find(qn("w:rPr") + "/" + qn("w:rStyle"))
+            if style is not None and style.get(qn("w:val")) in citation:
+                current.append("".join(t.text or "" for t in run.iter(qn("w:t"))))
+            elif current:
+                markers.append("".join(current))
+                current = []
+        if current:
+            markers.append("".join(current))
+            current = []
+    boxes = {word.styles[name].style_id for name in BOX_STYLES}
+    tables = [_word_table(t) for t in body.iter(qn("w:tbl")) if _table_style(t) not in boxes]
+    return Extracted(
+        headings=[p.text for p in paragraphs if style_of(p._p).startswith("Heading")
+                  or p._p.find(qn("w:pPr") + "/" + qn("w:outlineLvl")) is not None],
+        text="\n".join(_paragraph_text(p) for p in body.iter(qn("w:p"))),
+        reference_entries=[p.text for p in paragraphs if style_of(p._p) == "Reference"],
+        markers=markers,
+        link_targets=anchors & {m.get(qn("w:name")) for m in body.iter(qn("w:bookmarkStart"))},
+        target_name=bookmark_name,
+        notes="\n".join(_paragraph_text(p) for p in notes.iter(qn("w:p")))
+        if notes is not None else "",
+        tables=tables)
+
+
+def _style_names(word):
+    """w:p -> the name of its paragraph style. Looked up once per file: python-docx's
+    paragraph.style searches the styles part for every paragraph."""
+    names = {style.style_id: style.name for style in word.styles}
+    default = word.styles.default(WD_STYLE_TYPE.PARAGRAPH).name
+
+    def style_of(p):
+        style = p.find(qn("w:pPr") + "/" + qn("w:pStyle"))
+        return names.get(style.get(qn("w:val")), default) if style is not None else default
+    return style_of
+
+
+def _paragraph_text(p):
+    """All the text of a w:p as Word shows it: hyperlinks included, breaks as spaces, and
+    a footnote's number where it is referred to (Word numbers notes 1, 2, ... by id)."""
+    parts = []
+    for el in p.iter(qn("w:t"), qn("w:br"), qn("w:tab"), qn("w:footnoteReference")):
+        if el.tag == qn("w:t"):
+            parts.append(el.text or "")
+        elif el.tag == qn("w:footnoteReference"):
+            parts.append(el.get(qn("w:id")))
+        else:
+            parts.append(" ")
+    return "".join(parts)
+
+
+def _table_style(tbl):
+    style = tbl.find(qn("w:tblPr") + "/" + qn("w:tblStyle"))
+    return style.get(qn("w:val")) if style is not None else None
+
+
+def _word_table(tbl):
+    """{(row, column): text} as Word shows the grid; a cell's own paragraphs only, not those
+    of a table inside it. Read in one pass over the rows: python-docx's table.cell(r, c)
+    walks the whole table on every call."""
+    grid = _grid(tbl)
+    return {(r, c): " ".join(_paragraph_text(p) for p in tc.iterchildren(qn("w:p")))
+            for r, row in enumerate(grid) for c, tc in enumerate(row)}
+
+
+def _grid(tbl):
+    """Each row's w:tc per grid column, as python-docx's Table._cells lays them out: a
+    cell spanning columns stands in each, a vertically merged one in the rows it covers."""
+    columns = len(tbl.tblGrid.gridCol_lst)
+    cells = []
+    for tc in tbl.iter_tcs():
+        for span in range(tc.grid_span):
+            if tc.vMerge == ST_Merge.CONTINUE:
+                cells.append(cells[-columns])
+            elif span > 0:
+                cells.append(cells[-1])
+            else:
+                cells.append(tc)
+    return [cells[r * columns:(r + 1) * columns] for r in range(len(tbl.tr_lst))]
+
+
+def _footnotes_element(word):
+    """word/footnotes.xml as an element, or None when the file has no footnotes."""
+    for rel in word.part.rels.values():
+        if rel.reltype.endswith("/footnotes"):
+            return lxml.etree.fromstring(rel.target_part.blob)
+    return None

@@ -1,0 +1,45 @@
+"""The web page read back: its text, headings, references, citations and table grid."""
+
+import copy
+
+import lxml.html
+
+from handouts import model as m
+from handouts.check import Extracted
+
+# Large pictures make an HTML file past libxml2's default limits; it must read them whole.
+HTML_PARSER = lxml.html.HTMLParser(huge_tree=True)
+
+
+def read(path, want=None):
+    tree = lxml.html.parse(str(path), parser=HTML_PARSER).getroot()
+    body = tree.find("body")
+    return Extracted(
+        headings=[h.text_content() for h in body.iter("h1", "h2", "h3", "h4", "h5", "h6")],
+        text=body.text_content(),
+        reference_entries=[li.text_content() for li in body.xpath("//*[@class='references']/li")],
+        markers=[s.text_content() for s in body.find_class("citation")],
+        link_targets={a.get("href")[1:] for a in body.iter("a")
+                      if (a.get("href") or "").startswith("#")},
+        tables=[_html_table(t) for t in body.find("main").iter("table")])
+
+
+def _html_table(table):
+    rows = []
+    for tr in table.iter("tr"):
+        if next(tr.iterancestors("table")) is not table:
+            continue
+        rows.append(m.Row([m.Cell([m.Paragraph([m.Text(_own_text(cell))])],
+                                  colspan=int(cell.get("colspan", 1)),
+                                  rowspan=int(cell.get("rowspan", 1)))
+                           for cell in tr if cell.tag in ("th", "td")]))
+    grid = m.Table(rows).grid()
+    return {(r, c): m.inline_text(cell.blocks[0].children) for r, c, cell in grid}
+
+
+def _own_text(cell):
+    """A cell's text without the text of tables inside it."""
+    cell = copy.deepcopy(cell)
+    for inner in list(cell.iter("table")):
+        inner.drop_tree()
+    return cell.text_content()

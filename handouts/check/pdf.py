@@ -1,0 +1,172 @@
+"""The PDF read back: its text by PDFium, page by page without the running header and
+footer; its outline and link targets by pypdf; and the text it draws where no one can see
+it, which the stylesheet may ask for (white on white, no size, off the page, clipped)."""
+
+import ctypes
+import math
+
+import pypdf
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from PIL import ImageChops
+
+from handouts.read.markdown import squash
+from handouts.check import Extracted
+
+SCALE = 1.5      # pixels a point when the pages are drawn to be looked at: 108 dpi
+FAINTEST = 64    # of 255: how much drawing a text must change some pixel of its place
+SMALLEST = 4.0   # points: a size no one reads
+
+def read(path, want=None):
+    reader = pypdf.PdfReader(str(path))
+    pages = pdf_page_texts(path)
+    text = "\n".join(pages)
+    targets = set()
+    for page in reader.pages:
+        for annot in page.get("/Annots") or []:
+            annot = annot.get_object()
+            dest = annot.get("/Dest") or (annot.get("/A") or {}).get("/D")
+            if isinstance(dest, str):
+                targets.add(str(dest))
+    # The PDF has no structure a text reader can tell a marker by; the link annotations
+    # pointing at the reference list stand for the in-text markers.
+    return Extracted(headings=_outline_titles(reader.outline), text=text,
+                     reference_entries=[text], markers=None, link_targets=targets,
+                     blocks_text="".join(_without_furniture(squash(p), n, len(pages), want)
+                                         for n, p in enumerate(pages, 1)) if want else None,
+                     hidden=hidden_texts(path))
+
+
+def pdf_page_texts(path):
+    """Each page's text in drawing order, read by PDFium: the same text a PDF reader finds
+    and copies, at a fraction of pypdf's time. PDFium reports a hyphen that ends a line as
+    U+FFFE; it is the hyphen printed there."""
+    document = pdfium.PdfDocument(str(path))
+    try:
+        return [page.get_textpage().get_text_range().replace("\ufffe", "-")
+                for page in document]
+    finally:
+        document.close()
+
+
+def hidden_texts(path):
+    """The texts the PDF draws where they cannot be seen, page by page. Each page is drawn
+    with its text and without it: a text whose place on the page drawing it did not change
+    is the colour of what lies behind it, transparent, clipped, covered or off the page."""
+    document = pdfium.PdfDocument(str(path))
+    try:
+        return [text for page in document for text in _hidden_on(page)]
+    finally:
+        document.close()
+
+
+def _hidden_on(page):
+    texts, places = _texts(page)
+    if not texts:
+        return []
+    shown = _drawn(page)
+    drawn = ImageChops.difference(shown, _drawn(page, texts))
+    boxes = [_pixels(bounds, shown.height) for bounds, _ in places]
+    textpage = page.get_textpage()
+    hidden = []
+    for text, (_, scale), box in zip(texts, places, boxes):
+        words = _text_of(text, textpage)
+        if not squash(words):
+            continue
+        seen = _size(text) * scale >= SMALLEST and _changed(drawn, box)
+        if seen and any(_overlap(box, other) for other in boxes if other is not box):
+            # Where another text is drawn too, only this one's own drawing tells.
+            seen = _changed(ImageChops.difference(shown, _drawn(page, [text])), box)
+        hidden += [] if seen else [words]
+    return hidden
+
+
+def _texts(page):
+    """The page's text objects, and for each its bounds on the page and the scale it is
+    drawn at: inside a form (WeasyPrint's groups for opacity), through the form's matrix."""
+    texts, places, forms = [], [], []
+    for item in page.get_objects():
+        del forms[item.level:]
+        if item.type == pdfium_c.FPDF_PAGEOBJ_FORM:
+            forms.append(item.get_matrix())
+        elif item.type == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            bounds, scale = item.get_bounds(), 1.0
+            for matrix in reversed(forms):
+                bounds = matrix.on_rect(*bounds)
+                scale *= math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c))
+            texts.append(item)
+            places.append((bounds, scale))
+    return texts, places
+
+
+def _drawn(page, leaving_out=()):
+    """The page as a picture, without the texts left out (made invisible meanwhile)."""
+    modes = [pdfium_c.FPDFTextObj_GetTextRenderMode(text.raw) for text in leaving_out]
+    for text in leaving_out:
+        pdfium_c.FPDFTextObj_SetTextRenderMode(text.raw, pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE)
+    try:
+        return page.render(scale=SCALE).to_pil()
+    finally:
+        for text, mode in zip(leaving_out, modes):
+            pdfium_c.FPDFTextObj_SetTextRenderMode(text.raw, mode)
+
+
+def _pixels(bounds, height):
+    left, bottom, right, top = (value * SCALE for value in bounds)
+    return (max(0, math.floor(left)), max(0, math.floor(height - top)),
+            math.ceil(right), math.ceil(height - bottom))
+
+
+def _changed(difference, box):
+    left, top, right, bottom = box
+    right, bottom = min(right, difference.width), min(bottom, difference.height)
+    if right <= left or bottom <= top:  # off the page
+        return False
+    return max(high for _, high in difference.crop((left, top, right, bottom)).getextrema()) \
+        >= FAINTEST
+
+
+def _overlap(one, other):
+    return one[0] < other[2] and other[0] < one[2] and one[1] < other[3] and other[1] < one[3]
+
+
+def _size(text):
+    """The size the text is printed at, in points."""
+    size = ctypes.c_float()
+    pdfium_c.FPDFTextObj_GetFontSize(text.raw, size)
+    matrix = text.get_matrix()
+    return size.value * math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c))
+
+
+def _text_of(text, textpage):
+    length = pdfium_c.FPDFTextObj_GetText(text.raw, textpage.raw, None, 0)  # bytes, UTF-16
+    buffer = ctypes.create_string_buffer(length)
+    pdfium_c.FPDFTextObj_GetText(text.raw, textpage.raw,
+                                 ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)), length)
+    return buffer.raw.decode("utf-16-le").rstrip("\0")
+
+
+def _without_furniture(page, number, total, want):
+    """A page's squashed text less the running header and footer at its start and end. Each
+    is drawn once a page, so each is taken off once at each end: the title page's own
+    title and version line, which the footer repeats, stay."""
+    # The running title (furniture[1:]) is printed from page 2 on; the first page has none.
+    furniture = want.furniture if number > 1 else want.furniture[:1]
+    pieces = [squash(want.page_label(number, total))] + [squash(t) for t in furniture]
+    for at_start in (True, False):
+        left = [piece for piece in pieces if piece]
+        while found := next((p for p in left if (page.startswith(p) if at_start
+                                                 else page.endswith(p))), None):
+            page = page[len(found):] if at_start else page[:-len(found)]
+            left.remove(found)
+    return page
+
+
+def _outline_titles(outline):
+    titles = []
+    for item in outline:
+        if isinstance(item, list):
+            titles += _outline_titles(item)
+        else:
+            titles.append(str(item.title))
+    return titles

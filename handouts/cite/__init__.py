@@ -1,0 +1,1 @@
+"""Citing: bibliographies read, citations formatted by the CSL style, references listed."""

@@ -1,0 +1,391 @@
+"""Bibliographies: BibTeX and biblatex (as Zotero, Mendeley and JabRef export them),
+CSL-JSON and CSL-YAML, one file or several, read into CSL-JSON entries for citeproc-py.
+
+BibTeX is read by bibtexparser 2, which decodes LaTeX ({\\"o}, {\\o}, \\mkbibquote) and goes
+on past an entry it cannot read; that entry is reported with its line and key, and only
+stops the build if the handout cites it. Fields no style prints (abstract, file,
+keywords) are never a reason to fail.
+"""
+
+import json
+import logging
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import bibtexparser
+import yaml
+from bibtexparser import middlewares
+from bibtexparser.model import DuplicateBlockKeyBlock
+from pylatexenc.latex2text import LatexNodes2Text
+
+from handouts.diagnostics import Diagnostic
+from handouts.paths import Outside, inside
+from handouts.read.front_matter import UNPRINTABLE, read_yaml, refuse_control_characters
+
+# bibtexparser logs each entry it cannot read; the build reports them itself, with advice.
+logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
+
+# biblatex / BibTeX entry types -> CSL types (as Pandoc maps them).
+TYPES = {
+    "article": "article-journal", "book": "book", "mvbook": "book", "booklet": "pamphlet",
+    "inbook": "chapter", "incollection": "chapter", "bookinbook": "chapter",
+    "inproceedings": "paper-conference", "conference": "paper-conference",
+    "proceedings": "book", "collection": "book", "mvcollection": "book",
+    "manual": "book", "thesis": "thesis", "phdthesis": "thesis", "mastersthesis": "thesis",
+    "report": "report", "techreport": "report", "misc": "document", "online": "webpage",
+    "electronic": "webpage", "www": "webpage", "unpublished": "manuscript",
+    "patent": "patent", "dataset": "dataset", "software": "software",
+    "periodical": "periodical", "suppbook": "chapter", "suppcollection": "chapter",
+    "reference": "book", "inreference": "entry-encyclopedia", "standard": "standard",
+}
+NAME_FIELDS = {"author": "author", "editor": "editor", "translator": "translator"}
+TEXT_FIELDS = {
+    "title": "title", "journal": "container-title", "journaltitle": "container-title",
+    "booktitle": "container-title", "shortjournal": "container-title-short",
+    "volume": "volume", "pages": "page", "doi": "DOI", "url": "URL", "isbn": "ISBN",
+    "issn": "ISSN", "pmid": "PMID", "pmcid": "PMCID", "publisher": "publisher",
+    "location": "publisher-place", "address": "publisher-place", "edition": "edition",
+    "series": "collection-title", "note": "note", "chapter": "chapter-number",
+    "institution": "publisher", "school": "publisher", "organization": "publisher",
+    "howpublished": "medium", "version": "version", "eventtitle": "event-title",
+}
+LANGUAGES = {"english": "en", "american": "en-US", "british": "en-GB", "german": "de",
+             "ngerman": "de", "french": "fr", "spanish": "es", "italian": "it",
+             "dutch": "nl", "portuguese": "pt", "russian": "ru", "chinese": "zh",
+             "japanese": "ja", "arabic": "ar", "vietnamese": "vi"}
+LATEX = LatexNodes2Text()
+# Limits no real export comes near, checked before the decoder recurses or Python refuses.
+MAX_DEPTH = 50
+MAX_NUMBER_DIGITS = 20
+JSON_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings are skipped whole
+MONTHS = {m: n for n, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
+                                      "sep", "oct", "nov", "dec"), 1)}
+
+
+@dataclass
+class Bibliography:
+    entries: list = field(default_factory=list)     # CSL-JSON dicts, ids as written
+    where: dict = field(default_factory=dict)       # folded key -> (path, line)
+    broken: dict = field(default_factory=dict)      # folded key -> Diagnostic
+    unreadable: list = field(default_factory=list)  # Diagnostics naming no key
+
+    def __contains__(self, key):
+        return key.lower() in self.where
+
+    def add(self, other):
+        for entry in other.entries:
+            key = str(entry["id"]).lower()
+            if key in self.where:
+                path, line = other.where[key]
+                first = self.where[key]
+                self.broken[key] = Diagnostic(path, f"key '{entry['id']}' is defined twice "
+                                              f"(first in {first[0].name} on line {first[1]})",
+                                              "give each entry its own key", line)
+                continue
+            self.entries.append(entry)
+            self.where[key] = other.where[key]
+        self.broken.update(other.broken)
+        self.unreadable += other.unreadable
+
+
+def read_file(path):
+    """One bibliography file as a Bibliography; Diagnostic only if the whole file is
+    unusable."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise Diagnostic(path, "is not UTF-8 text", "save the bibliography as UTF-8") from None
+    text = text.removeprefix("\ufeff")
+    suffix = path.suffix.lower()
+    if suffix == ".bib":
+        return _bibtex(path, text)
+    refuse_control_characters(path, text)
+    if suffix == ".json":
+        return _csl(path, text, _json(path, text))
+    if suffix in (".yaml", ".yml"):
+        return _csl(path, text, _yaml(path, text))
+    raise Diagnostic(path, "is neither BibTeX (.bib), CSL-JSON (.json) nor CSL-YAML (.yaml)",
+                     "export the bibliography as BibTeX or CSL-JSON")
+
+
+# -- BibTeX and biblatex ------------------------------------------------------------------
+
+def _bibtex(path, text):
+    with warnings.catch_warnings(action="ignore"):  # bibtexparser warns of what it skips
+        # Names are split before LaTeX is decoded, so a name in braces stays whole.
+        library = bibtexparser.parse_string(text, append_middleware=[
+            middlewares.SeparateCoAuthors(), middlewares.SplitNameParts(),
+            middlewares.LatexDecodingMiddleware()])
+    result = Bibliography()
+    for block in library.failed_blocks:
+        line = (block.start_line or 0) + 1
+        key = _raw_key(block.raw)
+        if isinstance(block, DuplicateBlockKeyBlock):
+            error = Diagnostic(path, f"key '{block.key}' is defined twice "
+                               f"(first on line {_first_line(library, block.key)})",
+                               "give each entry its own key", line)
+            result.broken[block.key.lower()] = error
+            continue
+        error = Diagnostic(path, f"the entry '{key or block.raw.strip()[:40]}' is not valid "
+                           "BibTeX", "check its braces, quotes and commas (each field is "
+                           "written name = {value}, and the entry ends with '}')", line)
+        if key:
+            result.broken[key.lower()] = error
+        else:
+            result.unreadable.append(error)
+    for entry in library.entries:
+        line = entry.start_line + 1
+        key = entry.key
+        control = UNPRINTABLE.search(entry.raw or "")
+        if control:
+            result.broken[key.lower()] = Diagnostic(
+                path, f"contains the control character U+{ord(control.group()):04X} (in entry "
+                f"'{key}'), which no document can hold", "delete it (it is often invisible)",
+                line + entry.raw.count("\n", 0, control.start()))
+            continue
+        try:
+            csl = _csl_from_bibtex(entry)
+        except _EntryProblem as problem:
+            result.broken[key.lower()] = Diagnostic(path, problem.message, problem.hint, line)
+            continue
+        if key.lower() in result.where:  # keys ignore case, as in BibTeX
+            result.broken[key.lower()] = Diagnostic(
+                path, f"key '{key}' is defined twice (first on line "
+                f"{result.where[key.lower()][1]})", "give each entry its own key", line)
+            continue
+        result.entries.append(csl)
+        result.where[key.lower()] = (path, line)
+    return result
+
+
+class _EntryProblem(ValueError):
+    def __init__(self, message, hint):
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def _raw_key(raw):
+    found = re.match(r"\s*@\w+\s*[{(]\s*([^,\s{}]+)\s*,", raw)
+    return found.group(1) if found else ""
+
+
+def _first_line(library, key):
+    return next((e.start_line + 1 for e in library.entries if e.key == key), "?")
+
+
+def _csl_from_bibtex(entry):
+    kind = entry.entry_type.lower()
+    fields = {f.key.lower(): f.value for f in entry.fields}
+    if kind not in TYPES:
+        raise _EntryProblem(f"unknown entry type '@{entry.entry_type}' (entry '{entry.key}')",
+                            "use @article, @book, @incollection, @misc, @online, ...")
+    csl = {"id": entry.key, "type": TYPES[kind]}
+    published = fields.get("howpublished")
+    address = re.search(r"https?://[^\s{}]+", published) if isinstance(published, str) else None
+    if address and not fields.get("url"):  # howpublished = {\url{https://...}}
+        fields["url"] = address.group()
+        del fields["howpublished"]
+    if kind == "misc" and fields.get("url"):
+        csl["type"] = "webpage"  # a web page exported as @misc, as Zotero and Mendeley do
+    for name, target in NAME_FIELDS.items():
+        if isinstance(fields.get(name), list):
+            csl[target] = [_name(n) for n in fields[name]]
+    for name, target in TEXT_FIELDS.items():
+        value = fields.get(name)
+        if isinstance(value, str) and value.strip() and target not in csl:
+            csl[target] = _text(value)
+    if fields.get("subtitle"):
+        csl["title"] = f"{csl.get('title', '')}: {_text(fields['subtitle'])}"
+    if fields.get("number") or fields.get("issue"):
+        target = "issue" if csl["type"] in ("article-journal", "article-magazine",
+                                            "article-newspaper") else "number"
+        csl[target] = _text(fields.get("issue") or fields.get("number"))
+    issued = _date(fields.get("date")) or _year_month(fields.get("year"), fields.get("month"))
+    if issued:
+        csl["issued"] = issued
+    accessed = _date(fields.get("urldate"))
+    if accessed:
+        csl["accessed"] = accessed
+    language = fields.get("langid") or fields.get("language")
+    if isinstance(language, str) and language.strip():
+        csl["language"] = LANGUAGES.get(language.strip().lower(), language.strip())
+    eprint, eprint_type = fields.get("eprint"), (fields.get("eprinttype") or "").lower()
+    if eprint and eprint_type == "pubmed":
+        csl.setdefault("PMID", eprint)
+    elif eprint and eprint_type == "arxiv":
+        csl.setdefault("URL", f"https://arxiv.org/abs/{eprint}")
+    elif eprint:
+        csl.setdefault("number", eprint)
+    if "page" in csl:
+        csl["page"] = re.sub(r"\s*[-–]+\s*", "–", csl["page"])
+    return csl
+
+
+def _name(parts):
+    """bibtexparser's NameParts as a CSL name; a name in braces ({World Health
+    Organization}) stays whole."""
+    family = _latex(parts.last)
+    if not parts.first and not parts.von:
+        return {"literal": family}
+    name = {"family": family, "given": _latex(parts.first)}
+    if parts.von:
+        name["non-dropping-particle"] = _latex(parts.von)
+    if parts.jr:
+        name["suffix"] = _latex(parts.jr)
+    return name
+
+
+def _latex(words):
+    """Name words as text: J{\\o}rgen is Jørgen; braces go."""
+    return _text(LATEX.latex_to_text(" ".join(words)))
+
+
+def _text(value):
+    """A decoded field value without the braces and spaces LaTeX leaves."""
+    return re.sub(r"\s+", " ", value.replace("{", "").replace("}", "")).strip()
+
+
+def _date(value):
+    """A biblatex date (2009, 2009-06, 2009-06-01, 2009/2010) as CSL date parts."""
+    if not isinstance(value, str):
+        return None
+    parts = []
+    for piece in value.strip().split("/")[:2]:
+        found = re.fullmatch(r"\s*(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?(?:T.*)?\s*", piece)
+        if found:
+            parts.append([int(p) for p in found.groups() if p])
+    return {"date-parts": parts} if parts else None
+
+
+def _year_month(year, month):
+    if not isinstance(year, str) or not re.search(r"\d{4}", year):
+        return None
+    parts = [int(re.search(r"\d{4}", year).group())]
+    if isinstance(month, str):
+        month = month.strip().lower()[:3]
+        number = MONTHS.get(month) or (int(month) if month.isdigit() else None)
+        if number and 1 <= number <= 12:
+            parts.append(number)
+    return {"date-parts": [parts]}
+
+
+# -- CSL-JSON and CSL-YAML ------------------------------------------------------------------
+
+def _json(path, text):
+    """CSL-JSON, refusing what no reference manager writes and the decoder or the entries'
+    walks would choke on: numbers of more than MAX_NUMBER_DIGITS digits, NaN and Infinity,
+    and nesting deeper than MAX_DEPTH (measured first: the decoder recurses)."""
+    def number(digits):
+        if len(digits.lstrip("-")) > MAX_NUMBER_DIGITS:
+            raise _Refused(f"has a number of {len(digits)} digits",
+                           "write long numbers as text, in quotes", digits)
+        return float(digits) if any(c in digits for c in ".eE") else int(digits)
+
+    def constant(name):
+        raise _Refused(f"holds '{name}', which JSON does not allow", "write a number", name)
+
+    _check_nesting(path, text)
+    try:
+        return json.loads(text, parse_int=number, parse_float=number, parse_constant=constant)
+    except json.JSONDecodeError as exc:
+        raise Diagnostic(path, f"is not valid JSON ({exc.msg})", "fix the JSON syntax",
+                         exc.lineno) from None
+    except _Refused as refused:
+        raise Diagnostic(path, refused.message, refused.hint,
+                         text.count("\n", 0, max(text.find(refused.token), 0)) + 1) from None
+
+
+class _Refused(ValueError):
+    def __init__(self, message, hint, token):
+        super().__init__(message)
+        self.message, self.hint, self.token = message, hint, token
+
+
+def _check_nesting(path, text):
+    """Stop at the first bracket nested deeper than MAX_DEPTH, outside strings."""
+    depth = 0
+    for token in JSON_BRACKETS.finditer(text):
+        depth += (token[0] in "[{") - (token[0] in "]}")
+        if depth > MAX_DEPTH:
+            offset = token.start()
+            raise Diagnostic(path, f"is nested more than {MAX_DEPTH} deep",
+                             "export it again as CSL-JSON from your reference manager",
+                             text.count("\n", 0, offset) + 1)
+
+
+def _yaml(path, text):
+    try:
+        data = read_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise Diagnostic(path, f"is not valid YAML ({problem})", "export it again as CSL-YAML",
+                         mark.line + 1 if mark else None) from None
+    except Exception:
+        raise Diagnostic(path, "is not valid YAML", "export it again as CSL-YAML") from None
+    return data.get("references", data) if isinstance(data, dict) else data
+
+
+def _csl(path, text, data):
+    if not isinstance(data, list) or not all(isinstance(e, dict) and e.get("id") for e in data):
+        raise Diagnostic(path, "is not CSL-JSON", "it must be a list of entries, each with an 'id'")
+    result = Bibliography()
+    for entry in data:
+        key, line = str(entry["id"]), _entry_line(text, entry["id"])
+        entry = dict(entry, id=key)
+        if key.lower() in result.where:
+            result.broken[key.lower()] = Diagnostic(path, f"id '{key}' is defined twice",
+                                                    "give each entry its own id", line)
+        elif any(UNPRINTABLE.search(value) for value in _strings(entry)):
+            result.broken[key.lower()] = Diagnostic(
+                path, f"entry '{key}' contains a control character, which no document can "
+                "hold", "delete it", line)
+        else:
+            result.entries.append(entry)
+            result.where[key.lower()] = (path, line)
+    return result
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _entry_line(text, entry_id):
+    found = re.search(r"""["']?id["']?\s*:\s*["']?%s["']?\s*[,}\n]""" % re.escape(str(entry_id)),
+                      text)
+    return text.count("\n", 0, found.start()) + 1 if found else None
+
+
+def files_of(doc, source_dir):
+    """The bibliography files a handout names, checked to be files in source/."""
+    names = doc.meta.bibliography if isinstance(doc.meta.bibliography, list) \
+        else [doc.meta.bibliography]
+    paths = []
+    for name in names:
+        try:
+            path = inside(source_dir, name)  # the handout's own folder
+        except Outside:
+            raise doc.error(f"bibliography '{name}' is outside source/",
+                            "keep bibliographies in source/, as files, not links to "
+                            "elsewhere", key="bibliography") from None
+        if not path.is_file():
+            raise doc.error(f"bibliography '{name}' not found",
+                            "check the file name, relative to the handout", key="bibliography")
+        paths.append(path)
+    return paths
+
+
+def read_all(doc, source_dir):
+    bibliography = Bibliography()
+    for path in files_of(doc, source_dir):
+        bibliography.add(read_file(path))
+    return bibliography

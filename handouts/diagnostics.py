@@ -1,0 +1,94 @@
+"""Diagnostics: every error and warning of every stage, for the people who write handouts.
+
+One type, Diagnostic: its severity, the file, the line (and column) where known, a short
+code, the message and what to do. An error is raised (several at once as Diagnostics); a
+warning is collected and shown, and a release build (build.py --strict) turns the warnings
+whose code is in RELEASE_BLOCKING into errors, by code, never by matching their text.
+"""
+
+from pathlib import Path
+
+MAX_SHOWN = 300  # characters of a message (or a hint): a line a person reads
+ERROR, WARNING = "error", "warning"
+
+
+class Diagnostic(Exception):
+    """A problem in the input, reported as one line: where, what is wrong, what to do."""
+
+    def __init__(self, path, message, hint="", line=None, *, code="", severity=ERROR,
+                 column=None, released=False):
+        super().__init__(message)
+        self.path = Path(path) if path else None
+        self.line = line
+        self.column = column
+        self.message = message
+        self.hint = hint
+        self.code = code
+        self.severity = severity
+        self.released = released  # a warning a release build made an error
+
+    def __reduce__(self):  # whole across processes (a Word file written side by side)
+        return _restore, (type(self), self.__dict__)
+
+    def as_error(self):
+        """This warning as a release build reports it: an error that says why."""
+        return Diagnostic(self.path, self.message, self.hint, self.line, code=self.code,
+                          column=self.column, released=True)
+
+    def where(self):
+        if self.path is None:
+            return "build"
+        place = display_path(self.path)
+        return f"{place}:{self.line}" if self.line else place
+
+    def __str__(self):
+        text = f"{self.where()}: {_shortened(self.message)}"
+        text = f"{text}; {_shortened(self.hint)}" if self.hint else text
+        text += " (a release build allows no warnings)" if self.released else ""
+        # One line, whatever the author's values hold.
+        return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+class Refusal(Diagnostic):
+    """A warning still written as text, which a release build turns into a failure.
+    (Warnings become Diagnostics of severity WARNING; this goes with the last of them.)"""
+
+    def __init__(self, warning):
+        super().__init__(None, warning)
+        self.warning = warning
+
+    def __str__(self):
+        return f"{self.warning} (a release build allows no warnings)"
+
+
+class Diagnostics(Diagnostic):
+    """Several errors found in one run, each its own line."""
+
+    def __init__(self, errors):
+        first = errors[0]
+        super().__init__(first.path, first.message, first.hint, first.line)
+        self.errors = list(errors)
+
+    def lines(self):
+        return [str(e) for e in self.errors]
+
+
+def _shortened(text, most=MAX_SHOWN):
+    """A message quotes the author's values; a pasted page must not become the message."""
+    return text if len(text) <= most else text[:most - 1] + "…"
+
+
+def display_path(path):
+    """A path as the person at the terminal typed it: relative to where they stand."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _restore(kind, state):
+    error = kind.__new__(kind)
+    Exception.__init__(error, state.get("message"))
+    error.__dict__.update(state)
+    return error

@@ -1,0 +1,43 @@
+"""What every writer and the checker share, so that neither imports a writer: the document
+control line, dates in the reader's language, the Word names a box and a bookmark get, and
+the error for a construct a writer has no code for."""
+
+import re
+
+from handouts.diagnostics import Diagnostic
+from handouts.messages import catalogue
+
+# The Word style of each kind of box: the Word writer sets it, the checker knows a box by it.
+CALLOUT_STYLES = {"note": "Callout Box", "tip": "Tip Box", "warning": "Warning Box",
+                  "danger": "Warning Box"}
+
+
+def doc_control(meta):
+    """The document control line, in the handout's language: version and dates, and who
+    approved this version."""
+    say = catalogue(meta.lang)
+    parts = [say("version", version=meta.version), say("issued", date=say.date(meta.date)),
+             say("review_due", date=say.date(meta.review_due))]
+    if meta.approved_by and meta.approved_on:
+        parts.append(say("approved_on", who=meta.approved_by, date=say.date(meta.approved_on)))
+    elif meta.approved_by:
+        parts.append(say("approved", who=meta.approved_by))
+    return " · ".join(parts)
+
+
+def date_text(day, lang="en"):
+    return catalogue(lang).date(day)
+
+
+def bookmark_name(anchor):
+    """Word bookmark names: a letter first, then letters, digits and underscores, 40 at most."""
+    name = re.sub(r"\W", "_", anchor)
+    return (name if name[:1].isalpha() else "a" + name)[:40]
+
+
+def unwritable(doc, fmt, node):
+    """The error for a construct a writer has no code for: a bug, named so it can be fixed."""
+    line = getattr(node, "line", None)
+    return Diagnostic(doc.path, f"the {fmt} writer cannot write a {type(node).__name__}",
+                      "report this as a bug; until it is fixed, write the passage another way",
+                      line)

@@ -1,0 +1,1 @@
+"""Reading: a handout's front matter and Markdown become the document model."""

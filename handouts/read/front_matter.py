@@ -1,0 +1,366 @@
+"""Load stage: read source/NAME.md, split YAML front matter from the Markdown body, validate."""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from handouts.diagnostics import Diagnostic
+
+REQUIRED = ("title", "lang", "version", "date", "review_due")
+OPTIONAL = ("subtitle", "short_title", "audience", "organisation", "author", "keywords",
+            "bibliography", "csl", "paper", "corrections", "nocite", "approved_by",
+            "approved_on", "reading_grade_target", "defined_terms", "editions", "url")
+PAPERS = ("letter", "a4")
+AUDIENCES = ("patients", "clinicians")
+# Characters XML (and so HTML, DOCX and PDF text) cannot hold, and lone surrogates, which
+# a YAML or JSON escape ("\\ud800") can spell though UTF-8 cannot.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+# The DOCX is a zip, whose dates run from 1980 to 2107.
+YEARS = range(1980, 2108)
+# BCP 47 tags as handouts use them: en, en-US, es-419, zh-Hant-TW.
+LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+# An edition's name becomes part of file names: NAME-patient.pdf.
+EDITION = re.compile(r"^[a-z][a-z0-9]*$")
+# Front matter, themes and CSL-YAML nest a few levels; the composer recurses per level.
+MAX_YAML_DEPTH = 50
+MAX_YAML_VALUES = 1_000_000  # written out, aliases expanded; a large CSL-YAML export has 200,000
+# A handout is tens of kilobytes and a title a line: limits far past any real one, checked
+# before the expensive stages, so a pasted megabyte gets a clear line, not minutes of work.
+MAX_HANDOUT_BYTES = 400_000  # 24 s to build on this project's 2-core machine
+MAX_VALUE_CHARS = 1_000
+MAX_TITLE_CHARS = 300     # a title set large on the first page must leave room for the text
+TITLES = ("title", "subtitle", "short_title")
+RUNNING_TITLE_CHARS = 80  # the running header: one line in its box at the page's top left
+
+
+@dataclass
+class Meta:
+    title: str
+    lang: str
+    version: str
+    date: datetime.date
+    review_due: datetime.date
+    subtitle: str = ""
+    short_title: str = ""
+    audience: str = "patients"
+    organisation: str = ""
+    author: str = ""
+    keywords: list = field(default_factory=list)
+    bibliography: object = ""    # a file name, or a list of them
+    nocite: list = field(default_factory=list)   # keys listed without being cited; '*': all
+    csl: str = "american-medical-association"
+    paper: str = ""          # empty: the theme's paper
+    corrections: list = field(default_factory=list)
+    approved_by: str = ""           # "Name, Role": who approved this version for release
+    approved_on: object = None      # datetime.date
+    reading_grade_target: float = 8  # for patients: the highest reading grade wanted
+    defined_terms: list = field(default_factory=list)  # terms the text explains itself
+    editions: list = field(default_factory=list)  # e.g. [patient, referrer]; see editions.py
+    edition_audiences: dict = field(default_factory=dict)  # edition -> patients|clinicians
+    url: str = ""            # the online copy: a QR code and the address on paper
+
+    @property
+    def running_title(self):
+        """The running header's words: short_title, else the title, cut at a word before
+        RUNNING_TITLE_CHARS with '…'. The header is laid out again on every page, so a long
+        title would cost pages times its length, and run out of its box."""
+        title = self.short_title or self.title
+        if len(title) <= RUNNING_TITLE_CHARS:
+            return title
+        cut = title[:RUNNING_TITLE_CHARS]
+        return (cut.rsplit(" ", 1)[0] if " " in cut.strip() else cut).rstrip(" ,;:-") + "…"
+
+
+@dataclass
+class Document:
+    path: Path
+    meta: Meta
+    body: str
+    body_line: int            # line of the file on which the body starts (1-based)
+    field_lines: dict         # front-matter key -> line in the file, for error messages
+    edition: str = ""         # the edition this body is, when the handout has editions
+
+    @property
+    def name(self):
+        """The outputs' name: NAME, or NAME-EDITION for each edition."""
+        return f"{self.path.stem}-{self.edition}" if self.edition else self.path.stem
+
+    def line_of(self, key):
+        return self.field_lines.get(key)
+
+    def error(self, message, hint="", key=None, line=None):
+        """A Diagnostic pointing at a front-matter key or a line of this file."""
+        return Diagnostic(self.path, message, hint, line or self.line_of(key))
+
+
+def load(path):
+    """Read and validate one handout; raise Diagnostic on anything a person must fix."""
+    path = Path(path)
+    text = _read_text(path)
+    front, body, body_line = _split(path, text)
+    data = _parse_yaml(path, front)
+    field_lines = _field_lines(front, first_line=2)
+    meta = _validate(path, data, field_lines)
+    if not body.strip():
+        raise Diagnostic(path, "the document has no text after its front matter",
+                         "write the handout below the closing '---'", body_line)
+    return Document(path, meta, body, body_line, field_lines)
+
+
+def _read_text(path):
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise Diagnostic(path, "file not found", "check the name under source/") from None
+    except OSError as exc:
+        raise Diagnostic(path, f"cannot be read ({exc.strerror})") from None
+    if len(raw) > MAX_HANDOUT_BYTES:
+        raise Diagnostic(path, f"is {len(raw) // 1000:,} KB, more than a handout can be "
+                         f"({MAX_HANDOUT_BYTES // 1000:,} KB)", "split it into handouts of "
+                         "their own, or take out what was pasted in by mistake", 1)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise Diagnostic(path, "is not UTF-8 text",
+                         "save the file as UTF-8 in your editor", line) from None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    refuse_control_characters(path, text)
+    return text
+
+
+def refuse_control_characters(path, text):
+    """Stop at the first character XML (so HTML, DOCX and PDF text) cannot hold."""
+    bad = UNPRINTABLE.search(text)
+    if bad:
+        raise Diagnostic(path, f"contains the control character U+{ord(bad.group()):04X}, "
+                         "which no document can hold", "delete it (it is often invisible)",
+                         text.count("\n", 0, bad.start()) + 1)
+
+
+def _split(path, text):
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise Diagnostic(path, "does not start with front matter",
+                         "begin the file with a '---' line, the title and other fields, "
+                         "then another '---' line", 1)
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            front = "\n".join(lines[1:index])
+            body = "\n".join(lines[index + 1:])
+            return front, body, index + 2
+    raise Diagnostic(path, "front matter is never closed",
+                     "add a '---' line after the last front-matter field", 1)
+
+
+def _parse_yaml(path, front):
+    try:
+        data = read_yaml(front)
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+        # The syntax is fine but a value cannot be made (2026-02-30, '!!int x').
+        raise Diagnostic(path, "front matter has a value that cannot be read",
+                         "check dates (YYYY-MM-DD) and remove '!!' tags",
+                         unreadable_value_line(front, first_line=2)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark else 1   # +1 for 1-based, +1 for the opening '---'
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise Diagnostic(path, f"front matter is not valid YAML ({problem})",
+                         "write each field as 'name: value'; quote values that contain ':'",
+                         line) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise Diagnostic(path, "front matter is not a list of fields",
+                         "write each field as 'name: value' on its own line", 2)
+    return data
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key written twice is an error: YAML would keep
+    the last value silently, and the person editing sees the first. Aliases (*name) are
+    bounded: a few hundred bytes of aliases to aliases stand for billions of values, which
+    any walk over them (str(), a check of every string) then expands. So the values each
+    alias stands for are counted as if written out, and nesting is bounded too, as the
+    composer recurses."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if not hasattr(self, "_sizes"):
+            self._sizes, self._values, self._depth = {}, 0, 0
+        if isinstance(event, yaml.AliasEvent):
+            self._count(self._sizes.get(event.anchor, 1), event)
+            return super().compose_node(parent, index)
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"values are nested more than {MAX_YAML_DEPTH} deep",
+                    event.start_mark)
+            before = self._values
+            self._count(1, event)
+            node = super().compose_node(parent, index)
+            if event.anchor:
+                self._sizes[event.anchor] = self._values - before
+            return node
+        finally:
+            self._depth -= 1
+
+    def _count(self, values, event):
+        self._values += values
+        if self._values > MAX_YAML_VALUES:
+            raise yaml.composer.ComposerError(
+                None, None, f"its aliases (*name) stand for more than {MAX_YAML_VALUES:,} "
+                "values", event.start_mark)
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"'{key}' is written twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def read_yaml(text):
+    """YAML text as Python values, the safe way, refusing keys written twice."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+
+
+def unreadable_value_line(text, first_line):
+    """The line of the first top-level value PyYAML cannot construct, counting the YAML's
+    first line as first_line."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        for _, value in root.value if isinstance(root, yaml.MappingNode) else []:
+            try:
+                yaml.SafeLoader("").construct_document(value)
+            except Exception:
+                return value.start_mark.line + first_line
+    except yaml.YAMLError:
+        pass
+    return first_line
+
+
+def _nocite_keys(value, fail):
+    """nocite: '@a, @b' or [@a, @b] or '@*', as in Pandoc: the keys without their '@'."""
+    items = value if isinstance(value, list) else re.split(r"[,;\s]+", value)
+    keys = [item.strip() for item in items if item.strip()]
+    if not all(k.startswith("@") and len(k) > 1 for k in keys):
+        fail("each nocite key starts with @", "write nocite: [\"@key\", \"@other\"], or \"@*\" "
+             "for every entry")
+    return [k[1:] for k in keys]
+
+
+def _field_lines(text, first_line):
+    """Each top-level key of the YAML (quoted ones too) -> the line it is written on."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(root, yaml.MappingNode):
+        return {}
+    return {str(key.value): key.start_mark.line + first_line for key, _ in root.value
+            if isinstance(key, yaml.ScalarNode)}
+
+
+def _validate(path, data, lines):
+    def fail(key, message, hint):
+        raise Diagnostic(path, message, hint, lines.get(key, 1))
+
+    unknown = sorted(set(map(str, data)) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        fail(unknown[0], f"unknown front-matter field '{unknown[0]}'",
+             "known fields: " + ", ".join(REQUIRED + OPTIONAL))
+    for key in REQUIRED:
+        if data.get(key) is None or not str(data[key]).strip():
+            if key in data:
+                fail(key, f"'{key}' is empty", f"write the {key} after '{key}:'")
+            raise Diagnostic(path, f"front matter lacks '{key}'",
+                             f"add a line '{key}: ...' between the '---' lines", 2)
+    values = {}
+    for key in REQUIRED + OPTIONAL:
+        if key not in data or data[key] is None:
+            continue
+        value = data[key]
+        if key == "approved_by" and isinstance(value, dict):
+            # approved_by: {name: Dr A. Chen, role: Medical Director}
+            if set(value) - {"name", "role"} or not str(value.get("name", "")).strip():
+                fail(key, "'approved_by' needs a name (and a role)",
+                     "write 'approved_by: {name: Dr A. Chen, role: Medical Director}'")
+            value = ", ".join(str(value[k]).strip() for k in ("name", "role") if value.get(k))
+        elif key == "reading_grade_target":
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or \
+                    not 1 <= value <= 20:
+                fail(key, "'reading_grade_target' is not a school grade",
+                     "write a number from 1 to 20, e.g. 8")
+        elif key in ("date", "review_due", "approved_on"):
+            if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
+                fail(key, f"'{key}' is not a date", "write it as YYYY-MM-DD, e.g. 2026-11-23")
+            if value.year not in YEARS:
+                fail(key, f"'{key}' is out of range", "use a year from 1980 to 2107")
+        elif key in ("bibliography", "nocite") and isinstance(value, list):
+            if not all(isinstance(v, str) and v.strip() for v in value):
+                fail(key, f"'{key}' is not a list of names", f"write '{key}: [first, second]'")
+            value = [v.strip() for v in value]
+        elif key == "editions":
+            # [patient, referrer], or {patient: patients, referrer: clinicians}: each
+            # edition's readers, where they differ from the handout's audience
+            value = [value] if isinstance(value, str) else value
+            names = list(value) if isinstance(value, (list, dict)) else []
+            if not names or not all(isinstance(v, str) and EDITION.match(v) for v in names) \
+                    or len(set(names)) != len(names):
+                fail(key, "'editions' is not a list of edition names",
+                     "write 'editions: [patient, referrer]': lower-case names, each once")
+            readers = value if isinstance(value, dict) else {}
+            if not all(r in AUDIENCES for r in readers.values()):
+                fail(key, "an edition's readers are not patients or clinicians",
+                     "write 'editions: {patient: patients, referrer: clinicians}'")
+            values["edition_audiences"] = {n: r for n, r in readers.items()}
+            values[key] = names
+            continue
+        elif key in ("keywords", "corrections", "defined_terms"):
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list) or not all(isinstance(v, (str, int, float))
+                                                      for v in value):
+                fail(key, f"'{key}' is not a list of text", f"write '{key}: [first, second]'")
+            value = [str(v).strip() for v in value]
+        else:
+            if isinstance(value, (dict, list)):
+                fail(key, f"'{key}' must be plain text", f"write '{key}: some text'")
+            value = str(value).strip()
+        if key == "reading_grade_target":
+            values[key] = value
+            continue
+        texts = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+        if any(UNPRINTABLE.search(v) for v in texts):
+            fail(key, f"'{key}' contains a control character", "remove the escape sequence")
+        longest = MAX_TITLE_CHARS if key in TITLES else MAX_VALUE_CHARS
+        if any(len(v) > longest for v in texts):
+            fail(key, f"'{key}' is longer than {longest} characters",
+                 "shorten it; the handout's text belongs below the front matter")
+        values[key] = value
+    if not LANG_TAG.match(values["lang"]):
+        fail("lang", f"'lang: {values['lang']}' is not a language tag",
+             "use a tag such as en, en-US or es")
+    if values.get("audience", "patients") not in AUDIENCES:
+        fail("audience", f"unknown audience '{values['audience']}'", "use patients or clinicians")
+    if values.get("paper") and values["paper"].lower() not in PAPERS:
+        fail("paper", f"unknown paper size '{values['paper']}'", "use letter or a4")
+    if "paper" in values:
+        values["paper"] = values["paper"].lower()
+    if "nocite" in values:
+        values["nocite"] = _nocite_keys(values["nocite"], lambda m, h: fail("nocite", m, h))
+    if values.get("url") and not re.fullmatch(r"https?://[^\s<>\"]+\.[^\s<>\"]+",
+                                              values["url"]):
+        fail("url", f"'url: {values['url']}' is not a web address",
+             "write the online copy's full address, e.g. https://clinic.example.org/handout")
+    if values.get("approved_on") and values["approved_on"] > values["date"]:
+        fail("approved_on", "'approved_on' is after the issue date",
+             "a version is approved before it is issued; check both dates")
+    if values["review_due"] < values["date"]:
+        fail("review_due", "'review_due' is before 'date'", "set a review date after the issue date")
+    return Meta(**values)

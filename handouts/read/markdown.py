@@ -1,0 +1,928 @@
+"""Read stage: the Markdown body of a handout becomes the document model (handouts/model.py).
+
+Python-Markdown parses the body; the HTML it writes is sanitised (nh3) and walked element
+by element into typed blocks and inlines. Each block gets its source line from a line map
+that follows the source forward as the blocks come, so a heading whose text also stands
+earlier is still found on its own line. Problems are collected, not raised one at a time:
+one run names every problem it finds, up to MAX_ERRORS, as a compiler does.
+
+Elements Python-Markdown made carry a per-run mark (MARK); raw HTML typed by the author does
+not, so its classes can never stand for one of our constructs (a callout, a citation, a
+footnote): they are read as plain HTML.
+"""
+
+import json
+import re
+import secrets
+import xml.etree.ElementTree as etree
+from pathlib import Path
+
+import lxml.html
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.extensions.md_in_html import HtmlBlockPreprocessor, HTMLExtractorExtra
+from markdown.extensions.tables import TableProcessor
+from markdown.htmlparser import void_tags
+from markdown.inlinepatterns import InlineProcessor
+from markdown.treeprocessors import Treeprocessor
+from markdown.util import AtomicString
+
+from handouts import model as m
+from handouts.read.citations import (BRACKET, NARRATIVE, CiteItem, CitationSyntaxError, parse_bracket, parse_narrative)
+from handouts.diagnostics import Diagnostic, Diagnostics, display_path
+from handouts.read.images import ImageProblem, picture
+from handouts.paths import Outside, inside
+
+EXTENSIONS = ["abbr", "attr_list", "def_list", "fenced_code", "footnotes", "md_in_html",
+              "tables", "admonition", "sane_lists", "smarty", "toc", "pymdownx.tasklist"]
+EXTENSION_CONFIGS = {"tables": {"use_align_attribute": True},
+                     "pymdownx.tasklist": {"custom_checkbox": False}}
+# What raw HTML in a handout may keep; everything else (script, style, iframe, object,
+# form, event handlers, javascript: links) is removed before it is read.
+ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "div", "dl",
+                "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+                "i", "img", "input", "li", "ol", "p", "pre", "section", "small", "span",
+                "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
+                "u", "ul"}
+ALLOWED_ATTRIBUTES = {"*": {"class", "id", "title", "lang", "data-md"}, "a": {"href"},
+                      "img": {"src", "alt", "width", "height"}, "ol": {"start"},
+                      "th": {"colspan", "rowspan", "align"}, "td": {"colspan", "rowspan", "align"},
+                      "span": {"data-cite", "data-cite-error", "data-narrative"},
+                      "input": {"type", "checked"}}
+CALLOUT_KINDS = ("note", "tip", "warning", "danger")
+STYLED = {"strong": "strong", "b": "strong", "em": "em", "i": "em", "sup": "sup", "sub": "sub",
+          "u": "u", "small": "small"}
+MAX_ERRORS = 20
+MAX_DEPTH = 60          # elements inside one another: about 30 levels of lists
+MAX_OPEN_ANGLES = 200   # '<' that start a tag and never end it (see _refuse_open_angles)
+OPEN_ANGLE = re.compile(r"<[A-Za-z/?!][^<>]*(?=<|\Z)")
+BARE_LINK_TEXT = re.compile(r"^(https?://\S+|www\.\S+|click here|here|link|this link)$", re.I)
+FENCED_DIV = re.compile(r"^:{3,}")
+RAW_CITATION = re.compile(r"\[[^\[\]]*(?<![\w@/.:+-])-?@[\w{][^\[\]]*\]")
+ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
+# An override makes the letters print in the opposite order ('evil' as 'live'): it becomes
+# the embedding of the same direction, so the letters keep the order they were typed in.
+OVERRIDES_AS_EMBEDDINGS = {0x202D: 0x202A, 0x202E: 0x202B}
+NUMERIC_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+# Characters no document can hold (XML refuses them, no font has them), as a character
+# reference may still spell them: controls, and the non-characters U+FDD0-FDEF and
+# U+xxFFFE/U+xxFFFF.
+UNHOLDABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef" + "".join(
+    f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000))
+    + "]")
+
+
+class LineMap:
+    """Source lines of the body, searched forward from the last block found."""
+
+    def __init__(self, doc):
+        self.first = doc.body_line
+        self.lines = doc.body.split("\n")
+        squashed, owner, self.starts = [], [], []
+        for number, text in enumerate(self.lines):
+            self.starts.append(len(owner))  # where each line begins in squashed
+            for char in squash(text):
+                squashed.append(char)
+                owner.append(number)
+        self.squashed, self.owner = "".join(squashed), owner
+        self.cursor = 0        # position in squashed
+        self.line_index = 0    # line of the last block found
+
+    def find(self, text, headings_only=False):
+        """The line of the next block whose text starts like text, or the last line found."""
+        probe = squash(text)[:16]
+        if headings_only:
+            for index in range(self.line_index + (1 if self.cursor else 0), len(self.lines)):
+                if ATX_HEADING.match(self.lines[index]) and probe in squash(self.lines[index]) \
+                        or (index + 1 < len(self.lines) and probe
+                            and squash(self.lines[index]).startswith(probe)
+                            and re.match(r"^\s{0,3}(=+|-+)\s*$", self.lines[index + 1])):
+                    return self._move(index)
+        if probe:
+            found = self.squashed.find(probe, self.cursor)
+            if found >= 0:
+                self.cursor = found + len(probe)
+                return self._move(self.owner[found])
+        return self.first + self.line_index
+
+    def enter(self, text):
+        """The line of a block that holds other blocks (a <div>): where its first line of
+        text is, for its source has tags between its lines ('foo</div><div>bar' is not
+        'foobar'). What it holds is then looked for from that line, not after its first
+        words: a <div> in a <div> around 'foo' was found at the next 'foo' in the document."""
+        line = self.find(next((part for part in text.splitlines() if squash(part)), ""))
+        self.cursor = self.starts[self.line_index]
+        return line
+
+    def peek(self, pattern, found=False):
+        """The next line the pattern matches, without moving on; if none does, the current
+        line (or None, when found is asked for)."""
+        return next((self.first + index for index in range(self.line_index, len(self.lines))
+                     if re.search(pattern, self.lines[index], re.I)),
+                    None if found else self.current())
+
+    def first_matching(self, pattern):
+        """The first line of the body the pattern matches, or None."""
+        return next((self.first + index for index, text in enumerate(self.lines)
+                     if re.search(pattern, text, re.I)), None)
+
+    def next_matching(self, pattern):
+        for index in range(self.line_index, len(self.lines)):
+            if re.search(pattern, self.lines[index]):
+                return self._move(index)
+        return self.first + self.line_index
+
+    def _move(self, index):
+        self.line_index = index
+        self.cursor = max(self.cursor, self.starts[index])
+        return self.first + index
+
+    def current(self):
+        return self.first + self.line_index
+
+    def save(self):
+        return self.cursor, self.line_index
+
+    def restore(self, saved):
+        self.cursor, self.line_index = saved
+
+
+def squash(text):
+    """Letters and digits only, folded: text as both the source and the outputs hold it,
+    whatever markup, smart quotes, hyphenation or line breaks stand between."""
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+# -- Python-Markdown: citations, and a mark on every element it makes ------------------
+
+class _BracketCitation(InlineProcessor):
+    """[see @a, p. 3; @b]: a span carrying the items as JSON, or the reason it cannot be
+    read; brackets with no key in them are left to the other patterns."""
+
+    def __init__(self):
+        super().__init__(BRACKET)
+
+    def handleMatch(self, match, data):
+        try:
+            items = parse_bracket(match.group(1))
+        except CitationSyntaxError as problem:
+            return _cite_span(None, False, str(problem), match.group(0)), *match.span(0)
+        if items is None:
+            return None, None, None
+        return _cite_span(items, False), *match.span(0)
+
+
+class _NarrativeCitation(InlineProcessor):
+    """@a says ... or @a [p. 3] says ...: the authors are part of the sentence."""
+
+    def __init__(self):
+        super().__init__(NARRATIVE)
+
+    def handleMatch(self, match, data):
+        return _cite_span([parse_narrative(match.group(1), match.group(2))], True), \
+            *match.span(0)
+
+
+def _cite_span(items, narrative, problem=None, text=""):
+    span = etree.Element("span")
+    if problem:
+        span.set("data-cite-error", problem)
+        span.text = AtomicString(text)  # shown as typed, not read again for citations
+    else:
+        span.set("data-cite", json.dumps([vars(i) for i in items]))
+        span.set("data-narrative", "1" if narrative else "")
+    return span
+
+
+class _Mark(Treeprocessor):
+    def __init__(self, md, mark):
+        super().__init__(md)
+        self.mark = mark
+
+    def run(self, root):
+        for element in root.iter():
+            if element is not root:  # the wrapper Python-Markdown strips again
+                element.set("data-md", self.mark)
+
+
+class _HandoutExtension(Extension):
+    def __init__(self, mark, unclosed):
+        super().__init__()
+        self.mark = mark
+        self.unclosed = unclosed
+
+    def extendMarkdown(self, md):
+        # Above 'reference' (170) and 'link' (160): a citation is not a link. Below
+        # 'backtick' (190) and 'escape' (180): code and \[ are not citations.
+        md.inlinePatterns.register(_BracketCitation(), "citation", 175)
+        md.inlinePatterns.register(_NarrativeCitation(), "narrative-citation", 174)
+        md.ESCAPED_CHARS.append("@")  # \@ is an at sign, not a citation
+        md.treeprocessors.register(_Mark(md, self.mark), "handout-mark", 1)
+        md.preprocessors.register(_HtmlBlocks(md, self.unclosed), "html_block", 20)
+        tables = md.parser.blockprocessors["table"]
+        md.parser.blockprocessors.register(_WideTable(md.parser, tables.config), "table", 75)
+
+
+class _Extractor(HTMLExtractorExtra):
+    """md_in_html's reader of raw HTML, noting where each block tag still open began: one
+    never closed loses what follows it (inside a markdown="1" block) or shows the rest of
+    the handout as raw text."""
+
+    def reset(self):
+        self.opened, self.unclosed = [], []  # (tag, line number, the line's text)
+        super().reset()
+
+    def _depth(self):
+        return len(self.stack) + len(self.mdstack)
+
+    def handle_starttag(self, tag, attrs):
+        depth = self._depth()
+        super().handle_starttag(tag, attrs)
+        if self._depth() > depth and tag not in void_tags:
+            line = self.rawdata[self.line_offset:].split("\n", 1)[0]
+            self.opened.append((tag, self.lineno, line))
+
+    def handle_endtag(self, tag):
+        super().handle_endtag(tag)
+        del self.opened[self._depth():]
+
+    def close(self):
+        self.goahead(1)  # what HTMLParser.close() does first: the last tags are read
+        self.unclosed = self.opened[:self._depth()]
+        super().close()
+
+
+class _HtmlBlocks(HtmlBlockPreprocessor):
+    """md_in_html's preprocessor, keeping the tags left open in `unclosed`."""
+
+    def __init__(self, md, unclosed):
+        super().__init__(md)
+        self.unclosed = unclosed
+
+    def run(self, lines):
+        parser = _Extractor(self.md)
+        parser.feed("\n".join(lines))
+        parser.close()
+        self.unclosed += parser.unclosed
+        return "".join(parser.cleandoc).split("\n")
+
+
+class _WideTable(TableProcessor):
+    """Pipe tables as wide as their widest row: Python-Markdown drops the cells a row has
+    beyond the header's."""
+
+    def run(self, parent, blocks):
+        rows = blocks[0].split("\n")
+        width = max(len(self._cells(row)) for row in rows[:1] + rows[2:])
+        self.separator = [*self.separator, *[""] * (width - len(self.separator))]
+        super().run(parent, blocks)
+
+    def _cells(self, row):
+        cells = self._split_row(row.strip(" "))
+        while cells and not cells[-1].strip():  # '| a | b ||' holds nothing more
+            cells.pop()
+        return cells
+
+
+def markdown_html(body, mark, unclosed=None):
+    """The body as sanitised HTML; the raw HTML tags it leaves open are added to unclosed."""
+    extensions = EXTENSIONS + [_HandoutExtension(mark, [] if unclosed is None else unclosed)]
+    html = markdown.markdown(body, extensions=extensions, extension_configs=EXTENSION_CONFIGS,
+                             output_format="html")
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel=None,
+                     url_schemes={"http", "https", "mailto", "tel", "file", "data"},
+                     attribute_filter=_attribute_filter, clean_content_tags={"script", "style"})
+
+
+def _attribute_filter(tag, attribute, value):
+    """Links may not point at files or embed data; only images may (and are checked).
+    Attributes that count must hold a number."""
+    if tag != "img" and re.match(r"\s*(file|data):", value or "", re.I):
+        return None
+    if attribute in ("start", "colspan", "rowspan") and not re.fullmatch(r"\d{1,4}", value or ""):
+        return None
+    return value
+
+
+# -- the reader ---------------------------------------------------------------------------
+
+def read(doc, source_dir):
+    """The body of a loaded handout as a model.Document; raise Diagnostics listing every
+    problem found."""
+    return _Reader(doc, source_dir).read()
+
+
+class _Reader:
+    def __init__(self, doc, source_dir):
+        self.doc = doc
+        self.source_root = Path(source_dir).resolve()
+        self.mark = secrets.token_hex(8)
+        self.lines = LineMap(doc)
+        self.errors = []
+        self.warnings = []
+        self.level = 1            # the title is the one h1
+        self.abbreviations_seen = set()
+
+    def read(self):
+        unclosed = []
+        self._refuse_notes_defined_twice()
+        self._refuse_open_angles()
+        try:
+            html = markdown_html(self.doc.body.translate(OVERRIDES_AS_EMBEDDINGS), self.mark,
+                                 unclosed)
+        except RecursionError:
+            raise self._too_deep() from None
+        except RuntimeError:
+            # Python-Markdown's footnotes register a note defined inside another note's
+            # text while they iterate over the notes ("OrderedDict mutated during iteration").
+            nested = self.lines.first_matching(r"^(\s{4,}|\t)\[\^[^\]]+\]:")
+            if nested is None:
+                raise
+            raise Diagnostic(self.doc.path, "a footnote is defined inside another footnote",
+                             "define each footnote on its own, not indented", nested) from None
+        self._refuse_unclosed_html(unclosed)
+        self._refuse_unholdable_characters(html)
+        if self.errors:  # before reading what an unclosed tag has mangled
+            raise Diagnostics(self.errors)
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+        self._refuse_citations_in_raw_html(root)
+        if any(len(e) == 0 and sum(1 for _ in e.iterancestors()) > MAX_DEPTH for e in root.iter()):
+            raise self._too_deep()
+        blocks = self._leave_out_unused_notes(self.blocks(root))
+        if self.errors:
+            raise Diagnostics(self.errors)
+        document = m.Document(self.doc, blocks, self.warnings)
+        _number_notes(document)
+        return document
+
+    def error(self, message, hint, line=None):
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(Diagnostic(self.doc.path, message, hint,
+                                          line or self.lines.current()))
+
+    def ours(self, el):
+        return el.get("data-md") == self.mark
+
+    def classes(self, el):
+        """The element's classes, when Python-Markdown made it; raw HTML's do not count."""
+        return (el.get("class") or "").split() if self.ours(el) else []
+
+    def _too_deep(self):
+        """The error for nesting too deep to lay out, at the line nested deepest."""
+        depths = [(len(NESTING.match(text).group()), index)
+                  for index, text in enumerate(self.lines.lines)]
+        deepest = max(depths, default=(0, 0), key=lambda found: found[0])[1]
+        return Diagnostic(self.doc.path, "lists or quotes are nested too deeply to lay out",
+                          "keep to three levels of lists and quotes inside one another",
+                          self.lines.first + deepest)
+
+    def _refuse_open_angles(self):
+        """Python's HTML parser reads to the end of the text again for each '<' that
+        starts a tag and never ends it ('<a ' with no '>'): 8,000 of them took 4 s, and
+        the cost grows with their square. No handout has more than a few."""
+        opened = list(OPEN_ANGLE.finditer(self.doc.body, 0))
+        if len(opened) > MAX_OPEN_ANGLES:
+            raise Diagnostic(
+                self.doc.path, f"{len(opened)} '<' begin a tag that never ends with '>' (the "
+                "first on this line)", "write &lt; for a less-than sign, or end each tag "
+                "with '>'", self.lines.first + self.doc.body.count("\n", 0, opened[0].start()))
+
+    def _refuse_notes_defined_twice(self):
+        """Python-Markdown keeps one of two notes with the same label and drops the other
+        silently; the author must choose."""
+        seen = {}
+        for index, text in enumerate(self.lines.lines):
+            found = re.match(r"^\s{0,3}\[\^([^\]]+)\]:", text)
+            if not found:
+                continue
+            label = found.group(1).lower()
+            if label in seen:
+                self.error(f"footnote [^{found.group(1)}] is defined twice (first at line "
+                           f"{seen[label]})", "give each note a label of its own",
+                           self.lines.first + index)
+            else:
+                seen[label] = self.lines.first + index
+
+    def _refuse_unclosed_html(self, unclosed):
+        for tag, number, text in unclosed:
+            self.error(f"the HTML tag <{tag}> is never closed",
+                       f"add </{tag}> where the passage it holds ends",
+                       self.lines.first + _source_index(self.lines.lines, number - 1, text))
+
+    def _refuse_unholdable_characters(self, html):
+        """Character references that spell a character no document can hold: the page
+        gets it (or U+FFFD, for a surrogate or a number past Unicode), and Word refuses it."""
+        if not UNHOLDABLE.search(html) and "\ufffd" not in html:
+            return
+        for index, text in enumerate(self.lines.lines):
+            for reference in NUMERIC_REFERENCE.finditer(text):
+                if _unholdable(reference, html):
+                    self.error(f"'{reference.group()}' is not a character a document can hold",
+                               "delete it, or type the character you meant",
+                               self.lines.first + index)
+        found = UNHOLDABLE.search(html)
+        if found and not self.errors:  # typed as it is
+            self.error(f"the character U+{ord(found.group()):04X} cannot be printed",
+                       "delete it (it is often invisible)",
+                       self.lines.peek(re.escape(found.group())))
+
+    def _leave_out_unused_notes(self, blocks):
+        """A footnote nothing refers to has no place in Word, whose notes hang on their
+        marks: it is left out of every format, with a warning."""
+        used = {n.anchor for n in m.all_inlines(blocks) if isinstance(n, m.FootnoteRef)}
+        for block in (b for b in blocks if isinstance(b, m.Footnotes)):
+            for note in (n for n in block.notes if n.anchor not in used):
+                label = note.anchor.removeprefix("fn:")
+                line = self.lines.first_matching(rf"^\s{{0,3}}\[\^{re.escape(label)}\]:")
+                self.warnings.append(
+                    f"{display_path(self.doc.path)}:{line}: footnote [^{label}] is not referred "
+                    f"to anywhere, so it is left out; refer to it with [^{label}] in the text, "
+                    "or delete it")
+            block.notes = [n for n in block.notes if n.anchor in used]
+        return [b for b in blocks if not isinstance(b, m.Footnotes) or b.notes]
+
+    def _refuse_citations_in_raw_html(self, root):
+        """Markdown is not read inside raw HTML, so a citation there would print as typed."""
+        for element in root.iter():
+            if not isinstance(element.tag, str) or element is root or self.ours(element) or \
+                    any(e.tag in ("pre", "code") for e in [element, *element.iterancestors()]):
+                continue  # Markdown's own elements, and code, which shows what is typed
+            for text in [element.text] + [child.tail for child in element]:
+                found = RAW_CITATION.search(text or "")
+                if found:
+                    self.error(f"the citation '{found.group()}' is inside HTML, where it is not "
+                               "read", "write the passage (or the table) in Markdown",
+                               self.lines.peek(re.escape(found.group())))
+
+    # -- blocks ---------------------------------------------------------------------------
+    def blocks(self, container):
+        """The blocks of an element holding block content; loose text becomes a paragraph."""
+        blocks, loose = [], []
+        if (container.text or "").strip():
+            loose += [m.Text(container.text)]
+        children = list(container)
+        for index, child in enumerate(children):
+            if _is_block(child):
+                if loose:
+                    blocks.append(self.loose_paragraph(loose))
+                    loose = []
+                block = self.block(child, children[index - 1] if index else None)
+                if block is not None:
+                    blocks.append(block)
+                if (child.tail or "").strip():
+                    loose.append(m.Text(child.tail))
+            else:
+                loose += self.inline(child, with_tail=True)
+        if loose and any(not isinstance(i, m.Text) or i.text.strip() for i in loose):
+            blocks.append(self.loose_paragraph(loose))
+        return _attach_captions(blocks)
+
+    def loose_paragraph(self, inlines):
+        inlines = _trim(inlines)
+        return m.Paragraph(inlines, self.lines.find(m.inline_text(inlines)))
+
+    def block(self, el, previous):
+        tag = el.tag
+        classes = self.classes(el)
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            return self.heading(el)
+        if tag == "p":
+            return self.paragraph(el)
+        if tag in ("ul", "ol"):
+            return self.list(el)
+        if tag == "dl":
+            return self.definition_list(el, previous)
+        if tag == "table":
+            return self.table(el)
+        if tag == "div" and "admonition" in classes:
+            return self.callout(el)
+        if tag == "div" and "footnote" in classes:
+            return self.footnotes(el)
+        if tag == "div" and "toc" in classes:  # [TOC]: headings' text, but not their lines
+            at = self.lines.save()
+            contents = m.Division(self.blocks(el), self.lines.current())
+            self.lines.restore(at)
+            return contents
+        if tag in ("div", "section"):
+            line = self.lines.enter(el.text_content())
+            return m.Division(self.blocks(el), line)
+        if tag == "blockquote":
+            line = self.lines.next_matching(r"^\s*>") if self.ours(el) else \
+                self.lines.enter(el.text_content())
+            return m.Quote(self.blocks(el), line)
+        if tag == "pre":
+            line = self.lines.find(el.text_content())
+            return m.CodeBlock(el.text_content().rstrip("\n"), line)
+        if tag == "hr":
+            return m.Rule(self.lines.current())
+        if tag == "figure":
+            return self.figure(el)
+        if tag == "img":
+            image = self.image(el)
+            return m.Figure(image.src, image.alt, [], self.lines.current(),
+                            screen_src=image.screen_src) if image else None
+        self.error(f"the HTML element <{tag}> cannot be written to every format",
+                   "remove it, or write the same thing in Markdown",
+                   self.lines.find(el.text_content()))
+        return None
+
+    def heading(self, el):
+        inlines = self.inlines(el)
+        text = m.inline_text(inlines).strip()
+        new = int(el.tag[1])
+        line = self.lines.find(text, headings_only=True)
+        if not text:
+            self.error("a heading has no text", "write the heading after the #", line)
+            return None
+        if new == 1:
+            self.error(f"second top-level title '{text}'",
+                       "the front-matter title is the only '#' heading; use '##' for sections",
+                       line)
+        elif any(a.tag in ("li", "td", "th", "dd") for a in el.iterancestors()):
+            self.error(f"heading '{text}' is inside a list or a table",
+                       "start headings at the left margin, with a blank line before", line)
+        elif new > self.level + 1:
+            self.error(f"heading '{text}' skips from level {self.level} to {new}",
+                       f"use {'#' * (self.level + 1)} here, or add the missing level", line)
+        self.level = max(new, 2)
+        return m.Heading(new, el.get("id") or _slug(text), inlines, line)
+
+    def paragraph(self, el):
+        images = [c for c in el if c.tag == "img"]
+        if len(el) == 1 and images and not (el.text or "").strip() \
+                and not (images[0].tail or "").strip():
+            return self.figure_from_image(images[0])
+        inlines = _trim(self.inlines(el))
+        if not inlines:
+            return None
+        line = self.lines.find(m.inline_text(inlines))
+        if FENCED_DIV.match(m.inline_text(inlines)) and self.ours(el):
+            self.error("a fenced div (':::') is not supported",
+                       "write a box as !!! note \"Title\" with its text indented below; for "
+                       "text only one edition holds, declare 'editions: [patient, referrer]' "
+                       "in the front matter", line)
+        return m.Paragraph(inlines, line)
+
+    def figure_from_image(self, img):
+        line = self._image_line(img)
+        image = self.image(img, line)
+        if image is None:
+            return None
+        caption = [m.Text(img.get("title"))] if img.get("title", "").strip() else []
+        return m.Figure(image.src, image.alt, caption, line, screen_src=image.screen_src)
+
+    def figure(self, el):
+        imgs = list(el.iter("img"))
+        caption = el.find("figcaption")
+        if len(imgs) != 1:
+            self.error("a <figure> must hold exactly one picture",
+                       "write ![what the picture shows](file.png \"Caption\") instead",
+                       self.lines.current())
+            return None
+        line = self._image_line(imgs[0])
+        image = self.image(imgs[0], line)
+        if image is None:
+            return None
+        return m.Figure(image.src, image.alt,
+                        _trim(self.inlines(caption)) if caption is not None else [], line,
+                        screen_src=image.screen_src)
+
+    def list(self, el):
+        line = self.lines.current()
+        items = []
+        for child in el:
+            if child.tag != "li":
+                self.error(f"a list holds <{child.tag}>, which is not a list item",
+                           "put it inside an <li>", line)
+                continue
+            items.append(self.list_item(child))
+            if len(items) == 1:
+                line = _first_line(items[0].blocks) or line
+        if el.tag == "ol":
+            return m.OrderedList(items, int(el.get("start") or 1), line)
+        return m.BulletList(items, line)
+
+    def list_item(self, li):
+        task = None
+        box = li.find("input")
+        if box is not None and "task-list-item" in self.classes(li) and li.index(box) == 0:
+            task = box.get("checked") is not None
+            li.text = (li.text or "") + (box.tail or "")
+            li.remove(box)
+        elif box is not None:
+            box.drop_tree()  # an author's form field: the sanitiser's job, as for <form>
+        return m.ListItem(self.blocks(li), task, li.get("id", ""))
+
+    def definition_list(self, el, previous):
+        line = self.lines.current()
+        items, current = [], None
+        for child in el:
+            if child.tag == "dt":
+                inlines = _trim(self.inlines(child))
+                if current is None or current.definitions:
+                    current = m.Definition([], [])
+                    items.append(current)
+                    line = line if len(items) > 1 else self.lines.find(m.inline_text(inlines))
+                current.terms.append(inlines)
+            elif child.tag == "dd":
+                if current is None:
+                    current = m.Definition([], [])
+                    items.append(current)
+                current.definitions.append(self.blocks(child))
+            else:
+                self.error(f"a definition list holds <{child.tag}>",
+                           "use <dt> for terms and <dd> for definitions", line)
+        if previous is not None and previous.tag == "table" and items and \
+                all(not item.terms for item in items):
+            # ': caption' under a table (Pandoc's syntax) reads as a term-less definition.
+            return _CaptionFor(items)
+        for item in items:
+            if not item.terms:
+                self.error("a line starting with ':' has no term above it",
+                           "write the term on the line above ': meaning', or, for a table's "
+                           "caption, put ': caption' right below a pipe table", line)
+        return m.DefinitionList(items, line)
+
+    def table(self, el):
+        line = self.lines.current()
+        rows = []
+        for section in [el] + [c for c in el if c.tag in ("thead", "tbody", "tfoot")]:
+            for tr in (c for c in section if c.tag == "tr"):
+                cells = []
+                for cell in tr:
+                    if cell.tag not in ("th", "td"):
+                        self.error(f"a table row holds <{cell.tag}>", "use <th> or <td>", line)
+                        continue
+                    blocks = self.blocks(cell)
+                    if not rows and not cells:
+                        line = _first_line(blocks) or line
+                    cells.append(m.Cell(blocks, cell.tag == "th", int(cell.get("colspan") or 1),
+                                        int(cell.get("rowspan") or 1),
+                                        cell.get("align", "") if cell.get("align") in
+                                        ("left", "right", "center") else ""))
+                head = section.tag == "thead" or (cells and all(c.header for c in cells))
+                rows.append(m.Row(cells, bool(head)))
+        caption_el = el.find("caption")
+        caption = _trim(self.inlines(caption_el)) if caption_el is not None else []
+        if not rows:
+            self.error("a table has no rows", "add rows, or remove the table", line)
+            return None
+        return m.Table(rows, caption, line)
+
+    def callout(self, el):
+        classes = self.classes(el)
+        kind = next((c for c in classes if c != "admonition"), "note")
+        line = self.lines.next_matching(r"^\s*!!!")
+        if kind not in CALLOUT_KINDS:
+            self.error(f"unknown box kind '{kind}'", "use note, tip, warning or danger", line)
+        title_el = next((c for c in el if c.tag == "p" and "admonition-title" in self.classes(c)),
+                        None)
+        title = []
+        if title_el is not None:
+            title = _trim(self.inlines(title_el))
+            el.remove(title_el) if title_el.tail is None else title_el.drop_tree()
+        return m.Callout(kind, title, self.blocks(el), line)
+
+    def footnotes(self, el):
+        notes = []
+        line = self.lines.current()
+        for number, li in enumerate(el.iter("li"), 1):
+            if li.getparent().getparent() is not el:
+                continue
+            for back in [a for a in li.iter("a") if "footnote-backref" in self.classes(a)]:
+                back.drop_tree()
+            anchor = li.get("id", f"fn:{number}")
+            notes.append(m.Footnote(len(notes) + 1, anchor, self.blocks(li)))
+        return m.Footnotes(notes, line)
+
+    # -- inlines --------------------------------------------------------------------------
+    def inlines(self, el):
+        result = [m.Text(el.text)] if el.text else []
+        for child in el:
+            result += self.inline(child, with_tail=True)
+        return _merge(result)
+
+    def inline(self, el, with_tail=False):
+        nodes = self._inline(el)
+        if with_tail and el.tail:
+            nodes.append(m.Text(el.tail))
+        return nodes
+
+    def _inline(self, el):
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if not tag:  # a comment the sanitiser kept
+            return []
+        if tag == "sup" and len(el) == 1 and "footnote-ref" in self.classes(el[0]):
+            return [m.FootnoteRef(int(el[0].text_content() or 0),
+                                  el[0].get("href", "#")[1:])]
+        if tag in STYLED:
+            return [m.Styled(STYLED[tag], self.inlines(el))]
+        if tag == "code":
+            return [m.Code(el.text_content())]
+        if tag == "a":
+            return self.link(el)
+        if tag == "br":
+            return [m.LineBreak()]
+        if tag == "abbr":
+            return self.abbreviation(el)
+        if tag == "img":
+            image = self.image(el, self._image_line(el))
+            return [image] if image else []
+        if tag == "span" and self.ours(el) and el.get("data-cite"):
+            items = [CiteItem(**i) for i in json.loads(el.get("data-cite"))]
+            return [m.Citation(items, bool(el.get("data-narrative")))]
+        if tag == "span" and self.ours(el) and el.get("data-cite-error"):
+            self.error(el.get("data-cite-error"),
+                       "write citations as [@key], [see @key, p. 3; @other] or @key; "
+                       "write \\@ for an at sign that is not a citation",
+                       self.lines.peek(re.escape(el.text_content()[:40])))
+            return [m.Text(el.text_content())]
+        if tag == "span":
+            return self.inlines(el)
+        if tag == "input":
+            return []  # an author's form field, removed as the sanitiser removes <form>
+        self.error(f"the HTML element <{tag}> cannot stand inside a line of text",
+                   "put it on a line of its own, with blank lines around it",
+                   self.lines.find(el.text_content()))
+        return []
+
+    def link(self, el):
+        children = self.inlines(el)
+        href = el.get("href")
+        if not href:
+            return children
+        if any(isinstance(n, m.Citation) for n in m.walk_inlines(children)):
+            self.error("a citation inside the text of a link", "put the citation after the link",
+                       self.lines.find(m.inline_text(children)))
+            return children
+        text = m.inline_text(children).strip()
+        if BARE_LINK_TEXT.match(text):
+            line = self.lines.peek(re.escape(text))
+            self.warnings.append(f"{display_path(self.doc.path)}:{line}: link text '{text}' "
+                                 "does not say where it leads; write [what the page is](address)")
+        link = m.Link(href, children)
+        if re.match(r"https?://", href) and squash(_address(href)) not in squash(text):
+            # Paper cannot be clicked: the address follows the words in print and in Word.
+            return [link, m.Styled("print-address", [m.Text(f" ({_address(href)})")])]
+        return [link]
+
+    def abbreviation(self, el):
+        text, expansion = el.text_content(), (el.get("title") or "").strip()
+        if not expansion:
+            return [m.Text(text)]
+        first = text not in self.abbreviations_seen
+        self.abbreviations_seen.add(text)
+        return [m.Abbreviation(text, expansion, first)]
+
+    def _image_line(self, img):
+        src, alt = re.escape(img.get("src", "")[:60]), re.escape(img.get("alt", "")[:60])
+        if not src:
+            return self.lines.next_matching(r"\]\(\s*\)|<img")
+        # Inline, raw HTML, then reference-style (![alt][] ... [alt]: file), in that order.
+        for pattern in (rf"\]\(\s*<?{src}", rf"src\s*=\s*[\"']?{src}", rf"!\[{alt}\]"):
+            if self.lines.peek(pattern, found=True):
+                return self.lines.next_matching(pattern)
+        return self.lines.current()
+
+    def image(self, img, line=None):
+        """The picture checked and carried as a data: URL, or None after an error."""
+        src, alt = img.get("src", ""), img.get("alt", "").strip()
+        line = line or self.lines.current()
+        # A picture pasted in as a data: URL is named by its start, not printed whole.
+        shown = src if len(src) <= 200 and not src.startswith("data:") else src[:40] + "…"
+        if not alt:
+            self.error(f"image '{shown}' has no alt text",
+                       "describe it: ![what the picture shows](file.png)", line)
+            return None
+        if not src:
+            self.error("an image has no file name",
+                       "write ![what the picture shows](file.png)", line)
+            return None
+        try:
+            path = inside(self.doc.path.parent, src)
+        except Outside:
+            path = None
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or not path:
+            self.error(f"image '{shown}' is not a file in source/",
+                       "copy the image into source/ and link it by its file name", line)
+            return None
+        if not path.is_file():
+            problem = "is a folder, not a picture" if path.is_dir() else "not found"
+            self.error(f"image '{shown}' {problem}", "check the file name", line)
+            return None
+        try:
+            found = picture(path, self.source_root.parent / ".cache" / "pictures")
+            return m.InlineImage(found.print_url, alt, found.screen_url)
+        except ImageProblem as problem:
+            self.error(f"image '{shown}' {problem.message}", problem.hint, line)
+            return None
+
+
+class _CaptionFor(m.DefinitionList):
+    """A term-less definition list that is really the caption of the table above it."""
+
+    def __init__(self, items):
+        super().__init__(items)
+
+
+def _number_notes(document):
+    """Footnotes numbered in the order they are first referred to, as Word numbers them
+    (Python-Markdown numbers them in the order they are defined)."""
+    numbers = {}
+    for node in m.all_inlines(document.blocks):
+        if isinstance(node, m.FootnoteRef):
+            node.number = numbers.setdefault(node.anchor, len(numbers) + 1)
+    for block in document.blocks:
+        if isinstance(block, m.Footnotes):
+            block.notes.sort(key=lambda n: numbers.get(n.anchor, len(numbers) + n.number))
+            for number, note in enumerate(block.notes, 1):
+                note.number = number
+
+
+def _source_index(lines, index, text):
+    """The body line that holds text, nearest to index: Python-Markdown's preprocessors
+    have put each fenced code block on one line before raw HTML is read."""
+    found = [n for n, line in enumerate(lines) if line.expandtabs(4).strip() == text.strip()]
+    return min(found, key=lambda n: abs(n - index)) if found else min(index, len(lines) - 1)
+
+
+def _unholdable(reference, html):
+    """Whether a character reference spells a character no document can hold, and the
+    page got it."""
+    hexadecimal, decimal = reference.groups()
+    code = int(hexadecimal, 16) if hexadecimal else int(decimal)
+    if code == 0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+        return "\ufffd" in html  # what HTML makes of it
+    return bool(UNHOLDABLE.fullmatch(chr(code))) and chr(code) in html
+
+
+def _address(href):
+    """A web address as a reader types it: no https://, no trailing slash."""
+    return re.sub(r"^https?://(www\.)?", "", href).rstrip("/")
+
+
+def _attach_captions(blocks):
+    """A table's ': caption' line becomes its caption."""
+    out = []
+    for block in blocks:
+        if isinstance(block, _CaptionFor) and out and isinstance(out[-1], m.Table):
+            first = block.items[0].definitions[0] if block.items[0].definitions else []
+            out[-1].caption = first[0].children if first and isinstance(first[0], m.Paragraph) \
+                else []
+            rest = [b for d in block.items[0].definitions for b in d][1:]
+            out.extend(rest)
+        elif isinstance(block, _CaptionFor):
+            out.append(m.DefinitionList(block.items, block.line))
+        else:
+            out.append(block)
+    return out
+
+
+BLOCK_TAGS = {"p", "ul", "ol", "dl", "table", "div", "section", "blockquote", "pre", "hr",
+              "figure", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+def _is_block(el):
+    return isinstance(el.tag, str) and el.tag in BLOCK_TAGS
+
+
+def _trim(inlines):
+    """Inlines without the white space around them, runs of white space folded."""
+    out = []
+    for node in inlines:
+        if isinstance(node, m.Text):
+            text = re.sub(r"\s+", " ", node.text)
+            if out and isinstance(out[-1], m.LineBreak):
+                text = text.lstrip()
+            if out and isinstance(out[-1], m.Text):
+                out[-1] = m.Text(out[-1].text + text)
+                continue
+            node = m.Text(text)
+        out.append(node)
+    if out and isinstance(out[0], m.Text):
+        out[0] = m.Text(out[0].text.lstrip())
+    if out and isinstance(out[-1], m.Text):
+        out[-1] = m.Text(out[-1].text.rstrip())
+    return [n for n in out if not (isinstance(n, m.Text) and not n.text)]
+
+
+def _merge(inlines):
+    out = []
+    for node in inlines:
+        if isinstance(node, m.Text) and out and isinstance(out[-1], m.Text):
+            out[-1] = m.Text(out[-1].text + node.text)
+        else:
+            out.append(node)
+    return out
+
+
+def _first_line(blocks):
+    return next((b.line for b in blocks if getattr(b, "line", None)), None)
+
+
+def _slug(text):
+    return re.sub(r"[^\w-]+", "-", text.lower()).strip("-") or "section"
+
+
+NESTING = re.compile(r"^(?:\s*(?:>|[-*+]\s|\d{1,9}[.)]\s))*")  # quote and list marks

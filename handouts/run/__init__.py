@@ -1,0 +1,1 @@
+"""Running builds: one handout end to end, many at once, on every save, and the catalogue."""

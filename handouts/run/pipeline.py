@@ -1,0 +1,365 @@
+"""One handout end to end: load, cite, render, write PDF and DOCX, verify, then put the
+three outputs in place together. A failure at any step leaves the last good outputs."""
+
+import contextlib
+import hashlib
+import importlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from handouts.read import editions
+from handouts.run import leftovers
+from handouts.diagnostics import Diagnostic, Diagnostics, Refusal, display_path
+from handouts.read.front_matter import load
+from handouts.paths import Outside, inside
+
+FORMATS = ("html", "pdf", "docx")
+# The stages' libraries (Markdown, citeproc, WeasyPrint, python-docx ...) take most of a
+# second to load, so each stage is imported where it is first needed: a handout with bad
+# front matter is reported at once, and a web-page-only build never loads WeasyPrint.
+STAGES = ("read.markdown", "cite.format", "write.html.page", "style.stylesheet", "style.theme",
+          "check.reading", "run.summary", "check", "write.pdf.writer", "write.docx")
+# A build's start is taken this much early: file systems stamp a change with a clock that
+# may lag the one Python reads by a tick, and a change during a build must not look older.
+CLOCK_SLACK = 0.05
+CODE = Path(__file__).resolve().parents[1]  # handouts/, and build.py beside it
+
+
+def preload():
+    """Load every stage now: before worker processes are forked, so they share it."""
+    for stage in STAGES:
+        importlib.import_module(f"handouts.{stage}")
+
+
+@dataclass
+class Project:
+    root: Path
+
+    @property
+    def source_dir(self):
+        return self.root / "source"
+
+    @property
+    def styles_dir(self):
+        return self.root / "styles"
+
+    @property
+    def output_dir(self):
+        return self.root / "output"
+
+    def documents(self):
+        return sorted(self.source_dir.glob("*.md"))
+
+    def outputs(self, name):
+        return {fmt: self.output_dir / f"{name}.{fmt}" for fmt in FORMATS}
+
+    @property
+    def reports_dir(self):
+        """One JSON file per handout, written by its last good build (see summary.py)."""
+        return self.output_dir / "reports"
+
+    def shared_inputs(self):
+        """Every file a handout may read besides its own Markdown: the other files in
+        source/ (pictures, bibliographies, citation styles) and in styles/, by their path
+        relative to the project (any name: spaces too), dot files left out."""
+        found = []
+        for folder in (self.source_dir, self.styles_dir):
+            for path in _files(folder):
+                if not (path.parent == self.source_dir and path.suffix == ".md"):
+                    found.append(path.relative_to(self.root).as_posix())
+        return sorted(found)
+
+    def stale(self, documents, also=()):
+        """The documents whose outputs are not those of a build after their last change:
+        never built, or built (as their report in reports_dir says) before their source,
+        a shared input, the build's code or a file of `also` last changed, or with another
+        set of shared inputs (a picture removed or renamed)."""
+        shared = self.shared_inputs()
+        newest = max((_changed(p) for p in [*(self.root / name for name in shared),
+                                            *_files(CODE), CODE.parent / "build.py",
+                                            *map(Path, also)]), default=0)
+        return [path for path in documents
+                if _built(self.reports_dir / f"{Path(path).stem}.json", shared)
+                < max(newest, _changed(path))]
+
+
+def _files(folder):
+    """The files under folder, dot files and __pycache__ left out."""
+    for top, folders, names in os.walk(folder):
+        folders[:] = [f for f in folders if not f.startswith(".") and f != "__pycache__"]
+        yield from (Path(top, name) for name in names if not name.startswith("."))
+
+
+def _changed(path):
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:  # gone: a changed file whose handout must notice
+        return time.time_ns()
+
+
+def _built(report, shared):
+    """When the last good build of the report's handout began, if it read the shared
+    inputs there are now; else 0."""
+    try:
+        built = os.stat(report).st_mtime_ns
+        recorded = json.loads(Path(report).read_text(encoding="utf-8")).get("shared_inputs")
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return built if recorded == inputs_digest(shared) else 0
+
+
+def inputs_digest(shared):
+    """A short fingerprint of the list of shared inputs, kept in each handout's report."""
+    return hashlib.sha256("\n".join(shared).encode()).hexdigest()[:16]
+
+
+@dataclass
+class Result:
+    name: str
+    outputs: dict
+    sections: int
+    references: int
+    blocks: int = 0
+    words: int = 0
+    reading: object = None     # report.Reading
+    meta: object = None        # load.Meta
+    seconds: float = 0.0
+    edition: str = ""          # the edition, when the handout has editions
+    warnings: list = field(default_factory=list)
+    corrections: list = field(default_factory=list)
+
+
+@dataclass
+class Rendered:
+    document: object      # model.Document
+    theme: object
+    citations: object
+    page: object
+
+    @property
+    def doc(self):
+        return self.document.source
+
+    def expected(self):
+        from handouts import check as verify
+        return verify.expected(self.document, self.citations, self.page)
+
+
+def load_handout(path, project):
+    """The handout's front matter and text, checked; only handouts in source/ are built."""
+    try:
+        if Path(path).absolute().parent.resolve() != project.source_dir.resolve():
+            raise Outside(path)
+        inside(project.source_dir, Path(path).name)
+    except Outside:
+        raise Diagnostic(path, "is not a file in the project's source/ folder",
+                         "put the handout itself in source/ (not a link to elsewhere) and "
+                         "build it from there") from None
+    return load(path)
+
+
+def render_document(path, project, edition=None):
+    """Load, read, cite and render one handout (one edition of it) in memory."""
+    return render_edition(editions.select(load_handout(path, project), edition), project)
+
+
+def render_edition(doc, project):
+    """Read, cite and render one loaded document in memory."""
+    from handouts.cite import format as cite
+    from handouts.read.markdown import read
+    from handouts.write.html.page import render
+    from handouts.style.stylesheet import read_stylesheet
+    from handouts.style.theme import load_theme
+    theme = load_theme(project.styles_dir / "theme.yaml")
+    doc = editions.fill_contact(doc, theme.organisation)
+    document = read(doc, project.source_dir)
+    citations = cite.prepare(document, project.source_dir)
+    cite.resolve(document, citations)
+    if citations:
+        document.warnings = citations.warnings + document.warnings
+    css = read_stylesheet(project.styles_dir / "handout.css")
+    return Rendered(document, theme, citations, render(document, theme, css))
+
+
+def build_handout(path, project, strict=False, side_by_side=False):
+    """Build and verify the three outputs of each edition of one handout (of the handout,
+    when it has none); return what was done, a Result per edition. A strict (release)
+    build stops on any warning, before writing anything. side_by_side prints the PDFs in a
+    process forked at once, which loads WeasyPrint while this one renders the first page
+    and then prints while this one writes the Word file: for a single build, not in workers
+    that already share the cores."""
+    from handouts.run import batch
+    from handouts.run import summary
+    started = time.time() - CLOCK_SLACK
+    shared = inputs_digest(project.shared_inputs())
+    results = []
+    try:
+        with batch.Beside(_printed, _load_printer, fork=side_by_side and not strict,
+                          finish=_release_printer) as printer:
+            doc = load_handout(path, project)
+            for edition in editions.documents(doc):
+                results.append(build_edition(edition, project, strict, printer))
+    except BaseException:
+        if results:  # editions put in place before one failed: the report says so
+            with contextlib.suppress(OSError):  # what failed is the error to report
+                summary.write_editions_report(project, doc.path.stem, results)
+        raise
+    summary.write_handout_report(project, doc.path.stem, results, started, shared)
+    return results
+
+
+def build_document(path, project, strict=False, side_by_side=False):
+    """build_handout for a handout without editions: its one Result."""
+    return build_handout(path, project, strict, side_by_side)[0]
+
+
+def build_edition(doc, project, strict, printer):
+    """The three outputs of one loaded document (a handout, or one edition of it); the PDF
+    is printed by printer (a batch.Beside of _printed)."""
+    started = time.perf_counter()
+    rendered = render_edition(doc, project)
+    doc, page = rendered.doc, rendered.page
+    targets, want = project.outputs(doc.name), rendered.expected()
+    printer.send(page)
+    from handouts.check import reading as report
+    from handouts import check as verify
+    reading = report.reading(rendered.document)
+    warnings = report.warnings_for(rendered.document, reading, rendered.theme)
+    if strict and warnings + page.warnings:  # a release: before anything is written
+        raise Diagnostics([Refusal(w) for w in warnings + page.warnings])
+    with _writing(targets, doc) as staged:
+        _stage({"html": page.html.encode("utf-8"), "docx": _word_file(rendered)}, targets,
+               staged)
+        problems = verify.check(staged, want)  # while the PDF is printed beside
+        importlib.import_module("handouts.check.pdf")
+        printed, refused = printer.result()
+        pages = _stage({"pdf": printed}, targets, staged)
+        warnings += page.warnings + refused
+        if strict and warnings:  # an address the PDF writer refused
+            raise Diagnostics([Refusal(w) for w in warnings])
+        _commit(staged, targets, doc, problems + verify.check(pages, want))
+    unread = verify.unreadable_in_pdf(want)
+    if unread:
+        warnings.append(f"{display_path(doc.path)}: {unread} blocks in Arabic script cannot be "
+                        "read back out of the PDF to be checked (its joined letters); they were "
+                        "checked in the web page and Word file: look at the PDF's pages")
+    return _result(doc, targets, want, started, warnings, reading)
+
+
+def _load_printer():
+    """WeasyPrint, loaded beside the page's rendering."""
+    from handouts.write.pdf import writer as pdf_writer  # noqa: F401
+
+
+def _release_printer():
+    """What the printing process leaves behind, removed before it ends."""
+    from handouts.write.pdf import writer as pdf_writer
+    pdf_writer.release()
+
+
+def _printed(page):
+    """The PDF's bytes, and the addresses the writer refused."""
+    from handouts.write.pdf.writer import write_pdf
+    refused = []
+    return write_pdf(page, refused), refused
+
+
+def _result(doc, targets, want, started, warnings, reading=None):
+    from handouts import check as verify
+    return Result(doc.name, targets, len(want.headings), len(want.references),
+                  blocks=len(want.blocks), words=verify.word_count(want.blocks),
+                  warnings=warnings, corrections=doc.meta.corrections, reading=reading,
+                  meta=doc.meta, seconds=round(time.perf_counter() - started, 2),
+                  edition=doc.edition)
+
+
+def _word_file(rendered):
+    from handouts.write.docx import write_docx  # loaded where it runs: beside WeasyPrint, when side by side
+    return write_docx(rendered.document, rendered.theme)
+
+
+def build_web_page(path, project):
+    """Only the web pages, verified: a quick preview that never loads the PDF or Word
+    writers. The PDF and Word file stay as they were, and `make` rebuilds them later."""
+    return [_web_page(edition, project)
+            for edition in editions.documents(load_handout(path, project))]
+
+
+def _web_page(doc, project):
+    started = time.perf_counter()
+    rendered = render_edition(doc, project)
+    target = {"html": project.outputs(rendered.doc.name)["html"]}
+    want = rendered.expected()
+    _write_together({"html": rendered.page.html.encode("utf-8")}, target, rendered.doc, want)
+    return _result(rendered.doc, target, want, started, list(rendered.page.warnings))
+
+
+def check_document(path, project):
+    """Verify the outputs already on disk against the source; return the problems found."""
+    from handouts import check as verify
+    problems = []
+    for doc in editions.documents(load_handout(path, project)):
+        rendered = render_edition(doc, project)
+        targets = project.outputs(doc.name)
+        absent = [f"{fmt}: {p.name} does not exist; run make" for fmt, p in targets.items()
+                  if not p.is_file()]
+        problems += absent or verify.check(targets, rendered.expected())
+    return problems
+
+
+def _write_together(contents, targets, doc, want):
+    """Write each output to a temporary file beside its target, verify them, and only then
+    rename them into place, so readers never see a half-written or unverified file."""
+    from handouts import check as verify
+    with _writing(targets, doc) as staged:
+        _stage(contents, targets, staged)
+        _commit(staged, targets, doc, verify.check(staged, want))
+
+
+def _stage(contents, targets, staged):
+    """Each output written to a temporary file beside its target, and put in staged (which
+    _writing removes, whatever happens) as soon as it exists: {format: path} of these."""
+    targets["html"].parent.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for fmt, data in contents.items():
+        handle, name = tempfile.mkstemp(prefix=leftovers.staged_prefix(targets[fmt]),
+                                        dir=targets[fmt].parent)
+        staged[fmt] = written[fmt] = Path(name)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+    return written
+
+
+def _commit(staged, targets, doc, problems):
+    """The staged outputs renamed into place, all of them, if verification found nothing."""
+    if problems:
+        raise Diagnostic(doc.path, "an output lost content: " + "; ".join(problems),
+                         "look in styles/handout.css for rules that hide text or shrink "
+                         "the page; if there are none, report this as a bug",
+                         getattr(problems[0], "line", None))
+    for fmt, name in staged.items():
+        os.chmod(name, 0o644)
+        os.replace(name, targets[fmt])
+
+
+@contextlib.contextmanager
+def _writing(targets, doc):
+    """Yields a dict for the staged files; whatever happens, none is left behind, and a file
+    that cannot be written is an error for people."""
+    staged = {}
+    try:
+        yield staged
+    except OSError as exc:
+        where = exc.filename if exc.filename and not str(exc.filename).startswith(
+            str(targets["html"].parent / ".")) else targets["html"].parent
+        raise Diagnostic(where, f"cannot be written ({exc.strerror})",
+                         "make output/ a folder you may write to, holding no folders named "
+                         "like the handout's outputs") from None
+    finally:
+        for name in staged.values():
+            if name.exists():
+                name.unlink()

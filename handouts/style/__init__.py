@@ -1,0 +1,1 @@
+"""The look: styles/theme.yaml, styles/handout.css and the fonts they name."""

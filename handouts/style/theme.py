@@ -1,0 +1,265 @@
+"""Theme stage: styles/theme.yaml, the one place for colours, type, paper and the clinic's details.
+
+The same Theme object feeds the CSS custom properties of the web page and the PDF, and the
+Word styles, page setup and footer of the DOCX, so no colour or font is written twice.
+"""
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fontpkg_atkinson_hyperlegible as atkinson
+import yaml
+
+from handouts.diagnostics import Diagnostic
+from handouts.paths import Outside, inside
+from handouts.read.images import ImageProblem, data_url
+from handouts.read.front_matter import (MAX_VALUE_CHARS, UNPRINTABLE, read_yaml, refuse_control_characters, unreadable_value_line)
+
+HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+COLORS = ("primary_color", "accent_color", "text_color", "callout_background")
+PAPER_MM = {"letter": (215.9, 279.4), "a4": (210.0, 297.0)}
+MIN_FONT_PT = 11
+FOOTER_FONT_PT = 9      # only the running header and footer may be smaller than MIN_FONT_PT
+# Smaller type as a share of the text's size (see Theme.small_type_pt), in every format: the
+# references, footnotes and document control; figure captions; the organisation's name.
+SMALL_TYPE = {"--small-font": 0.9, "--caption-font": 0.95, "--brand-font": 0.85}
+# The bundled typeface; any other family must be installed on the machine.
+BUNDLED_FONTS = {atkinson.FAMILY: {
+    ("normal", 400): "AtkinsonHyperlegible-Regular.ttf",
+    ("normal", 700): "AtkinsonHyperlegible-Bold.ttf",
+    ("italic", 400): "AtkinsonHyperlegible-Italic.ttf",
+    ("italic", 700): "AtkinsonHyperlegible-BoldItalic.ttf",
+}}
+
+
+@dataclass
+class Organisation:
+    name: str = ""
+    address: str = ""
+    phone: str = ""
+    website: str = ""
+    logo: str = ""
+
+    def contact_lines(self):
+        return [v for v in (self.address, self.phone, self.website) if v]
+
+
+@dataclass
+class Theme:
+    path: Path
+    primary_color: str = "#1F4E79"
+    accent_color: str = "#2A7866"
+    text_color: str = "#1A1A1A"
+    callout_background: str = "#EEF4F8"
+    font_family: str = atkinson.FAMILY
+    font_size_pt: float = 11.5
+    paper: str = "letter"
+    margins_mm: dict = field(default_factory=lambda: {"top": 20, "bottom": 20,
+                                                      "left": 19, "right": 19})
+    organisation: Organisation = field(default_factory=Organisation)
+    logo_url: str = field(default="", repr=False)  # made from organisation.logo, not a setting
+
+    @property
+    def styles_dir(self):
+        return self.path.parent
+
+    def logo_path(self):
+        return self.styles_dir / self.organisation.logo if self.organisation.logo else None
+
+    def custom_properties(self, fallback=()):
+        """The theme as CSS custom properties; styles/handout.css uses only these. fallback:
+        the families for characters the theme's typeface lacks (fonts.py)."""
+        families = "".join(f"'{family}', " for family in [self.font_family, *fallback])
+        return {"--primary": self.primary_color, "--accent": self.accent_color,
+                "--text": self.text_color, "--callout-bg": self.callout_background,
+                "--font": f"{families}sans-serif",
+                "--font-size": f"{self.font_size_pt}pt",
+                "--min-font": f"{MIN_FONT_PT}pt",  # the least a reader is asked to read
+                "--footer-font": f"{FOOTER_FONT_PT}pt",
+                **{name: f"{self.small_type_pt(share)}pt" for name, share in SMALL_TYPE.items()}}
+
+    def small_type_pt(self, share):
+        """Smaller type, as a share of the text's size and never below MIN_FONT_PT. A fixed
+        size rather than CSS max(0.9em, 11pt): WeasyPrint works a max() out again for every
+        length in em below it, an eighth of its time for a handout."""
+        return max(MIN_FONT_PT, round(self.font_size_pt * share, 2))
+
+    def css_variables(self, paper, fallback=()):
+        """The custom properties, for any rule that still asks for them, and the page."""
+        m = self.margins_mm
+        width, height = PAPER_MM[paper]
+        return (":root {\n" + "".join(f"  {name}: {value};\n" for name, value
+                                      in self.custom_properties(fallback).items())
+                + f"}}\n@page {{ size: {width}mm {height}mm; margin: {m['top']}mm "
+                f"{m['right']}mm {m['bottom']}mm {m['left']}mm; }}\n")
+
+    def resolve_variables(self, css, fallback=()):
+        """css with each var(--name) of the theme written as its value. WeasyPrint works out
+        var() again for every element and property, a quarter of its layout time; the
+        values are known before it starts."""
+        values = self.custom_properties(fallback)
+        return re.sub(r"var\(\s*(--[\w-]+)\s*\)",
+                      lambda m: values.get(m.group(1), m.group(0)), css)
+
+
+@functools.lru_cache
+def printable_characters(family):
+    """The characters the theme's typeface can draw: the bundled one, or the font installed
+    under that name (none known, when fontconfig cannot say)."""
+    from handouts.style import fonts
+    if family in BUNDLED_FONTS:
+        return fonts.characters(atkinson.ROOT / "files" / BUNDLED_FONTS[family][("normal", 400)])
+    path = fonts.installed_file(family)
+    return fonts.characters(path) if path else frozenset()
+
+
+def load_theme(path):
+    path = Path(path)
+    try:
+        text = inside(path.parent, path.name).read_text(encoding="utf-8")
+    except Outside:
+        raise Diagnostic(path, "is a link to a file outside styles/",
+                         "put the theme file itself in styles/") from None
+    except FileNotFoundError:
+        raise Diagnostic(path, "theme file not found", "restore styles/theme.yaml from git") from None
+    except (OSError, UnicodeDecodeError):
+        raise Diagnostic(path, "cannot be read as UTF-8 text",
+                         "save it as UTF-8, or restore styles/theme.yaml from git") from None
+    refuse_control_characters(path, text)
+    try:
+        data = read_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        raise Diagnostic(path, f"is not valid YAML ({problem})",
+                         "write each setting once, as 'name: value'",
+                         mark.line + 1 if mark else None) from None
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+        # The syntax is fine but a value cannot be made (2026-02-30, '!!int x').
+        raise Diagnostic(path, "has a value that cannot be read", "remove '!!' tags and check "
+                         "numbers and dates", unreadable_value_line(text, first_line=1)) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise Diagnostic(path, "is not a list of settings", "write each setting as 'name: value'")
+    # The line of each setting; an indented one (logo:) where no top-level one has its name.
+    lines = {m.group(2): n for n, line in reversed(list(enumerate(text.splitlines(), 1)))
+             if (m := re.match(r"^(\s*)(\w+)\s*:", line))}
+    lines.update({m.group(1): n for n, line in enumerate(text.splitlines(), 1)
+                  if (m := re.match(r"^(\w+)\s*:", line))})
+    return _validate(path, data, lines)
+
+
+def _validate(path, data, lines):
+    def fail(key, message, hint, within=None):
+        """Stop at the setting's line, or at the line of the setting it is written within."""
+        raise Diagnostic(path, message, hint, lines.get(key) or lines.get(within))
+
+    known = set(Theme.__dataclass_fields__) - {"path", "logo_url"}
+    for key in data:
+        if key not in known:
+            fail(key, f"unknown theme setting '{key}'", "known settings: " + ", ".join(sorted(known)))
+    theme = Theme(path)
+    for key in COLORS:
+        if key in data:
+            value = str(data[key])
+            if not HEX_COLOR.match(value):
+                fail(key, f"'{key}: {value}' is not a colour", "write it as \"#RRGGBB\", in quotes")
+            setattr(theme, key, value.upper())
+    if "font_family" in data:
+        theme.font_family = str(data["font_family"]).strip()
+        # Written into CSS as a quoted name: letters, digits, spaces and . + - only.
+        if not re.fullmatch(r"\w[\w .+-]*", theme.font_family):
+            fail("font_family", "'font_family' is not a font name", "name one font family")
+    if theme.font_family not in BUNDLED_FONTS:
+        from handouts.style.fonts import installed_match
+        found = installed_match(theme.font_family)
+        if found and found.casefold() != theme.font_family.casefold():
+            fail("font_family", f"the font '{theme.font_family}' is not installed here (the PDF "
+                 f"would use {found} instead)", f"install it, or use {atkinson.FAMILY}, which "
+                 "comes with the build")
+    if "font_size_pt" in data:
+        size = data["font_size_pt"]
+        if not isinstance(size, (int, float)) or isinstance(size, bool) or not 11 <= size <= 16:
+            fail("font_size_pt", f"'font_size_pt: {size}' is out of range",
+                 f"use a number from {MIN_FONT_PT} to 16; patients need at least {MIN_FONT_PT} pt")
+        theme.font_size_pt = size
+    if "paper" in data:
+        theme.paper = str(data["paper"]).lower()
+        if theme.paper not in PAPER_MM:
+            fail("paper", f"unknown paper size '{data['paper']}'", "use letter or a4")
+    if "margins_mm" in data:
+        margins = data["margins_mm"]
+        sides = ("top", "bottom", "left", "right")
+        if (not isinstance(margins, dict) or set(margins) != set(sides)
+                or not all(isinstance(margins[s], (int, float)) and 5 <= margins[s] <= 50
+                           for s in sides)):
+            fail("margins_mm", "'margins_mm' needs top, bottom, left and right in millimetres",
+                 "write e.g. {top: 20, bottom: 20, left: 19, right: 19}, each 5 to 50")
+        theme.margins_mm = dict(margins)
+    if "organisation" in data:
+        org = data["organisation"] or {}
+        fields = set(Organisation.__dataclass_fields__)
+        if not isinstance(org, dict) or not set(org) <= fields:
+            fail("organisation", "'organisation' has unknown entries",
+                 "use name, address, phone, website and logo")
+        if any(isinstance(value, (dict, list)) for value in org.values()):
+            fail("organisation", "each 'organisation' entry must be plain text",
+                 "write e.g. 'phone: (555) 010-0000' on one line")
+        theme.organisation = Organisation(**{k: str(v or "").strip() for k, v in org.items()})
+        if any(UNPRINTABLE.search(v) for v in vars(theme.organisation).values()):
+            fail("organisation", "'organisation' contains a control character",
+                 "remove the escape sequence")
+        if any(len(v) > MAX_VALUE_CHARS for v in vars(theme.organisation).values()):
+            fail("organisation", f"an 'organisation' entry is longer than {MAX_VALUE_CHARS} "
+                 "characters", "shorten it: a name, an address, a phone number, a website")
+        theme.logo_url = _logo_url(theme, fail)
+    check_contrast(theme, fail)
+    return theme
+
+
+def _logo_url(theme, fail):
+    """The logo as a data: URL, checked once here so every format can show it."""
+    logo = theme.logo_path()
+    if not logo:
+        return ""
+    name = theme.organisation.logo
+    try:
+        logo = inside(theme.styles_dir, name)
+    except Outside:
+        logo = None
+    if not (logo and logo.is_file()):
+        fail("logo", f"logo '{name}' is not a file in styles/",
+             "put the image in styles/ or leave 'logo' empty", within="organisation")
+    try:
+        return data_url(logo)
+    except ImageProblem as problem:
+        fail("logo", f"logo '{name}' {problem.message}", problem.hint, within="organisation")
+
+
+def check_contrast(theme, fail):
+    """WCAG AA: 4.5:1 for body-size text, 3:1 for large text (headings, the title band)."""
+    white = "#FFFFFF"
+    pairs = [("text_color", theme.text_color, white, 4.5),
+             ("text_color", theme.text_color, theme.callout_background, 4.5),
+             ("accent_color", theme.accent_color, white, 4.5),            # links
+             ("primary_color", theme.primary_color, white, 4.5),          # small headings, footer
+             # Inside a callout box: its title and bold text, and its links.
+             ("primary_color", theme.primary_color, theme.callout_background, 4.5),
+             ("accent_color", theme.accent_color, theme.callout_background, 4.5)]
+    for key, fg, bg, needed in pairs:
+        ratio = contrast_ratio(fg, bg)
+        if ratio < needed:
+            fail(key, f"text in {fg} on {bg} has contrast {ratio:.2f}:1, below the {needed}:1 "
+                      "that readers with low vision need", "choose a darker or lighter colour")
+
+
+def contrast_ratio(a, b):
+    def luminance(color):
+        channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, bl = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * bl
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)

@@ -1,0 +1,46 @@
+"""Word stage: the document model becomes an editable DOCX brochure (python-docx).
+
+Split as Pandoc splits its Docx writer, one job per file:
+  package.py  properties, page, header and footer, footnotes part, zip dates
+  styles.py   Word styles and list numbering from the theme
+  fonts.py    the bundled typeface embedded
+  state.py    what the writer carries from block to block
+  blocks.py   one function per block type
+  inlines.py  one function per inline type
+  tables.py   tables, with merged cells in their columns
+"""
+
+from handouts import model as m
+from handouts.furniture import doc_control
+from handouts.write.docx.blocks import (write_blocks, write_contact, write_masthead, write_online_copy)
+from handouts.write.docx.package import FootnotesPart, finish, new_document
+from handouts.write.docx.state import Context, State
+
+
+def write_docx(document, theme):
+    """Return the DOCX bytes for the document."""
+    doc = document.source
+    control = doc_control(doc.meta)
+    word = new_document(doc, theme, control)
+    state = State(word, theme, doc)
+    state.footnotes = FootnotesPart(word)
+    state.notes = {note.anchor: note for block in m.walk(document.blocks)
+                   if isinstance(block, m.Footnotes) for note in block.notes}
+    state.written_notes = {n.anchor for n in m.all_inlines(document.blocks)
+                           if isinstance(n, m.FootnoteRef)}
+    write_masthead(state, doc.meta, theme, control)
+    text = [b for b in document.blocks if not isinstance(b, m.References)]
+    write_blocks(state, text, word, Context())
+    # As on the page: a 'Contact us' panel closes the text, before the references; with no
+    # details to give, the clinic's name alone ends the document.
+    panel = bool(theme.organisation.contact_lines())
+    if panel:
+        write_contact(state, theme)
+    write_online_copy(state, doc.meta)
+    write_blocks(state, [b for b in document.blocks if isinstance(b, m.References)], word,
+                 Context())
+    if not panel:
+        write_contact(state, theme)
+    words = sum(len(m.inline_text(i).split()) for b in m.walk(document.blocks)
+                for i in m.inline_lists(b))
+    return finish(word, doc.meta.date, doc, words)

@@ -1,0 +1,70 @@
+"""Embed the theme's bundled typeface in the DOCX, so Word and LibreOffice show the handout
+in Atkinson Hyperlegible on machines that do not have it installed.
+
+Word stores embedded fonts "obfuscated" (ECMA-376 Part 1, 17.8.1): the first 32 bytes of
+the font are XORed with a key given in fontTable.xml. The key is derived from the font's
+bytes, so the same font always gives the same file.
+"""
+
+import hashlib
+import uuid
+
+from lxml import etree
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import qn
+
+from handouts.style.theme import BUNDLED_FONTS, atkinson
+
+FONT_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/font"
+OBFUSCATED_FONT = "application/vnd.openxmlformats-officedocument.obfuscatedFont"
+EMBED_TAGS = {("normal", 400): "w:embedRegular", ("normal", 700): "w:embedBold",
+              ("italic", 400): "w:embedItalic", ("italic", 700): "w:embedBoldItalic"}
+# Elements that come before w:embedTrueTypeFonts in w:settings (schema order matters to Word).
+SETTINGS_BEFORE = ("w:writeProtection", "w:view", "w:zoom", "w:removePersonalInformation",
+                   "w:removeDateAndTime", "w:doNotDisplayPageBoundaries",
+                   "w:displayBackgroundShape", "w:printPostScriptOverText",
+                   "w:printFractionalCharacterWidth", "w:printFormsData")
+
+
+def embed_fonts(word, family):
+    files = BUNDLED_FONTS.get(family)
+    if not files:
+        return  # a system font: nothing of ours to embed
+    table_part = next(r.target_part for r in word.part.rels.values()
+                      if r.reltype.endswith("/fontTable"))
+    table = parse_xml(table_part.blob)
+    font = OxmlElement("w:font")
+    font.set(qn("w:name"), family)
+    for number, ((style, weight), filename) in enumerate(files.items(), 1):
+        data = (atkinson.ROOT / "files" / filename).read_bytes()
+        key = "{" + str(uuid.UUID(bytes=hashlib.sha256(data).digest()[:16])).upper() + "}"
+        part = Part(PackURI(f"/word/fonts/font{number}.odttf"), OBFUSCATED_FONT,
+                    obfuscate(data, key), word.part.package)
+        embed = OxmlElement(EMBED_TAGS[(style, weight)])
+        embed.set(qn("r:id"), table_part.relate_to(part, FONT_RELATIONSHIP))
+        embed.set(qn("w:fontKey"), key)
+        font.append(embed)
+    table.append(font)
+    table_part._blob = etree.tostring(table, xml_declaration=True, encoding="UTF-8",
+                                      standalone=True)
+    _turn_on_embedding(word.settings.element)
+
+
+def obfuscate(data, key):
+    """XOR the first 32 bytes with the key's 16 bytes, taken in reverse order (the same
+    operation undoes it)."""
+    key_bytes = bytes.fromhex(key.strip("{}").replace("-", ""))[::-1]
+    head = bytes(b ^ key_bytes[i % 16] for i, b in enumerate(data[:32]))
+    return head + data[32:]
+
+
+def _turn_on_embedding(settings):
+    flag = OxmlElement("w:embedTrueTypeFonts")
+    before = [settings.find(qn(tag)) for tag in SETTINGS_BEFORE]
+    before = [el for el in before if el is not None]
+    if before:
+        max(before, key=list(settings).index).addnext(flag)
+    else:
+        settings.insert(0, flag)

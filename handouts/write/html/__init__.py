@@ -1,0 +1,1 @@
+"""The web page: one standalone, semantic HTML file, which WeasyPrint also prints."""

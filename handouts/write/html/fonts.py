@@ -1,0 +1,129 @@
+"""The typeface inside the web page: only the faces the page uses, cut down to the
+characters it shows, as WOFF. Four whole TrueType faces were 96% of the page. (WOFF2 is
+a fifth smaller but its Brotli compression costs a quarter of a second a build.) Each cut
+is kept in .cache/fonts/, since cutting takes a fifth of a second and the next build of
+the handout almost always shows the same characters.
+
+The PDF is printed from the same page, so the cut keeps every character of the text plus
+what the stylesheet adds (page numbers, list bullets) and printable ASCII.
+"""
+
+import base64
+import functools
+import io
+import string
+
+from handouts import cache
+from handouts.style import fonts
+from handouts.style.theme import BUNDLED_FONTS, atkinson
+
+# Characters the stylesheet itself prints (page furniture, bullets, dashes, quotes).
+ALWAYS = set(string.printable) - set("\t\n\r\x0b\x0c") | set("–—‘’“”•·…")
+CUT_VERSION = "1"  # part of every cached cut's name: change it when _cut changes
+BOLD = {"h1", "h2", "h3", "h4", "h5", "h6", "strong", "b", "th", "dt", "caption"}
+BOLD_CLASSES = {"callout-title", "organisation", "colophon"}
+ITALIC = {"em", "i", "blockquote", "figcaption", "cite"}
+
+
+def used_faces(body):
+    """(style, weight) of every face the page's text is set in."""
+    faces = {("normal", 400)}
+    for element in body.iter():
+        if not isinstance(element.tag, str):
+            continue
+        bold, italic = _is_bold(element), _is_italic(element)
+        if bold or italic:
+            faces.add(("italic" if italic else "normal", 700 if bold else 400))
+    return faces
+
+
+def _is_bold(element):
+    return any(e.tag in BOLD or BOLD_CLASSES & set((e.get("class") or "").split())
+               for e in [element, *element.iterancestors()])
+
+
+def _is_italic(element):
+    return any(e.tag in ITALIC for e in [element, *element.iterancestors()])
+
+
+def font_faces(family, text, faces, cache_dir):
+    """@font-face rules with the subset faces as data: URLs; font-display: swap shows the
+    text in a fallback font while they load."""
+    characters = frozenset(set(text) | ALWAYS)
+    rules = [_rule(name, style, weight, _woff_url(_subset(path, characters, cache_dir)))
+             for name, style, weight, path in _faces(family) if (style, weight) in faces]
+    return "\n".join(rules) + "\n"
+
+
+def _faces(family, fallback=()):
+    """(family, style, weight, file) of each face of the theme's bundled typeface, then of
+    the packaged fallbacks named: variable fonts, one file for every weight."""
+    for (style, weight), filename in sorted(BUNDLED_FONTS.get(family, {}).items()):
+        yield family, style, weight, atkinson.ROOT / "files" / filename
+    for name in fallback:
+        for style, path in sorted(fonts.PACKAGED.get(name, {}).items()):
+            yield name, style, "100 900", path
+
+
+def _rule(family, style, weight, src, form="woff", swap=True):
+    display = " font-display: swap;" if swap else ""
+    return (f"@font-face {{ font-family: '{family}'; font-style: {style}; "
+            f"font-weight: {weight};{display} src: url('{src}') format('{form}'); }}")
+
+
+def _woff_url(data):
+    return "data:font/woff;base64," + base64.b64encode(data).decode()
+
+
+@functools.lru_cache(maxsize=32)  # pages in plain English share one character set
+def _subset(path, characters, cache_dir):
+    """The font at path cut to characters, as WOFF: from the cache, else cut and kept."""
+    from fontTools import version
+    data = path.read_bytes()
+    name = cache.key(CUT_VERSION, version, data, "".join(sorted(characters))) + ".woff"
+    cut = cache.read(cache_dir, name)
+    if not (cut or b"").startswith(b"wOFF"):  # absent, or not a WOFF font: cut again
+        cut = _cut(data, characters)
+        cache.keep(cache_dir, name, cut)
+    return cut
+
+
+def _cut(data, characters):
+    from fontTools import subset  # loaded only when the cache lacks the cut
+    from fontTools.ttLib import TTFont
+    # recalcTimestamp=False: the font keeps its own date, so rebuilds give the same bytes.
+    font = TTFont(io.BytesIO(data), recalcTimestamp=False)
+    options = subset.Options()
+    options.flavor = "woff"
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes={ord(c) for c in characters})
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.flavor = "woff"
+    font.save(out)
+    return out.getvalue()
+
+
+def fallback_faces(families, needed, cache_dir):
+    """@font-face rules for the packaged fallback fonts (fonts.py), cut down to the
+    characters the theme's typeface lacks. Each is a variable font: one file, every weight.
+    Installed fonts among families need no rule: the browser and WeasyPrint find them."""
+    rules = []
+    for name, style, weight, path in _faces(None, families):
+        characters = frozenset(set(needed) & fonts.characters(path))
+        if characters:
+            rules.append(_rule(name, style, weight,
+                               _woff_url(_subset(path, characters, cache_dir))))
+    return "\n".join(rules) + ("\n" if rules else "")
+
+
+def whole_faces(family, fallback):
+    """@font-face rules for the PDF, and the files their addresses (font:N) stand for:
+    every face of the theme's bundled typeface and of the packaged fallbacks the page
+    needs, whole. The PDF writer parses these once per process and subsets each font for
+    each PDF itself; cut faces would differ from page to page, and faces of one family
+    registered twice in one process could lend a page the wrong cut."""
+    faces = list(_faces(family, fallback))
+    rules = [_rule(name, style, weight, f"font:{number}", "truetype", swap=False) + "\n"
+             for number, (name, style, weight, _) in enumerate(faces)]
+    return "".join(rules), {f"font:{n}": str(face[3]) for n, face in enumerate(faces)}

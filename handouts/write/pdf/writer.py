@@ -1,0 +1,233 @@
+"""PDF stage: print the rendered page with WeasyPrint, as tagged PDF/UA-1.
+
+The page carries its fonts and images as data URLs, so the fetcher below refuses every
+other address: rendering never touches the network or a file outside the project.
+"""
+
+import atexit
+import base64
+import calendar
+import contextlib
+import datetime
+import functools
+import hashlib
+import logging
+import multiprocessing.util
+import os
+import shutil
+import warnings
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+
+
+def _load_weasyprint():
+    """import weasyprint, a quarter of a second sooner. WeasyPrint tries several names for
+    each system library; cffi asks ctypes.util.find_library about every name that does not
+    load as it is, and on Linux each ask runs ldconfig and gcc. The names that end in .so.N
+    (.dylib on macOS) load as they are, so the asking is skipped while WeasyPrint loads; a
+    machine where only asking finds them loads it again the usual way."""
+    import ctypes.util
+    import sys
+    with warnings.catch_warnings():
+        # WeasyPrint asks for the system's HarfBuzz-Subset; font_subset does that job instead.
+        warnings.filterwarnings("ignore", "HarfBuzz-Subset", DeprecationWarning)
+        find_library = ctypes.util.find_library
+        ctypes.util.find_library = lambda name: None
+        try:
+            import weasyprint  # noqa: F401
+        except OSError:
+            for name in [n for n in sys.modules if n.split(".")[0] == "weasyprint"]:
+                del sys.modules[name]
+            ctypes.util.find_library = find_library
+            import weasyprint  # noqa: F401, F811
+        finally:
+            ctypes.util.find_library = find_library
+
+
+_load_weasyprint()
+import weasyprint  # noqa: E402 (loaded above)
+from weasyprint.text.fonts import FontConfiguration  # noqa: E402
+from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
+
+from handouts.write.pdf import font_subset  # noqa: E402
+from handouts.run import leftovers
+from handouts.write.pdf import tags as pdf_tags
+
+# WeasyPrint logs every CSS property it ignores; the build reports only what matters.
+logging.getLogger("weasyprint").setLevel(logging.ERROR)
+# Its fonts folder named for the process that made it, so that the next build can remove
+# the folder of a process that was killed (leftovers.remove).
+weasyprint.text.fonts.mkdtemp = leftovers.fonts_folder
+font_subset.install()
+pdf_tags.install()
+
+
+class RefusingFetcher(URLFetcher):
+    """Serves data: URLs, the page's own pictures (picture:N, see render._for_print) and
+    its fonts (font:N, see web_fonts.whole_faces) only, and records every other reference
+    it was asked for."""
+
+    def __init__(self, pictures=None, fonts=None):
+        super().__init__(allowed_protocols={"data"})
+        self.refused = []
+        self.pictures = pictures or {}
+        self.fonts = dict(fonts or {})
+
+    def fetch(self, url, headers=None):
+        if url in self.fonts:
+            return URLFetcherResponse(url, Path(self.fonts[url]).read_bytes(),
+                                      {"Content-Type": "font/ttf"})
+        if url in self.pictures:
+            url = self.pictures[url]
+        if not url.startswith("data:"):
+            self.refused.append(url)
+            raise ValueError(f"refused to fetch {url}: handouts may only use files in source/")
+        return super().fetch(url, headers)
+
+
+XMP_NAMESPACE = "https://schemas.handouts.example/document-control/1.0/"
+
+
+def _document_control_xmp(page):
+    """Version, dates and approver as XMP, where document managers look for them; given
+    to WeasyPrint as a data: URL, the only kind the fetcher serves."""
+    fields = {meta.get("name").removeprefix("handout."): meta.get("content")
+              for meta in page.tree.iter("meta")
+              if (meta.get("name") or "").startswith("handout.")}
+    fields["issued"] = _meta(page, "dcterms.created")
+    names = {"version": "Version", "issued": "Issued", "review-due": "ReviewDue",
+             "approved-by": "ApprovedBy", "approved-on": "ApprovedOn"}
+    body = "".join(f"<handout:{names[k]}>{escape(v)}</handout:{names[k]}>" for k, v in fields.items()
+                   if k in names and v)
+    xml = (f'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           f'<rdf:Description rdf:about="" xmlns:handout="{XMP_NAMESPACE}">{body}</rdf:Description>'
+           "</rdf:RDF>")
+    return "data:application/rdf+xml;base64," + base64.b64encode(xml.encode()).decode()
+
+
+def _finish(document, pdf):
+    """Open with the bookmarks panel showing; keep the web page's viewport setting, which
+    means nothing in a PDF, out of the document information."""
+    pdf.catalog["PageMode"] = "/UseOutlines"
+    for key in [k for k in pdf.info if str(k).lstrip("/") == "viewport"]:
+        del pdf.info[key]
+
+
+@contextlib.contextmanager
+def _fonts_dated(epoch):
+    """WeasyPrint turns WOFF fonts (a stylesheet may hold some) into TrueType with
+    fontTools, which stamps the current time into each font; SOURCE_DATE_EPOCH fixes it."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+def _meta(page, name, default=""):
+    """The content of the page's <meta name=name>."""
+    return next((m.get("content") for m in page.tree.iter("meta") if m.get("name") == name),
+                default)
+
+
+def _issued(page):
+    """The handout's issue date, as seconds since 1970: the date its PDF carries."""
+    issued = _meta(page, "dcterms.created", "1980-01-01")
+    return calendar.timegm(datetime.date.fromisoformat(issued).timetuple())
+
+
+_fonts_owner = None  # the process that made _fonts()._folder, the one to remove it
+
+
+@functools.lru_cache(maxsize=1)
+def _fonts():
+    """One font configuration for every PDF this process prints: each font is registered
+    (read, written to a folder, given to fontconfig) once, and Pango keeps its shaped
+    faces. The folder is removed when the process ends (see release)."""
+    global _fonts_owner
+    _fonts_owner = os.getpid()
+    _release_at_exit()
+    return FontConfiguration()
+
+
+def _release_at_exit():
+    atexit.register(release)
+    multiprocessing.util.Finalize(None, release, exitpriority=10)  # workers skip atexit
+
+
+def release():
+    """Remove the folder where this process's font configuration wrote its fonts (WeasyPrint
+    removes it only when the configuration is collected, which a process ending does not
+    wait for). A forked process leaves its parent's folder alone."""
+    if _fonts.cache_info().currsize and _fonts_owner == os.getpid() and _fonts()._folder:
+        shutil.rmtree(_fonts()._folder, ignore_errors=True)
+
+
+def _forked():
+    """In a process forked from one that has printed (make watch's warm process): the
+    fonts the parent registered stay registered, their files in the parent's folder, but
+    any more go to a folder of this process's own. In one shared folder, the next process
+    would find a font's file already written and skip registering it, and print the text
+    in another font."""
+    global _fonts_owner
+    if _fonts.cache_info().currsize:
+        _fonts()._folder = None  # WeasyPrint makes a new one when it next needs one
+        _fonts_owner = os.getpid()
+
+
+def _pool_worker_started(_):
+    """A pool worker forgets its parent's exit handlers after _forked has run; it is given
+    its own."""
+    if _fonts.cache_info().currsize:
+        _release_at_exit()
+
+
+os.register_at_fork(after_in_child=_forked)
+multiprocessing.util.register_after_fork(_fonts, _pool_worker_started)
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_stylesheet(text, fonts):
+    """The part of the page's style every handout of the theme shares (its fonts whole,
+    the theme and styles/handout.css), parsed once per process: parsing it and registering
+    its fonts was a quarter of each PDF's time. Returns the CSS and the addresses its
+    parsing refused, which every PDF printed with it reports."""
+    fetcher = RefusingFetcher(fonts=fonts)
+    with _fonts_dated(0):  # the same bytes whichever handout this process prints first
+        css = _parsed(text, fetcher)
+    return css, tuple(fetcher.refused)
+
+
+def _parsed(text, fetcher):
+    """text as a stylesheet for this process's font configuration; None for no text."""
+    return weasyprint.CSS(string=text, base_url="about:blank", url_fetcher=fetcher,
+                          font_config=_fonts()) if text else None
+
+
+def write_pdf(page, warnings):
+    """Return the PDF bytes; references the fetcher refused are added to warnings."""
+    fetcher = RefusingFetcher(page.pictures)
+    shared, own = page.print_css
+    stylesheet, refused = _shared_stylesheet(shared, tuple(sorted(page.print_fonts.items())))
+    html = weasyprint.HTML(string=page.print_html, base_url="about:blank", url_fetcher=fetcher)
+    # The same page gives the same /ID, so rebuilds are byte-identical.
+    content = hashlib.sha256(page.print_html.encode())
+    for part in (shared, own):
+        content.update(part.encode())
+    for address in sorted(page.pictures):  # the pictures are served apart from the page
+        content.update(page.pictures[address].encode())
+    identifier = content.hexdigest()[:32].encode()
+    with _fonts_dated(_issued(page)):
+        stylesheets = [css for css in (stylesheet, _parsed(own, fetcher)) if css]
+        pdf = html.write_pdf(stylesheets=stylesheets, font_config=_fonts(),
+                             pdf_variant="pdf/ua-1", pdf_identifier=identifier,
+                             custom_metadata=True, uncompressed_pdf=False,
+                             xmp_metadata=[_document_control_xmp(page)], finisher=_finish)
+    warnings.extend(f"refused to load '{url[:80]}': only files in source/ may be used"
+                    for url in [*refused, *fetcher.refused])
+    return pdf
