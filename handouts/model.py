@@ -1,13 +1,22 @@
 """The document model: what a handout says, between reading Markdown and writing formats.
 
-As in Pandoc (readers -> one AST -> writers), the reader (handouts/read.py) builds these
+As in Pandoc (readers -> one AST -> writers), the reader (handouts/read/markdown.py) builds these
 typed blocks and inlines, each block with the source line it came from, and every writer
 (HTML page, Word file, verification's expectations) dispatches over them exhaustively: a
 type a writer does not handle stops the build with file, line and construct, instead of
 vanishing from one format.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, assert_never
+
+if TYPE_CHECKING:
+    from handouts.diagnostics import Diagnostic
+    from handouts.read.citations import CiteItem
+    from handouts.read.front_matter import Document as Source, Meta
 
 
 # -- inlines ----------------------------------------------------------------------------
@@ -23,7 +32,7 @@ class Styled:
     small (as HTML names them), or print-address: a link's address for readers on paper,
     not shown on screen."""
     style: str
-    children: list
+    children: list[Inline]
 
 
 @dataclass
@@ -34,7 +43,7 @@ class Code:
 @dataclass
 class Link:
     href: str              # an address, or '#anchor' inside the handout
-    children: list
+    children: list[Inline]
     label: str = ""        # what the link is, for screen readers, when its text cannot say
 
 
@@ -56,14 +65,14 @@ class Abbreviation:
 class Citation:
     """[see @a, p. 3; @b] or a narrative @a: its items (cite_syntax.CiteItem) as written;
     rendered holds the style's inlines once cite has run."""
-    items: list
+    items: list[CiteItem]
     narrative: bool = False
-    rendered: list = field(default_factory=list)
-    lead: list = field(default_factory=list)   # narrative: the authors, part of the sentence
+    rendered: list[Inline] = field(default_factory=list)
+    lead: list[Inline] = field(default_factory=list)  # narrative: the authors, in the sentence
 
     @property
-    def keys(self):
-        seen = {}
+    def keys(self) -> tuple[str, ...]:
+        seen: dict[str, str] = {}
         for item in self.items:
             seen.setdefault(item.key.lower(), item.key)
         return tuple(seen.values())
@@ -88,51 +97,51 @@ class InlineImage:
 class Heading:
     level: int
     anchor: str
-    children: list
-    line: int = None
+    children: list[Inline]
+    line: int | None = None
 
 
 @dataclass
 class Paragraph:
-    children: list
-    line: int = None
+    children: list[Inline]
+    line: int | None = None
 
 
 @dataclass
 class ListItem:
-    blocks: list
-    task: object = None    # None: not a task; True or False: done or open
+    blocks: list[Block]
+    task: bool | None = None  # None: not a task; True or False: done or open
     anchor: str = ""
 
 
 @dataclass
 class BulletList:
-    items: list
-    line: int = None
+    items: list[ListItem]
+    line: int | None = None
 
 
 @dataclass
 class OrderedList:
-    items: list
+    items: list[ListItem]
     start: int = 1
-    line: int = None
+    line: int | None = None
 
 
 @dataclass
 class Definition:
-    terms: list            # lists of inlines
-    definitions: list      # lists of blocks
+    terms: list[list[Inline]]
+    definitions: list[list[Block]]
 
 
 @dataclass
 class DefinitionList:
-    items: list
-    line: int = None
+    items: list[Definition]
+    line: int | None = None
 
 
 @dataclass
 class Cell:
-    blocks: list
+    blocks: list[Block]
     header: bool = False
     colspan: int = 1
     rowspan: int = 1
@@ -141,20 +150,20 @@ class Cell:
 
 @dataclass
 class Row:
-    cells: list
+    cells: list[Cell]
     head: bool = False     # part of the table's header rows
 
 
 @dataclass
 class Table:
-    rows: list
-    caption: list = field(default_factory=list)   # inlines
-    line: int = None
+    rows: list[Row]
+    caption: list[Inline] = field(default_factory=list)
+    line: int | None = None
 
-    def grid(self):
+    def grid(self) -> Iterator[tuple[int, int, Cell]]:
         """(row, column, cell) for each cell, its column counted past earlier row and
         column spans, as a reader sees the cell stand."""
-        taken = set()
+        taken: set[tuple[int, int]] = set()
         for r, row in enumerate(self.rows):
             c = 0
             for cell in row.cells:
@@ -168,62 +177,62 @@ class Table:
                              for dc in range(cell.colspan))
                 c += cell.colspan
 
-    def width(self):
+    def width(self) -> int:
         return max((c + cell.colspan for _, c, cell in self.grid()), default=0)
 
 
 @dataclass
 class Callout:
     kind: str              # note, tip, warning or danger
-    title: list            # inlines
-    blocks: list
-    line: int = None
+    title: list[Inline]
+    blocks: list[Block]
+    line: int | None = None
 
 
 @dataclass
 class Quote:
-    blocks: list
-    line: int = None
+    blocks: list[Block]
+    line: int | None = None
 
 
 @dataclass
 class CodeBlock:
     text: str
-    line: int = None
+    line: int | None = None
 
 
 @dataclass
 class Figure:
     src: str               # a data: URL once pictures are checked, at print size
     alt: str
-    caption: list = field(default_factory=list)   # inlines
-    line: int = None
+    caption: list[Inline] = field(default_factory=list)
+    line: int | None = None
     screen_src: str = ""   # the same picture at a screen's size, for the web page
 
 
 @dataclass
 class Division:
     """A raw <div> or <section> an author wrote: its content, without their classes."""
-    blocks: list
-    line: int = None
+    blocks: list[Block]
+    line: int | None = None
 
 
 @dataclass
 class Rule:
-    line: int = None
+    line: int | None = None
 
 
 @dataclass
 class Footnote:
     number: int
     anchor: str
-    blocks: list
+    blocks: list[Block]
 
 
 @dataclass
 class Footnotes:
-    notes: list
-    line: int = None
+    notes: list[Footnote]
+    line: int | None = None
 
 
 @dataclass
@@ -231,105 +240,123 @@ class ReferenceEntry:
     key: str
     anchor: str
     number: int
-    children: list         # inlines of the formatted entry, without its number
+    children: list[Inline]  # the formatted entry, without its number
 
 
 @dataclass
 class References:
-    entries: list
+    entries: list[ReferenceEntry]
     numbered: bool
-    line: int = None
+    line: int | None = None
 
 
 @dataclass
 class Document:
     """The handout: front matter (load.Document) and its blocks, in reading order."""
-    source: object         # load.Document
-    blocks: list
-    warnings: list = field(default_factory=list)   # for the author, found while reading
+    source: Source
+    blocks: list[Block]
+    warnings: list[Diagnostic | str] = field(default_factory=list)  # found while reading
 
     @property
-    def meta(self):
+    def meta(self) -> Meta:
         return self.source.meta
 
 
+Inline = (Text | Styled | Code | Link | LineBreak | Abbreviation | Citation | FootnoteRef
+          | InlineImage)
+Block = (Heading | Paragraph | BulletList | OrderedList | DefinitionList | Table | Callout
+         | Quote | CodeBlock | Figure | Division | Rule | Footnotes | References)
 BLOCK_TYPES = (Heading, Paragraph, BulletList, OrderedList, DefinitionList, Table, Callout,
                Quote, CodeBlock, Figure, Division, Rule, Footnotes, References)
 
 
-def children_of(block):
+def children_of(block: Block) -> list[Block]:
     """The blocks directly inside a block, for walks that look at every block."""
-    if isinstance(block, (BulletList, OrderedList)):
-        return [b for item in block.items for b in item.blocks]
-    if isinstance(block, DefinitionList):
-        return [b for item in block.items for d in item.definitions for b in d]
-    if isinstance(block, Table):
-        return [b for row in block.rows for cell in row.cells for b in cell.blocks]
-    if isinstance(block, (Callout, Quote, Division)):
-        return block.blocks
-    if isinstance(block, Footnotes):
-        return [b for note in block.notes for b in note.blocks]
-    return []
+    match block:
+        case BulletList() | OrderedList():
+            return [b for item in block.items for b in item.blocks]
+        case DefinitionList():
+            return [b for item in block.items for d in item.definitions for b in d]
+        case Table():
+            return [b for row in block.rows for cell in row.cells for b in cell.blocks]
+        case Callout() | Quote() | Division():
+            return block.blocks
+        case Footnotes():
+            return [b for note in block.notes for b in note.blocks]
+        case Heading() | Paragraph() | CodeBlock() | Figure() | Rule() | References():
+            return []
+        case _:
+            assert_never(block)
 
 
-def walk(blocks):
+def walk(blocks: list[Block]) -> Iterator[Block]:
     """Every block, depth first, in reading order."""
     for block in blocks:
         yield block
         yield from walk(children_of(block))
 
 
-def inline_lists(block):
+def inline_lists(block: Block) -> list[list[Inline]]:
     """The runs of inlines a block holds itself (not those of the blocks inside it)."""
-    if isinstance(block, (Heading, Paragraph)):
-        return [block.children]
-    if isinstance(block, DefinitionList):
-        return [term for item in block.items for term in item.terms]
-    if isinstance(block, (Table, Figure)):
-        return [block.caption]
-    if isinstance(block, Callout):
-        return [block.title]
-    if isinstance(block, References):
-        return [entry.children for entry in block.entries]
-    return []
+    match block:
+        case Heading() | Paragraph():
+            return [block.children]
+        case DefinitionList():
+            return [term for item in block.items for term in item.terms]
+        case Table() | Figure():
+            return [block.caption]
+        case Callout():
+            return [block.title]
+        case References():
+            return [entry.children for entry in block.entries]
+        case (BulletList() | OrderedList() | Quote() | CodeBlock() | Division() | Rule()
+              | Footnotes()):
+            return []
+        case _:
+            assert_never(block)
 
 
-def walk_inlines(inlines):
+def walk_inlines(inlines: list[Inline]) -> Iterator[Inline]:
     """Every inline, depth first, in reading order."""
     for node in inlines:
         yield node
-        if isinstance(node, (Styled, Link)):
-            yield from walk_inlines(node.children)
-        elif isinstance(node, Citation):
-            yield from walk_inlines(node.lead + node.rendered)
+        match node:
+            case Styled() | Link():
+                yield from walk_inlines(node.children)
+            case Citation():
+                yield from walk_inlines(node.lead + node.rendered)
+            case (Text() | Code() | LineBreak() | Abbreviation() | FootnoteRef()
+                  | InlineImage()):
+                pass
+            case _:
+                assert_never(node)
 
 
-def all_inlines(blocks):
+def all_inlines(blocks: list[Block]) -> Iterator[Inline]:
     for block in walk(blocks):
         for inlines in inline_lists(block):
             yield from walk_inlines(inlines)
 
 
-def inline_text(inlines):
+def inline_text(inlines: list[Inline]) -> str:
     """The text a reader sees of some inlines."""
     parts = []
     for node in inlines:
-        if isinstance(node, Text):
-            parts.append(node.text)
-        elif isinstance(node, Code):
-            parts.append(node.text)
-        elif isinstance(node, (Styled, Link)):
-            parts.append(inline_text(node.children))
-        elif isinstance(node, LineBreak):
-            parts.append(" ")
-        elif isinstance(node, Abbreviation):
-            parts.append(f"{node.text} ({node.expansion})" if node.first else node.text)
-        elif isinstance(node, Citation):
-            parts.append(inline_text(node.lead + node.rendered))
-        elif isinstance(node, FootnoteRef):
-            parts.append(str(node.number))
-        elif isinstance(node, InlineImage):
-            pass
-        else:
-            raise TypeError(f"unknown inline {type(node).__name__}")
+        match node:
+            case Text() | Code():
+                parts.append(node.text)
+            case Styled() | Link():
+                parts.append(inline_text(node.children))
+            case LineBreak():
+                parts.append(" ")
+            case Abbreviation():
+                parts.append(f"{node.text} ({node.expansion})" if node.first else node.text)
+            case Citation():
+                parts.append(inline_text(node.lead + node.rendered))
+            case FootnoteRef():
+                parts.append(str(node.number))
+            case InlineImage():
+                pass
+            case _:
+                assert_never(node)
     return "".join(parts)
