@@ -302,7 +302,7 @@ def test_a_handout_larger_than_the_limit_is_refused_at_once(tmp_path):
     project = new_project(tmp_path, {"source/a.md": FM + body})
     result = run_build(project.root, "source/a.md")
     assert result.returncode == 1
-    assert re.search(r"source/a\.md:1: is [\d,]+ KB, more than a handout can be \(400 KB\)",
+    assert re.search(r"source/a\.md:1: is [\d,]+ KB, more than a handout can be \(250 KB\)",
                      result.stderr), \
         result.stderr
 

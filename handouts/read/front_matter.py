@@ -29,7 +29,7 @@ MAX_YAML_DEPTH = 50
 MAX_YAML_VALUES = 1_000_000  # written out, aliases expanded; a large CSL-YAML export has 200,000
 # A handout is tens of kilobytes and a title a line: limits far past any real one, checked
 # before the expensive stages, so a pasted megabyte gets a clear line, not minutes of work.
-MAX_HANDOUT_BYTES = 400_000  # 24 s to build on this project's 2-core machine
+MAX_HANDOUT_BYTES = 250_000  # two editions of 350 KB took 48 s on a busy 2-core machine
 MAX_VALUE_CHARS = 1_000
 MAX_TITLE_CHARS = 300     # a title set large on the first page must leave room for the text
 TITLES = ("title", "subtitle", "short_title")
