@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, assert_never
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from handouts.diagnostics import Diagnostic
     from handouts.read.citations import CiteItem
     from handouts.read.front_matter import Document as Source, Meta
@@ -241,6 +243,7 @@ class ReferenceEntry:
     anchor: str
     number: int
     children: list[Inline]  # the formatted entry, without its number
+    where: tuple[Path, int | None] | None = None  # its bibliography file and line
 
 
 @dataclass

@@ -56,6 +56,7 @@ class Citations:
         collapse = style.xml.xpath("//*[local-name()='citation']/@collapse")
         self.collapse = collapse[0] if collapse else ""
         self.data = {str(e["id"]).lower(): e for e in bibliography.entries}
+        self.where = bibliography.where  # folded key -> (file, line), for the model
         self._bib = citeproc.CitationStylesBibliography(style, CiteProcJSON(bibliography.entries),
                                                         citeproc.formatter.html)
         formatted = [citeproc.Citation([_item(i) for i in c.items]) for c in citations]
@@ -231,7 +232,8 @@ def resolve(document, citations):
         node.lead = [m.Text(lead)] if lead else []
     if citations.references:
         entries = [m.ReferenceEntry(r.key, r.anchor, r.number,
-                                    _inlines(etree.fromstring(f"<x>{r.html}</x>")))
+                                    _inlines(etree.fromstring(f"<x>{r.html}</x>")),
+                                    citations.where.get(r.key.lower()))
                    for r in citations.references]
         document.blocks.append(m.References(entries, citations.numeric))
 
