@@ -1,20 +1,37 @@
 """Word styling from the theme: page setup, Word's own styles and a few of ours, and the
 list numbering definitions. The DOCX writer only names these styles; the theme sets them."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Length, Mm, Pt, RGBColor
+from docx.styles.style import BaseStyle, CharacterStyle, ParagraphStyle
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from handouts.messages import right_to_left
 from handouts.style.theme import FOOTER_FONT_PT, PAPER_MM, SMALL_TYPE
+from handouts.write.docx.schema import place
+
+if TYPE_CHECKING:
+    from docx.document import Document as WordDocument
+    from docx.styles.styles import Styles
+
+    from handouts.style.theme import Theme
+
+S = TypeVar("S", bound=BaseStyle)
 
 BULLETS = ("•", "–", "•")  # glyphs the bundled typeface has
 LIST_INDENT_TWIPS = 360
 BULLET_GAP_TWIPS = 200
 
 
-def set_up_page(word, theme, paper):
+def set_up_page(word: WordDocument, theme: Theme, paper: str) -> None:
     """Paper and margins as the PDF has them."""
     width, height = PAPER_MM[paper]
     margins = theme.margins_mm
@@ -25,7 +42,7 @@ def set_up_page(word, theme, paper):
         section.header_distance = section.footer_distance = Mm(9)
 
 
-def set_up_styles(word, theme, lang):
+def set_up_styles(word: WordDocument, theme: Theme, lang: str) -> None:
     """Word's own styles, and a few of ours, in the theme's font, size and colours."""
     t = theme
     primary, accent, text = (RGBColor.from_string(c[1:]) for c in
@@ -86,13 +103,13 @@ def set_up_styles(word, theme, lang):
     _font(styles["Strong"], None, None, primary)
     styles["Strong"].font.bold = True
     styles["Emphasis"].font.italic = True
-    code = styles.add_style("Inline Code", WD_STYLE_TYPE.CHARACTER)
+    code = _character_style(styles, "Inline Code")
     _font(code, "Courier New", None, None)
-    link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
+    link = _character_style(styles, "Hyperlink")
     link.font.color.rgb, link.font.underline = accent, True
-    cite = styles.add_style("Citation", WD_STYLE_TYPE.CHARACTER)  # author-date: (Doe, 2005)
+    cite = _character_style(styles, "Citation")  # author-date: (Doe, 2005)
     cite.font.color.rgb = accent
-    number = styles.add_style("Citation Number", WD_STYLE_TYPE.CHARACTER)  # numeric: ¹
+    number = _character_style(styles, "Citation Number")  # numeric: ¹
     number.base_style = cite
     number.font.superscript = True
     # A glossary: the term in bold, kept with its meaning; the meaning indented below it.
@@ -102,13 +119,16 @@ def set_up_styles(word, theme, lang):
     meaning = _add_style(styles, "Definition", None, text)
     meaning.paragraph_format.left_indent = Pt(LIST_INDENT_TWIPS / 20)
     _add_style(styles, "Footnote Text", small, text)
-    note = styles.add_style("Footnote Reference", WD_STYLE_TYPE.CHARACTER)
+    note = _character_style(styles, "Footnote Reference")
     note.font.superscript = True
     rule = _add_style(styles, "Rule", Pt(4), text)
     _border(rule, "bottom", t.primary_color, 6)
 
-def _add_style(styles, name, size, color, bold=False, caps=False, font=None):
-    style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+
+def _add_style(styles: Styles, name: str, size: Length | None, color: RGBColor | None,
+               bold: bool = False, caps: bool = False, font: str | None = None
+               ) -> ParagraphStyle:
+    style = _new_style(styles, name, WD_STYLE_TYPE.PARAGRAPH, ParagraphStyle)
     style.base_style = styles["Normal"]
     _font(style, font, size, color)
     style.font.bold = bold
@@ -116,14 +136,24 @@ def _add_style(styles, name, size, color, bold=False, caps=False, font=None):
     return style
 
 
+def _new_style(styles: Styles, name: str, kind: WD_STYLE_TYPE, cls: type[S]) -> S:
+    """A new style, of the class its kind makes."""
+    style = styles.add_style(name, kind)  # type: ignore[no-untyped-call]  # python-docx: untyped
+    assert isinstance(style, cls)
+    return style
+
+
+def _character_style(styles: Styles, name: str) -> CharacterStyle:
+    return _new_style(styles, name, WD_STYLE_TYPE.CHARACTER, CharacterStyle)
+
+
 class Numbering:
     """Word numbering: one bullet and one decimal definition, a fresh instance per list so
     each numbered list starts at its own number."""
 
-    def __init__(self, word, font):
-        self.numbering = word.part.numbering_part.element
-        self.bookmarks = 0
-        existing = [int(n.get(qn("w:abstractNumId")))
+    def __init__(self, word: WordDocument, font: str) -> None:
+        self.numbering: etree._Element = word.part.numbering_part.element
+        existing = [int(n.get(qn("w:abstractNumId")) or 0)
                     for n in self.numbering.findall(qn("w:abstractNum"))]
         base = max(existing, default=0) + 1
         self.abstract = {False: base, True: base + 1}
@@ -135,66 +165,55 @@ class Numbering:
             else:
                 self.numbering.append(element)
         # Counted here, not looked up per list: that walked every list so far.
-        self.last_num_id = max((int(n.get(qn("w:numId")))
+        self.last_num_id = max((int(n.get(qn("w:numId")) or 0)
                                 for n in self.numbering.findall(qn("w:num"))), default=0)
 
-    def new(self, ordered, start=1):
+    def new(self, ordered: bool, start: int = 1) -> int:
         self.last_num_id = num_id = self.last_num_id + 1
-        num = OxmlElement("w:num")
-        num.set(qn("w:numId"), str(num_id))
-        ref = OxmlElement("w:abstractNumId")
-        ref.set(qn("w:val"), str(self.abstract[ordered]))
-        num.append(ref)
-        override = OxmlElement("w:lvlOverride")
-        override.set(qn("w:ilvl"), "0")
-        start_el = OxmlElement("w:startOverride")
-        start_el.set(qn("w:val"), str(start))
-        override.append(start_el)
+        num = _element("w:num", numId=str(num_id))
+        num.append(_element("w:abstractNumId", val=str(self.abstract[ordered])))
+        override = _element("w:lvlOverride", ilvl="0")
+        override.append(_element("w:startOverride", val=str(start)))
         num.append(override)
         self.numbering.append(num)
         return num_id
 
     @staticmethod
-    def apply(para, num_id, level):
-        p_pr = para._p.get_or_add_pPr()
-        num_pr = OxmlElement("w:numPr")
-        for tag, value in (("w:ilvl", level), ("w:numId", num_id)):
-            child = OxmlElement(tag)
-            child.set(qn("w:val"), str(value))
-            num_pr.append(child)
-        p_pr.insert(1 if p_pr.find(qn("w:pStyle")) is not None else 0, num_pr)
+    def apply(para: Paragraph, num_id: int, level: int) -> None:
+        num_pr = _element("w:numPr")
+        num_pr.append(_element("w:ilvl", val=str(level)))
+        num_pr.append(_element("w:numId", val=str(num_id)))
+        place(para._p.get_or_add_pPr(), num_pr)
 
 
-def _abstract_num(abstract_id, ordered, font):
+def _element(tag: str, **values: str) -> etree._Element:
+    """A w: element with w: attributes."""
+    element = OxmlElement(tag)
+    for name, value in values.items():
+        element.set(qn(f"w:{name}"), value)
+    return element
+
+
+def _abstract_num(abstract_id: int, ordered: bool, font: str) -> etree._Element:
     element = OxmlElement("w:abstractNum")
     element.set(qn("w:abstractNumId"), str(abstract_id))
-    multi = OxmlElement("w:multiLevelType")
-    multi.set(qn("w:val"), "multilevel")
-    element.append(multi)
+    element.append(_element("w:multiLevelType", val="multilevel"))
     for level in range(3):
-        lvl = OxmlElement("w:lvl")
-        lvl.set(qn("w:ilvl"), str(level))
+        lvl = _element("w:lvl", ilvl=str(level))
         values = [("w:start", "1"),
                   ("w:numFmt", "decimal" if ordered else "bullet"),  # as browsers number
                   ("w:lvlText", f"%{level + 1}." if ordered else BULLETS[level]),
                   ("w:lvlJc", "left")]
         for tag, value in values:
-            child = OxmlElement(tag)
-            child.set(qn("w:val"), value)
-            lvl.append(child)
+            lvl.append(_element(tag, val=value))
         p_pr = OxmlElement("w:pPr")
-        ind = OxmlElement("w:ind")
-        ind.set(qn("w:left"), str(LIST_INDENT_TWIPS * (level + 1)))
         # Bullets stand in from the margin, next to their text, as on the page; numbers
         # keep the whole indent, room for "10.".
-        ind.set(qn("w:hanging"), str(LIST_INDENT_TWIPS if ordered else BULLET_GAP_TWIPS))
-        p_pr.append(ind)
+        p_pr.append(_element("w:ind", left=str(LIST_INDENT_TWIPS * (level + 1)),
+                             hanging=str(LIST_INDENT_TWIPS if ordered else BULLET_GAP_TWIPS)))
         lvl.append(p_pr)
         r_pr = OxmlElement("w:rPr")   # the number or bullet in the body font
-        fonts = OxmlElement("w:rFonts")
-        for attr in ("w:ascii", "w:hAnsi", "w:cs"):
-            fonts.set(qn(attr), font)
-        r_pr.append(fonts)
+        r_pr.append(_element("w:rFonts", ascii=font, hAnsi=font, cs=font))
         lvl.append(r_pr)
         element.append(lvl)
     return element
@@ -203,16 +222,17 @@ def _abstract_num(abstract_id, ordered, font):
 THEME_FONT_ATTRIBUTES = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 
 
-def _set_font_family(r_fonts, name):
+def _set_font_family(r_fonts: etree._Element, name: str) -> None:
     """Name the font for every script; Word lets a template's theme-font attribute win
     over a named font, so those go."""
     for attr in THEME_FONT_ATTRIBUTES:
-        r_fonts.attrib.pop(qn(attr), None)
+        if qn(attr) in r_fonts.attrib:
+            del r_fonts.attrib[qn(attr)]
     for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
         r_fonts.set(qn(attr), name)
 
 
-def _one_font_everywhere(styles, name):
+def _one_font_everywhere(styles: Styles, name: str) -> None:
     """The template's defaults and built-in styles point at Office theme fonts (Calibri,
     Cambria); point them all at the theme's family instead."""
     for r_fonts in styles.element.iter(qn("w:rFonts")):
@@ -220,7 +240,8 @@ def _one_font_everywhere(styles, name):
             _set_font_family(r_fonts, name)
 
 
-def _font(style, name, size, color):
+def _font(style: ParagraphStyle | CharacterStyle, name: str | None, size: Length | None,
+          color: RGBColor | None) -> None:
     if name:
         _set_font_family(style.element.get_or_add_rPr().get_or_add_rFonts(), name)
     if size:
@@ -229,90 +250,76 @@ def _font(style, name, size, color):
         style.font.color.rgb = color
 
 
-def _language(styles, lang):
-    defaults = styles.element.find(qn("w:docDefaults"))
-    r_pr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+def _language(styles: Styles, lang: str) -> None:
+    defaults = _child(styles.element, "w:docDefaults")
+    r_pr = _child(_child(defaults, "w:rPrDefault"), "w:rPr")
     element = r_pr.find(qn("w:lang"))
     if element is None:
-        element = OxmlElement("w:lang")
-        r_pr.append(element)
+        element = place(r_pr, OxmlElement("w:lang"))
     for attr in ("w:val", "w:eastAsia", "w:bidi"):
         element.set(qn(attr), lang)
     if right_to_left(lang):  # every paragraph runs right to left, by default, not by hand
-        p_default = defaults.find(qn("w:pPrDefault"))
+        p_default = _child(defaults, "w:pPrDefault")
         p_pr = p_default.find(qn("w:pPr"))
         if p_pr is None:
             p_pr = OxmlElement("w:pPr")
             p_default.append(p_pr)
-        p_pr.insert(0, OxmlElement("w:bidi"))
-        element.addprevious(OxmlElement("w:rtl"))  # rtl comes before lang in rPr
+        place(p_pr, OxmlElement("w:bidi"))
+        place(r_pr, OxmlElement("w:rtl"))
 
 
-def _border(style, side, color, eighths):
-    _add_border(style.element.get_or_add_pPr(), side, color, eighths)
+def _child(parent: etree._Element, tag: str) -> etree._Element:
+    """A child python-docx's template always has."""
+    child = parent.find(qn(tag))
+    assert child is not None, f"python-docx's template has no {tag}"
+    return child
 
 
-def _add_border(p_pr, side, color, eighths):
+def _border(style: ParagraphStyle, side: str, color: str, eighths: int) -> None:
+    p_pr = style.element.get_or_add_pPr()
     borders = p_pr.find(qn("w:pBdr"))
     if borders is None:
-        borders = OxmlElement("w:pBdr")
-        p_pr.append(borders)
-    edge = OxmlElement(f"w:{side}")
-    for attr, value in (("w:val", "single"), ("w:sz", str(eighths)), ("w:space", "4"),
-                        ("w:color", color[1:])):
-        edge.set(qn(attr), value)
-    borders.append(edge)
+        borders = place(p_pr, OxmlElement("w:pBdr"))
+    borders.append(_element(f"w:{side}", val="single", sz=str(eighths), space="4",
+                            color=color[1:]))
 
 
 CALLOUT_PADDING_TWIPS = 200
 GRID_PADDING_TWIPS = 108  # the cell padding of Table Grid in python-docx's template
 
 
-def shade(cell, color):
+def shade(cell: _Cell, color: str) -> None:
     """Fill a table cell with a theme colour, as the page fills header cells."""
-    cell._tc.get_or_add_tcPr().append(_shading(color))
+    place(cell._tc.get_or_add_tcPr(), _shading(color))
 
 
-def _shading(color):
-    shading = OxmlElement("w:shd")
-    for attr, value in (("w:val", "clear"), ("w:color", "auto"), ("w:fill", color[1:])):
-        shading.set(qn(attr), value)
-    return shading
+def _shading(color: str) -> etree._Element:
+    return _element("w:shd", val="clear", color="auto", fill=color[1:])
 
 
-def indent_table(table, padding_twips):
+def indent_table(table: Table, padding_twips: int) -> None:
     """Word sets a table out to the left by its cell padding; indent it by as much so its
     rules line up with the page margins, as tables and boxes do in the PDF."""
-    indent = OxmlElement("w:tblInd")
-    indent.set(qn("w:w"), str(padding_twips))
-    indent.set(qn("w:type"), "dxa")
-    table._tbl.tblPr.insert_element_before(indent, "w:tblBorders", "w:shd", "w:tblLayout",
-                                           "w:tblCellMar", "w:tblLook")
+    place(table._tbl.tblPr, _element("w:tblInd", w=str(padding_twips), type="dxa"))
 
 
-def _callout_table_style(styles, theme, name, color, rule="single"):
+def _callout_table_style(styles: Styles, theme: Theme, name: str, color: str,
+                         rule: str = "single") -> None:
     """A table style for callouts: shaded, with a thick rule on the left in color, so the
     box follows the theme through the style alone; each kind of box has its own."""
-    style = styles.add_style(name, WD_STYLE_TYPE.TABLE)
-    element = style.element
+    element = _new_style(styles, name, WD_STYLE_TYPE.TABLE, BaseStyle).element
     tbl_pr = OxmlElement("w:tblPr")
     borders = OxmlElement("w:tblBorders")
     for side in ("top", "left", "bottom", "right"):
-        edge = OxmlElement(f"w:{side}")
         thick = side == "left"
-        for attr, value in (("w:val", rule if thick else "single"),
-                            ("w:sz", "36" if thick else "4"), ("w:space", "0"),
-                            ("w:color", (color if thick else theme.callout_background)[1:])):
-            edge.set(qn(attr), value)
-        borders.append(edge)
+        borders.append(_element(f"w:{side}", val=rule if thick else "single",
+                                sz="36" if thick else "4", space="0",
+                                color=(color if thick else theme.callout_background)[1:]))
     tbl_pr.append(borders)
     margins = OxmlElement("w:tblCellMar")
     for side, twips in (("top", 100), ("left", CALLOUT_PADDING_TWIPS), ("bottom", 60),
                         ("right", CALLOUT_PADDING_TWIPS)):
-        edge = OxmlElement(f"w:{side}")
-        edge.set(qn("w:w"), str(twips))
-        edge.set(qn("w:type"), "dxa")
-        margins.append(edge)
+        margins.append(_element(f"w:{side}", w=str(twips), type="dxa"))
     tbl_pr.append(margins)
     element.append(tbl_pr)
     tc_pr = OxmlElement("w:tcPr")
