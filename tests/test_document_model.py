@@ -257,7 +257,7 @@ def test_the_word_writer_stops_at_a_construct_it_does_not_know(corpus, node):
 
 def test_the_check_stops_at_a_construct_it_does_not_know(corpus):
     document, _ = _with(corpus, Marquee())
-    with pytest.raises(TypeError, match="Marquee"):
+    with pytest.raises(AssertionError, match="Marquee"):
         verify.model_blocks(document)
 
 

@@ -3,18 +3,24 @@ the text of every block of the document model is in each of them, in reading ord
 table cells stand in their columns, and that every heading, reference and citation link is
 there.
 
-What is expected comes from the model and the rendered page in memory, before any writer
-runs. Text is compared as letters and digits only (read.squash), so line breaks, PDF
+What is expected comes from the model alone (and the theme's contact panel), never from a
+writer: the checker imports no writer, so a writer's mistake cannot become the expectation.
+Text is compared as letters and digits only (read.squash), so line breaks, PDF
 hyphenation and typographic punctuation do not count; the PDF's running header and footer
 are taken off each page before comparing. Nothing else is allowed for.
 """
+
+from __future__ import annotations
 
 import dataclasses
 import functools
 import re
 import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, assert_never
 
 import lxml.html
 
@@ -22,6 +28,11 @@ from handouts import model as m
 from handouts.read.markdown import squash
 from handouts.messages import catalogue, right_to_left
 from handouts.furniture import doc_control
+
+if TYPE_CHECKING:
+    from handouts.cite.format import Citations, Reference
+    from handouts.messages import Messages
+    from handouts.style.theme import Theme
 
 # Each format's reader is its own module, loaded when that format is checked: a web-page-only
 # build never loads the PDF and Word libraries.
@@ -33,88 +44,138 @@ class Block:
     """One block's text as every output must hold it."""
     kind: str
     text: str
-    line: int
+    line: int | None
     notes: bool = False          # a footnote: at the foot of a Word page, at the end elsewhere
+
+
+def _no_page_label(page: int, pages: int) -> str:
+    return ""
 
 
 @dataclass
 class Expected:
-    headings: list                              # texts, title first
-    references: list                            # cite.Reference
-    markers: list = field(default_factory=list)  # in-text citation texts, e.g. "1,2,3"
-    linked: set = field(default_factory=set)    # reference anchors the in-text citations link to
-    blocks: list = field(default_factory=list)  # Block, in reading order
-    tables: list = field(default_factory=list)  # model.Table, in reading order
-    furniture: list = field(default_factory=list)  # running header and footer texts
-    page_label: object = None                   # (page, pages) -> "Page 1 of 3", in its language
+    headings: list[str]                         # texts, title first
+    references: list[Reference]
+    markers: list[str] = field(default_factory=list)  # in-text citation texts, e.g. "1,2,3"
+    linked: set[str] = field(default_factory=set)  # reference anchors the citations link to
+    blocks: list[Block] = field(default_factory=list)  # in reading order
+    tables: list[m.Table] = field(default_factory=list)  # in reading order
+    furniture: list[str] = field(default_factory=list)  # running header and footer texts
+    # (page, pages) -> "Page 1 of 3", in its language
+    page_label: Callable[[int, int], str] = _no_page_label
     right_to_left: bool = False                 # the page's direction, from its language
     entries_by_word: bool = False               # references looked for word by word (PDF)
+
+
+def _same_name(anchor: str) -> str:
+    return anchor
 
 
 @dataclass
 class Extracted:
     """What one output holds, as text a reader would see."""
-    headings: list
+    headings: list[str]
     text: str
-    reference_entries: list
-    markers: list        # None where the format cannot tell a marker from other text
-    link_targets: set
-    target_name: object = staticmethod(lambda anchor: anchor)  # HTML id -> this format's name
-    notes: str = None    # footnote text kept apart from the body (Word); None: in text
-    tables: list = None  # per table, {(row, column): text}; None: the format cannot tell
-    blocks_text: str = None  # the text blocks are looked for in, where not all of text
-    hidden: list = field(default_factory=list)  # texts drawn where they cannot be seen
+    reference_entries: list[str]
+    markers: list[str] | None  # None where the format cannot tell a marker from other text
+    link_targets: set[str]
+    target_name: Callable[[str], str] = _same_name  # HTML id -> this format's name
+    notes: str | None = None  # footnote text kept apart from the body (Word); None: in text
+    # per table, {(row, column): text}; None: the format cannot tell
+    tables: list[dict[tuple[int, int], str]] | None = None
+    blocks_text: str | None = None  # the text blocks are looked for in, where not all of text
+    hidden: list[str] = field(default_factory=list)  # texts drawn where they cannot be seen
 
 
-def expected(document, citations, page):
-    """What every output must hold, read from the model and the rendered page."""
-    tree = page.tree
-    headings = [_clean(h.text_content()) for h in tree.iter("h1", "h2", "h3", "h4", "h5", "h6")]
-    references = citations.references if citations else []
-    markers = [_clean(s.text_content()) for s in tree.find_class("citation")]
-    linked = {a.get("href")[1:] for s in tree.find_class("citation") for a in s.iter("a")}
+class Reader(Protocol):
+    """A format's module: read(path, want) -> what the file holds."""
+    def read(self, path: Path, want: Expected | None = None) -> Extracted: ...
+
+
+def expected(document: m.Document, citations: Citations | None, theme: Theme) -> Expected:
+    """What every output must hold, read from the model: its headings, as the page shows
+    them (with the contact panel's and the reference list's), and its citations."""
     meta = document.meta
-    return Expected(headings, references, markers, linked, blocks=model_blocks(document),
-                    tables=[b for b in m.walk(document.blocks) if isinstance(b, m.Table)],
-                    furniture=[doc_control(meta), meta.running_title],
-                    page_label=functools.partial(_page_label, meta.lang),
-                    right_to_left=right_to_left(meta.lang))
+    references = citations.references if citations else []
+    cites = [n for n in m.all_inlines(document.blocks) if isinstance(n, m.Citation)]
+    return Expected(
+        _headings(document, theme), references,
+        markers=[_clean(m.inline_text(c.rendered)) for c in cites],
+        linked={link.href[1:] for c in cites for link in m.walk_inlines(c.rendered)
+                if isinstance(link, m.Link)},
+        blocks=model_blocks(document),
+        tables=[b for b in m.walk(document.blocks) if isinstance(b, m.Table)],
+        furniture=[doc_control(meta), meta.running_title],
+        page_label=functools.partial(_page_label, meta.lang),
+        right_to_left=right_to_left(meta.lang))
 
 
-def _page_label(lang, page, pages):  # a function of its own: Expected is sent to a process
+def _headings(document: m.Document, theme: Theme) -> list[str]:
+    """The title, the text's headings and box titles, the contact panel's heading (when the
+    theme has contact lines) and the reference list's: in the order the page has them."""
+    say = catalogue(document.meta.lang)
+    text: list[m.Block] = [b for b in document.blocks if not isinstance(b, m.References)]
+    listed = [b for b in document.blocks if isinstance(b, m.References)]
+    headings = [document.meta.title]
+    headings += [h for b in m.walk(text) for h in _heading_texts(b, say)]
+    headings += [say("contact_us")] if theme.organisation.contact_lines() else []
+    headings += [say("references") for _ in listed]
+    return [_clean(h) for h in headings]
+
+
+def _heading_texts(block: m.Block, say: Messages) -> list[str]:
+    match block:
+        case m.Heading():
+            return [m.inline_text(block.children)]
+        case m.Callout():  # a box's title is a heading one level below its section
+            return [m.inline_text(block.title)] if block.title else []
+        case m.References():  # one inside another block: the page writes it there
+            return [say("references")]
+        case (m.Paragraph() | m.BulletList() | m.OrderedList() | m.DefinitionList()
+              | m.Table() | m.Quote() | m.CodeBlock() | m.Figure() | m.Division() | m.Rule()
+              | m.Footnotes()):
+            return []
+        case _:
+            assert_never(block)
+
+
+def _page_label(lang: str, page: int, pages: int) -> str:
+    # A function of its own: Expected is sent to a process.
     return catalogue(lang)("page", page=page, pages=pages)
 
 
-def model_blocks(document):
+def model_blocks(document: m.Document) -> list[Block]:
     """The text of every block that holds text itself, in reading order."""
     out = [Block("title", document.meta.title, 1)]
     _collect(document.blocks, out, notes=False, line=None)
     return out
 
 
-def _collect(blocks, out, notes, line):
+def _collect(blocks: list[m.Block], out: list[Block], notes: bool, line: int | None) -> None:
     for block in blocks:
-        if not isinstance(block, m.BLOCK_TYPES):  # a new type must be taught here too
-            raise TypeError(f"verify has no expectation for a {type(block).__name__}")
-        line = getattr(block, "line", None) or line
+        line = block.line or line
         kind = type(block).__name__
-        inside_notes = notes or isinstance(block, m.Footnotes)
-        if isinstance(block, m.DefinitionList):  # each term, then what it means
-            for item in block.items:
-                out += [Block(kind, m.inline_text(t), line, inside_notes) for t in item.terms]
-                for definition in item.definitions:
-                    _collect(definition, out, inside_notes, line)
-            continue
-        for inlines in m.inline_lists(block):
-            text = m.inline_text(inlines)
-            if squash(text):
-                out.append(Block(kind, text, line, inside_notes))
-        if isinstance(block, m.CodeBlock) and squash(block.text):
-            out.append(Block(kind, block.text, line, inside_notes))
-        _collect(m.children_of(block), out, inside_notes, line)
+        match block:
+            case m.DefinitionList():  # each term, then what it means
+                for item in block.items:
+                    out += [Block(kind, m.inline_text(t), line, notes) for t in item.terms]
+                    for definition in item.definitions:
+                        _collect(definition, out, notes, line)
+            case m.Footnotes():
+                _collect(m.children_of(block), out, True, line)
+            case m.CodeBlock():
+                out += [Block(kind, block.text, line, notes)] if squash(block.text) else []
+            case (m.Heading() | m.Paragraph() | m.BulletList() | m.OrderedList() | m.Table()
+                  | m.Callout() | m.Quote() | m.Figure() | m.Division() | m.Rule()
+                  | m.References()):
+                texts = [m.inline_text(inlines) for inlines in m.inline_lists(block)]
+                out += [Block(kind, text, line, notes) for text in texts if squash(text)]
+                _collect(m.children_of(block), out, notes, line)
+            case _:
+                assert_never(block)
 
 
-def word_count(blocks):
+def word_count(blocks: list[Block]) -> int:
     return sum(len(re.findall(r"\w+", b.text)) for b in blocks)
 
 
@@ -126,30 +187,46 @@ JOINED_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdf
 
 
 class Problem(str):
-    """A 'format: what is wrong' line, and the line of the source it names (or None)."""
+    """A 'format: line N: what is wrong' line; its format, its source line (or None) and
+    what is wrong, apart, for a diagnostic of its own."""
+    fmt: str
+    line: int | None
+    what: str
 
-    @property
-    def line(self):
-        found = re.match(r"\w+: line (\d+): ", self)
-        return int(found.group(1)) if found else None
+    def __new__(cls, fmt: str, what: str, line: int | None = None) -> Problem:
+        problem = super().__new__(cls, f"{fmt}: line {line}: {what}" if line
+                                  else f"{fmt}: {what}")
+        problem.fmt, problem.what, problem.line = fmt, what, line
+        return problem
+
+    def __reduce__(self) -> tuple[type[Problem], tuple[str, str, int | None]]:
+        return Problem, (self.fmt, self.what, self.line)  # whole across processes
 
 
-def check(paths, want):
-    """Problems as 'format: what is wrong' lines; empty when all is there."""
+Missing = tuple[int | None, str]  # the source line, where known, and what is wrong
+
+
+def check(paths: Mapping[str, Path], want: Expected) -> list[Problem]:
+    """Problems, one per format and thing wrong; empty when all is there."""
     problems = []
     for fmt, path in paths.items():
         wanted = readable_in_pdf(want) if fmt == "pdf" else want
-        got = import_module(f".{READERS[fmt]}", __name__).read(path, wanted)
-        problems += [Problem(f"{fmt}: {p}") for p in _compare(wanted, got)]
+        reader: Reader = import_module(f".{READERS[fmt]}", __name__)
+        got = reader.read(path, wanted)
+        problems += [Problem(fmt, what, line) for line, what in _compare(wanted, got)]
     return problems
 
 
-def unreadable_in_pdf(want):
+def unreadable_in_pdf(want: Expected) -> int:
     """How many of the blocks hold text the PDF cannot give back (JOINED_SCRIPT)."""
     return sum(1 for b in want.blocks if JOINED_SCRIPT.search(b.text))
 
 
-def readable_in_pdf(want):
+def _readable(text: str) -> bool:
+    return not JOINED_SCRIPT.search(text)
+
+
+def readable_in_pdf(want: Expected) -> Expected:
     """What the PDF can give back. On a right-to-left page, or with joined letters in an
     entry, a line's runs of text stand in the order they are shown, not read: the
     references are looked for word by word."""
@@ -157,32 +234,33 @@ def readable_in_pdf(want):
     want = dataclasses.replace(want, entries_by_word=by_word) if by_word else want
     if not unreadable_in_pdf(want):
         return want
-    keep = lambda text: not JOINED_SCRIPT.search(text)  # noqa: E731
     return dataclasses.replace(
-        want, headings=[h for h in want.headings if keep(h)],
-        markers=[x for x in want.markers if keep(x)],
-        blocks=[b for b in want.blocks if keep(b.text)],
-        furniture=[f for f in want.furniture if keep(f)])
+        want, headings=[h for h in want.headings if _readable(h)],
+        markers=[x for x in want.markers if _readable(x)],
+        blocks=[b for b in want.blocks if _readable(b.text)],
+        furniture=[f for f in want.furniture if _readable(f)])
 
 
-def _compare(want, got):
-    missing = []
+def _compare(want: Expected, got: Extracted) -> list[Missing]:
+    missing: list[Missing] = []
     headings = {_squash(h) for h in got.headings}
     body = _squash(got.text)
     for heading in want.headings:
         if _squash(heading) not in headings:
-            missing.append(f"section heading '{heading}' is missing")
+            missing.append((None, f"section heading '{heading}' is missing"))
     entries = [_squash(e) for e in got.reference_entries]
     for ref in want.references:
         if not _entry_found(_plain(ref.html), body, entries, want.entries_by_word):
-            missing.append(f"reference {ref.number} ({ref.key}) is missing from the list")
+            missing.append((None, f"reference {ref.number} ({ref.key}) is missing from the "
+                                  "list"))
         if ref.anchor in want.linked and got.target_name(ref.anchor) not in got.link_targets:
-            missing.append(f"no in-text citation links to reference {ref.number} ({ref.key})")
+            missing.append((None, f"no in-text citation links to reference {ref.number} "
+                                  f"({ref.key})"))
     missing += _hidden(want.blocks, got.hidden)
     markers = [_squash(m) for m in got.markers or []]
     for marker in want.markers if got.markers is not None else []:
         if _squash(marker) not in markers:
-            missing.append(f"in-text citation '{marker}' is missing")
+            missing.append((None, f"in-text citation '{marker}' is missing"))
         else:
             markers.remove(_squash(marker))
     missing += _compare_blocks(want.blocks, got)
@@ -190,7 +268,7 @@ def _compare(want, got):
     return missing
 
 
-def _entry_found(entry, body, entries, by_word):
+def _entry_found(entry: str, body: str, entries: list[str], by_word: bool) -> bool:
     if by_word:  # the words the PDF can give back, each somewhere in the text
         return all(_squash(word) in body for word in re.findall(r"\w+", entry)
                    if not JOINED_SCRIPT.search(word))
@@ -198,32 +276,33 @@ def _entry_found(entry, body, entries, by_word):
     return entry in body and any(entry in e for e in entries)
 
 
-def _hidden(blocks, texts):
+def _hidden(blocks: list[Block], texts: list[str]) -> list[Missing]:
     """The first text drawn where it cannot be seen, named by its block."""
     if not texts:
         return []
     block = next((b for b in blocks if squash(texts[0]) in squash(b.text)), None)
-    shown = _clean(block.text if block else texts[0])
-    shown = shown if len(shown) <= 60 else shown[:57] + "..."
-    where = f"line {block.line}: {_KINDS.get(block.kind, block.kind)}" if block else "text"
-    return [f"{where} '{shown}' cannot be seen on the page (styles/handout.css gives it the "
-            "colour of what is behind it, no size, or no place on the page)"]
+    shown = _shown(block.text if block else texts[0])
+    what = (f"{_KINDS.get(block.kind, block.kind)} '{shown}'" if block else f"text '{shown}'")
+    return [(block.line if block else None,
+             f"{what} cannot be seen on the page (styles/handout.css gives it the colour of "
+             "what is behind it, no size, or no place on the page)")]
 
 
-def _compare_blocks(blocks, got):
+def _compare_blocks(blocks: list[Block], got: Extracted) -> list[Missing]:
     """The first block whose text is missing, or stands out of reading order."""
     text = squash(got.blocks_text if got.blocks_text is not None else got.text)
-    streams = {False: [text, 0], True: [squash(got.notes) if got.notes is not None else text, 0]}
+    # The body, and the notes apart (or the body again), each read up to where it has been.
+    held = {False: text, True: squash(got.notes) if got.notes is not None else text}
+    read_to = {False: 0, True: 0}
     for block in blocks:
-        stream = streams[block.notes and got.notes is not None]
+        stream = block.notes and got.notes is not None
         wanted = squash(block.text)
-        found = stream[0].find(wanted, stream[1])
+        found = held[stream].find(wanted, read_to[stream])
         if found < 0:
-            where = "is out of reading order" if wanted in stream[0] else "is missing"
-            shown = _clean(block.text)
-            shown = shown if len(shown) <= 60 else shown[:57] + "..."
-            return [f"line {block.line}: {_KINDS.get(block.kind, block.kind)} '{shown}' {where}"]
-        stream[1] = found + len(wanted)
+            where = "is out of reading order" if wanted in held[stream] else "is missing"
+            return [(block.line, f"{_KINDS.get(block.kind, block.kind)} "
+                                 f"'{_shown(block.text)}' {where}")]
+        read_to[stream] = found + len(wanted)
     return []
 
 
@@ -232,11 +311,12 @@ _KINDS = {"Paragraph": "text", "Heading": "heading", "DefinitionList": "term",
           "Figure": "picture caption", "References": "reference", "title": "title"}
 
 
-def _compare_tables(tables, got_tables):
+def _compare_tables(tables: list[m.Table],
+                    got_tables: list[dict[tuple[int, int], str]] | None) -> list[Missing]:
     if got_tables is None:
         return []
     if len(got_tables) < len(tables):
-        return [f"{len(tables) - len(got_tables)} of {len(tables)} tables are missing"]
+        return [(None, f"{len(tables) - len(got_tables)} of {len(tables)} tables are missing")]
     for table, cells in zip(tables, got_tables):
         for r, c, cell in table.grid():
             wanted = squash(" ".join(m.inline_text(i) for b in m.walk(cell.blocks)
@@ -244,20 +324,27 @@ def _compare_tables(tables, got_tables):
             if squash(cells.get((r, c), "")) != wanted:
                 shown = _clean(" ".join(m.inline_text(i) for b in cell.blocks
                                         for i in m.inline_lists(b)))[:40]
-                return [f"line {table.line}: table cell '{shown}' is not in row {r + 1}, "
-                        f"column {c + 1}"]
+                return [(table.line, f"table cell '{shown}' is not in row {r + 1}, "
+                                     f"column {c + 1}")]
     return []
 
 
-def _plain(html):
-    return lxml.html.fragment_fromstring(html, create_parent="div").text_content()
+def _plain(html: str) -> str:
+    text: str = lxml.html.fragment_fromstring(html, create_parent="div").text_content()
+    return text
 
 
-def _clean(text):
+def _shown(text: str) -> str:
+    """A block's text as an error quotes it: on one line, 60 characters at most."""
+    shown = _clean(text)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _squash(text):
+def _squash(text: str) -> str:
     """Text compared without layout: no white space, soft hyphens or case, compatibility
     forms folded (ligatures), so PDF line breaks and small caps do not matter."""
     text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")

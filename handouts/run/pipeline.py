@@ -146,7 +146,7 @@ class Rendered:
 
     def expected(self):
         from handouts import check as verify
-        return verify.expected(self.document, self.citations, self.page)
+        return verify.expected(self.document, self.citations, self.theme)
 
 
 def load_handout(path, project):
