@@ -24,7 +24,8 @@ from pathlib import Path
 from handouts.run import batch
 from handouts.run import leftovers
 from handouts.diagnostics import Diagnostic, Diagnostics, display_path
-from handouts.run.pipeline import (CLOCK_SLACK, Project, build_handout, build_web_page, check_document)
+from handouts.run.pipeline import (CLOCK_SLACK, Project, build_handout, build_web_page,
+                                   check_document, preload)
 
 
 def main(argv=None):
@@ -62,7 +63,7 @@ def main(argv=None):
         return 1
     task = functools.partial(_one, project=project, args=args, total=len(paths))
     outcomes = (map(task, enumerate(paths, 1)) if args.debug
-                else batch.run_all(task, list(enumerate(paths, 1))))
+                else batch.run_all(task, list(enumerate(paths, 1)), preload=preload))
     failures = 0
     for failed, out, err in outcomes:
         failures += failed

@@ -11,19 +11,19 @@ import signal
 import sys
 import threading
 
-from handouts.run import pipeline
-
 CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
-def run_all(task, items, jobs=None):
+def run_all(task, items, jobs=None, preload=lambda: None):
     """Yield task(item) for every item, in order: in this process for one item, else in
-    forked workers. A task reports its own failures; one does not stop the others."""
+    forked workers, after preload() (the stages' libraries, pipeline.preload: passed in,
+    as the pipeline uses this module). A task reports its own failures; one does not stop
+    the others."""
     jobs = min(jobs or len(os.sched_getaffinity(0)), len(items))
     if jobs <= 1 or not CAN_FORK:
         yield from map(task, items)
         return
-    pipeline.preload()  # loaded before the fork, so every worker shares it
+    preload()  # loaded before the fork, so every worker shares it
     with multiprocessing.get_context("fork").Pool(jobs, initializer=_worker_signals) as pool:
         yield from pool.imap(task, items)
         pool.close()  # the workers end as processes do, tidying up (pdf_writer.release),
