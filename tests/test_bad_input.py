@@ -205,7 +205,13 @@ CASES = {
         {"source/a.md": front(bibliography="emoji.bib") + GOOD_BODY,
          "source/emoji.bib": "@article{sigtermans2009,\n  title = {Ketamine \U0001F489},\n"
                              "  year = {2009}\n}\n"},
-        "source/emoji.bib:2: the character '\U0001F489' (U+1F489) cannot be printed"),
+        # The entry's line, as the bibliography read it: the build searches no file.
+        "source/emoji.bib:1: the character '\U0001F489' (U+1F489) cannot be printed"),
+    "character the typeface lacks, at the block that shows it": (
+        # Not at the first line that holds it (a comment nobody sees): lines come from the
+        # reading, not from a search of the text.
+        {"source/a.md": front() + "\n<!-- \u0378 -->\n\n## One \u0378\n\nText.\n"},
+        "source/a.md:12: the character '\u0378' (U+0378) cannot be printed"),
     "second top-level title": (
         {"source/a.md": front() + "\n# Another title\n\nText.\n"},
         "source/a.md:10: second top-level title 'Another title'"),

@@ -5,10 +5,16 @@ type of handouts/model.py is written here by exhaustive dispatch: a type without
 stops the build naming the construct, rather than leaving it out.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Never, NoReturn, assert_never
 
 import lxml.html
+from lxml.etree import _Element
 from lxml.html import builder as E
 
 from handouts import model as m
@@ -16,142 +22,179 @@ from handouts.style import fonts
 from handouts.write import qr
 from handouts.write.html import fonts as web_fonts
 from handouts.messages import catalogue, right_to_left
-from handouts.cite.bibliography import files_of
-from handouts.diagnostics import Diagnostic, display_path
+from handouts.diagnostics import WARNING, Diagnostic
 from handouts.furniture import doc_control, unwritable
 from handouts.style.theme import printable_characters
 
+if TYPE_CHECKING:
+    from handouts.read.front_matter import Document as Source, Meta
+    from handouts.style.theme import Theme
+
 MAX_WORD = 1000         # characters without a space (the longest DOI link is far shorter)
+
+Content = str | _Element  # what an element holds: text and elements
+
+
+def el(tag: str, *content: Content, **attributes: str) -> _Element:
+    """An HTML element: lxml's builder, typed (it has no type stubs)."""
+    element: _Element = E.E(tag, *content, **attributes)
+    return element
 
 
 @dataclass
 class Page:
     """The rendered handout: the HTML text, its parsed tree, and what the author should see."""
     html: str
-    tree: object
-    warnings: list = field(default_factory=list)
-    print_html: str = None   # the page for the PDF: pictures at print size, no <style>
-    pictures: dict = field(default_factory=dict)  # picture:N -> its print-size data: URL
+    tree: _Element
+    warnings: list[Diagnostic | str] = field(default_factory=list)
+    print_html: str = ""     # the page for the PDF: pictures at print size, no <style>
+    pictures: dict[str, str] = field(default_factory=dict)  # picture:N -> print-size data: URL
     # The PDF's style: what every handout of the theme shares (whole fonts, the theme and
     # the stylesheet, parsed once per process by pdf_writer) and this page's own rules.
-    print_css: tuple = ("", "")
-    print_fonts: dict = field(default_factory=dict)  # font:N -> the font file it stands for
+    print_css: tuple[str, str] = ("", "")
+    print_fonts: dict[str, str] = field(default_factory=dict)  # font:N -> its font file
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.print_html = self.print_html or self.html
 
-    def __getstate__(self):  # sent to the process printing the PDF; lxml trees do not pickle
+    def __getstate__(self) -> dict[str, object]:
+        # Sent to the process printing the PDF; lxml trees do not pickle.
         return {**self.__dict__, "tree": None}
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, object]) -> None:
         self.__dict__.update(state)
         self.tree = lxml.html.document_fromstring(self.html)
 
 
-def render(document, theme, css):
+def render(document: m.Document, theme: Theme, css: str) -> Page:
     """Build the standalone page for one document."""
     doc = document.source
     writer = _Html(doc)
     # The reference list is a section of its own, after the sections of the text.
     text = [b for b in document.blocks if not isinstance(b, m.References)]
-    main = E.MAIN(*writer.blocks(text), id="content")
+    main = el("main", *writer.blocks(text), id="content")
     _wrap_sections(main)
     main.extend(_contact_panel(theme, doc.meta.lang))
     main.extend(_online_copy(doc.meta))
     main.extend(writer.blocks([b for b in document.blocks if isinstance(b, m.References)]))
     warnings = list(document.warnings)
     page, print_css, print_fonts = _page(doc, theme, main, css, document, warnings)
-    html = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
+    html: str = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
     print_html, pictures = _for_print(page, writer.print_sources)
     return Page(html, page, warnings, print_html, pictures, print_css, print_fonts)
 
 
-def _for_print(page, print_sources):
+def _for_print(page: _Element, print_sources: list[tuple[_Element, str]]
+               ) -> tuple[str, dict[str, str]]:
     """The page as WeasyPrint prints it, and its pictures at print size by address: the
     page names each as picture:N, which the PDF writer serves. Thirty phone photos as data:
     URLs made a page of 70 MB that WeasyPrint's HTML parser read character by character.
     Its style is left out: the PDF writer is given Page.print_css instead."""
-    screen = [(element, element.get("src")) for element, _ in print_sources]
+    screen = [(element, element.get("src") or "") for element, _ in print_sources]
     pictures = {}
     for number, (element, src) in enumerate(print_sources):
         pictures[f"picture:{number}"] = src
         element.set("src", f"picture:{number}")
-    style = page.find("head/style")
-    style.getparent().remove(style)
-    html = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
-    page.find("head").append(style)
-    for element, src in screen:
-        element.set("src", src)
+    head, style = page.find("head"), page.find("head/style")
+    assert head is not None and style is not None  # _page writes both
+    head.remove(style)
+    html: str = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
+    head.append(style)
+    for element, screen_src in screen:
+        element.set("src", screen_src)
     return html, pictures
 
 
 class _Html:
-    def __init__(self, doc):
+    def __init__(self, doc: Source) -> None:
         self.doc = doc
         self.say = catalogue(doc.meta.lang)
         self.level = 1          # of the last heading written: the title is the one h1
-        self.first_cited = {}   # reference key -> id of the citation that first cites it
-        self.print_sources = []  # (img element, its print-size data: URL)
+        self.in_notes = False   # writing footnotes: a box's title is then no heading
+        self.first_cited: dict[str, str] = {}  # reference key -> id of the first citation
+        self.print_sources: list[tuple[_Element, str]] = []  # (img, print-size data: URL)
 
-    def blocks(self, blocks):
+    def blocks(self, blocks: Sequence[m.Block]) -> list[_Element]:
         return [self.block(b) for b in blocks]
 
-    def block(self, block):
-        method = getattr(self, "_" + type(block).__name__, None)
-        if method is None:
-            raise unwritable(self.doc, "web page", block)
-        return method(block)
+    def block(self, b: m.Block) -> _Element:
+        match b:
+            case m.Heading():
+                self.level = b.level
+                return el(f"h{b.level}", *self.inlines(b.children), id=b.anchor)
+            case m.Paragraph():
+                return el("p", *self.inlines(b.children))
+            case m.BulletList():
+                tasks = any(item.task is not None for item in b.items)
+                attrs = {"class": "task-list"} if tasks else {}
+                return el("ul", *[self.item(i) for i in b.items], **attrs)
+            case m.OrderedList():
+                attrs = {"start": str(b.start)} if b.start != 1 else {}
+                return el("ol", *[self.item(i) for i in b.items], **attrs)
+            case m.DefinitionList():
+                return self.definitions(b)
+            case m.Table():
+                return self.table(b)
+            case m.Callout():
+                return self.callout(b)
+            case m.Quote():
+                return el("blockquote", *self.blocks(b.blocks))
+            case m.CodeBlock():
+                return el("pre", el("code", b.text))
+            case m.Figure():
+                caption = [el("figcaption", *self.inlines(b.caption))] if b.caption else []
+                return el("figure", self.picture(b), *caption)
+            case m.Division():
+                return el("div", *self.blocks(b.blocks))
+            case m.Rule():
+                return el("hr")
+            case m.Footnotes():
+                return self.footnotes(b)
+            case m.References():
+                return self.references(b)
+            case _:
+                self.unknown(b)
 
-    # -- blocks, one method per model type ------------------------------------------------
-    def _Heading(self, b):
-        self.level = b.level
-        return E.E(f"h{b.level}", *self.inlines(b.children), id=b.anchor)
+    def unknown(self, node: Never) -> NoReturn:
+        """assert_never that, at run time, names the construct for people: a model type
+        without a case here is a type error, and an object of no model type stops the build."""
+        raise unwritable(self.doc, "web page", node)
 
-    def _Paragraph(self, b):
-        return E.P(*self.inlines(b.children))
-
-    def _BulletList(self, b):
-        tasks = any(item.task is not None for item in b.items)
-        attrs = {"class": "task-list"} if tasks else {}
-        return E.UL(*[self.item(i) for i in b.items], **attrs)
-
-    def _OrderedList(self, b):
-        attrs = {"start": str(b.start)} if b.start != 1 else {}
-        return E.OL(*[self.item(i) for i in b.items], **attrs)
-
-    def item(self, item):
+    # -- blocks of more than a line ---------------------------------------------------------
+    def item(self, item: m.ListItem) -> _Element:
         content = self.item_content(item.blocks)
         attrs = {"id": item.anchor} if item.anchor else {}
         if item.task is not None:
-            box = E.SPAN(**{"class": "task-box", "role": "img",
+            box = el("span", **{"class": "task-box", "role": "img",
                             "aria-label": "done" if item.task else "to do"})
             attrs["class"] = "task done" if item.task else "task"
-            content = [box] + content
-        return E.LI(*content, **attrs)
+            content = [box, *content]
+        return el("li", *content, **attrs)
 
-    def item_content(self, blocks):
+    def item_content(self, blocks: list[m.Block]) -> list[Content]:
         """A tight item's lone paragraph is written as bare text, as Markdown does."""
-        if blocks and isinstance(blocks[0], m.Paragraph) and not any(
+        first = blocks[0] if blocks else None
+        if isinstance(first, m.Paragraph) and not any(
                 isinstance(b, m.Paragraph) for b in blocks[1:]):
-            return self.inlines(blocks[0].children) + self.blocks(blocks[1:])
-        return self.blocks(blocks)
+            return self.inlines(first.children) + self.blocks(blocks[1:])
+        return list(self.blocks(blocks))
 
-    def _DefinitionList(self, b):
+    def definitions(self, b: m.DefinitionList) -> _Element:
         children = []
         for item in b.items:
-            children += [E.DT(*self.inlines(term)) for term in item.terms]
-            children += [E.DD(*self.item_content(d)) for d in item.definitions]
-        return E.DL(*children, **{"class": "glossary"})
+            children += [el("dt", *self.inlines(term)) for term in item.terms]
+            children += [el("dd", *self.item_content(d)) for d in item.definitions]
+        return el("dl", *children, **{"class": "glossary"})
 
-    def _Table(self, b):
+    def table(self, b: m.Table) -> _Element:
         head = [self.row(r) for r in b.rows if r.head]
         body = [self.row(r) for r in b.rows if not r.head]
-        parts = [E.CAPTION(*self.inlines(b.caption))] if b.caption else []
-        parts += [E.THEAD(*head)] if head else []
-        parts += [E.TBODY(*body)] if body else []
-        return E.TABLE(*parts)
+        parts = [el("caption", *self.inlines(b.caption))] if b.caption else []
+        parts += [el("thead", *head)] if head else []
+        parts += [el("tbody", *body)] if body else []
+        return el("table", *parts)
 
-    def row(self, row):
+    def row(self, row: m.Row) -> _Element:
         cells = []
         for cell in row.cells:
             attrs = {}
@@ -163,95 +206,89 @@ class _Html:
                 attrs["class"] = f"align-{cell.align}"
             if cell.header:
                 attrs["scope"] = "col" if row.head else "row"
-            tag = E.TH if cell.header else E.TD
-            cells.append(tag(*self.item_content(cell.blocks), **attrs))
-        return E.TR(*cells)
+            tag = "th" if cell.header else "td"
+            cells.append(el(tag, *self.item_content(cell.blocks), **attrs))
+        return el("tr", *cells)
 
-    def _Callout(self, b):
+    def callout(self, b: m.Callout) -> _Element:
         """A box whose title is a heading one level below the section it stands in, so
-        readers who move from heading to heading find the key points."""
+        readers who move from heading to heading find the key points. In a footnote the
+        title is bold text: a note is no section of the outline, in the PDF's bookmarks
+        or in Word, whose footnotes hold no headings."""
         level = min(self.level + 1, 6)
-        title = [E.E(f"h{level}", *self.inlines(b.title), **{"class": "callout-title"})] \
+        tag = "p" if self.in_notes else f"h{level}"
+        title = [el(tag, *self.inlines(b.title), **{"class": "callout-title"})] \
             if b.title else []
-        return E.DIV(*title, *self.blocks(b.blocks), **{"class": f"callout {b.kind}",
+        return el("div", *title, *self.blocks(b.blocks), **{"class": f"callout {b.kind}",
                                                           "role": "note"})
 
-    def _Quote(self, b):
-        return E.BLOCKQUOTE(*self.blocks(b.blocks))
+    def footnotes(self, b: m.Footnotes) -> _Element:
+        self.in_notes = True
+        notes = [el("li", *self.blocks(n.blocks), id=n.anchor) for n in b.notes]
+        self.in_notes = False
+        return el("div", el("hr"), el("ol", *notes), **{"class": "footnote"})
 
-    def _CodeBlock(self, b):
-        return E.PRE(E.CODE(b.text))
-
-    def _Figure(self, b):
-        caption = [E.FIGCAPTION(*self.inlines(b.caption))] if b.caption else []
-        return E.FIGURE(self.picture(b), *caption)
-
-    def _Division(self, b):
-        return E.DIV(*self.blocks(b.blocks))
-
-    def _Rule(self, b):
-        return E.HR()
-
-    def _Footnotes(self, b):
-        notes = [E.LI(*self.blocks(n.blocks), id=n.anchor) for n in b.notes]
-        return E.DIV(E.HR(), E.OL(*notes), **{"class": "footnote"})
-
-    def _References(self, b):
-        entries = [E.LI(*self.inlines(e.children), *self.back_link(e), id=e.anchor)
+    def references(self, b: m.References) -> _Element:
+        entries = [el("li", *self.inlines(e.children), *self.back_link(e), id=e.anchor)
                    for e in b.entries]
-        listing = (E.OL if b.numbered else E.UL)(*entries, **{"class": "references"})
-        return E.SECTION(E.H2(self.say("references"), id="references"), listing,
+        listing = el("ol" if b.numbered else "ul", *entries, **{"class": "references"})
+        return el("section", el("h2", self.say("references"), id="references"), listing,
                          **{"class": "references", "aria-labelledby": "references"})
 
-    def back_link(self, entry):
+    def back_link(self, entry: m.ReferenceEntry) -> list[Content]:
         """On screen, a way back from a reference to where the text first cites it."""
         anchor = self.first_cited.get(entry.key.lower())
         if not anchor:
             return []
-        return [" ", E.A(self.say("back_to_text"), href="#" + anchor, **{
+        return [" ", el("a", self.say("back_to_text"), href="#" + anchor, **{
             "class": "back-link",
             "aria-label": self.say("back_to_text_label", number=entry.number)})]
 
     # -- inlines ----------------------------------------------------------------------------
-    def inlines(self, inlines):
+    def inlines(self, inlines: list[m.Inline]) -> list[Content]:
         """A list of strings and elements, for an lxml builder call."""
-        out = []
+        out: list[Content] = []
         for node in inlines:
-            method = getattr(self, "_" + type(node).__name__, None)
-            if method is None:
-                raise unwritable(self.doc, "web page", node)
-            written = method(node)
-            written = written if isinstance(written, list) else [written]
-            if isinstance(node, m.Citation) and not node.lead and out and \
-                    isinstance(out[-1], str) and out[-1].strip():
-                written = _glued(out.pop(), written)
+            written = self.inline(node)
+            last = out[-1] if out else None
+            if isinstance(node, m.Citation) and not node.lead and isinstance(last, str) \
+                    and last.strip():
+                out.pop()
+                written = _glued(last, written)
             out += written
         return out
 
-    def _Text(self, t):
-        return t.text
+    def inline(self, node: m.Inline) -> list[Content]:
+        match node:
+            case m.Text():
+                return [node.text]
+            case m.Styled() if node.style == "print-address":
+                return [el("span", *self.inlines(node.children), **{"class": "print-address"})]
+            case m.Styled():
+                return [el(node.style, *self.inlines(node.children))]
+            case m.Code():
+                return [el("code", node.text)]
+            case m.Link():
+                attrs = {"aria-label": node.label} if node.label else {}
+                return [el("a", *self.inlines(node.children), href=node.href, **attrs)]
+            case m.LineBreak():
+                return [el("br")]
+            case m.Abbreviation():
+                abbr = el("abbr", node.text, title=node.expansion)
+                return [abbr, f" ({node.expansion})"] if node.first else [abbr]
+            case m.Citation():
+                return self.citation(node)
+            case m.FootnoteRef():
+                return [el("sup", el("a", str(node.number), href="#" + node.anchor,
+                                  **{"class": "footnote-ref"}),
+                              id="fnref:" + node.anchor.removeprefix("fn:"))]
+            case m.InlineImage():
+                return [self.picture(node)]
+            case _:
+                self.unknown(node)
 
-    def _Styled(self, s):
-        if s.style == "print-address":
-            return E.SPAN(*self.inlines(s.children), **{"class": "print-address"})
-        return E.E(s.style, *self.inlines(s.children))
-
-    def _Code(self, c):
-        return E.CODE(c.text)
-
-    def _Link(self, link):
-        attrs = {"aria-label": link.label} if link.label else {}
-        return E.A(*self.inlines(link.children), href=link.href, **attrs)
-
-    def _LineBreak(self, _):
-        return E.BR()
-
-    def _Abbreviation(self, a):
-        abbr = E.ABBR(a.text, title=a.expansion)
-        return [abbr, f" ({a.expansion})"] if a.first else abbr
-
-    def _Citation(self, c):
-        span = E.SPAN(*self.inlines(c.rendered), **{"class": "citation",
+    def citation(self, c: m.Citation) -> list[Content]:
+        span = el("span", *self.inlines(c.rendered), **{"class": "citation",
                                                     "data-cites": " ".join(c.keys)})
         if any(k.lower() not in self.first_cited for k in c.keys):
             anchor = f"cite-{len(set(self.first_cited.values())) + 1}"
@@ -260,53 +297,46 @@ class _Html:
                 self.first_cited.setdefault(key.lower(), anchor)
         return self.inlines(c.lead) + [span]
 
-    def _FootnoteRef(self, f):
-        return E.SUP(E.A(str(f.number), href="#" + f.anchor, **{"class": "footnote-ref"}),
-                     id="fnref:" + f.anchor.removeprefix("fn:"))
-
-    def _InlineImage(self, i):
-        return self.picture(i)
-
-    def picture(self, image):
+    def picture(self, image: m.Figure | m.InlineImage) -> _Element:
         """The picture at screen size; the print copy's address is kept for the PDF."""
-        element = E.IMG(src=image.screen_src or image.src, alt=image.alt)
+        element = el("img", src=image.screen_src or image.src, alt=image.alt)
         self.print_sources.append((element, image.src))
         return element
 
 
-def _glued(text, citation):
+def _glued(text: str, citation: list[Content]) -> list[Content]:
     """The last word before a citation and the citation, on one line: a number never
     starts a line of its own ("limited." / "2")."""
     head, _, word = text.rpartition(" ")
-    glued = E.SPAN(word, *citation, **{"class": "nobreak"})
+    glued = el("span", word, *citation, **{"class": "nobreak"})
     return ([head + " "] if head or text.startswith(" ") else []) + [glued]
 
 
-def _contact_panel(theme, lang):
+def _contact_panel(theme: Theme, lang: str) -> list[_Element]:
     """Whom to call, where a patient looks for it: a panel closing the text, before the
     references. Until the theme has an address, phone or website, the name stays in the
     page's footer alone (and the build warns)."""
     org = theme.organisation
     if not org.contact_lines():
         return []
-    lines = [E.P(line) for line in [org.name] + org.contact_lines() if line]
-    return [E.SECTION(E.H2(catalogue(lang)("contact_us"), id="contact-us"),
-                      E.DIV(*lines, **{"class": "contact"}),
+    lines = [el("p", line) for line in [org.name] + org.contact_lines() if line]
+    return [el("section", el("h2", catalogue(lang)("contact_us"), id="contact-us"),
+                      el("div", *lines, **{"class": "contact"}),
                       **{"class": "contact-panel", "aria-labelledby": "contact-us"})]
 
 
-def _online_copy(meta):
+def _online_copy(meta: Meta) -> list[_Element]:
     """On paper, where to read the handout online: a QR code and the address beside it.
     The web page is the online copy, so on screen it is not shown."""
     if not meta.url:
         return []
     say = catalogue(meta.lang)
-    return [E.ASIDE(E.IMG(src=qr.data_url(meta.url), alt=say("online_copy_qr")),
-                    E.P(say("online_copy", url=meta.url)),
+    return [el("aside", el("img", src=qr.data_url(meta.url), alt=say("online_copy_qr")),
+                    el("p", say("online_copy", url=meta.url)),
                     **{"class": "online-copy print-only"})]
 
 
-def _wrap_sections(main):
+def _wrap_sections(main: _Element) -> None:
     """Give each h2 (and each h3 inside it) a <section>, so the outline is in the tree."""
     for level in ("h2", "h3"):
         for container in [main] + main.findall(".//section"):
@@ -316,124 +346,170 @@ def _wrap_sections(main):
                 end = starts[n + 1] if n + 1 < len(starts) else len(children)
                 if level == "h3":  # an h3 section stops at the next h2 as well
                     end = next((i for i in range(start + 1, end) if children[i].tag == "h2"), end)
-                section = E.SECTION()
+                section = el("section")
                 section.set("aria-labelledby", children[start].get("id", ""))
                 children[start].addprevious(section)
                 section.extend(children[start:end])
 
 
-def _check_printable(doc, theme, body, document, shown, warnings):
+def _check_printable(document: m.Document, theme: Theme, body: _Element, shown: str,
+                     warnings: list[Diagnostic | str]) -> list[str]:
     """Every word must fit on a line, and every character must be in a typeface: the
     theme's, a packaged fallback (see fonts.py) or, failing those, one installed here.
     Returns the fallback families the page needs, in the order to try them."""
+    doc = document.source
     long_word = next((match for text in body.itertext()
-                      for match in [re.search(r"\S{%d,}" % MAX_WORD, text)] if match), None)
+                      for match in [re.search(r"\S{%d,}" % MAX_WORD, str(text))] if match),
+                     None)
     if long_word:
-        raise Diagnostic(doc.path, f"a word of {len(long_word.group())} characters cannot be "
-                         "printed", "break it up with spaces",
-                         line_of(doc, long_word.group()[:40]))
+        path, line = _source_of(document, long_word.group()[:40])
+        raise Diagnostic(path, f"a word of {len(long_word.group())} characters cannot be "
+                         "printed", "break it up with spaces", line)
+    packaged: list[str]
+    installed: dict[str, str | None]
     packaged, installed = fonts.fallbacks(shown, printable_characters(theme.font_family))
     for char, family in installed.items():
         if family is None:
-            path, line = _where_typed(doc, char, document)
+            path, line = _source_of(document, char)
             raise Diagnostic(path, f"the character '{char}' (U+{ord(char):04X}) cannot be "
                              f"printed in {theme.font_family} or its fallbacks, and no font "
-                             "installed here has it", f"install a font that has it (Debian: "
+                             "installed here has it", "install a font that has it (Debian: "
                              f"{fonts.package_for(char)}), or replace the character", line)
-    for family in sorted(set(installed.values())):
+    families = sorted({f for f in installed.values() if f is not None})
+    for family in families:
         chars = "".join(c for c, f in installed.items() if f == family)[:10]
-        warnings.append(f"{display_path(doc.path)}: '{chars}' printed in {family}, a font of "
-                        "this computer: another computer may print them differently")
-    return packaged + sorted(set(installed.values()))
+        warnings.append(Diagnostic(doc.path, f"'{chars}' printed in {family}, a font of this "
+                                   "computer: another computer may print them differently",
+                                   code="installed-font", severity=WARNING))
+    return packaged + families
 
 
-def line_of(doc, *snippets):
-    """The first source line holding a snippet, for characters and words found on the page;
-    None if none can be found."""
-    for snippet in filter(None, snippets):
-        for offset, text in enumerate(doc.body.split("\n")):
-            if snippet in text:
-                return doc.body_line + offset
+def _source_of(document: m.Document, text: str) -> tuple[Path, int | None]:
+    """The file and line where text of the page was typed: the block that holds it (its
+    line as the reader found it), a front-matter field, or the bibliography entry (its line
+    as the bibliography read it); the handout without a line if none holds it."""
+    doc = document.source
+    line = _block_line(document.blocks, text, None) or _field_line(doc, text)
+    if line:
+        return doc.path, line
+    entries = (e for b in document.blocks if isinstance(b, m.References) for e in b.entries)
+    return next((e.where for e in entries if e.where and text in m.inline_text(e.children)),
+                (doc.path, None))
+
+
+def _block_line(blocks: list[m.Block], text: str, line: int | None) -> int | None:
+    """The line of the first block, the innermost, whose own words hold text (a block the
+    reader gave no line has its container's)."""
+    for block in blocks:
+        if isinstance(block, m.References):
+            continue  # typed in the bibliography
+        here = block.line or line
+        own = [_typed(inlines) for inlines in m.inline_lists(block)]
+        if any(text in words for words in own + _code_text(block)):
+            return here
+        inner = _block_line(m.children_of(block), text, here)
+        if inner:
+            return inner
     return None
 
 
-def _where_typed(doc, char, document):
-    """The file and line where a character of the page was typed: the body, a front-matter
-    field, or the bibliography."""
-    line = line_of(doc, char) or _field_line(doc, char)
-    references = next((b for b in document.blocks if isinstance(b, m.References)), None)
-    if line or references is None or not any(
-            char in m.inline_text(e.children) for e in references.entries):
-        return doc.path, line
-    for bibliography in files_of(doc, doc.path.parent):
-        lines = bibliography.read_text(encoding="utf-8").split("\n")
-        line = next((n for n, text in enumerate(lines, 1) if char in text), None)
-        if line:
-            return bibliography, line
-    return doc.path, None
+def _code_text(block: m.Block) -> list[str]:
+    return [block.text] if isinstance(block, m.CodeBlock) else []
 
 
-def _field_line(doc, char):
-    """The front-matter line of the first text field holding char."""
-    fields = ("title", "subtitle", "short_title", "organisation", "version")
-    return next((doc.line_of(key) for key in fields if char in getattr(doc.meta, key)), None)
+def _typed(inlines: list[m.Inline]) -> str:
+    """The words of inlines that the author typed in the handout: a citation's are the
+    bibliography's."""
+    parts = []
+    for node in inlines:
+        match node:
+            case m.Text() | m.Code():
+                parts.append(node.text)
+            case m.Styled() | m.Link():
+                parts.append(_typed(node.children))
+            case m.LineBreak():
+                parts.append(" ")
+            case m.Abbreviation():
+                parts.append(f"{node.text} ({node.expansion})" if node.first else node.text)
+            case m.FootnoteRef():
+                parts.append(str(node.number))
+            case m.Citation() | m.InlineImage():
+                pass
+            case _:
+                assert_never(node)
+    return "".join(parts)
 
 
-def _page(doc, theme, main, css, document, warnings):
+def _field_line(doc: Source, text: str) -> int | None:
+    """The front-matter line of the first text field holding text."""
+    meta = doc.meta
+    fields = {"title": meta.title, "subtitle": meta.subtitle, "short_title": meta.short_title,
+              "organisation": meta.organisation, "version": meta.version}
+    return next((doc.line_of(key) for key, value in fields.items() if text in value), None)
+
+
+def _page(doc: Source, theme: Theme, main: _Element, css: str, document: m.Document,
+          warnings: list[Diagnostic | str]) -> tuple[_Element, tuple[str, str], dict[str, str]]:
     meta = doc.meta
     org = theme.organisation
-    brand = E.DIV(
-        *([E.IMG(src=theme.logo_url, alt=f"{org.name or meta.organisation} logo",
+    brand = el("div",
+        *([el("img", src=theme.logo_url, alt=f"{org.name or meta.organisation} logo",
                  **{"class": "logo"})] if theme.logo_url else []),
-        E.P(meta.organisation or org.name, **{"class": "organisation"}), **{"class": "brand"})
-    header = E.HEADER(
+        el("p", meta.organisation or org.name, **{"class": "organisation"}), **{"class": "brand"})
+    header = el("header",
         brand,
-        E.H1(meta.title, id="title"),
-        *([E.P(meta.subtitle, **{"class": "subtitle"})] if meta.subtitle else []),
-        E.P(doc_control(meta), **{"class": "doc-control"}),
+        el("h1", meta.title, id="title"),
+        *([el("p", meta.subtitle, **{"class": "subtitle"})] if meta.subtitle else []),
+        el("p", doc_control(meta), **{"class": "doc-control"}),
         **{"class": "masthead", "data-short-title": meta.running_title})
     # With a contact panel in the text, the footer's name is for the screen only: on paper
     # it would stand alone at the end, under the references.
-    panel = bool(main.find_class("contact-panel"))
-    footer = E.FOOTER(E.P(org.name or meta.organisation),
+    panel = bool(org.contact_lines())  # as _contact_panel decides
+    footer = el("footer", el("p", org.name or meta.organisation),
                       **{"class": "colophon screen-only" if panel else "colophon"})
-    body = E.BODY(header, main, footer)
+    body = el("body", header, main, footer)
     # The subset holds the page furniture's characters too: "Página" is only in the CSS.
     furniture = meta.running_title + catalogue(meta.lang)("page", page=0, pages=0)
-    shown = body.text_content() + furniture
-    fallback = _check_printable(doc, theme, body, document, shown, warnings)
+    shown = _text_of(body) + furniture
+    fallback = _check_printable(document, theme, body, shown, warnings)
     cut_fonts = doc.path.parent.parent / ".cache" / "fonts"  # beside source/
-    fonts = (web_fonts.font_faces(theme.font_family, shown, web_fonts.used_faces(body),
+    faces = (web_fonts.font_faces(theme.font_family, shown, web_fonts.used_faces(body),
                                   cut_fonts)
              + web_fonts.fallback_faces(fallback, set(shown) - printable_characters(
                  theme.font_family), cut_fonts))
     shared = (theme.css_variables(meta.paper or theme.paper, fallback)
               + theme.resolve_variables(css, fallback))
     own = _page_furniture(meta)
-    head = E.HEAD(
-        E.META(charset="utf-8"),
-        E.META(name="viewport", content="width=device-width, initial-scale=1"),
-        E.TITLE(meta.title),
-        E.META(name="author", content=meta.author or meta.organisation or org.name),
-        E.META(name="description", content=meta.subtitle or meta.title),
-        E.META(name="keywords", content=", ".join(meta.keywords)),
-        E.META(name="dcterms.created", content=meta.date.isoformat()),
-        E.META(name="dcterms.modified", content=meta.date.isoformat()),
-        E.META(name="handout.version", content=meta.version),
-        E.META(name="handout.review-due", content=meta.review_due.isoformat()),
-        *([E.META(name="handout.approved-by", content=meta.approved_by)]
+    head = el("head",
+        el("meta", charset="utf-8"),
+        el("meta", name="viewport", content="width=device-width, initial-scale=1"),
+        el("title", meta.title),
+        el("meta", name="author", content=meta.author or meta.organisation or org.name),
+        el("meta", name="description", content=meta.subtitle or meta.title),
+        el("meta", name="keywords", content=", ".join(meta.keywords)),
+        el("meta", name="dcterms.created", content=meta.date.isoformat()),
+        el("meta", name="dcterms.modified", content=meta.date.isoformat()),
+        el("meta", name="handout.version", content=meta.version),
+        el("meta", name="handout.review-due", content=meta.review_due.isoformat()),
+        *([el("meta", name="handout.approved-by", content=meta.approved_by)]
           if meta.approved_by else []),
-        *([E.META(name="handout.approved-on", content=meta.approved_on.isoformat())]
+        *([el("meta", name="handout.approved-on", content=meta.approved_on.isoformat())]
           if meta.approved_on else []),
-        E.STYLE(_style_text(fonts + shared + own)))
-    page = E.HTML(head, body, lang=meta.lang, **({"dir": "rtl"} if right_to_left(meta.lang)
+        el("style", _style_text(faces + shared + own)))
+    page = el("html", head, body, lang=meta.lang, **({"dir": "rtl"} if right_to_left(meta.lang)
                                                   else {}))
     print_fonts, files = web_fonts.whole_faces(theme.font_family, fallback)
     return page, (print_fonts + shared, own), files
 
 
+def _text_of(element: _Element) -> str:
+    """The text of an element and all inside it, as lxml.html's text_content() gives it."""
+    text = element.xpath("string()")
+    assert isinstance(text, str)
+    return text
 
-def css_string(text):
+
+def css_string(text: str) -> str:
     """text as a quoted CSS string that stays one: on one line (a line break would end it
     and start rules), its quotes and backslashes escaped, and '<' written as an escape, so
     no value can close the page's <style> element and open a <script>."""
@@ -442,14 +518,14 @@ def css_string(text):
     return f'"{text}"'
 
 
-def _style_text(css):
+def _style_text(css: str) -> str:
     """The page's CSS as the text of its <style> element. Values are escaped where they
     enter the CSS (css_string); this also keeps a '</' in styles/handout.css (a comment, a
     string) from ending the element: '<\\/' means the same to CSS."""
     return css.replace("</", "<\\/")
 
 
-def _page_furniture(meta):
+def _page_furniture(meta: Meta) -> str:
     """The words of the running header and footer as CSS strings, for WeasyPrint and for a
     browser's own printing alike (Chromium prints page margin boxes but has no string-set)."""
     before, between, end = catalogue(meta.lang).page_parts()
