@@ -2,8 +2,8 @@
 reference list, citation markers by their styles, bookmarks and each data table's grid."""
 
 import docx
-import lxml.etree
 from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from docx.oxml.simpletypes import ST_Merge
 
@@ -35,9 +35,13 @@ def read(path, want=None):
             markers.append("".join(current))
             current = []
     boxes = {word.styles[name].style_id for name in BOX_STYLES}
-    tables = [_word_table(t) for t in body.iter(qn("w:tbl")) if _table_style(t) not in boxes]
+    # Footnotes hold tables and boxes too: the notes come after the text, as in the model.
+    tables = [_word_table(t) for story in stories for t in story.iter(qn("w:tbl"))
+              if _table_style(t) not in boxes]
+    in_stories = [docx.text.paragraph.Paragraph(p, word.part)
+                  for story in stories for p in story.iter(qn("w:p"))]
     return Extracted(
-        headings=[p.text for p in paragraphs if style_of(p._p).startswith("Heading")
+        headings=[p.text for p in in_stories if style_of(p._p).startswith("Heading")
                   or p._p.find(qn("w:pPr") + "/" + qn("w:outlineLvl")) is not None],
         text="\n".join(_paragraph_text(p) for p in body.iter(qn("w:p"))),
         reference_entries=[p.text for p in paragraphs if style_of(p._p) == "Reference"],
@@ -109,5 +113,5 @@ def _footnotes_element(word):
     """word/footnotes.xml as an element, or None when the file has no footnotes."""
     for rel in word.part.rels.values():
         if rel.reltype.endswith("/footnotes"):
-            return lxml.etree.fromstring(rel.target_part.blob)
+            return parse_xml(rel.target_part.blob)  # python-docx's classes, as for the body
     return None
