@@ -10,6 +10,12 @@ from pathlib import Path
 
 MAX_SHOWN = 300  # characters of a message (or a hint): a line a person reads
 ERROR, WARNING = "error", "warning"
+# The warnings a release build (build.py --strict, make release) refuses, by code: every one.
+RELEASE_BLOCKING = frozenset({
+    "review-overdue", "review-due-soon", "no-approver", "no-contact", "no-next-step",
+    "reading-grade", "undefined-terms", "unexplained-abbreviation",  # check/reading.py
+    "pdf-unchecked-script", "reference-not-cited", "bibliography-entry-skipped",
+    "installed-font", "unclassified"})
 
 
 class Diagnostic(Exception):
@@ -42,7 +48,8 @@ class Diagnostic(Exception):
         return f"{place}:{self.line}" if self.line else place
 
     def __str__(self):
-        text = f"{self.where()}: {_shortened(self.message)}"
+        text = _shortened(self.message)  # a warning still text says where itself
+        text = f"{self.where()}: {text}" if self.path is not None else text
         text = f"{text}; {_shortened(self.hint)}" if self.hint else text
         text += " (a release build allows no warnings)" if self.released else ""
         # One line, whatever the author's values hold.
