@@ -2,13 +2,16 @@
 (a picture scaled, a typeface cut to a page's characters), kept under a hash of that input
 so the next build, in any process, reuses it. Deleting the folder only costs time."""
 
+from __future__ import annotations
+
 import contextlib
 import hashlib
 import os
 import tempfile
+from pathlib import Path
 
 
-def key(*parts):
+def key(*parts: bytes | str) -> str:
     """A name for the work done on these bytes (or strings)."""
     digest = hashlib.sha256()
     for part in parts:
@@ -17,7 +20,7 @@ def key(*parts):
     return digest.hexdigest()[:32]
 
 
-def read(folder, name):
+def read(folder: Path, name: str) -> bytes | None:
     """The bytes kept under name, or None."""
     try:
         return (folder / name).read_bytes()
@@ -25,10 +28,10 @@ def read(folder, name):
         return None
 
 
-def keep(folder, name, data):
+def keep(folder: Path, name: str, data: bytes) -> None:
     """Written whole or not at all (builds may run at once); a cache that cannot be written
     only costs time."""
-    temporary = None
+    temporary: str | None = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}-")

@@ -6,6 +6,9 @@ warning is collected and shown, and a release build (build.py --strict) turns th
 whose code is in RELEASE_BLOCKING into errors, by code, never by matching their text.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 MAX_SHOWN = 300  # characters of a message (or a hint): a line a person reads
@@ -21,8 +24,9 @@ RELEASE_BLOCKING = frozenset({
 class Diagnostic(Exception):
     """A problem in the input, reported as one line: where, what is wrong, what to do."""
 
-    def __init__(self, path, message, hint="", line=None, *, code="", severity=ERROR,
-                 column=None, released=False):
+    def __init__(self, path: str | Path | None, message: str, hint: str = "",
+                 line: int | None = None, *, code: str = "", severity: str = ERROR,
+                 column: int | None = None, released: bool = False) -> None:
         super().__init__(message)
         self.path = Path(path) if path else None
         self.line = line
@@ -33,21 +37,23 @@ class Diagnostic(Exception):
         self.severity = severity
         self.released = released  # a warning a release build made an error
 
-    def __reduce__(self):  # whole across processes (a Word file written side by side)
+    def __reduce__(self) -> tuple[Callable[[type[Diagnostic], dict[str, object]], Diagnostic],
+                                  tuple[type[Diagnostic], dict[str, object]]]:
+        # whole across processes (a Word file written side by side)
         return _restore, (type(self), self.__dict__)
 
-    def as_error(self):
+    def as_error(self) -> Diagnostic:
         """This warning as a release build reports it: an error that says why."""
         return Diagnostic(self.path, self.message, self.hint, self.line, code=self.code,
                           column=self.column, released=True)
 
-    def where(self):
+    def where(self) -> str:
         if self.path is None:
             return "build"
         place = display_path(self.path)
         return f"{place}:{self.line}" if self.line else place
 
-    def __str__(self):
+    def __str__(self) -> str:
         text = _shortened(self.message)  # a warning still text says where itself
         text = f"{self.where()}: {text}" if self.path is not None else text
         text = f"{text}; {_shortened(self.hint)}" if self.hint else text
@@ -60,32 +66,32 @@ class Refusal(Diagnostic):
     """A warning still written as text, which a release build turns into a failure.
     (Warnings become Diagnostics of severity WARNING; this goes with the last of them.)"""
 
-    def __init__(self, warning):
-        super().__init__(None, warning)
+    def __init__(self, warning: str | Diagnostic) -> None:
+        super().__init__(None, str(warning))
         self.warning = warning
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.warning} (a release build allows no warnings)"
 
 
 class Diagnostics(Diagnostic):
     """Several errors found in one run, each its own line."""
 
-    def __init__(self, errors):
+    def __init__(self, errors: Sequence[Diagnostic]) -> None:
         first = errors[0]
         super().__init__(first.path, first.message, first.hint, first.line)
         self.errors = list(errors)
 
-    def lines(self):
+    def lines(self) -> list[str]:
         return [str(e) for e in self.errors]
 
 
-def _shortened(text, most=MAX_SHOWN):
+def _shortened(text: str, most: int = MAX_SHOWN) -> str:
     """A message quotes the author's values; a pasted page must not become the message."""
     return text if len(text) <= most else text[:most - 1] + "…"
 
 
-def display_path(path):
+def display_path(path: str | Path) -> str:
     """A path as the person at the terminal typed it: relative to where they stand."""
     path = Path(path)
     try:
@@ -94,7 +100,7 @@ def display_path(path):
         return str(path)
 
 
-def _restore(kind, state):
+def _restore(kind: type[Diagnostic], state: dict[str, object]) -> Diagnostic:
     error = kind.__new__(kind)
     Exception.__init__(error, state.get("message"))
     error.__dict__.update(state)

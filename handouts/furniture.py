@@ -2,17 +2,24 @@
 control line, dates in the reader's language, the Word names a box and a bookmark get, and
 the error for a construct a writer has no code for."""
 
+from __future__ import annotations
+
+import datetime
 import re
+from typing import TYPE_CHECKING
 
 from handouts.diagnostics import Diagnostic
 from handouts.messages import catalogue
+
+if TYPE_CHECKING:
+    from handouts.read.front_matter import Document, Meta
 
 # The Word style of each kind of box: the Word writer sets it, the checker knows a box by it.
 CALLOUT_STYLES = {"note": "Callout Box", "tip": "Tip Box", "warning": "Warning Box",
                   "danger": "Warning Box"}
 
 
-def doc_control(meta):
+def doc_control(meta: Meta) -> str:
     """The document control line, in the handout's language: version and dates, and who
     approved this version."""
     say = catalogue(meta.lang)
@@ -25,19 +32,19 @@ def doc_control(meta):
     return " · ".join(parts)
 
 
-def date_text(day, lang="en"):
+def date_text(day: datetime.date, lang: str = "en") -> str:
     return catalogue(lang).date(day)
 
 
-def bookmark_name(anchor):
+def bookmark_name(anchor: str) -> str:
     """Word bookmark names: a letter first, then letters, digits and underscores, 40 at most."""
     name = re.sub(r"\W", "_", anchor)
     return (name if name[:1].isalpha() else "a" + name)[:40]
 
 
-def unwritable(doc, fmt, node):
+def unwritable(doc: Document, fmt: str, node: object) -> Diagnostic:
     """The error for a construct a writer has no code for: a bug, named so it can be fixed."""
-    line = getattr(node, "line", None)
+    line: int | None = getattr(node, "line", None)
     return Diagnostic(doc.path, f"the {fmt} writer cannot write a {type(node).__name__}",
                       "report this as a bug; until it is fixed, write the passage another way",
                       line)

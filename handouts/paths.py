@@ -3,6 +3,8 @@ bibliographies, a CSL style, the theme, the stylesheet and the logo) is found th
 inside(), which resolves symbolic links before it looks, so a link in source/ or styles/
 to a file elsewhere on the machine is refused like a path that says so outright."""
 
+from __future__ import annotations
+
 from pathlib import Path
 
 
@@ -10,7 +12,7 @@ class Outside(ValueError):
     """The name leads out of its folder: an absolute path, '..', or a link to elsewhere."""
 
 
-def inside(folder, name):
+def inside(folder: str | Path, name: str | Path) -> Path:
     """folder/name with every symbolic link resolved; Outside where that lies outside
     folder (itself resolved, so a project reached through a link still works)."""
     root = Path(folder).resolve()

@@ -1,9 +1,13 @@
 """Load stage: read source/NAME.md, split YAML front matter from the Markdown body, validate."""
 
+from __future__ import annotations
+
 import datetime
 import re
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn, Protocol
 
 import yaml
 
@@ -13,8 +17,12 @@ REQUIRED = ("title", "lang", "version", "date", "review_due")
 OPTIONAL = ("subtitle", "short_title", "audience", "organisation", "author", "keywords",
             "bibliography", "csl", "paper", "corrections", "nocite", "approved_by",
             "approved_on", "reading_grade_target", "defined_terms", "editions", "url")
+DATES = ("date", "review_due", "approved_on")
 PAPERS = ("letter", "a4")
 AUDIENCES = ("patients", "clinicians")
+DEFAULT_AUDIENCE = "patients"
+DEFAULT_CSL = "american-medical-association"
+DEFAULT_READING_GRADE = 8  # for patients: the highest reading grade wanted
 # Characters XML (and so HTML, DOCX and PDF text) cannot hold, and lone surrogates, which
 # a YAML or JSON escape ("\\ud800") can spell though UTF-8 cannot.
 UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
@@ -45,25 +53,25 @@ class Meta:
     review_due: datetime.date
     subtitle: str = ""
     short_title: str = ""
-    audience: str = "patients"
+    audience: str = DEFAULT_AUDIENCE
     organisation: str = ""
     author: str = ""
-    keywords: list = field(default_factory=list)
-    bibliography: object = ""    # a file name, or a list of them
-    nocite: list = field(default_factory=list)   # keys listed without being cited; '*': all
-    csl: str = "american-medical-association"
+    keywords: list[str] = field(default_factory=list)
+    bibliography: str | list[str] = ""    # a file name, or a list of them
+    nocite: list[str] = field(default_factory=list)  # keys listed without being cited; '*': all
+    csl: str = DEFAULT_CSL
     paper: str = ""          # empty: the theme's paper
-    corrections: list = field(default_factory=list)
+    corrections: list[str] = field(default_factory=list)
     approved_by: str = ""           # "Name, Role": who approved this version for release
-    approved_on: object = None      # datetime.date
-    reading_grade_target: float = 8  # for patients: the highest reading grade wanted
-    defined_terms: list = field(default_factory=list)  # terms the text explains itself
-    editions: list = field(default_factory=list)  # e.g. [patient, referrer]; see editions.py
-    edition_audiences: dict = field(default_factory=dict)  # edition -> patients|clinicians
+    approved_on: datetime.date | None = None
+    reading_grade_target: float = DEFAULT_READING_GRADE
+    defined_terms: list[str] = field(default_factory=list)  # terms the text explains itself
+    editions: list[str] = field(default_factory=list)  # e.g. [patient, referrer]; see editions.py
+    edition_audiences: dict[str, str] = field(default_factory=dict)  # edition -> readers
     url: str = ""            # the online copy: a QR code and the address on paper
 
     @property
-    def running_title(self):
+    def running_title(self) -> str:
         """The running header's words: short_title, else the title, cut at a word before
         RUNNING_TITLE_CHARS with '…'. The header is laid out again on every page, so a long
         title would cost pages times its length, and run out of its box."""
@@ -80,29 +88,30 @@ class Document:
     meta: Meta
     body: str
     body_line: int            # line of the file on which the body starts (1-based)
-    field_lines: dict         # front-matter key -> line in the file, for error messages
+    field_lines: dict[str, int]  # front-matter key -> line in the file, for error messages
     edition: str = ""         # the edition this body is, when the handout has editions
 
     @property
-    def name(self):
+    def name(self) -> str:
         """The outputs' name: NAME, or NAME-EDITION for each edition."""
         return f"{self.path.stem}-{self.edition}" if self.edition else self.path.stem
 
-    def line_of(self, key):
-        return self.field_lines.get(key)
+    def line_of(self, key: str | None) -> int | None:
+        return self.field_lines.get(key) if key is not None else None
 
-    def error(self, message, hint="", key=None, line=None):
+    def error(self, message: str, hint: str = "", key: str | None = None,
+              line: int | None = None) -> Diagnostic:
         """A Diagnostic pointing at a front-matter key or a line of this file."""
         return Diagnostic(self.path, message, hint, line or self.line_of(key))
 
 
-def load(path):
+def load(path: str | Path) -> Document:
     """Read and validate one handout; raise Diagnostic on anything a person must fix."""
     path = Path(path)
     text = _read_text(path)
     front, body, body_line = _split(path, text)
     data = _parse_yaml(path, front)
-    field_lines = _field_lines(front, first_line=2)
+    field_lines = key_lines(front, first_line=2)
     meta = _validate(path, data, field_lines)
     if not body.strip():
         raise Diagnostic(path, "the document has no text after its front matter",
@@ -110,7 +119,7 @@ def load(path):
     return Document(path, meta, body, body_line, field_lines)
 
 
-def _read_text(path):
+def _read_text(path: Path) -> str:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -132,7 +141,7 @@ def _read_text(path):
     return text
 
 
-def refuse_control_characters(path, text):
+def refuse_control_characters(path: Path, text: str) -> None:
     """Stop at the first character XML (so HTML, DOCX and PDF text) cannot hold."""
     bad = UNPRINTABLE.search(text)
     if bad:
@@ -141,7 +150,7 @@ def refuse_control_characters(path, text):
                          text.count("\n", 0, bad.start()) + 1)
 
 
-def _split(path, text):
+def _split(path: Path, text: str) -> tuple[str, str, int]:
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         raise Diagnostic(path, "does not start with front matter",
@@ -156,7 +165,7 @@ def _split(path, text):
                      "add a '---' line after the last front-matter field", 1)
 
 
-def _parse_yaml(path, front):
+def _parse_yaml(path: Path, front: str) -> dict[object, object]:
     try:
         data = read_yaml(front)
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
@@ -165,9 +174,10 @@ def _parse_yaml(path, front):
                          "check dates (YYYY-MM-DD) and remove '!!' tags",
                          unreadable_value_line(front, first_line=2)) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = exc.problem_mark if isinstance(exc, yaml.MarkedYAMLError) else None
         line = mark.line + 2 if mark else 1   # +1 for 1-based, +1 for the opening '---'
-        problem = getattr(exc, "problem", None) or "not valid YAML"
+        problem = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else None
+        problem = problem or "not valid YAML"
         raise Diagnostic(path, f"front matter is not valid YAML ({problem})",
                          "write each field as 'name: value'; quote values that contain ':'",
                          line) from None
@@ -187,19 +197,22 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     alias stands for are counted as if written out, and nesting is bounded too, as the
     composer recurses."""
 
-    def compose_node(self, parent, index):
-        event = self.peek_event()
-        if not hasattr(self, "_sizes"):
-            self._sizes, self._values, self._depth = {}, 0, 0
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._sizes: dict[str, int] = {}  # anchor -> the values it stands for
+        self._values = 0
+        self._depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        # types-PyYAML leaves peek_event unannotated; it returns an Event
+        event: yaml.NodeEvent = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent):
-            self._count(self._sizes.get(event.anchor, 1), event)
+            self._count(self._sizes.get(event.anchor or "", 1), event)
             return super().compose_node(parent, index)
         self._depth += 1
         try:
             if self._depth > MAX_YAML_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"values are nested more than {MAX_YAML_DEPTH} deep",
-                    event.start_mark)
+                raise _refused(f"values are nested more than {MAX_YAML_DEPTH} deep", event)
             before = self._values
             self._count(1, event)
             node = super().compose_node(parent, index)
@@ -209,15 +222,15 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
-    def _count(self, values, event):
+    def _count(self, values: int, event: yaml.NodeEvent) -> None:
         self._values += values
         if self._values > MAX_YAML_VALUES:
-            raise yaml.composer.ComposerError(
-                None, None, f"its aliases (*name) stand for more than {MAX_YAML_VALUES:,} "
-                "values", event.start_mark)
+            raise _refused(f"its aliases (*name) stand for more than {MAX_YAML_VALUES:,} "
+                           "values", event)
 
-    def construct_mapping(self, node, deep=False):
-        seen = set()
+    def construct_mapping(self, node: yaml.MappingNode,
+                          deep: bool = False) -> dict[Hashable, object]:
+        seen: set[object] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
@@ -227,12 +240,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
-def read_yaml(text):
+def read_yaml(text: str) -> object:
     """YAML text as Python values, the safe way, refusing keys written twice."""
-    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    data: object = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+    return data
 
 
-def unreadable_value_line(text, first_line):
+def _refused(problem: str, event: yaml.Event) -> yaml.composer.ComposerError:
+    # The stubs allow the C parser's marks too; this pure-Python loader makes yaml.Mark.
+    mark = event.start_mark if isinstance(event.start_mark, yaml.Mark) else None
+    return yaml.composer.ComposerError(None, None, problem, mark)
+
+
+def unreadable_value_line(text: str, first_line: int) -> int:
     """The line of the first top-level value PyYAML cannot construct, counting the YAML's
     first line as first_line."""
     try:
@@ -241,13 +261,14 @@ def unreadable_value_line(text, first_line):
             try:
                 yaml.SafeLoader("").construct_document(value)
             except Exception:
-                return value.start_mark.line + first_line
+                line: int = value.start_mark.line
+                return line + first_line
     except yaml.YAMLError:
         pass
     return first_line
 
 
-def _nocite_keys(value, fail):
+def _nocite_keys(value: str | list[str], fail: Callable[[str, str], NoReturn]) -> list[str]:
     """nocite: '@a, @b' or [@a, @b] or '@*', as in Pandoc: the keys without their '@'."""
     items = value if isinstance(value, list) else re.split(r"[,;\s]+", value)
     keys = [item.strip() for item in items if item.strip()]
@@ -257,17 +278,31 @@ def _nocite_keys(value, fail):
     return [k[1:] for k in keys]
 
 
-def _field_lines(text, first_line):
-    """Each top-level key of the YAML (quoted ones too) -> the line it is written on."""
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if not isinstance(root, yaml.MappingNode):
-        return {}
-    return {str(key.value): key.start_mark.line + first_line for key, _ in root.value
-            if isinstance(key, yaml.ScalarNode)}
+def key_lines(text: str, first_line: int) -> dict[str, int]:
+    """Each top-level key of the YAML (quoted ones too) -> the line it is written on, as the
+    YAML reader marks it, counting the YAML's first line as first_line; and each key of a
+    mapping written under one as 'outer.inner' (organisation.logo)."""
+    lines: dict[str, int] = {}
+    for key, value in _keys(yaml.compose(text, Loader=yaml.SafeLoader)):
+        lines[str(key.value)] = key.start_mark.line + first_line
+        for inner, _ in _keys(value):
+            lines[f"{key.value}.{inner.value}"] = inner.start_mark.line + first_line
+    return lines
 
 
-def _validate(path, data, lines):
-    def fail(key, message, hint):
+def _keys(node: yaml.Node | None) -> list[tuple[yaml.ScalarNode, yaml.Node]]:
+    """The (key, value) nodes of a mapping whose keys are written as text."""
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    return [(key, value) for key, value in node.value if isinstance(key, yaml.ScalarNode)]
+
+
+class _Fail(Protocol):
+    def __call__(self, key: str, message: str, hint: str) -> NoReturn: ...
+
+
+def _validate(path: Path, data: dict[object, object], lines: dict[str, int]) -> Meta:
+    def fail(key: str, message: str, hint: str) -> NoReturn:
         raise Diagnostic(path, message, hint, lines.get(key, 1))
 
     unknown = sorted(set(map(str, data)) - set(REQUIRED) - set(OPTIONAL))
@@ -280,87 +315,120 @@ def _validate(path, data, lines):
                 fail(key, f"'{key}' is empty", f"write the {key} after '{key}:'")
             raise Diagnostic(path, f"front matter lacks '{key}'",
                              f"add a line '{key}: ...' between the '---' lines", 2)
-    values = {}
+    # Each field read in the order of REQUIRED + OPTIONAL, so the first problem is reported.
+    text: dict[str, str] = {}
+    lists: dict[str, list[str]] = {}
+    dates: dict[str, datetime.date] = {}
+    grade: float = DEFAULT_READING_GRADE
+    editions: list[str] = []
+    edition_audiences: dict[str, str] = {}
     for key in REQUIRED + OPTIONAL:
-        if key not in data or data[key] is None:
+        value = data.get(key)
+        if value is None:
             continue
-        value = data[key]
-        if key == "approved_by" and isinstance(value, dict):
-            # approved_by: {name: Dr A. Chen, role: Medical Director}
-            if set(value) - {"name", "role"} or not str(value.get("name", "")).strip():
-                fail(key, "'approved_by' needs a name (and a role)",
-                     "write 'approved_by: {name: Dr A. Chen, role: Medical Director}'")
-            value = ", ".join(str(value[k]).strip() for k in ("name", "role") if value.get(k))
-        elif key == "reading_grade_target":
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or \
-                    not 1 <= value <= 20:
-                fail(key, "'reading_grade_target' is not a school grade",
-                     "write a number from 1 to 20, e.g. 8")
-        elif key in ("date", "review_due", "approved_on"):
-            if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
-                fail(key, f"'{key}' is not a date", "write it as YYYY-MM-DD, e.g. 2026-11-23")
-            if value.year not in YEARS:
-                fail(key, f"'{key}' is out of range", "use a year from 1980 to 2107")
-        elif key in ("bibliography", "nocite") and isinstance(value, list):
-            if not all(isinstance(v, str) and v.strip() for v in value):
-                fail(key, f"'{key}' is not a list of names", f"write '{key}: [first, second]'")
-            value = [v.strip() for v in value]
-        elif key == "editions":
-            # [patient, referrer], or {patient: patients, referrer: clinicians}: each
-            # edition's readers, where they differ from the handout's audience
-            value = [value] if isinstance(value, str) else value
-            names = list(value) if isinstance(value, (list, dict)) else []
-            if not names or not all(isinstance(v, str) and EDITION.match(v) for v in names) \
-                    or len(set(names)) != len(names):
-                fail(key, "'editions' is not a list of edition names",
-                     "write 'editions: [patient, referrer]': lower-case names, each once")
-            readers = value if isinstance(value, dict) else {}
-            if not all(r in AUDIENCES for r in readers.values()):
-                fail(key, "an edition's readers are not patients or clinicians",
-                     "write 'editions: {patient: patients, referrer: clinicians}'")
-            values["edition_audiences"] = {n: r for n, r in readers.items()}
-            values[key] = names
-            continue
-        elif key in ("keywords", "corrections", "defined_terms"):
-            if isinstance(value, str):
-                value = [value]
-            if not isinstance(value, list) or not all(isinstance(v, (str, int, float))
-                                                      for v in value):
-                fail(key, f"'{key}' is not a list of text", f"write '{key}: [first, second]'")
-            value = [str(v).strip() for v in value]
-        else:
-            if isinstance(value, (dict, list)):
-                fail(key, f"'{key}' must be plain text", f"write '{key}: some text'")
-            value = str(value).strip()
         if key == "reading_grade_target":
-            values[key] = value
-            continue
-        texts = [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
-        if any(UNPRINTABLE.search(v) for v in texts):
-            fail(key, f"'{key}' contains a control character", "remove the escape sequence")
-        longest = MAX_TITLE_CHARS if key in TITLES else MAX_VALUE_CHARS
-        if any(len(v) > longest for v in texts):
-            fail(key, f"'{key}' is longer than {longest} characters",
-                 "shorten it; the handout's text belongs below the front matter")
-        values[key] = value
-    if not LANG_TAG.match(values["lang"]):
-        fail("lang", f"'lang: {values['lang']}' is not a language tag",
+            grade = _reading_grade(value, fail)
+        elif key in DATES:
+            dates[key] = _date(key, value, fail)
+        elif key == "editions":
+            editions, edition_audiences = _editions(value, fail)
+        else:
+            checked = _text(key, value, fail)
+            if isinstance(checked, list):
+                lists[key] = checked
+            else:
+                text[key] = checked
+    if not LANG_TAG.match(text["lang"]):
+        fail("lang", f"'lang: {text['lang']}' is not a language tag",
              "use a tag such as en, en-US or es")
-    if values.get("audience", "patients") not in AUDIENCES:
-        fail("audience", f"unknown audience '{values['audience']}'", "use patients or clinicians")
-    if values.get("paper") and values["paper"].lower() not in PAPERS:
-        fail("paper", f"unknown paper size '{values['paper']}'", "use letter or a4")
-    if "paper" in values:
-        values["paper"] = values["paper"].lower()
-    if "nocite" in values:
-        values["nocite"] = _nocite_keys(values["nocite"], lambda m, h: fail("nocite", m, h))
-    if values.get("url") and not re.fullmatch(r"https?://[^\s<>\"]+\.[^\s<>\"]+",
-                                              values["url"]):
-        fail("url", f"'url: {values['url']}' is not a web address",
+    if text.get("audience", DEFAULT_AUDIENCE) not in AUDIENCES:
+        fail("audience", f"unknown audience '{text['audience']}'", "use patients or clinicians")
+    if text.get("paper") and text["paper"].lower() not in PAPERS:
+        fail("paper", f"unknown paper size '{text['paper']}'", "use letter or a4")
+    nocite = lists.get("nocite", text.get("nocite"))
+    nocite_keys = [] if nocite is None else \
+        _nocite_keys(nocite, lambda m, h: fail("nocite", m, h))
+    if text.get("url") and not re.fullmatch(r"https?://[^\s<>\"]+\.[^\s<>\"]+", text["url"]):
+        fail("url", f"'url: {text['url']}' is not a web address",
              "write the online copy's full address, e.g. https://clinic.example.org/handout")
-    if values.get("approved_on") and values["approved_on"] > values["date"]:
+    if dates.get("approved_on") and dates["approved_on"] > dates["date"]:
         fail("approved_on", "'approved_on' is after the issue date",
              "a version is approved before it is issued; check both dates")
-    if values["review_due"] < values["date"]:
+    if dates["review_due"] < dates["date"]:
         fail("review_due", "'review_due' is before 'date'", "set a review date after the issue date")
-    return Meta(**values)
+    return Meta(
+        title=text["title"], lang=text["lang"], version=text["version"], date=dates["date"],
+        review_due=dates["review_due"], subtitle=text.get("subtitle", ""),
+        short_title=text.get("short_title", ""), audience=text.get("audience", DEFAULT_AUDIENCE),
+        organisation=text.get("organisation", ""), author=text.get("author", ""),
+        keywords=lists.get("keywords", []),
+        bibliography=lists.get("bibliography", text.get("bibliography", "")),
+        nocite=nocite_keys, csl=text.get("csl", DEFAULT_CSL),
+        paper=text.get("paper", "").lower(), corrections=lists.get("corrections", []),
+        approved_by=text.get("approved_by", ""), approved_on=dates.get("approved_on"),
+        reading_grade_target=grade, defined_terms=lists.get("defined_terms", []),
+        editions=editions, edition_audiences=edition_audiences, url=text.get("url", ""))
+
+
+def _reading_grade(value: object, fail: _Fail) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 1 <= value <= 20:
+        fail("reading_grade_target", "'reading_grade_target' is not a school grade",
+             "write a number from 1 to 20, e.g. 8")
+    return value
+
+
+def _date(key: str, value: object, fail: _Fail) -> datetime.date:
+    if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
+        fail(key, f"'{key}' is not a date", "write it as YYYY-MM-DD, e.g. 2026-11-23")
+    if value.year not in YEARS:
+        fail(key, f"'{key}' is out of range", "use a year from 1980 to 2107")
+    return value
+
+
+def _editions(value: object, fail: _Fail) -> tuple[list[str], dict[str, str]]:
+    """[patient, referrer], or {patient: patients, referrer: clinicians}: the names, and each
+    edition's readers where they differ from the handout's audience."""
+    value = [value] if isinstance(value, str) else value
+    names = list(value) if isinstance(value, (list, dict)) else []
+    if not names or not all(isinstance(v, str) and EDITION.match(v) for v in names) \
+            or len(set(names)) != len(names):
+        fail("editions", "'editions' is not a list of edition names",
+             "write 'editions: [patient, referrer]': lower-case names, each once")
+    readers = value if isinstance(value, dict) else {}
+    if not all(r in AUDIENCES for r in readers.values()):
+        fail("editions", "an edition's readers are not patients or clinicians",
+             "write 'editions: {patient: patients, referrer: clinicians}'")
+    return names, {n: r for n, r in readers.items()}
+
+
+def _text(key: str, value: object, fail: _Fail) -> str | list[str]:
+    """A field of text, or of a list of texts, stripped and checked."""
+    checked: str | list[str]
+    if key == "approved_by" and isinstance(value, dict):
+        # approved_by: {name: Dr A. Chen, role: Medical Director}
+        if set(value) - {"name", "role"} or not str(value.get("name", "")).strip():
+            fail(key, "'approved_by' needs a name (and a role)",
+                 "write 'approved_by: {name: Dr A. Chen, role: Medical Director}'")
+        checked = ", ".join(str(value[k]).strip() for k in ("name", "role") if value.get(k))
+    elif key in ("bibliography", "nocite") and isinstance(value, list):
+        if not all(isinstance(v, str) and v.strip() for v in value):
+            fail(key, f"'{key}' is not a list of names", f"write '{key}: [first, second]'")
+        checked = [str(v).strip() for v in value]
+    elif key in ("keywords", "corrections", "defined_terms"):
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(v, (str, int, float))
+                                                  for v in items):
+            fail(key, f"'{key}' is not a list of text", f"write '{key}: [first, second]'")
+        checked = [str(v).strip() for v in items]
+    else:
+        if isinstance(value, (dict, list)):
+            fail(key, f"'{key}' must be plain text", f"write '{key}: some text'")
+        checked = str(value).strip()
+    texts = checked if isinstance(checked, list) else [checked]
+    if any(UNPRINTABLE.search(v) for v in texts):
+        fail(key, f"'{key}' contains a control character", "remove the escape sequence")
+    longest = MAX_TITLE_CHARS if key in TITLES else MAX_VALUE_CHARS
+    if any(len(v) > longest for v in texts):
+        fail(key, f"'{key}' is longer than {longest} characters",
+             "shorten it; the handout's text belongs below the front matter")
+    return checked
