@@ -8,22 +8,31 @@ Split as Pandoc splits its Docx writer, one job per file:
   blocks.py   one function per block type
   inlines.py  one function per inline type
   tables.py   tables, with merged cells in their columns
+  schema.py   children of Word's property elements in the standard's order
+The block writer is handed to the inline and table writers, which do not import it.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from handouts import model as m
 from handouts.furniture import doc_control
-from handouts.write.docx.blocks import (write_blocks, write_contact, write_masthead, write_online_copy)
+from handouts.write.docx.blocks import (write_blocks, write_contact, write_masthead,
+                                        write_online_copy)
 from handouts.write.docx.package import FootnotesPart, finish, new_document
 from handouts.write.docx.state import Context, State
 
+if TYPE_CHECKING:
+    from handouts.style.theme import Theme
 
-def write_docx(document, theme):
+
+def write_docx(document: m.Document, theme: Theme) -> bytes:
     """Return the DOCX bytes for the document."""
     doc = document.source
     control = doc_control(doc.meta)
     word = new_document(doc, theme, control)
-    state = State(word, theme, doc)
-    state.footnotes = FootnotesPart(word)
+    state = State(word, theme, doc, FootnotesPart(word))
     state.notes = {note.anchor: note for block in m.walk(document.blocks)
                    if isinstance(block, m.Footnotes) for note in block.notes}
     state.written_notes = {n.anchor for n in m.all_inlines(document.blocks)

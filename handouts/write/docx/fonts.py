@@ -6,16 +6,23 @@ the font are XORed with a key given in fontTable.xml. The key is derived from th
 bytes, so the same font always gives the same file.
 """
 
+from __future__ import annotations
+
 import hashlib
 import uuid
+from typing import TYPE_CHECKING
 
+import fontpkg_atkinson_hyperlegible as atkinson
 from lxml import etree
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 
-from handouts.style.theme import BUNDLED_FONTS, atkinson
+from handouts.style.theme import BUNDLED_FONTS
+
+if TYPE_CHECKING:
+    from docx.document import Document as WordDocument
 
 FONT_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/font"
 OBFUSCATED_FONT = "application/vnd.openxmlformats-officedocument.obfuscatedFont"
@@ -28,7 +35,7 @@ SETTINGS_BEFORE = ("w:writeProtection", "w:view", "w:zoom", "w:removePersonalInf
                    "w:printFractionalCharacterWidth", "w:printFormsData")
 
 
-def embed_fonts(word, family):
+def embed_fonts(word: WordDocument, family: str) -> None:
     files = BUNDLED_FONTS.get(family)
     if not files:
         return  # a system font: nothing of ours to embed
@@ -52,7 +59,7 @@ def embed_fonts(word, family):
     _turn_on_embedding(word.settings.element)
 
 
-def obfuscate(data, key):
+def obfuscate(data: bytes, key: str) -> bytes:
     """XOR the first 32 bytes with the key's 16 bytes, taken in reverse order (the same
     operation undoes it)."""
     key_bytes = bytes.fromhex(key.strip("{}").replace("-", ""))[::-1]
@@ -60,10 +67,9 @@ def obfuscate(data, key):
     return head + data[32:]
 
 
-def _turn_on_embedding(settings):
+def _turn_on_embedding(settings: etree._Element) -> None:
     flag = OxmlElement("w:embedTrueTypeFonts")
-    before = [settings.find(qn(tag)) for tag in SETTINGS_BEFORE]
-    before = [el for el in before if el is not None]
+    before = [el for el in map(settings.find, map(qn, SETTINGS_BEFORE)) if el is not None]
     if before:
         max(before, key=list(settings).index).addnext(flag)
     else:

@@ -1,5 +1,8 @@
 """Inlines into Word runs: one function per model inline type, character styles from the
-theme, hyperlinks, footnote references and pictures."""
+theme, hyperlinks, footnote references and pictures. A footnote holds blocks: the block
+writer comes in as a parameter (write_blocks), not as an import."""
+
+from __future__ import annotations
 
 import base64
 import io
@@ -9,12 +12,16 @@ from dataclasses import dataclass, replace
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.text.run import CT_R
+from docx.shared import Length
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
+from lxml import etree
 
 from handouts import model as m
 from handouts.diagnostics import Diagnostic
 from handouts.furniture import bookmark_name
+from handouts.write.docx.state import Context, State, WriteBlocks
 
 
 @dataclass(frozen=True)
@@ -28,39 +35,69 @@ class Format:
     small: bool = False
     code: bool = False
     citation: bool = False
-    link: object = None       # the w:hyperlink element runs go into
+    link: etree._Element | None = None   # the w:hyperlink element runs go into
 
 
-def write_inlines(state, inlines, para, fmt=Format()):
+def write_inlines(state: State, inlines: list[m.Inline], para: Paragraph,
+                  write_blocks: WriteBlocks, fmt: Format = Format()) -> None:
     for node in inlines:
-        writer = WRITERS.get(type(node))
-        if writer is None:
+        _write(state, node, para, write_blocks, fmt)
+
+
+def _write(state: State, node: m.Inline, para: Paragraph, write_blocks: WriteBlocks,
+           fmt: Format) -> None:
+    """One inline, by its type."""
+    match node:
+        case m.Text():
+            text = re.sub(r"\s+", " ", node.text)
+            if text:
+                add_run(state, para, text, fmt)
+        case m.Styled():
+            write_inlines(state, node.children, para, write_blocks, _styled(state, node, fmt))
+        case m.Code():
+            add_run(state, para, node.text, replace(fmt, code=True))
+        case m.Link():
+            link = _hyperlink(node, para)
+            write_inlines(state, node.children, para, write_blocks, replace(fmt, link=link))
+        case m.LineBreak():
+            add_run(state, para, "", fmt).add_break()
+        case m.Abbreviation():
+            add_run(state, para, f"{node.text} ({node.expansion})" if node.first else node.text,
+                    fmt)
+        case m.Citation():
+            write_inlines(state, node.lead, para, write_blocks, fmt)
+            write_inlines(state, node.rendered, para, write_blocks, replace(fmt, citation=True))
+        case m.FootnoteRef():
+            _footnote_ref(state, node, para, write_blocks, fmt)
+        case m.InlineImage():
+            add_picture(state, para, node.src, node.alt)
+        case _:
+            state.unknown(node)
+
+
+def _styled(state: State, node: m.Styled, fmt: Format) -> Format:
+    """The format inside a style: a Word file is printed too, so a link's address for
+    readers on paper stays, as it is."""
+    match node.style:
+        case "print-address":
+            return fmt
+        case "strong":
+            return replace(fmt, strong=True)
+        case "em":
+            return replace(fmt, em=True)
+        case "sup":
+            return replace(fmt, sup=True)
+        case "sub":
+            return replace(fmt, sub=True)
+        case "u":
+            return replace(fmt, underline=True)
+        case "small":
+            return replace(fmt, small=True)
+        case _:
             raise state.cannot(node)
-        writer(state, node, para, fmt)
 
 
-def _text(state, node, para, fmt):
-    text = re.sub(r"\s+", " ", node.text)
-    if text:
-        add_run(state, para, text, fmt)
-
-
-def _styled(state, node, para, fmt):
-    if node.style == "print-address":  # a Word file is printed too: the address stays
-        write_inlines(state, node.children, para, fmt)
-        return
-    flag = {"strong": "strong", "em": "em", "sup": "sup", "sub": "sub", "u": "underline",
-            "small": "small"}.get(node.style)
-    if flag is None:
-        raise state.cannot(node)
-    write_inlines(state, node.children, para, replace(fmt, **{flag: True}))
-
-
-def _code(state, node, para, fmt):
-    add_run(state, para, node.text, replace(fmt, code=True))
-
-
-def _link(state, node, para, fmt):
+def _hyperlink(node: m.Link, para: Paragraph) -> etree._Element:
     link = OxmlElement("w:hyperlink")
     if node.href.startswith("#"):
         link.set(qn("w:anchor"), bookmark_name(node.href[1:]))
@@ -70,28 +107,12 @@ def _link(state, node, para, fmt):
     if node.label:
         link.set(qn("w:tooltip"), node.label)
     para._p.append(link)
-    write_inlines(state, node.children, para, replace(fmt, link=link))
+    return link
 
 
-def _line_break(state, node, para, fmt):
-    run = add_run(state, para, "", fmt)
-    run.add_break()
-
-
-def _abbreviation(state, node, para, fmt):
-    text = f"{node.text} ({node.expansion})" if node.first else node.text
-    add_run(state, para, text, fmt)
-
-
-def _citation(state, node, para, fmt):
-    write_inlines(state, node.lead, para, fmt)
-    write_inlines(state, node.rendered, para, replace(fmt, citation=True))
-
-
-def _footnote_ref(state, node, para, fmt):
+def _footnote_ref(state: State, node: m.FootnoteRef, para: Paragraph,
+                  write_blocks: WriteBlocks, fmt: Format) -> None:
     """A real Word footnote: the number in the text, the note at the foot of the page."""
-    from handouts.write.docx.blocks import write_blocks  # blocks and inlines call each other
-    from handouts.write.docx.state import Context
     note = state.notes.get(node.anchor)
     if note is None:
         raise state.cannot(node)
@@ -100,57 +121,57 @@ def _footnote_ref(state, node, para, fmt):
         run._r.get_or_add_rPr().style = state.style_id("Footnote Reference")
         return
     state.notes_done.add(node.anchor)
-    element, number = state.footnotes.new()
-    run = OxmlElement("w:r")
-    r_pr = run.get_or_add_rPr()
-    r_pr.style = state.style_id("Footnote Reference")
+    container, number = state.footnotes.new()
+    r = OxmlElement("w:r")
+    r.append(_reference_style(state))
     reference = OxmlElement("w:footnoteReference")
     reference.set(qn("w:id"), str(number))
-    run.append(reference)
-    (fmt.link if fmt.link is not None else para._p).append(run)
-    container = FootnoteContainer(element, state.footnotes.part)
-    write_blocks(state, note.blocks, container, Context(style="Footnote Text", in_footnote=True))
-    first = element.find(qn("w:p"))
-    if first is not None:  # the note's own number opens its text, as Word writes it
-        mark = OxmlElement("w:r")
-        mark.get_or_add_rPr().style = state.style_id("Footnote Reference")
-        mark.append(OxmlElement("w:footnoteRef"))
-        space = OxmlElement("w:r")
-        text = OxmlElement("w:t")
-        text.text = " "
-        text.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-        space.append(text)
-        p_pr = first.find(qn("w:pPr"))
-        position = 1 if p_pr is not None else 0
-        first.insert(position, space)
-        first.insert(position, mark)
+    r.append(reference)
+    (fmt.link if fmt.link is not None else para._p).append(r)
+    write_blocks(state, note.blocks, container, Context(style="Footnote Text", in_footnote=True),
+                 None, False)
+    _number_the_note(state, container.element)
 
 
-def _inline_image(state, node, para, fmt):
-    add_picture(state, para, node.src, node.alt)
+def _reference_style(state: State) -> etree._Element:
+    """w:rPr in the Footnote Reference style."""
+    r_pr = OxmlElement("w:rPr")
+    style = OxmlElement("w:rStyle")
+    style.set(qn("w:val"), state.style_id("Footnote Reference"))
+    r_pr.append(style)
+    return r_pr
 
 
-WRITERS = {m.Text: _text, m.Styled: _styled, m.Code: _code, m.Link: _link,
-           m.LineBreak: _line_break, m.Abbreviation: _abbreviation, m.Citation: _citation,
-           m.FootnoteRef: _footnote_ref, m.InlineImage: _inline_image}
+def _number_the_note(state: State, element: etree._Element) -> None:
+    """The note's own number opens its text, as Word writes it; a note that opens with a
+    table or a box gets a paragraph of its own for the number."""
+    first = element[0] if len(element) else None
+    if first is None or first.tag != qn("w:p"):
+        first = OxmlElement("w:p")
+        p_pr = OxmlElement("w:pPr")
+        style = OxmlElement("w:pStyle")
+        style.set(qn("w:val"), state.style_id("Footnote Text"))
+        p_pr.append(style)
+        first.append(p_pr)
+        element.insert(0, first)
+    mark = OxmlElement("w:r")
+    mark.append(_reference_style(state))
+    mark.append(OxmlElement("w:footnoteRef"))
+    space = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = " "
+    text.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+    space.append(text)
+    position = 1 if first.find(qn("w:pPr")) is not None else 0
+    first.insert(position, space)
+    first.insert(position, mark)
 
 
-def add_run(state, para, text, fmt):
+def add_run(state: State, para: Paragraph, text: str, fmt: Format) -> Run:
     """A run in the styles the format asks for: Word's own character styles where there is
     one (Strong, Emphasis, Hyperlink, Citation), direct formatting only for the rest."""
     run = para.add_run(text) if fmt.link is None else _run_in(fmt.link, para, text)
-    style = None
-    plain = fmt.link is None and not fmt.citation and not fmt.code
-    if fmt.strong and plain:
-        style = "Strong"
-    elif fmt.em and plain:
-        style = "Emphasis"
-    if fmt.link is not None and not fmt.citation:
-        style = "Hyperlink"
-    if fmt.citation:
-        style = "Citation Number" if fmt.sup else "Citation"
-    if fmt.code:
-        style = "Inline Code"
+    style = _character_style(fmt)
     if style:
         run._r.get_or_add_rPr().style = state.style_id(style)
     run.bold = (fmt.strong and style != "Strong") or None
@@ -163,50 +184,46 @@ def add_run(state, para, text, fmt):
     return run
 
 
-def _run_in(link, para, text):
+def _character_style(fmt: Format) -> str | None:
+    style = None
+    plain = fmt.link is None and not fmt.citation and not fmt.code
+    if fmt.strong and plain:
+        style = "Strong"
+    elif fmt.em and plain:
+        style = "Emphasis"
+    if fmt.link is not None and not fmt.citation:
+        style = "Hyperlink"
+    if fmt.citation:
+        style = "Citation Number" if fmt.sup else "Citation"
+    if fmt.code:
+        style = "Inline Code"
+    return style
+
+
+def _run_in(link: etree._Element, para: Paragraph, text: str) -> Run:
     r = OxmlElement("w:r")
+    assert isinstance(r, CT_R)
     link.append(r)
     run = Run(r, para)
     run.text = text
     return run
 
 
-def add_picture(state, para, src, alt, height=None):
+def add_picture(state: State, para: Paragraph, src: str, alt: str,
+                height: Length | None = None) -> Run:
     match = re.match(r"data:image/[\w+]+;base64,(.*)", src, re.S)
     if not match:
         raise state.cannot(m.InlineImage(src[:20], alt))
-    if not hasattr(para.part, "new_pic_inline"):
+    if para.part is not state.word.part:
         raise Diagnostic(state.doc.path, f"the picture '{alt}' is inside a footnote, which "
                          "the Word file cannot hold", "move the picture into the text")
     width = state.text_width()
     run = para.add_run()
     shape = run.add_picture(io.BytesIO(base64.b64decode(match.group(1))), height=height)
     if shape.width > width:
-        shape.height, shape.width = int(shape.height * width / shape.width), width
+        shape.height, shape.width = Length(int(shape.height * width / shape.width)), width
     doc_pr = run._r.find(".//" + qn("wp:docPr"))
+    assert doc_pr is not None  # python-docx's inline picture has one
     doc_pr.set("descr", alt)
     doc_pr.set("title", alt)
     return run
-
-
-class FootnoteContainer:
-    """Enough of python-docx's block container for a w:footnote: paragraphs only."""
-
-    def __init__(self, element, part):
-        self.element = element
-        self.part = part
-
-    def add_paragraph(self, style=None):
-        p = OxmlElement("w:p")
-        self.element.append(p)
-        para = Paragraph(p, self)
-        if style:
-            p.style = style_id_of(self, style)
-        return para
-
-    def add_table(self, rows, cols):
-        return None  # the caller reports a table in a footnote
-
-
-def style_id_of(container, name):
-    return container.part.package.main_document_part.styles[name].style_id

@@ -1,9 +1,12 @@
 """The Word package around the text: document properties, page setup, styles, header and
 footer, the embedded typeface, the footnotes part, and zip dates fixed for rebuilds."""
 
+from __future__ import annotations
+
 import datetime
 import io
 import zipfile
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 import docx
@@ -13,15 +16,28 @@ from docx.opc.packuri import PackURI
 from docx.opc.part import XmlPart
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
+from docx.oxml.table import CT_Tbl
+from docx.oxml.text.paragraph import CT_P
+from docx.parts.story import StoryPart
+from docx.shared import Length
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from handouts.messages import catalogue
 from handouts.write.docx.fonts import embed_fonts
 from handouts.write.docx.styles import set_up_page, set_up_styles
 
+if TYPE_CHECKING:
+    from docx.document import Document as WordDocument
+
+    from handouts.read.front_matter import Document
+    from handouts.style.theme import Theme
+
 FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 
 
-def new_document(doc, theme, control):
+def new_document(doc: Document, theme: Theme, control: str) -> WordDocument:
     """An empty Word document set up for the handout: properties, page, styles, header and
     footer (control is the version and dates line), typeface."""
     meta = doc.meta
@@ -46,10 +62,11 @@ def new_document(doc, theme, control):
     return word
 
 
-STYLED = {}  # (theme, language, paper) -> the DOCX bytes _styled made for them
+# (theme, language, paper) -> the DOCX bytes _styled made for them
+STYLED: dict[tuple[str, str, str], bytes] = {}
 
 
-def _styled(theme, lang, paper):
+def _styled(theme: Theme, lang: str, paper: str) -> bytes:
     """python-docx's template with the theme's page, styles and typeface: made once per
     process for each theme, language and paper (setting up the styles was a quarter of
     each Word file's time), and opened afresh for each handout."""
@@ -67,7 +84,7 @@ def _styled(theme, lang, paper):
     return STYLED[key]
 
 
-def _current_compatibility(word):
+def _current_compatibility(word: WordDocument) -> None:
     """python-docx's template says Word 2010 (14): Word would open the handout in
     Compatibility Mode. 15 is every Word since 2013."""
     for setting in word.settings.element.iter(qn("w:compatSetting")):
@@ -75,7 +92,7 @@ def _current_compatibility(word):
             setting.set(qn("w:val"), "15")
 
 
-def _application_properties(word, doc, words):
+def _application_properties(word: WordDocument, doc: Document, words: int) -> None:
     """docProps/app.xml written for this handout: the template's says 'Microsoft Macintosh
     Word', 1 page and 0 words."""
     part = next(rel.target_part for rel in word.part.package.rels.values()
@@ -96,7 +113,7 @@ VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 CUSTOM_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
 
 
-def _custom_properties(word, values):
+def _custom_properties(word: WordDocument, values: dict[str, str]) -> None:
     """docProps/custom.xml: document control that Word shows under File > Properties >
     Custom (python-docx writes only the core properties)."""
     properties = [
@@ -109,12 +126,16 @@ def _custom_properties(word, values):
     word.part.package.relate_to(part, RT.CUSTOM_PROPERTIES)
 
 
-def text_width(word):
+def text_width(word: WordDocument) -> Length:
+    """The width between the page margins, which set_up_page has set."""
     section = word.sections[0]
-    return section.page_width - section.left_margin - section.right_margin
+    width, left, right = section.page_width, section.left_margin, section.right_margin
+    assert width is not None and left is not None and right is not None
+    return Length(width - left - right)
 
 
-def _header_footer(word, running_title, control, lang):
+def _header_footer(word: WordDocument, running_title: str, control: str,
+                   lang: str) -> None:
     section = word.sections[0]
     section.different_first_page_header_footer = True
     section.header.paragraphs[0].text = running_title
@@ -130,7 +151,7 @@ def _header_footer(word, running_title, control, lang):
             line.add_run(end)
 
 
-def _field(para, instruction):
+def _field(para: Paragraph, instruction: str) -> None:
     """A Word field (PAGE, NUMPAGES) that Word and LibreOffice compute when they lay out."""
     field = OxmlElement("w:fldSimple")
     field.set(qn("w:instr"), f" {instruction} ")
@@ -145,22 +166,21 @@ def _field(para, instruction):
 class FootnotesPart:
     """word/footnotes.xml, made on first use: python-docx has no footnotes of its own."""
 
-    def __init__(self, word):
+    def __init__(self, word: WordDocument) -> None:
         self.word = word
-        self.part = None
+        self.part: StoryPart | None = None
         self.next_id = 1
 
-    def new(self):
-        """A new w:footnote element and its id; the caller fills it with paragraphs."""
-        if self.part is None:
-            self._create()
+    def new(self) -> tuple[FootnoteContainer, int]:
+        """A new w:footnote, to be filled with blocks, and its id."""
+        part = self.part if self.part is not None else self._create()
         note = OxmlElement("w:footnote")
         note.set(qn("w:id"), str(self.next_id))
-        self.part.element.append(note)
+        part.element.append(note)
         self.next_id += 1
-        return note, self.next_id - 1
+        return FootnoteContainer(note, part, text_width(self.word)), self.next_id - 1
 
-    def _create(self):
+    def _create(self) -> StoryPart:
         # Word expects the two separator notes (-1 and 0) before any real one.
         element = parse_xml(
             f"<w:footnotes {nsdecls('w')}>"
@@ -169,12 +189,36 @@ class FootnotesPart:
             '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:r>'
             "<w:continuationSeparator/></w:r></w:p></w:footnote></w:footnotes>")
         document_part = self.word.part
-        self.part = XmlPart(PackURI("/word/footnotes.xml"), FOOTNOTES_TYPE, element,
-                            document_part.package)
+        self.part = StoryPart(PackURI("/word/footnotes.xml"), FOOTNOTES_TYPE, element,
+                              document_part.package)
         document_part.relate_to(self.part, RT.FOOTNOTES)
+        return self.part
 
 
-def finish(word, day, doc=None, words=0):
+class FootnoteContainer:
+    """python-docx's block container, for a w:footnote: paragraphs and tables, as Word's
+    own footnotes hold (python-docx has none for notes)."""
+
+    def __init__(self, element: etree._Element, part: StoryPart, width: Length) -> None:
+        self.element = element
+        self.part = part
+        self.width = width
+
+    def add_paragraph(self) -> Paragraph:
+        p = OxmlElement("w:p")
+        assert isinstance(p, CT_P)
+        self.element.append(p)
+        return Paragraph(p, self)
+
+    def add_table(self, rows: int, cols: int) -> Table:
+        """A table across the text's width, as in the body."""
+        tbl = CT_Tbl.new_tbl(rows, cols, self.width)
+        self.element.append(tbl)
+        return Table(tbl, self)
+
+
+def finish(word: WordDocument, day: datetime.date, doc: Document | None = None,
+           words: int = 0) -> bytes:
     if doc is not None:
         _application_properties(word, doc, words)
     out = io.BytesIO()
@@ -182,7 +226,7 @@ def finish(word, day, doc=None, words=0):
     return _fixed_timestamps(out.getvalue(), day)
 
 
-def _drop_template_thumbnail(word):
+def _drop_template_thumbnail(word: WordDocument) -> None:
     """python-docx's template carries a preview picture of another document; file managers
     would show it as this handout's thumbnail."""
     rels = word.part.package.rels
@@ -191,7 +235,7 @@ def _drop_template_thumbnail(word):
         rels.related_parts.pop(r_id, None)
 
 
-def _fixed_timestamps(data, day):
+def _fixed_timestamps(data: bytes, day: datetime.date) -> bytes:
     """Rewrite the zip with every member dated on the handout's issue date, so the same
     source gives the same bytes (python-docx stamps members with the current time)."""
     source = zipfile.ZipFile(io.BytesIO(data))
@@ -204,6 +248,6 @@ def _fixed_timestamps(data, day):
     return out.getvalue()
 
 
-def _property(text):
+def _property(text: str) -> str:
     """Word's document properties hold 255 characters; the page keeps the whole text."""
     return text if len(text) <= 255 else text[:254] + "…"
