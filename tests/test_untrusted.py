@@ -312,7 +312,7 @@ def test_write_pdf_refuses_remote_and_local_file_urls(listener):
     warnings = []
     pdf = write_pdf(Page(html, lxml.html.fromstring(html)), warnings)
     assert pypdf.PdfReader(io.BytesIO(pdf)).pages
-    refused = sorted(w for w in warnings if w.startswith("refused to load"))
+    refused = sorted(str(w) for w in warnings if str(w).startswith("refused to load"))
     assert refused == sorted(f"refused to load '{u}': only files in source/ may be used"
                              for u in (listener.url("bg.png"), listener.url("remote.png"),
                                        "file:///etc/hostname")), warnings

@@ -8,14 +8,21 @@ The PDF is printed from the same page, so the cut keeps every character of the t
 what the stylesheet adds (page numbers, list bullets) and printable ASCII.
 """
 
+from __future__ import annotations
+
 import base64
 import functools
 import io
 import string
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import fontpkg_atkinson_hyperlegible as atkinson
+from lxml.etree import _Element
 
 from handouts import cache
 from handouts.style import fonts
-from handouts.style.theme import BUNDLED_FONTS, atkinson
+from handouts.style.theme import BUNDLED_FONTS
 
 # Characters the stylesheet itself prints (page furniture, bullets, dashes, quotes).
 ALWAYS = set(string.printable) - set("\t\n\r\x0b\x0c") | set("–—‘’“”•·…")
@@ -25,28 +32,29 @@ BOLD_CLASSES = {"callout-title", "organisation", "colophon"}
 ITALIC = {"em", "i", "blockquote", "figcaption", "cite"}
 
 
-def used_faces(body):
+Face = tuple[str, int]  # (style, weight), as CSS names them
+
+
+def used_faces(body: _Element) -> set[Face]:
     """(style, weight) of every face the page's text is set in."""
     faces = {("normal", 400)}
-    for element in body.iter():
-        if not isinstance(element.tag, str):
-            continue
+    for element in body.iter("*"):  # elements, not comments
         bold, italic = _is_bold(element), _is_italic(element)
         if bold or italic:
             faces.add(("italic" if italic else "normal", 700 if bold else 400))
     return faces
 
 
-def _is_bold(element):
+def _is_bold(element: _Element) -> bool:
     return any(e.tag in BOLD or BOLD_CLASSES & set((e.get("class") or "").split())
                for e in [element, *element.iterancestors()])
 
 
-def _is_italic(element):
+def _is_italic(element: _Element) -> bool:
     return any(e.tag in ITALIC for e in [element, *element.iterancestors()])
 
 
-def font_faces(family, text, faces, cache_dir):
+def font_faces(family: str, text: str, faces: set[Face], cache_dir: Path) -> str:
     """@font-face rules with the subset faces as data: URLs; font-display: swap shows the
     text in a fallback font while they load."""
     characters = frozenset(set(text) | ALWAYS)
@@ -55,40 +63,44 @@ def font_faces(family, text, faces, cache_dir):
     return "\n".join(rules) + "\n"
 
 
-def _faces(family, fallback=()):
+def _faces(family: str | None, fallback: Iterable[str] = ()
+           ) -> Iterator[tuple[str, str, int | str, Path]]:
     """(family, style, weight, file) of each face of the theme's bundled typeface, then of
     the packaged fallbacks named: variable fonts, one file for every weight."""
-    for (style, weight), filename in sorted(BUNDLED_FONTS.get(family, {}).items()):
-        yield family, style, weight, atkinson.ROOT / "files" / filename
+    if family is not None:
+        for (style, weight), filename in sorted(BUNDLED_FONTS.get(family, {}).items()):
+            yield family, style, weight, atkinson.ROOT / "files" / filename
     for name in fallback:
         for style, path in sorted(fonts.PACKAGED.get(name, {}).items()):
             yield name, style, "100 900", path
 
 
-def _rule(family, style, weight, src, form="woff", swap=True):
+def _rule(family: str, style: str, weight: int | str, src: str, form: str = "woff",
+          swap: bool = True) -> str:
     display = " font-display: swap;" if swap else ""
     return (f"@font-face {{ font-family: '{family}'; font-style: {style}; "
             f"font-weight: {weight};{display} src: url('{src}') format('{form}'); }}")
 
 
-def _woff_url(data):
+def _woff_url(data: bytes) -> str:
     return "data:font/woff;base64," + base64.b64encode(data).decode()
 
 
 @functools.lru_cache(maxsize=32)  # pages in plain English share one character set
-def _subset(path, characters, cache_dir):
+def _subset(path: Path, characters: frozenset[str], cache_dir: Path) -> bytes:
     """The font at path cut to characters, as WOFF: from the cache, else cut and kept."""
     from fontTools import version
     data = path.read_bytes()
     name = cache.key(CUT_VERSION, version, data, "".join(sorted(characters))) + ".woff"
-    cut = cache.read(cache_dir, name)
-    if not (cut or b"").startswith(b"wOFF"):  # absent, or not a WOFF font: cut again
-        cut = _cut(data, characters)
-        cache.keep(cache_dir, name, cut)
+    kept = cache.read(cache_dir, name)
+    if kept and kept.startswith(b"wOFF"):
+        return kept
+    cut = _cut(data, characters)  # absent, or not a WOFF font: cut again
+    cache.keep(cache_dir, name, cut)
     return cut
 
 
-def _cut(data, characters):
+def _cut(data: bytes, characters: frozenset[str]) -> bytes:
     from fontTools import subset  # loaded only when the cache lacks the cut
     from fontTools.ttLib import TTFont
     # recalcTimestamp=False: the font keeps its own date, so rebuilds give the same bytes.
@@ -104,7 +116,7 @@ def _cut(data, characters):
     return out.getvalue()
 
 
-def fallback_faces(families, needed, cache_dir):
+def fallback_faces(families: list[str], needed: set[str], cache_dir: Path) -> str:
     """@font-face rules for the packaged fallback fonts (fonts.py), cut down to the
     characters the theme's typeface lacks. Each is a variable font: one file, every weight.
     Installed fonts among families need no rule: the browser and WeasyPrint find them."""
@@ -117,7 +129,7 @@ def fallback_faces(families, needed, cache_dir):
     return "\n".join(rules) + ("\n" if rules else "")
 
 
-def whole_faces(family, fallback):
+def whole_faces(family: str, fallback: list[str]) -> tuple[str, dict[str, str]]:
     """@font-face rules for the PDF, and the files their addresses (font:N) stand for:
     every face of the theme's bundled typeface and of the packaged fallbacks the page
     needs, whole. The PDF writer parses these once per process and subsets each font for

@@ -7,7 +7,11 @@ subset by the HarfBuzz that the pinned uharfbuzz wheel carries, with WeasyPrint'
 settings, whatever the machine has installed.
 """
 
+from __future__ import annotations
+
 import struct
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import uharfbuzz as hb
 from weasyprint.pdf import fonts as weasyprint_fonts
@@ -17,11 +21,13 @@ DROP_TABLES = (b"BASE", b"DSIG", b"EBDT", b"EBLC", b"EBSC", b"GPOS", b"GSUB", b"
                b"LTSH", b"PCLT", b"SVG ")
 
 
-def _tag(name):
-    return struct.unpack(">I", name)[0]
+def _tag(name: bytes) -> int:
+    number: int = struct.unpack(">I", name)[0]
+    return number
 
 
-def _subset(face, glyphs, flags):
+# uharfbuzz and WeasyPrint have no type stubs: their faces, flags and fonts are Any here.
+def _subset(face: Any, glyphs: Iterable[int], flags: Any) -> Any:
     request = hb.SubsetInput()
     request.glyph_set.update(glyphs)
     request.flags = flags
@@ -29,7 +35,7 @@ def _subset(face, glyphs, flags):
     return hb.subset(face, request)
 
 
-def subset(font, to_unicode, hinting):
+def subset(font: Any, to_unicode: Mapping[int, str], hinting: bool) -> None:
     """Replace WeasyPrint's Font.subset: keep only the glyphs the PDF draws.
 
     As in WeasyPrint, a first pass keeps the glyph ids (the PDF's text refers to them) and a
@@ -54,6 +60,6 @@ def subset(font, to_unicode, hinting):
 WEASYPRINT_SUBSET = weasyprint_fonts.Font.subset
 
 
-def install():
+def install() -> None:
     """Make WeasyPrint use this subsetter; call before writing any PDF."""
     weasyprint_fonts.Font.subset = subset

@@ -8,7 +8,11 @@ its aria-label ('Reference 2: Sigtermans et al. 2009') instead of its internal i
 Installed once, before any PDF is written.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pydyf
 from weasyprint import document as weasyprint_document
@@ -17,14 +21,15 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.pdf import stream as weasyprint_stream
 from weasyprint.pdf import tags as weasyprint_tags
 
-_in_margins = set()      # ids of the boxes of the page being drawn that are page furniture
+# WeasyPrint and pydyf have no type stubs: boxes, streams, pages and the PDF are Any here.
+_in_margins: set[int] = set()  # ids of the boxes of the page being drawn that are page furniture
 _draw_page = weasyprint_document.draw_page
 _marked = weasyprint_stream.Stream.marked
 _build_box_tree = weasyprint_tags._build_box_tree
 _add_links = weasyprint_pdf.add_links
 
 
-def _draw_page_noting_margins(page, stream):
+def _draw_page_noting_margins(page: Any, stream: Any) -> None:
     _in_margins.clear()
     for child in page.children:
         if isinstance(child, boxes.MarginBox):
@@ -33,7 +38,7 @@ def _draw_page_noting_margins(page, stream):
 
 
 @contextmanager
-def _marked_or_artifact(self, box, tag):
+def _marked_or_artifact(self: Any, box: Any, tag: str) -> Iterator[None]:
     if self._tags is None or id(box) not in _in_margins:
         with _marked(self, box, tag):
             yield
@@ -45,13 +50,15 @@ def _marked_or_artifact(self, box, tag):
         self.end_marked_content()
 
 
-def _build_box_tree_without_margins(box, parent, pdf, page_number, nums, annotations, tags):
+def _build_box_tree_without_margins(box: Any, parent: Any, pdf: Any, page_number: int,
+                                    nums: Any, annotations: Any, tags: Any) -> Iterator[Any]:
     if isinstance(box, boxes.MarginBox):
         return  # drawn as artifacts: nothing of them belongs in the structure tree
     yield from _build_box_tree(box, parent, pdf, page_number, nums, annotations, tags)
 
 
-def _described_links(links_and_anchors, matrix, pdf, page, names, tags):
+def _described_links(links_and_anchors: Any, matrix: Any, pdf: Any, page: Any, names: Any,
+                     tags: Any) -> None:
     _add_links(links_and_anchors, matrix, pdf, page, names, tags)
     for _, _, _, box in links_and_anchors[0]:
         label = box.element.get("aria-label") if box.element is not None else None
@@ -60,7 +67,7 @@ def _described_links(links_and_anchors, matrix, pdf, page, names, tags):
             annotation["Contents"] = pydyf.String(label)
 
 
-def install():
+def install() -> None:
     weasyprint_document.draw_page = _draw_page_noting_margins
     weasyprint_stream.Stream.marked = _marked_or_artifact
     weasyprint_tags._build_box_tree = _build_box_tree_without_margins

@@ -4,6 +4,8 @@ The page carries its fonts and images as data URLs, so the fetcher below refuses
 other address: rendering never touches the network or a file outside the project.
 """
 
+from __future__ import annotations
+
 import atexit
 import base64
 import calendar
@@ -16,12 +18,18 @@ import multiprocessing.util
 import os
 import shutil
 import warnings
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
+from handouts.diagnostics import WARNING, Diagnostic
+
+if TYPE_CHECKING:
+    from handouts.write.html.page import Page
 
 
-def _load_weasyprint():
+def _load_weasyprint() -> None:
     """import weasyprint, a quarter of a second sooner. WeasyPrint tries several names for
     each system library; cffi asks ctypes.util.find_library about every name that does not
     load as it is, and on Linux each ask runs ldconfig and gcc. The names that end in .so.N
@@ -51,8 +59,8 @@ from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
 from handouts.write.pdf import font_subset  # noqa: E402
-from handouts.run import leftovers
-from handouts.write.pdf import tags as pdf_tags
+from handouts.run import leftovers  # noqa: E402
+from handouts.write.pdf import tags as pdf_tags  # noqa: E402
 
 # WeasyPrint logs every CSS property it ignores; the build reports only what matters.
 logging.getLogger("weasyprint").setLevel(logging.ERROR)
@@ -63,18 +71,20 @@ font_subset.install()
 pdf_tags.install()
 
 
-class RefusingFetcher(URLFetcher):
+class RefusingFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint has no type stubs
     """Serves data: URLs, the page's own pictures (picture:N, see render._for_print) and
     its fonts (font:N, see web_fonts.whole_faces) only, and records every other reference
     it was asked for."""
 
-    def __init__(self, pictures=None, fonts=None):
+    def __init__(self, pictures: Mapping[str, str] | None = None,
+                 fonts: Mapping[str, str] | None = None) -> None:
         super().__init__(allowed_protocols={"data"})
-        self.refused = []
+        self.refused: list[str] = []
         self.pictures = pictures or {}
         self.fonts = dict(fonts or {})
 
-    def fetch(self, url, headers=None):
+    def fetch(self, url: str, headers: Mapping[str, str] | None = None
+              ) -> URLFetcherResponse:
         if url in self.fonts:
             return URLFetcherResponse(url, Path(self.fonts[url]).read_bytes(),
                                       {"Content-Type": "font/ttf"})
@@ -86,13 +96,26 @@ class RefusingFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
+class RefusedAddress(Diagnostic):
+    """A warning: an address the page refers to that the writer refused. It is about the
+    page, not a line of a file (the writer is given the page alone), so it is shown, as it
+    always was, without one."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(None, f"refused to load '{url[:80]}': only files in source/ may be "
+                         "used", code="refused-address", severity=WARNING)
+
+    def __str__(self) -> str:
+        return self.message
+
+
 XMP_NAMESPACE = "https://schemas.handouts.example/document-control/1.0/"
 
 
-def _document_control_xmp(page):
+def _document_control_xmp(page: Page) -> str:
     """Version, dates and approver as XMP, where document managers look for them; given
     to WeasyPrint as a data: URL, the only kind the fetcher serves."""
-    fields = {meta.get("name").removeprefix("handout."): meta.get("content")
+    fields = {(meta.get("name") or "").removeprefix("handout."): meta.get("content") or ""
               for meta in page.tree.iter("meta")
               if (meta.get("name") or "").startswith("handout.")}
     fields["issued"] = _meta(page, "dcterms.created")
@@ -106,7 +129,7 @@ def _document_control_xmp(page):
     return "data:application/rdf+xml;base64," + base64.b64encode(xml.encode()).decode()
 
 
-def _finish(document, pdf):
+def _finish(document: Any, pdf: Any) -> None:  # WeasyPrint's, untyped
     """Open with the bookmarks panel showing; keep the web page's viewport setting, which
     means nothing in a PDF, out of the document information."""
     pdf.catalog["PageMode"] = "/UseOutlines"
@@ -115,7 +138,7 @@ def _finish(document, pdf):
 
 
 @contextlib.contextmanager
-def _fonts_dated(epoch):
+def _fonts_dated(epoch: int) -> Iterator[None]:
     """WeasyPrint turns WOFF fonts (a stylesheet may hold some) into TrueType with
     fontTools, which stamps the current time into each font; SOURCE_DATE_EPOCH fixes it."""
     previous = os.environ.get("SOURCE_DATE_EPOCH")
@@ -129,23 +152,23 @@ def _fonts_dated(epoch):
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
-def _meta(page, name, default=""):
+def _meta(page: Page, name: str, default: str = "") -> str:
     """The content of the page's <meta name=name>."""
-    return next((m.get("content") for m in page.tree.iter("meta") if m.get("name") == name),
-                default)
+    return next((m.get("content") or "" for m in page.tree.iter("meta")
+                 if m.get("name") == name), default)
 
 
-def _issued(page):
+def _issued(page: Page) -> int:
     """The handout's issue date, as seconds since 1970: the date its PDF carries."""
     issued = _meta(page, "dcterms.created", "1980-01-01")
     return calendar.timegm(datetime.date.fromisoformat(issued).timetuple())
 
 
-_fonts_owner = None  # the process that made _fonts()._folder, the one to remove it
+_fonts_owner: int | None = None  # the process that made _fonts()._folder, the one to remove it
 
 
 @functools.lru_cache(maxsize=1)
-def _fonts():
+def _fonts() -> FontConfiguration:
     """One font configuration for every PDF this process prints: each font is registered
     (read, written to a folder, given to fontconfig) once, and Pango keeps its shaped
     faces. The folder is removed when the process ends (see release)."""
@@ -155,12 +178,12 @@ def _fonts():
     return FontConfiguration()
 
 
-def _release_at_exit():
+def _release_at_exit() -> None:
     atexit.register(release)
     multiprocessing.util.Finalize(None, release, exitpriority=10)  # workers skip atexit
 
 
-def release():
+def release() -> None:
     """Remove the folder where this process's font configuration wrote its fonts (WeasyPrint
     removes it only when the configuration is collected, which a process ending does not
     wait for). A forked process leaves its parent's folder alone."""
@@ -168,7 +191,7 @@ def release():
         shutil.rmtree(_fonts()._folder, ignore_errors=True)
 
 
-def _forked():
+def _forked() -> None:
     """In a process forked from one that has printed (make watch's warm process): the
     fonts the parent registered stay registered, their files in the parent's folder, but
     any more go to a folder of this process's own. In one shared folder, the next process
@@ -180,7 +203,7 @@ def _forked():
         _fonts_owner = os.getpid()
 
 
-def _pool_worker_started(_):
+def _pool_worker_started(_: object) -> None:
     """A pool worker forgets its parent's exit handlers after _forked has run; it is given
     its own."""
     if _fonts.cache_info().currsize:
@@ -192,24 +215,25 @@ multiprocessing.util.register_after_fork(_fonts, _pool_worker_started)
 
 
 @functools.lru_cache(maxsize=8)
-def _shared_stylesheet(text, fonts):
+def _shared_stylesheet(text: str, fonts: tuple[tuple[str, str], ...]
+                       ) -> tuple[weasyprint.CSS | None, tuple[str, ...]]:
     """The part of the page's style every handout of the theme shares (its fonts whole,
     the theme and styles/handout.css), parsed once per process: parsing it and registering
     its fonts was a quarter of each PDF's time. Returns the CSS and the addresses its
     parsing refused, which every PDF printed with it reports."""
-    fetcher = RefusingFetcher(fonts=fonts)
+    fetcher = RefusingFetcher(fonts=dict(fonts))
     with _fonts_dated(0):  # the same bytes whichever handout this process prints first
         css = _parsed(text, fetcher)
     return css, tuple(fetcher.refused)
 
 
-def _parsed(text, fetcher):
+def _parsed(text: str, fetcher: RefusingFetcher) -> weasyprint.CSS | None:
     """text as a stylesheet for this process's font configuration; None for no text."""
     return weasyprint.CSS(string=text, base_url="about:blank", url_fetcher=fetcher,
                           font_config=_fonts()) if text else None
 
 
-def write_pdf(page, warnings):
+def write_pdf(page: Page, warnings: list[Diagnostic | str]) -> bytes:
     """Return the PDF bytes; references the fetcher refused are added to warnings."""
     fetcher = RefusingFetcher(page.pictures)
     shared, own = page.print_css
@@ -224,10 +248,9 @@ def write_pdf(page, warnings):
     identifier = content.hexdigest()[:32].encode()
     with _fonts_dated(_issued(page)):
         stylesheets = [css for css in (stylesheet, _parsed(own, fetcher)) if css]
-        pdf = html.write_pdf(stylesheets=stylesheets, font_config=_fonts(),
+        pdf: bytes = html.write_pdf(stylesheets=stylesheets, font_config=_fonts(),
                              pdf_variant="pdf/ua-1", pdf_identifier=identifier,
                              custom_metadata=True, uncompressed_pdf=False,
                              xmp_metadata=[_document_control_xmp(page)], finisher=_finish)
-    warnings.extend(f"refused to load '{url[:80]}': only files in source/ may be used"
-                    for url in [*refused, *fetcher.refused])
+    warnings.extend(RefusedAddress(url) for url in [*refused, *fetcher.refused])
     return pdf
