@@ -4,11 +4,18 @@ the file. The Word half reads word/footnotes.xml: Word's own footnotes hold tabl
 
 import zipfile
 
+import lxml.html
+import pypdf
 import pytest
 from docx.oxml.ns import qn
 from lxml import etree
 
 from conftest import MINIMAL_FRONT_MATTER, new_project, run_build
+from handouts.check import check
+from handouts.check import pdf as pdf_reader
+from handouts.read.markdown import squash
+from handouts.run.pipeline import render_document
+from test_accessibility import outline_titles, structure_types
 
 # The shared document: one reference in the text, and a note that holds, indented by four
 # spaces, a pipe table, a titled box and a nested bullet list.
@@ -89,3 +96,59 @@ def test_word_footnote_holds_the_nested_list_at_its_levels(word_note):
               if level is not None]
     assert listed == [(0, "Before the infusion"), (1, "Eat a light meal"),
                       (1, "Bring your list of medicines"), (0, "After the infusion")]
+
+
+# -- the web page and the PDF ------------------------------------------------------------
+
+def _web_note(notes_project):
+    page = lxml.html.parse(str(notes_project.outputs("notes")["html"])).getroot()
+    [note] = page.xpath("//div[@class='footnote']/ol/li")
+    return note
+
+
+def test_web_page_footnote_holds_the_table_box_and_nested_list(notes_project):
+    note = _web_note(notes_project)
+    assert [child.tag for child in note] == ["p", "table", "div", "ul"]
+    rows = [[cell.text_content().strip() for cell in row] for row in note.iter("tr")]
+    assert rows == [["Weight", "Dose"], ["40 kg", "2 mg"], ["80 kg", "4 mg"]]
+    assert [th.get("scope") for th in note.iter("th")] == ["col", "col"]
+    box = note.find("div")
+    assert box.get("class") == "callout note" and box.get("role") == "note"
+    assert [p.text_content() for p in box] == [
+        "Check the label", "The pharmacy label gives the dose in millilitres."]
+    [inner] = note.find("ul").findall("li/ul")
+    assert [li.text_content() for li in inner] == ["Eat a light meal",
+                                                   "Bring your list of medicines"]
+
+
+def test_a_box_title_in_a_footnote_is_a_heading_as_elsewhere(notes_project):
+    # As the checker expects, and as the Word file marks it: readers who move from heading
+    # to heading find the box, and the PDF has a bookmark for it.
+    note = _web_note(notes_project)
+    assert note.find("div/h3[@class='callout-title']") is not None
+    reader = pypdf.PdfReader(str(notes_project.outputs("notes")["pdf"]))
+    assert "Check the label" in outline_titles(reader.outline)
+
+
+def test_pdf_footnote_holds_the_table_box_and_list_in_reading_order(notes_project):
+    path = notes_project.outputs("notes")["pdf"]
+    text = squash(pdf_reader.read(path).text)
+    parts = ["Doses by weight", "Weight", "Dose", "40 kg", "2 mg", "80 kg", "4 mg",
+             "Check the label", "millilitres", "Before the infusion", "Eat a light meal",
+             "Bring your list of medicines", "After the infusion"]
+    at = 0
+    for part in parts:
+        at = text.index(squash(part), at)  # each after the one before
+    structure = structure_types(pypdf.PdfReader(str(path)))
+    assert {"/Table", "/TH", "/TD", "/L", "/LI"} <= structure
+
+
+def test_a_table_lost_from_a_footnote_fails_verification(notes_project, tmp_path):
+    """The check reads a note's table cells in their columns: a page without them fails."""
+    rendered = render_document(notes_project.source_dir / "notes.md", notes_project)
+    page = lxml.html.parse(str(notes_project.outputs("notes")["html"])).getroot()
+    cell = page.xpath("//div[@class='footnote']//td")[0]
+    cell.getparent().remove(cell)
+    broken = tmp_path / "notes.html"
+    broken.write_bytes(lxml.html.tostring(page))
+    assert check({"html": broken}, rendered.expected())

@@ -110,7 +110,6 @@ class _Html:
         self.doc = doc
         self.say = catalogue(doc.meta.lang)
         self.level = 1          # of the last heading written: the title is the one h1
-        self.in_notes = False   # writing footnotes: a box's title is then no heading
         self.first_cited: dict[str, str] = {}  # reference key -> id of the first citation
         self.print_sources: list[tuple[_Element, str]] = []  # (img, print-size data: URL)
 
@@ -212,20 +211,16 @@ class _Html:
 
     def callout(self, b: m.Callout) -> _Element:
         """A box whose title is a heading one level below the section it stands in, so
-        readers who move from heading to heading find the key points. In a footnote the
-        title is bold text: a note is no section of the outline, in the PDF's bookmarks
-        or in Word, whose footnotes hold no headings."""
+        readers who move from heading to heading find the key points (in a footnote too, as
+        the checker expects and Word's footnotes show it)."""
         level = min(self.level + 1, 6)
-        tag = "p" if self.in_notes else f"h{level}"
-        title = [el(tag, *self.inlines(b.title), **{"class": "callout-title"})] \
+        title = [el(f"h{level}", *self.inlines(b.title), **{"class": "callout-title"})] \
             if b.title else []
         return el("div", *title, *self.blocks(b.blocks), **{"class": f"callout {b.kind}",
                                                           "role": "note"})
 
     def footnotes(self, b: m.Footnotes) -> _Element:
-        self.in_notes = True
         notes = [el("li", *self.blocks(n.blocks), id=n.anchor) for n in b.notes]
-        self.in_notes = False
         return el("div", el("hr"), el("ol", *notes), **{"class": "footnote"})
 
     def references(self, b: m.References) -> _Element:

@@ -96,19 +96,6 @@ class RefusingFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint has no ty
         return super().fetch(url, headers)
 
 
-class RefusedAddress(Diagnostic):
-    """A warning: an address the page refers to that the writer refused. It is about the
-    page, not a line of a file (the writer is given the page alone), so it is shown, as it
-    always was, without one."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(None, f"refused to load '{url[:80]}': only files in source/ may be "
-                         "used", code="refused-address", severity=WARNING)
-
-    def __str__(self) -> str:
-        return self.message
-
-
 XMP_NAMESPACE = "https://schemas.handouts.example/document-control/1.0/"
 
 
@@ -252,5 +239,8 @@ def write_pdf(page: Page, warnings: list[Diagnostic | str]) -> bytes:
                              pdf_variant="pdf/ua-1", pdf_identifier=identifier,
                              custom_metadata=True, uncompressed_pdf=False,
                              xmp_metadata=[_document_control_xmp(page)], finisher=_finish)
-    warnings.extend(RefusedAddress(url) for url in [*refused, *fetcher.refused])
+    # About the page, not a line of a file (the writer is given the page alone): no path.
+    warnings.extend(Diagnostic(None, f"refused to load '{url[:80]}': only files in source/ may "
+                               "be used", code="refused-address", severity=WARNING)
+                    for url in [*refused, *fetcher.refused])
     return pdf
