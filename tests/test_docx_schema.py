@@ -1,5 +1,6 @@
 """Word XML in schema order: in every XML part of every Word file the reference project
-builds (the real handouts and tests/corpus/constructs.md), the children of each w:pPr,
+builds (the real handouts and tests/corpus/constructs.md, and a footnote holding a table,
+a box and a list), the children of each w:pPr,
 w:rPr, w:tblPr, w:tcPr and w:sectPr come in the sequence ECMA-376 Part 1 declares. Word
 reports a file out of order as corrupt, or silently drops what it cannot place.
 """
@@ -11,6 +12,7 @@ from lxml import etree
 from PIL import Image
 
 from conftest import ROOT, new_project, run_build
+from test_footnote_blocks import DOCUMENT as FOOTNOTE_BLOCKS
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -60,15 +62,22 @@ def out_of_order(root):
             for child in element:
                 name = etree.QName(child).localname
                 if etree.QName(child).namespace != W[1:-1] or name not in place:
-                    problems.append(f"line {child.sourceline}: w:{parent} holds {child.tag}")
+                    problems.append(f"{_where(element)}: w:{parent} holds {child.tag}")
                     continue
                 here = place[name]
                 if here < last or (here == last and sequence[here] not in REPEATABLE):
                     order = [etree.QName(c).localname for c in element]
-                    problems.append(f"line {element.sourceline}: w:{parent} children {order}")
+                    problems.append(f"{_where(element)}: w:{parent} children {order}")
                     break
                 last = here
     return problems
+
+
+def _where(element):
+    """The style an element is in, if any, else its line (parts are one line long)."""
+    style = next((a for a in element.iterancestors(W + "style")), None)
+    return f"style '{style.get(W + 'styleId')}'" if style is not None \
+        else f"line {element.sourceline}"
 
 
 def xml_parts(path):
@@ -80,9 +89,11 @@ def xml_parts(path):
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    """The reference project: the real handouts and the constructs corpus, built."""
+    """The reference project: the real handouts and the constructs corpus, built; and
+    tables and a box in a footnote."""
     corpus = (ROOT / "tests" / "corpus" / "constructs.md").read_text(encoding="utf-8")
-    project = new_project(tmp_path_factory.mktemp("schema"), {"source/constructs.md": corpus},
+    project = new_project(tmp_path_factory.mktemp("schema"),
+                          {"source/constructs.md": corpus, "source/notes.md": FOOTNOTE_BLOCKS},
                           with_real_sources=True)
     Image.new("RGB", (40, 40), (200, 0, 0)).save(project.source_dir / "square.png")
     result = run_build(project.root)
