@@ -18,7 +18,8 @@ RELEASE_BLOCKING = frozenset({
     "review-overdue", "review-due-soon", "no-approver", "no-contact", "no-next-step",
     "reading-grade", "undefined-terms", "unexplained-abbreviation",  # check/reading.py
     "pdf-unchecked-script", "reference-not-cited", "bibliography-entry-skipped",
-    "installed-font", "unclassified"})
+    "installed-font", "refused-address", "unclassified",
+    "unused-footnote", "bare-link-text"})  # read/markdown.py
 
 
 class Diagnostic(Exception):
