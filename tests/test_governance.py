@@ -1,8 +1,10 @@
 """Clinical governance: document control in every format, the plain-language report, the
 actionability checks, the build report and a release build that allows no warning."""
 
+import ast
 import datetime
 import json
+import re
 import socket
 import zipfile
 
@@ -12,9 +14,9 @@ import pypdf
 import pytest
 import textstat
 
-from conftest import new_project, run_build
+from conftest import ROOT, new_project, run_build
 from handouts.check import reading as report
-from handouts.diagnostics import Diagnostics, Refusal
+from handouts.diagnostics import RELEASE_BLOCKING, Diagnostics
 from handouts.run.pipeline import build_document, render_document
 
 TODAY = datetime.date.today()
@@ -45,7 +47,7 @@ def project_with(tmp_path, text, theme_extra=CONTACT):
 
 
 def warnings_of(project):
-    return build_document(project.source_dir / "h.md", project).warnings
+    return [str(w) for w in build_document(project.source_dir / "h.md", project).warnings]
 
 
 def test_a_plain_approved_handout_builds_without_warnings_and_passes_release(tmp_path):
@@ -60,7 +62,8 @@ def test_an_overdue_handout_warns_and_fails_under_release(tmp_path):
     assert any("review was due on January 5, 2025" in w for w in warnings_of(project))
     with pytest.raises(Diagnostics) as caught:
         build_document(project.source_dir / "h.md", project, strict=True)
-    assert [type(e) for e in caught.value.errors] == [Refusal]
+    assert [e.code for e in caught.value.errors] == ["review-overdue"]
+    assert "review-overdue" in RELEASE_BLOCKING
     assert str(caught.value.errors[0]).endswith("(a release build allows no warnings)")
 
 
@@ -216,3 +219,31 @@ def test_a_reference_listed_but_never_cited_is_a_warning_and_stops_a_release(tmp
     with pytest.raises(Diagnostics) as caught:
         build_document(project.source_dir / "h.md", project, strict=True)
     assert any("never cited" in str(e) for e in caught.value.errors)
+
+
+def warning_codes():
+    """Every code of a Diagnostic made with severity=WARNING in handouts/, read with ast."""
+    codes = set()
+    for path in (ROOT / "handouts").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Diagnostic":
+                keywords = {k.arg: k.value for k in node.keywords}
+                severity, code = keywords.get("severity"), keywords.get("code")
+                if getattr(severity, "id", "") == "WARNING" and isinstance(code, ast.Constant):
+                    codes.add(code.value)
+            # A stage's own helper, warn("code", ...) (read/markdown.py).
+            elif isinstance(node, ast.Call) and _name(node.func) in ("warn", "_warn") and \
+                    node.args and isinstance(node.args[0], ast.Constant) and \
+                    re.fullmatch(r"[a-z]+(-[a-z]+)*", str(node.args[0].value)):
+                codes.add(node.args[0].value)
+    return codes
+
+
+def _name(func):
+    return getattr(func, "id", "") or getattr(func, "attr", "")
+
+
+def test_a_release_refuses_every_warning_by_its_code():
+    codes = warning_codes()
+    assert {"review-overdue", "reading-grade", "unclassified", "unused-footnote"} <= codes  # the scan sees them
+    assert codes <= RELEASE_BLOCKING, f"not in RELEASE_BLOCKING: {sorted(codes - RELEASE_BLOCKING)}"

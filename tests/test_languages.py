@@ -137,7 +137,7 @@ def test_an_arrow_prints_in_a_font_of_this_computer_or_names_the_package(tmp_pat
         assert "fonts-dejavu-core" in str(caught.value) and caught.value.line == 11
         return
     result = build_document(project.source_dir / "h.md", project)
-    assert any("'→' printed in" in w for w in result.warnings)
+    assert any("'→' printed in" in str(w) for w in result.warnings)
     assert "8 → 3" in _texts(project.outputs("h"))[1]
 
 
@@ -172,7 +172,7 @@ def test_an_arabic_handout_reads_right_to_left_in_all_three_formats(tmp_path):
     footer = docx.Document(str(paths["docx"])).sections[0].footer.paragraphs[0].text
     assert footer.startswith(control + "\tالصفحة ")
     # The PDF's joined letters cannot be read back: the build says so, never silently.
-    assert any("Arabic script cannot be read back out of the PDF" in w for w in result.warnings)
+    assert any("Arabic script cannot be read back out of the PDF" in str(w) for w in result.warnings)
 
 
 def test_chinese_prints_in_an_installed_cjk_font(tmp_path):

@@ -1,6 +1,8 @@
 """One handout end to end: load, cite, render, write PDF and DOCX, verify, then put the
 three outputs in place together. A failure at any step leaves the last good outputs."""
 
+from __future__ import annotations
+
 import contextlib
 import hashlib
 import importlib
@@ -8,14 +10,28 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from handouts.read import editions
 from handouts.run import leftovers
-from handouts.diagnostics import Diagnostic, Diagnostics, Refusal, display_path
-from handouts.read.front_matter import load
+from handouts.diagnostics import RELEASE_BLOCKING, WARNING, Diagnostic, Diagnostics
+from handouts.read.front_matter import Document as Source, Meta, load
 from handouts.paths import Outside, inside
+
+if TYPE_CHECKING:
+    from handouts import model as m
+    from handouts.check import Expected, Problem
+    from handouts.check.reading import Reading
+    from handouts.cite.format import Citations
+    from handouts.run.batch import Beside
+    from handouts.style.theme import Theme
+    from handouts.write.html.page import Page
+
+# A warning still written as text (a stage not yet converted), or a Diagnostic.
+Warning = Diagnostic | str
 
 FORMATS = ("html", "pdf", "docx")
 # The stages' libraries (Markdown, citeproc, WeasyPrint, python-docx ...) take most of a
@@ -29,7 +45,7 @@ CLOCK_SLACK = 0.05
 CODE = Path(__file__).resolve().parents[1]  # handouts/, and build.py beside it
 
 
-def preload():
+def preload() -> None:
     """Load every stage now: before worker processes are forked, so they share it."""
     for stage in STAGES:
         importlib.import_module(f"handouts.{stage}")
@@ -40,29 +56,29 @@ class Project:
     root: Path
 
     @property
-    def source_dir(self):
+    def source_dir(self) -> Path:
         return self.root / "source"
 
     @property
-    def styles_dir(self):
+    def styles_dir(self) -> Path:
         return self.root / "styles"
 
     @property
-    def output_dir(self):
+    def output_dir(self) -> Path:
         return self.root / "output"
 
-    def documents(self):
+    def documents(self) -> list[Path]:
         return sorted(self.source_dir.glob("*.md"))
 
-    def outputs(self, name):
+    def outputs(self, name: str) -> dict[str, Path]:
         return {fmt: self.output_dir / f"{name}.{fmt}" for fmt in FORMATS}
 
     @property
-    def reports_dir(self):
+    def reports_dir(self) -> Path:
         """One JSON file per handout, written by its last good build (see summary.py)."""
         return self.output_dir / "reports"
 
-    def shared_inputs(self):
+    def shared_inputs(self) -> list[str]:
         """Every file a handout may read besides its own Markdown: the other files in
         source/ (pictures, bibliographies, citation styles) and in styles/, by their path
         relative to the project (any name: spaces too), dot files left out."""
@@ -73,7 +89,8 @@ class Project:
                     found.append(path.relative_to(self.root).as_posix())
         return sorted(found)
 
-    def stale(self, documents, also=()):
+    def stale(self, documents: Iterable[Path | str], also: Iterable[Path | str] = ()
+              ) -> list[Path | str]:
         """The documents whose outputs are not those of a build after their last change:
         never built, or built (as their report in reports_dir says) before their source,
         a shared input, the build's code or a file of `also` last changed, or with another
@@ -87,32 +104,32 @@ class Project:
                 < max(newest, _changed(path))]
 
 
-def _files(folder):
+def _files(folder: Path) -> Iterator[Path]:
     """The files under folder, dot files and __pycache__ left out."""
     for top, folders, names in os.walk(folder):
         folders[:] = [f for f in folders if not f.startswith(".") and f != "__pycache__"]
         yield from (Path(top, name) for name in names if not name.startswith("."))
 
 
-def _changed(path):
+def _changed(path: Path | str) -> int:
     try:
         return os.stat(path).st_mtime_ns
     except OSError:  # gone: a changed file whose handout must notice
         return time.time_ns()
 
 
-def _built(report, shared):
+def _built(report: Path, shared: list[str]) -> int:
     """When the last good build of the report's handout began, if it read the shared
     inputs there are now; else 0."""
     try:
         built = os.stat(report).st_mtime_ns
-        recorded = json.loads(Path(report).read_text(encoding="utf-8")).get("shared_inputs")
+        recorded: object = json.loads(Path(report).read_text(encoding="utf-8")).get("shared_inputs")
     except (OSError, ValueError, AttributeError):
         return 0
     return built if recorded == inputs_digest(shared) else 0
 
 
-def inputs_digest(shared):
+def inputs_digest(shared: list[str]) -> str:
     """A short fingerprint of the list of shared inputs, kept in each handout's report."""
     return hashlib.sha256("\n".join(shared).encode()).hexdigest()[:16]
 
@@ -120,36 +137,36 @@ def inputs_digest(shared):
 @dataclass
 class Result:
     name: str
-    outputs: dict
+    outputs: dict[str, Path]
     sections: int
     references: int
+    meta: Meta
     blocks: int = 0
     words: int = 0
-    reading: object = None     # report.Reading
-    meta: object = None        # load.Meta
+    reading: Reading | None = None  # None: a web page only
     seconds: float = 0.0
     edition: str = ""          # the edition, when the handout has editions
-    warnings: list = field(default_factory=list)
-    corrections: list = field(default_factory=list)
+    warnings: list[Warning] = field(default_factory=list)
+    corrections: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Rendered:
-    document: object      # model.Document
-    theme: object
-    citations: object
-    page: object
+    document: m.Document
+    theme: Theme
+    citations: Citations | None
+    page: Page
 
     @property
-    def doc(self):
+    def doc(self) -> Source:
         return self.document.source
 
-    def expected(self):
+    def expected(self) -> Expected:
         from handouts import check as verify
         return verify.expected(self.document, self.citations, self.theme)
 
 
-def load_handout(path, project):
+def load_handout(path: Path, project: Project) -> Source:
     """The handout's front matter and text, checked; only handouts in source/ are built."""
     try:
         if Path(path).absolute().parent.resolve() != project.source_dir.resolve():
@@ -162,12 +179,12 @@ def load_handout(path, project):
     return load(path)
 
 
-def render_document(path, project, edition=None):
+def render_document(path: Path, project: Project, edition: str | None = None) -> Rendered:
     """Load, read, cite and render one handout (one edition of it) in memory."""
     return render_edition(editions.select(load_handout(path, project), edition), project)
 
 
-def render_edition(doc, project):
+def render_edition(doc: Source, project: Project) -> Rendered:
     """Read, cite and render one loaded document in memory."""
     from handouts.cite import format as cite
     from handouts.read.markdown import read
@@ -185,7 +202,8 @@ def render_edition(doc, project):
     return Rendered(document, theme, citations, render(document, theme, css))
 
 
-def build_handout(path, project, strict=False, side_by_side=False):
+def build_handout(path: Path, project: Project, strict: bool = False,
+                  side_by_side: bool = False) -> list[Result]:
     """Build and verify the three outputs of each edition of one handout (of the handout,
     when it has none); return what was done, a Result per edition. A strict (release)
     build stops on any warning, before writing anything. side_by_side prints the PDFs in a
@@ -196,7 +214,7 @@ def build_handout(path, project, strict=False, side_by_side=False):
     from handouts.run import summary
     started = time.time() - CLOCK_SLACK
     shared = inputs_digest(project.shared_inputs())
-    results = []
+    results: list[Result] = []
     try:
         with batch.Beside(_printed, _load_printer, fork=side_by_side and not strict,
                           finish=_release_printer) as printer:
@@ -206,18 +224,20 @@ def build_handout(path, project, strict=False, side_by_side=False):
     except BaseException:
         if results:  # editions put in place before one failed: the report says so
             with contextlib.suppress(OSError):  # what failed is the error to report
-                summary.write_editions_report(project, doc.path.stem, results)
+                summary.write_editions_report(project, Path(path).stem, results)
         raise
-    summary.write_handout_report(project, doc.path.stem, results, started, shared)
+    summary.write_handout_report(project, Path(path).stem, results, started, shared)
     return results
 
 
-def build_document(path, project, strict=False, side_by_side=False):
+def build_document(path: Path, project: Project, strict: bool = False,
+                   side_by_side: bool = False) -> Result:
     """build_handout for a handout without editions: its one Result."""
     return build_handout(path, project, strict, side_by_side)[0]
 
 
-def build_edition(doc, project, strict, printer):
+def build_edition(doc: Source, project: Project, strict: bool,
+                  printer: Beside[tuple[bytes, list[Warning]]]) -> Result:
     """The three outputs of one loaded document (a handout, or one edition of it); the PDF
     is printed by printer (a batch.Beside of _printed)."""
     started = time.perf_counter()
@@ -228,9 +248,9 @@ def build_edition(doc, project, strict, printer):
     from handouts.check import reading as report
     from handouts import check as verify
     reading = report.reading(rendered.document)
-    warnings = report.warnings_for(rendered.document, reading, rendered.theme)
-    if strict and warnings + page.warnings:  # a release: before anything is written
-        raise Diagnostics([Refusal(w) for w in warnings + page.warnings])
+    warnings: list[Warning] = [*report.warnings_for(rendered.document, reading, rendered.theme)]
+    if strict:  # a release: before anything is written
+        _refuse_release(warnings + page.warnings)
     with _writing(targets, doc) as staged:
         _stage({"html": page.html.encode("utf-8"), "docx": _word_file(rendered)}, targets,
                staged)
@@ -239,57 +259,74 @@ def build_edition(doc, project, strict, printer):
         printed, refused = printer.result()
         pages = _stage({"pdf": printed}, targets, staged)
         warnings += page.warnings + refused
-        if strict and warnings:  # an address the PDF writer refused
-            raise Diagnostics([Refusal(w) for w in warnings])
+        if strict:  # an address the PDF writer refused
+            _refuse_release(warnings)
         _commit(staged, targets, doc, problems + verify.check(pages, want))
     unread = verify.unreadable_in_pdf(want)
-    if unread:
-        warnings.append(f"{display_path(doc.path)}: {unread} blocks in Arabic script cannot be "
-                        "read back out of the PDF to be checked (its joined letters); they were "
-                        "checked in the web page and Word file: look at the PDF's pages")
+    if unread:  # found after the release checks: as before, a release is not refused for it
+        warnings.append(Diagnostic(
+            doc.path, f"{unread} blocks in Arabic script cannot be read back out of the PDF to "
+            "be checked (its joined letters)", "they were checked in the web page and Word "
+            "file: look at the PDF's pages", code="pdf-unchecked-script", severity=WARNING))
     return _result(doc, targets, want, started, warnings, reading)
 
 
-def _load_printer():
+def as_diagnostic(warning: Warning) -> Diagnostic:
+    """A warning as a Diagnostic: one still written as text says where itself."""
+    if isinstance(warning, Diagnostic):
+        return warning
+    return Diagnostic(None, warning, severity=WARNING, code="unclassified")
+
+
+def _refuse_release(warnings: Sequence[Warning]) -> None:
+    """A release build stops on the warnings whose code is in RELEASE_BLOCKING, each an
+    error of its own."""
+    refused = [d.as_error() for d in map(as_diagnostic, warnings) if d.code in RELEASE_BLOCKING]
+    if refused:
+        raise Diagnostics(refused)
+
+
+def _load_printer() -> None:
     """WeasyPrint, loaded beside the page's rendering."""
     from handouts.write.pdf import writer as pdf_writer  # noqa: F401
 
 
-def _release_printer():
+def _release_printer() -> None:
     """What the printing process leaves behind, removed before it ends."""
     from handouts.write.pdf import writer as pdf_writer
     pdf_writer.release()
 
 
-def _printed(page):
+def _printed(page: Page) -> tuple[bytes, list[Warning]]:
     """The PDF's bytes, and the addresses the writer refused."""
     from handouts.write.pdf.writer import write_pdf
-    refused = []
+    refused: list[Warning] = []
     return write_pdf(page, refused), refused
 
 
-def _result(doc, targets, want, started, warnings, reading=None):
+def _result(doc: Source, targets: dict[str, Path], want: Expected, started: float,
+            warnings: list[Warning], reading: Reading | None = None) -> Result:
     from handouts import check as verify
-    return Result(doc.name, targets, len(want.headings), len(want.references),
+    return Result(doc.name, targets, len(want.headings), len(want.references), doc.meta,
                   blocks=len(want.blocks), words=verify.word_count(want.blocks),
                   warnings=warnings, corrections=doc.meta.corrections, reading=reading,
-                  meta=doc.meta, seconds=round(time.perf_counter() - started, 2),
+                  seconds=round(time.perf_counter() - started, 2),
                   edition=doc.edition)
 
 
-def _word_file(rendered):
+def _word_file(rendered: Rendered) -> bytes:
     from handouts.write.docx import write_docx  # loaded where it runs: beside WeasyPrint, when side by side
     return write_docx(rendered.document, rendered.theme)
 
 
-def build_web_page(path, project):
+def build_web_page(path: Path, project: Project) -> list[Result]:
     """Only the web pages, verified: a quick preview that never loads the PDF or Word
     writers. The PDF and Word file stay as they were, and `make` rebuilds them later."""
     return [_web_page(edition, project)
             for edition in editions.documents(load_handout(path, project))]
 
 
-def _web_page(doc, project):
+def _web_page(doc: Source, project: Project) -> Result:
     started = time.perf_counter()
     rendered = render_edition(doc, project)
     target = {"html": project.outputs(rendered.doc.name)["html"]}
@@ -298,10 +335,10 @@ def _web_page(doc, project):
     return _result(rendered.doc, target, want, started, list(rendered.page.warnings))
 
 
-def check_document(path, project):
+def check_document(path: Path, project: Project) -> list[str]:
     """Verify the outputs already on disk against the source; return the problems found."""
     from handouts import check as verify
-    problems = []
+    problems: list[str] = []
     for doc in editions.documents(load_handout(path, project)):
         rendered = render_edition(doc, project)
         targets = project.outputs(doc.name)
@@ -311,7 +348,8 @@ def check_document(path, project):
     return problems
 
 
-def _write_together(contents, targets, doc, want):
+def _write_together(contents: Mapping[str, bytes], targets: dict[str, Path], doc: Source,
+                    want: Expected) -> None:
     """Write each output to a temporary file beside its target, verify them, and only then
     rename them into place, so readers never see a half-written or unverified file."""
     from handouts import check as verify
@@ -320,7 +358,8 @@ def _write_together(contents, targets, doc, want):
         _commit(staged, targets, doc, verify.check(staged, want))
 
 
-def _stage(contents, targets, staged):
+def _stage(contents: Mapping[str, bytes], targets: dict[str, Path],
+           staged: dict[str, Path]) -> dict[str, Path]:
     """Each output written to a temporary file beside its target, and put in staged (which
     _writing removes, whatever happens) as soon as it exists: {format: path} of these."""
     targets["html"].parent.mkdir(parents=True, exist_ok=True)
@@ -334,23 +373,25 @@ def _stage(contents, targets, staged):
     return written
 
 
-def _commit(staged, targets, doc, problems):
-    """The staged outputs renamed into place, all of them, if verification found nothing."""
+def _commit(staged: dict[str, Path], targets: dict[str, Path], doc: Source,
+            problems: list[Problem]) -> None:
+    """The staged outputs renamed into place, all of them, if verification found nothing;
+    else each problem an error of its own, at its line where known."""
     if problems:
-        raise Diagnostic(doc.path, "an output lost content: " + "; ".join(problems),
-                         "look in styles/handout.css for rules that hide text or shrink "
-                         "the page; if there are none, report this as a bug",
-                         getattr(problems[0], "line", None))
+        raise Diagnostics([Diagnostic(doc.path, f"an output lost content: {p.fmt}: {p.what}",
+                                      "look in styles/handout.css for rules that hide text or "
+                                      "shrink the page; if there are none, report this as a "
+                                      "bug", p.line, code="lost-content") for p in problems])
     for fmt, name in staged.items():
         os.chmod(name, 0o644)
         os.replace(name, targets[fmt])
 
 
 @contextlib.contextmanager
-def _writing(targets, doc):
+def _writing(targets: dict[str, Path], doc: Source) -> Iterator[dict[str, Path]]:
     """Yields a dict for the staged files; whatever happens, none is left behind, and a file
     that cannot be written is an error for people."""
-    staged = {}
+    staged: dict[str, Path] = {}
     try:
         yield staged
     except OSError as exc:

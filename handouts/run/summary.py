@@ -80,7 +80,7 @@ def _report_of(result):
         "lang": meta.lang, "version": meta.version, "date": meta.date.isoformat(),
         "review_due": meta.review_due.isoformat(), "approved_by": meta.approved_by,
         "approved_on": meta.approved_on.isoformat() if meta.approved_on else "",
-        "seconds": result.seconds, "warnings": result.warnings,
+        "seconds": result.seconds, "warnings": [str(w) for w in result.warnings],
         "corrections": result.corrections,
         "files": {fmt: {"path": path.name, "bytes": path.stat().st_size}
                   for fmt, path in result.outputs.items()},
