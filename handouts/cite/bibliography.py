@@ -7,22 +7,33 @@ stops the build if the handout cites it. Fields no style prints (abstract, file,
 keywords) are never a reason to fail.
 """
 
+from __future__ import annotations
+
 import json
 import logging
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeAlias
 
-import bibtexparser
 import yaml
 from bibtexparser import middlewares
-from bibtexparser.model import DuplicateBlockKeyBlock
+from bibtexparser.entrypoint import parse_string
+from bibtexparser.library import Library
+from bibtexparser.middlewares.names import NameParts
+from bibtexparser.model import DuplicateBlockKeyBlock, Entry as BibEntry
 from pylatexenc.latex2text import LatexNodes2Text
 
 from handouts.diagnostics import Diagnostic
 from handouts.paths import Outside, inside
+from handouts.read.front_matter import Document as Source
 from handouts.read.front_matter import UNPRINTABLE, read_yaml, refuse_control_characters
+
+# A value of CSL-JSON, and one entry: what citeproc-py reads.
+Json: TypeAlias = "str | int | float | bool | None | list[Json] | dict[str, Json]"
+Entry: TypeAlias = "dict[str, Json]"
 
 # bibtexparser logs each entry it cannot read; the build reports them itself, with advice.
 logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
@@ -59,29 +70,29 @@ LATEX = LatexNodes2Text()
 # Limits no real export comes near, checked before the decoder recurses or Python refuses.
 MAX_DEPTH = 50
 MAX_NUMBER_DIGITS = 20
-JSON_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings are skipped whole
+JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}:]')  # strings are skipped whole
 MONTHS = {m: n for n, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
                                       "sep", "oct", "nov", "dec"), 1)}
 
 
 @dataclass
 class Bibliography:
-    entries: list = field(default_factory=list)     # CSL-JSON dicts, ids as written
-    where: dict = field(default_factory=dict)       # folded key -> (path, line)
-    broken: dict = field(default_factory=dict)      # folded key -> Diagnostic
-    unreadable: list = field(default_factory=list)  # Diagnostics naming no key
+    entries: list[Entry] = field(default_factory=list)  # ids as written
+    where: dict[str, tuple[Path, int | None]] = field(default_factory=dict)  # by folded key
+    broken: dict[str, Diagnostic] = field(default_factory=dict)  # folded key -> its problem
+    unreadable: list[Diagnostic] = field(default_factory=list)  # problems naming no key
 
-    def __contains__(self, key):
+    def __contains__(self, key: str) -> bool:
         return key.lower() in self.where
 
-    def add(self, other):
+    def add(self, other: Bibliography) -> None:
         for entry in other.entries:
             key = str(entry["id"]).lower()
             if key in self.where:
                 path, line = other.where[key]
-                first = self.where[key]
+                first, first_line = self.where[key]
                 self.broken[key] = Diagnostic(path, f"key '{entry['id']}' is defined twice "
-                                              f"(first in {first[0].name} on line {first[1]})",
+                                              f"(first in {first.name} on line {first_line})",
                                               "give each entry its own key", line)
                 continue
             self.entries.append(entry)
@@ -90,7 +101,7 @@ class Bibliography:
         self.unreadable += other.unreadable
 
 
-def read_file(path):
+def read_file(path: Path) -> Bibliography:
     """One bibliography file as a Bibliography; Diagnostic only if the whole file is
     unusable."""
     try:
@@ -103,32 +114,33 @@ def read_file(path):
         return _bibtex(path, text)
     refuse_control_characters(path, text)
     if suffix == ".json":
-        return _csl(path, text, _json(path, text))
+        return _csl(path, _json(path, text), _json_id_lines(text))
     if suffix in (".yaml", ".yml"):
-        return _csl(path, text, _yaml(path, text))
+        return _csl(path, _yaml(path, text), _yaml_id_lines(text))
     raise Diagnostic(path, "is neither BibTeX (.bib), CSL-JSON (.json) nor CSL-YAML (.yaml)",
                      "export the bibliography as BibTeX or CSL-JSON")
 
 
 # -- BibTeX and biblatex ------------------------------------------------------------------
 
-def _bibtex(path, text):
+def _bibtex(path: Path, text: str) -> Bibliography:
     with warnings.catch_warnings(action="ignore"):  # bibtexparser warns of what it skips
         # Names are split before LaTeX is decoded, so a name in braces stays whole.
-        library = bibtexparser.parse_string(text, append_middleware=[
+        library = parse_string(text, append_middleware=[
             middlewares.SeparateCoAuthors(), middlewares.SplitNameParts(),
             middlewares.LatexDecodingMiddleware()])
     result = Bibliography()
     for block in library.failed_blocks:
         line = (block.start_line or 0) + 1
-        key = _raw_key(block.raw)
+        raw = block.raw or ""
+        key = _raw_key(raw)
         if isinstance(block, DuplicateBlockKeyBlock):
             error = Diagnostic(path, f"key '{block.key}' is defined twice "
                                f"(first on line {_first_line(library, block.key)})",
                                "give each entry its own key", line)
             result.broken[block.key.lower()] = error
             continue
-        error = Diagnostic(path, f"the entry '{key or block.raw.strip()[:40]}' is not valid "
+        error = Diagnostic(path, f"the entry '{key or raw.strip()[:40]}' is not valid "
                            "BibTeX", "check its braces, quotes and commas (each field is "
                            "written name = {value}, and the entry ends with '}')", line)
         if key:
@@ -136,14 +148,14 @@ def _bibtex(path, text):
         else:
             result.unreadable.append(error)
     for entry in library.entries:
-        line = entry.start_line + 1
-        key = entry.key
-        control = UNPRINTABLE.search(entry.raw or "")
+        line = (entry.start_line or 0) + 1  # bibtexparser counts from 0
+        key, raw = entry.key, entry.raw or ""
+        control = UNPRINTABLE.search(raw)
         if control:
             result.broken[key.lower()] = Diagnostic(
                 path, f"contains the control character U+{ord(control.group()):04X} (in entry "
                 f"'{key}'), which no document can hold", "delete it (it is often invisible)",
-                line + entry.raw.count("\n", 0, control.start()))
+                line + raw.count("\n", 0, control.start()))
             continue
         try:
             csl = _csl_from_bibtex(entry)
@@ -161,27 +173,27 @@ def _bibtex(path, text):
 
 
 class _EntryProblem(ValueError):
-    def __init__(self, message, hint):
+    def __init__(self, message: str, hint: str) -> None:
         super().__init__(message)
         self.message, self.hint = message, hint
 
 
-def _raw_key(raw):
+def _raw_key(raw: str) -> str:
     found = re.match(r"\s*@\w+\s*[{(]\s*([^,\s{}]+)\s*,", raw)
     return found.group(1) if found else ""
 
 
-def _first_line(library, key):
-    return next((e.start_line + 1 for e in library.entries if e.key == key), "?")
+def _first_line(library: Library, key: str) -> int | str:
+    return next(((e.start_line or 0) + 1 for e in library.entries if e.key == key), "?")
 
 
-def _csl_from_bibtex(entry):
+def _csl_from_bibtex(entry: BibEntry) -> Entry:
     kind = entry.entry_type.lower()
-    fields = {f.key.lower(): f.value for f in entry.fields}
+    fields = {f.key.lower(): f.value for f in entry.fields}  # names split, the rest text
     if kind not in TYPES:
         raise _EntryProblem(f"unknown entry type '@{entry.entry_type}' (entry '{entry.key}')",
                             "use @article, @book, @incollection, @misc, @online, ...")
-    csl = {"id": entry.key, "type": TYPES[kind]}
+    csl: Entry = {"id": entry.key, "type": TYPES[kind]}
     published = fields.get("howpublished")
     address = re.search(r"https?://[^\s{}]+", published) if isinstance(published, str) else None
     if address and not fields.get("url"):  # howpublished = {\url{https://...}}
@@ -198,10 +210,11 @@ def _csl_from_bibtex(entry):
             csl[target] = _text(value)
     if fields.get("subtitle"):
         csl["title"] = f"{csl.get('title', '')}: {_text(fields['subtitle'])}"
-    if fields.get("number") or fields.get("issue"):
+    number = fields.get("issue") or fields.get("number")
+    if number:
         target = "issue" if csl["type"] in ("article-journal", "article-magazine",
                                             "article-newspaper") else "number"
-        csl[target] = _text(fields.get("issue") or fields.get("number"))
+        csl[target] = _text(number)
     issued = _date(fields.get("date")) or _year_month(fields.get("year"), fields.get("month"))
     if issued:
         csl["issued"] = issued
@@ -218,18 +231,19 @@ def _csl_from_bibtex(entry):
         csl.setdefault("URL", f"https://arxiv.org/abs/{eprint}")
     elif eprint:
         csl.setdefault("number", eprint)
-    if "page" in csl:
-        csl["page"] = re.sub(r"\s*[-–]+\s*", "–", csl["page"])
+    page = csl.get("page")
+    if isinstance(page, str):  # always text here, from TEXT_FIELDS
+        csl["page"] = re.sub(r"\s*[-–]+\s*", "–", page)
     return csl
 
 
-def _name(parts):
+def _name(parts: NameParts) -> dict[str, Json]:
     """bibtexparser's NameParts as a CSL name; a name in braces ({World Health
     Organization}) stays whole."""
     family = _latex(parts.last)
     if not parts.first and not parts.von:
         return {"literal": family}
-    name = {"family": family, "given": _latex(parts.first)}
+    name: dict[str, Json] = {"family": family, "given": _latex(parts.first)}
     if parts.von:
         name["non-dropping-particle"] = _latex(parts.von)
     if parts.jr:
@@ -237,21 +251,21 @@ def _name(parts):
     return name
 
 
-def _latex(words):
+def _latex(words: list[str]) -> str:
     """Name words as text: J{\\o}rgen is Jørgen; braces go."""
     return _text(LATEX.latex_to_text(" ".join(words)))
 
 
-def _text(value):
+def _text(value: str) -> str:
     """A decoded field value without the braces and spaces LaTeX leaves."""
     return re.sub(r"\s+", " ", value.replace("{", "").replace("}", "")).strip()
 
 
-def _date(value):
+def _date(value: object) -> Entry | None:
     """A biblatex date (2009, 2009-06, 2009-06-01, 2009/2010) as CSL date parts."""
     if not isinstance(value, str):
         return None
-    parts = []
+    parts: list[Json] = []
     for piece in value.strip().split("/")[:2]:
         found = re.fullmatch(r"\s*(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?(?:T.*)?\s*", piece)
         if found:
@@ -259,10 +273,11 @@ def _date(value):
     return {"date-parts": parts} if parts else None
 
 
-def _year_month(year, month):
-    if not isinstance(year, str) or not re.search(r"\d{4}", year):
+def _year_month(year: object, month: object) -> Entry | None:
+    found = re.search(r"\d{4}", year) if isinstance(year, str) else None
+    if not found:
         return None
-    parts = [int(re.search(r"\d{4}", year).group())]
+    parts: list[Json] = [int(found.group())]
     if isinstance(month, str):
         month = month.strip().lower()[:3]
         number = MONTHS.get(month) or (int(month) if month.isdigit() else None)
@@ -273,17 +288,17 @@ def _year_month(year, month):
 
 # -- CSL-JSON and CSL-YAML ------------------------------------------------------------------
 
-def _json(path, text):
+def _json(path: Path, text: str) -> object:
     """CSL-JSON, refusing what no reference manager writes and the decoder or the entries'
     walks would choke on: numbers of more than MAX_NUMBER_DIGITS digits, NaN and Infinity,
     and nesting deeper than MAX_DEPTH (measured first: the decoder recurses)."""
-    def number(digits):
+    def number(digits: str) -> int | float:
         if len(digits.lstrip("-")) > MAX_NUMBER_DIGITS:
             raise _Refused(f"has a number of {len(digits)} digits",
                            "write long numbers as text, in quotes", digits)
         return float(digits) if any(c in digits for c in ".eE") else int(digits)
 
-    def constant(name):
+    def constant(name: str) -> None:
         raise _Refused(f"holds '{name}', which JSON does not allow", "write a number", name)
 
     _check_nesting(path, text)
@@ -298,15 +313,15 @@ def _json(path, text):
 
 
 class _Refused(ValueError):
-    def __init__(self, message, hint, token):
+    def __init__(self, message: str, hint: str, token: str) -> None:
         super().__init__(message)
         self.message, self.hint, self.token = message, hint, token
 
 
-def _check_nesting(path, text):
+def _check_nesting(path: Path, text: str) -> None:
     """Stop at the first bracket nested deeper than MAX_DEPTH, outside strings."""
     depth = 0
-    for token in JSON_BRACKETS.finditer(text):
+    for token in JSON_TOKENS.finditer(text):
         depth += (token[0] in "[{") - (token[0] in "]}")
         if depth > MAX_DEPTH:
             offset = token.start()
@@ -315,40 +330,94 @@ def _check_nesting(path, text):
                              text.count("\n", 0, offset) + 1)
 
 
-def _yaml(path, text):
+def _json_id_lines(text: str) -> list[int | None]:
+    """The line of each top-level entry's "id" key, found in the JSON's own tokens (run on
+    JSON the decoder has read): a string followed by ':' inside an object of the top-level
+    list. An id that also appears in a title, a note or a longer key is a value or another
+    key there, never this one. The last "id" of an entry counts, as for the decoder."""
+    lines: list[int | None] = []
+    depth, line, counted = 0, 1, 0
+    previous: re.Match[str] | None = None
+    for token in JSON_TOKENS.finditer(text):
+        kind = token[0]
+        if kind == ":" and depth == 2 and previous and previous[0].startswith('"') \
+                and json.loads(previous[0]) == "id":
+            line += text.count("\n", counted, previous.start())  # counted on, not again
+            counted = previous.start()
+            lines[-1] = line
+        elif kind in "[{":
+            lines += [None] if depth == 1 else []  # an entry begins
+            depth += 1
+        elif kind in "]}":
+            depth -= 1
+        previous = token
+    return lines
+
+
+def _yaml(path: Path, text: str) -> object:
     try:
         data = read_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = exc.problem_mark if isinstance(exc, yaml.MarkedYAMLError) else None
         problem = getattr(exc, "problem", None) or "not valid YAML"
         raise Diagnostic(path, f"is not valid YAML ({problem})", "export it again as CSL-YAML",
                          mark.line + 1 if mark else None) from None
-    except Exception:
+    except (ValueError, TypeError, KeyError, AttributeError):
+        # PyYAML's constructors fail so on a value of the wrong form (2020-02-30, !!int x,
+        # !!bool x, !!timestamp x, !!set [1], a list as a key)
         raise Diagnostic(path, "is not valid YAML", "export it again as CSL-YAML") from None
     return data.get("references", data) if isinstance(data, dict) else data
 
 
-def _csl(path, text, data):
+def _yaml_id_lines(text: str) -> list[int | None]:
+    """The line of each entry's id key, from the nodes PyYAML composes (run on YAML that
+    read_yaml has read, so it is valid and nested within bounds); entries at the top or
+    under 'references', as _yaml takes them."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if isinstance(root, yaml.MappingNode):
+        root = _value_of(root, "references")
+    if not isinstance(root, yaml.SequenceNode):
+        return []  # not CSL-YAML: _csl says so
+    lines: list[int | None] = []
+    for entry in root.value:
+        key = _key_of(entry, "id") if isinstance(entry, yaml.MappingNode) else None
+        lines.append(key.start_mark.line + 1 if key else None)
+    return lines
+
+
+def _key_of(mapping: yaml.MappingNode, name: str) -> yaml.Node | None:
+    """The key node of a mapping that reads name (the last, as PyYAML keeps the last)."""
+    keys = [k for k, _ in mapping.value if isinstance(k, yaml.ScalarNode) and k.value == name]
+    return keys[-1] if keys else None
+
+
+def _value_of(mapping: yaml.MappingNode, name: str) -> yaml.Node | None:
+    return next((v for k, v in reversed(mapping.value)
+                 if isinstance(k, yaml.ScalarNode) and k.value == name), None)
+
+
+def _csl(path: Path, data: object, lines: list[int | None]) -> Bibliography:
+    """Entries read as CSL, each at the line of its id (lines, one per entry)."""
     if not isinstance(data, list) or not all(isinstance(e, dict) and e.get("id") for e in data):
         raise Diagnostic(path, "is not CSL-JSON", "it must be a list of entries, each with an 'id'")
     result = Bibliography()
-    for entry in data:
-        key, line = str(entry["id"]), _entry_line(text, entry["id"])
-        entry = dict(entry, id=key)
+    for index, entry in enumerate(data):
+        key, line = str(entry["id"]), lines[index] if index < len(lines) else None
+        csl: Entry = dict(entry, id=key)
         if key.lower() in result.where:
             result.broken[key.lower()] = Diagnostic(path, f"id '{key}' is defined twice",
                                                     "give each entry its own id", line)
-        elif any(UNPRINTABLE.search(value) for value in _strings(entry)):
+        elif any(UNPRINTABLE.search(value) for value in _strings(csl)):
             result.broken[key.lower()] = Diagnostic(
                 path, f"entry '{key}' contains a control character, which no document can "
                 "hold", "delete it", line)
         else:
-            result.entries.append(entry)
+            result.entries.append(csl)
             result.where[key.lower()] = (path, line)
     return result
 
 
-def _strings(value):
+def _strings(value: object) -> Iterator[str]:
     if isinstance(value, str):
         yield value
     elif isinstance(value, dict):
@@ -359,13 +428,7 @@ def _strings(value):
             yield from _strings(item)
 
 
-def _entry_line(text, entry_id):
-    found = re.search(r"""["']?id["']?\s*:\s*["']?%s["']?\s*[,}\n]""" % re.escape(str(entry_id)),
-                      text)
-    return text.count("\n", 0, found.start()) + 1 if found else None
-
-
-def files_of(doc, source_dir):
+def files_of(doc: Source, source_dir: Path) -> list[Path]:
     """The bibliography files a handout names, checked to be files in source/."""
     names = doc.meta.bibliography if isinstance(doc.meta.bibliography, list) \
         else [doc.meta.bibliography]
@@ -384,7 +447,7 @@ def files_of(doc, source_dir):
     return paths
 
 
-def read_all(doc, source_dir):
+def read_all(doc: Source, source_dir: Path) -> Bibliography:
     bibliography = Bibliography()
     for path in files_of(doc, source_dir):
         bibliography.add(read_file(path))
