@@ -248,11 +248,12 @@ def test_the_web_page_writer_stops_at_a_construct_it_does_not_know(corpus, node)
 @pytest.mark.parametrize("node", [Marquee(), m.Paragraph([Blink()], line=7)],
                          ids=["block", "inline"])
 def test_the_word_writer_stops_at_a_construct_it_does_not_know(corpus, node):
+    """mypy refuses a type without a case; at run time the Word writer's first walk over
+    the model (for its footnotes) stops at it, naming it, as the check's does."""
     document, theme = _with(corpus, node)
-    with pytest.raises(Diagnostic) as caught:
-        write_docx(document, theme)
     name = type(node if isinstance(node, Marquee) else node.children[0]).__name__
-    assert f"Word writer cannot write a {name}" in str(caught.value)
+    with pytest.raises(AssertionError, match=name):
+        write_docx(document, theme)
 
 
 def test_the_check_stops_at_a_construct_it_does_not_know(corpus):
