@@ -353,3 +353,13 @@ def test_a_style_citeproc_cannot_use_is_still_the_authors_to_fix(tmp_path, chang
     with pytest.raises(Diagnostic) as caught:
         build_document(project.source_dir / "c.md", project)
     assert "the citations cannot be formatted" in caught.value.message
+
+
+@pytest.mark.parametrize("value", ["2020-02-30", "!!bool x", "!!timestamp x", "!!set [1]"])
+def test_a_yaml_value_pyyaml_cannot_build_is_the_authors_to_fix(tmp_path, value):
+    project = new_project(tmp_path, {
+        "source/refs.yaml": f"- id: a2020\n  type: book\n  issued: {value}\n",
+        "source/c.md": handout("Cited [@a2020].", bibliography="refs.yaml")})
+    with pytest.raises(Diagnostic) as caught:
+        build_document(project.source_dir / "c.md", project)
+    assert (caught.value.path.name, caught.value.message) == ("refs.yaml", "is not valid YAML")
