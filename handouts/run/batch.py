@@ -3,6 +3,8 @@ processes forked from this one build the handouts side by side, one per core (fi
 cost fifty starts of Python and fifty loads of WeasyPrint, about a second each). One
 handout: Beside prints its PDF in a second process while this one does the rest."""
 
+from __future__ import annotations
+
 import contextlib
 import multiprocessing
 import os
@@ -10,6 +12,11 @@ import pickle
 import signal
 import sys
 import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
@@ -71,7 +78,7 @@ def _stopped(*_):
     sys.exit(1)
 
 
-class Beside:
+class Beside(Generic[T]):
     """task(*args) in a process forked when this is made, so that one handout's work uses
     two cores: there, prepare() runs at once (loading the task's libraries) while this
     process gets the first arguments ready. send() hands arguments over and result() waits
@@ -82,12 +89,16 @@ class Beside:
     when this process does, killed or not. finish() runs there before it ends (it ends
     without Python's exit handlers, which it shares with this process)."""
 
-    def __init__(self, task, prepare, fork=True, finish=None):
-        self.task, self.waiting, self.child, self.sending = task, [], None, None
+    def __init__(self, task: Callable[..., T], prepare: Callable[[], object], fork: bool = True,
+                 finish: Callable[[], object] | None = None) -> None:
+        self.task = task
+        self.waiting: list[tuple[object, ...]] = []
+        self.child: int | None = None
+        self.sending: threading.Thread | None = None
         if fork and CAN_FORK:
             self._fork(prepare, finish or (lambda: None))
 
-    def _fork(self, prepare, finish):
+    def _fork(self, prepare: Callable[[], object], finish: Callable[[], object]) -> None:
         inbound, to_child = os.pipe()
         from_child, outbound = os.pipe()
         # Never written: the forked process sees it close when this process ends.
@@ -104,7 +115,7 @@ class Beside:
         os.close(watched)
         self._to, self._from = os.fdopen(to_child, "wb"), os.fdopen(from_child, "rb")
 
-    def send(self, *args):
+    def send(self, *args: object) -> None:
         """Hand over one task's arguments; returns at once. (A page is larger than a pipe
         holds, so a thread writes it while the other process is still preparing.)"""
         if self.child is None:
@@ -114,23 +125,26 @@ class Beside:
         self.sending = threading.Thread(target=_send, args=(self._to, data), daemon=True)
         self.sending.start()
 
-    def result(self):
+    def result(self) -> T:
         """The answer to the oldest task sent and not yet answered."""
         if self.child is None:
             return self.task(*self.waiting.pop(0))
-        self.sending.join()
+        if self.sending is not None:
+            self.sending.join()
         outcome = _read(self._from)
         if outcome is None:
             raise RuntimeError("the process working beside this one stopped without a result")
         ok, value = outcome
         if not ok:
             raise value
-        return value
+        answer: T = value
+        return answer
 
-    def __enter__(self):
+    def __enter__(self) -> Beside[T]:
         return self
 
-    def __exit__(self, kind, *_):
+    def __exit__(self, kind: type[BaseException] | None, *_: BaseException | TracebackType | None
+                 ) -> None:
         if self.child is None:
             return
         if self.sending is None:  # never sent anything, only preparing: stopped at once

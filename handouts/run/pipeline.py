@@ -197,7 +197,7 @@ def render_edition(doc: Source, project: Project) -> Rendered:
     citations = cite.prepare(document, project.source_dir)
     cite.resolve(document, citations)
     if citations:
-        document.warnings = citations.warnings + document.warnings
+        document.warnings = [*citations.warnings, *document.warnings]
     css = read_stylesheet(project.styles_dir / "handout.css")
     return Rendered(document, theme, citations, render(document, theme, css))
 
