@@ -1,38 +1,52 @@
 """Read stage: the Markdown body of a handout becomes the document model (handouts/model.py).
 
 Python-Markdown parses the body; the HTML it writes is sanitised (nh3) and walked element
-by element into typed blocks and inlines. Each block gets its source line from a line map
-that follows the source forward as the blocks come, so a heading whose text also stands
-earlier is still found on its own line. Problems are collected, not raised one at a time:
-one run names every problem it finds, up to MAX_ERRORS, as a compiler does.
+by element into typed blocks and inlines. Each block gets its source line from the reading
+itself: the block parser notes the line of each chunk of text it reads, and the element it
+makes from the chunk carries that line (data-line). What Python-Markdown cannot attribute
+is found by a line map that follows the source forward (see LineMap). Problems are
+collected, not raised one at a time: one run names every problem it finds, up to
+MAX_ERRORS, as a compiler does.
 
 Elements Python-Markdown made carry a per-run mark (MARK); raw HTML typed by the author does
 not, so its classes can never stand for one of our constructs (a callout, a citation, a
 footnote): they are read as plain HTML.
 """
 
+from __future__ import annotations
+
+import difflib
 import json
 import re
 import secrets
 import xml.etree.ElementTree as etree
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, assert_never
 
 import lxml.html
 import markdown
 import nh3
+from lxml.html import HtmlElement
+from markdown.blockparser import BlockParser
 from markdown.extensions import Extension
 from markdown.extensions.md_in_html import HtmlBlockPreprocessor, HTMLExtractorExtra
 from markdown.extensions.tables import TableProcessor
 from markdown.htmlparser import void_tags
 from markdown.inlinepatterns import InlineProcessor
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
-from markdown.util import AtomicString
+from markdown.util import HTML_PLACEHOLDER, AtomicString
 
 from handouts import model as m
 from handouts.read.citations import (BRACKET, NARRATIVE, CiteItem, CitationSyntaxError, parse_bracket, parse_narrative)
-from handouts.diagnostics import Diagnostic, Diagnostics, display_path
+from handouts.diagnostics import WARNING, Diagnostic, Diagnostics, display_path
 from handouts.read.images import ImageProblem, picture
 from handouts.paths import Outside, inside
+
+if TYPE_CHECKING:
+    from handouts.read.front_matter import Document as Source
 
 EXTENSIONS = ["abbr", "attr_list", "def_list", "fenced_code", "footnotes", "md_in_html",
               "tables", "admonition", "sane_lists", "smarty", "toc", "pymdownx.tasklist"]
@@ -45,7 +59,9 @@ ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "
                 "i", "img", "input", "li", "ol", "p", "pre", "section", "small", "span",
                 "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
                 "u", "ul"}
-ALLOWED_ATTRIBUTES = {"*": {"class", "id", "title", "lang", "data-md"}, "a": {"href"},
+# data-line counts only on elements that carry the run's mark (see _Reader.line_of).
+ALLOWED_ATTRIBUTES = {"*": {"class", "id", "title", "lang", "data-md", "data-line"},
+                      "a": {"href"},
                       "img": {"src", "alt", "width", "height"}, "ol": {"start"},
                       "th": {"colspan", "rowspan", "align"}, "td": {"colspan", "rowspan", "align"},
                       "span": {"data-cite", "data-cite-error", "data-narrative"},
@@ -71,15 +87,26 @@ NUMERIC_REFERENCE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 UNHOLDABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef" + "".join(
     f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000))
     + "]")
+# A stashed block (fenced code, raw HTML) as the block parser sees it: one line.
+PLACEHOLDER = re.compile(re.escape(HTML_PLACEHOLDER).replace(r"%s", r"(\d+)"))
+# What a nested block loses of its first line: quote marks, a list or definition marker,
+# the indent of a list item's or a box's content.
+NESTED_PREFIX = re.compile(r"[ >]*(?:(?:[-*+:]|\d{1,9}[.)])[ >]*)?")
 
 
 class LineMap:
-    """Source lines of the body, searched forward from the last block found."""
+    """Source lines of the body, searched forward from the last block found. The fallback
+    for what Python-Markdown's block parser does not attribute (see _ChunkLines): raw HTML
+    (stashed whole; its elements are not Python-Markdown's), footnotes (parsed after the
+    body, from stored text), the table of contents, text after a nested list in an item,
+    loose text in a raw <div>, and where on its lines a block's inline content stands."""
 
-    def __init__(self, doc):
+    def __init__(self, doc: Source) -> None:
         self.first = doc.body_line
         self.lines = doc.body.split("\n")
-        squashed, owner, self.starts = [], [], []
+        squashed: list[str] = []
+        owner: list[int] = []
+        self.starts: list[int] = []
         for number, text in enumerate(self.lines):
             self.starts.append(len(owner))  # where each line begins in squashed
             for char in squash(text):
@@ -89,7 +116,7 @@ class LineMap:
         self.cursor = 0        # position in squashed
         self.line_index = 0    # line of the last block found
 
-    def find(self, text, headings_only=False):
+    def find(self, text: str, headings_only: bool = False) -> int:
         """The line of the next block whose text starts like text, or the last line found."""
         probe = squash(text)[:16]
         if headings_only:
@@ -106,7 +133,7 @@ class LineMap:
                 return self._move(self.owner[found])
         return self.first + self.line_index
 
-    def enter(self, text):
+    def enter(self, text: str) -> int:
         """The line of a block that holds other blocks (a <div>): where its first line of
         text is, for its source has tags between its lines ('foo</div><div>bar' is not
         'foobar'). What it holds is then looked for from that line, not after its first
@@ -115,43 +142,260 @@ class LineMap:
         self.cursor = self.starts[self.line_index]
         return line
 
-    def peek(self, pattern, found=False):
-        """The next line the pattern matches, without moving on; if none does, the current
-        line (or None, when found is asked for)."""
-        return next((self.first + index for index in range(self.line_index, len(self.lines))
-                     if re.search(pattern, self.lines[index], re.I)),
-                    None if found else self.current())
+    def at(self, line: int) -> int:
+        """A line the reading gave: what follows is looked for from its start."""
+        index = min(max(line - self.first, 0), len(self.lines) - 1)
+        self.line_index, self.cursor = index, self.starts[index]
+        return line
 
-    def first_matching(self, pattern):
+    def peek(self, pattern: str) -> int:
+        """The next line the pattern matches, without moving on; if none does, the current
+        line."""
+        found = self.peek_found(pattern)
+        return self.current() if found is None else found
+
+    def peek_found(self, pattern: str) -> int | None:
+        """The next line the pattern matches, without moving on, or None."""
+        return next((self.first + index for index in range(self.line_index, len(self.lines))
+                     if re.search(pattern, self.lines[index], re.I)), None)
+
+    def first_matching(self, pattern: str) -> int | None:
         """The first line of the body the pattern matches, or None."""
         return next((self.first + index for index, text in enumerate(self.lines)
                      if re.search(pattern, text, re.I)), None)
 
-    def next_matching(self, pattern):
+    def next_matching(self, pattern: str) -> int:
         for index in range(self.line_index, len(self.lines)):
             if re.search(pattern, self.lines[index]):
                 return self._move(index)
         return self.first + self.line_index
 
-    def _move(self, index):
+    def _move(self, index: int) -> int:
         self.line_index = index
         self.cursor = max(self.cursor, self.starts[index])
         return self.first + index
 
-    def current(self):
+    def current(self) -> int:
         return self.first + self.line_index
 
-    def save(self):
+    def save(self) -> tuple[int, int]:
         return self.cursor, self.line_index
 
-    def restore(self, saved):
+    def restore(self, saved: tuple[int, int]) -> None:
         self.cursor, self.line_index = saved
 
 
-def squash(text):
+def squash(text: str) -> str:
     """Letters and digits only, folded: text as both the source and the outputs hold it,
     whatever markup, smart quotes, hyphenation or line breaks stand between."""
     return "".join(c for c in text.casefold() if c.isalnum())
+
+
+# -- Python-Markdown: the line each block starts on -------------------------------------
+
+@dataclass
+class _Frame:
+    """One call of the block parser over some blocks of text, and the block it reads."""
+    parent: etree.Element
+    base: int | None       # parsed line of its first block; None when it cannot be known
+    original: list[str]
+    tails: list[int]       # newlines in the last k original blocks, joined as they were
+    chunk: str = ""
+    line: int = 0
+    cursor: int = 0        # line of chunk from which a nested call's text is looked for
+    after: int | None = None  # the line after a nested call on the same parent
+
+    def line_of(self, blocks: list[str]) -> int:
+        """The block parser leaves its blocks a suffix of the text it was given (it takes
+        from the front and puts back the rest), so the line of blocks[0] is counted from
+        the end."""
+        assert self.base is not None
+        k = len(blocks) - 1
+        if k < len(self.original) and (k == 0 or blocks[-1] is self.original[-1]
+                                      and blocks[1] is self.original[-k]):
+            rest = self.tails[k] + (2 if k else 0)
+        else:
+            rest = sum(b.count("\n") for b in blocks[1:]) + 2 * k
+        return self.base + self.tails[-1] - blocks[0].count("\n") - rest
+
+    def find(self, text: str) -> int | None:
+        """The line of the chunk a nested call's text starts on: that line less its quote
+        marks, list marker or indent."""
+        lines = text.split("\n")
+        lead = next((n for n, line in enumerate(lines) if line.strip()), None)
+        if lead is None or self.base is None:
+            return None
+        first = lines[lead].strip()
+        chunk = self.chunk.split("\n")
+        for index in range(self.cursor, len(chunk)):
+            line = chunk[index].rstrip()
+            if line.endswith(first) and NESTED_PREFIX.fullmatch(line[:len(line) - len(first)]):
+                self.cursor = max(index - lead + len(lines), self.cursor)
+                return self.line + index - lead
+        return None
+
+
+class _ChunkLines:
+    """The line each element of the block parser starts on. The parser reads the text in
+    chunks (split at blank lines); an element gets the line of the chunk it was made from,
+    or of its part of the chunk (a heading after a paragraph's lines). Lines are counted in
+    the text the parser reads and mapped back to the body through the preprocessors."""
+
+    def __init__(self) -> None:
+        self.body: list[str] = []      # the body's lines, as the preprocessors got them
+        self.origin: list[int] = []    # body line (0-based) of each line the parser reads
+        self.previous: list[str] = []  # the lines the last preprocessor was given
+        self.frames: list[_Frame] = []
+        self.starts: dict[etree.Element, int] = {}   # where an element starts
+        self.content: dict[etree.Element, int] = {}  # where what it holds starts
+
+    def body_line(self, element: etree.Element) -> int | None:
+        line = self.starts.get(element, self.content.get(element))
+        if line is None or not self.origin:
+            return None
+        return self.origin[min(line, len(self.origin) - 1)]
+
+    def enter(self, parent: etree.Element, blocks: list[str], top: bool) -> _Frame:
+        outer = self.frames[-1] if self.frames else None
+        base = 0 if top and outer is None else \
+            outer.find("\n\n".join(blocks)) if outer is not None else None
+        tails = [0]
+        for block in reversed(blocks):
+            tails.append(tails[-1] + block.count("\n") + (2 if len(tails) > 1 else 0))
+        frame = _Frame(parent, base, list(blocks), tails)
+        if base is not None:
+            # Text already in the parent moved into a paragraph (an item become loose).
+            known = self.starts.get(parent, self.content.get(parent))
+            if known is not None:
+                for child in parent:
+                    self.starts.setdefault(child, known)
+            self.content.setdefault(parent, base)  # a list item's, a definition's text
+        self.frames.append(frame)
+        return frame
+
+    def leave(self, frame: _Frame) -> None:
+        self.frames.pop()
+        outer = self.frames[-1] if self.frames else None
+        if outer is not None and outer.parent is frame.parent and frame.base is not None:
+            outer.after = frame.base + frame.tails[-1] + 1
+
+    def note(self, frame: _Frame, new: Sequence[etree.Element],
+             taken: etree.Element | None) -> None:
+        """Elements the parser made from the chunk: they start on its line, or after the
+        part of it read by a nested call (the paragraph lines above a heading), or where
+        the paragraph they took in starts (the term above a definition)."""
+        line = frame.line if frame.after is None else frame.after
+        if taken is not None and new and taken in self.starts:
+            line = self.starts[taken]
+        for element in new:
+            self.starts.setdefault(element, line)
+        frame.after = None
+
+    def realign(self, before: list[str], after: list[str], stash: Sequence[object],
+                fences: bool) -> None:
+        """Follow one preprocessor: lines it kept keep their origin; a stashed block's
+        placeholder stands at the block's first line."""
+        origin = self.origin or list(range(len(before)))
+        if after[:len(before)] == before:
+            self.origin = origin + [origin[-1] if origin else 0] * (len(after) - len(before))
+            return
+        fenced = _fenced_origin(origin, before, after, stash) if fences else None
+        self.origin = fenced if fenced is not None else _diff_origin(origin, before, after)
+
+
+def _fenced_origin(origin: list[int], before: list[str], after: list[str],
+                   stash: Sequence[object]) -> list[int] | None:
+    """The origin of the lines after fenced code is stashed: each block's lines become '',
+    its placeholder, ''; its stashed HTML has as many line breaks as its code. None when
+    the lines changed in any other way."""
+    out: list[int] = []
+    i = 0
+    for j, line in enumerate(after):
+        if len(out) > j:
+            continue
+        found = PLACEHOLDER.fullmatch(after[j + 1]) if line == "" and j + 1 < len(after) \
+            else None
+        if found and int(found.group(1)) < len(stash) and i < len(before):
+            code = stash[int(found.group(1))]
+            span = str(code).count("\n") + 2
+            if i + span > len(before) or j + 2 >= len(after):
+                return None
+            out += [origin[i], origin[i], origin[i + span - 1]]
+            i += span
+        elif i < len(before) and line == before[i]:
+            out.append(origin[i])
+            i += 1
+        else:
+            return None
+    return out if i == len(before) else None
+
+
+def _diff_origin(origin: list[int], before: list[str], after: list[str]) -> list[int]:
+    """The origin of lines a preprocessor changed (raw HTML stashed): what it kept is
+    matched as a diff; a placeholder stands at the first non-blank line it replaced."""
+    out: list[int] = []
+    last = len(before) - 1
+    opcodes = difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes()
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal" or tag == "replace" and i2 - i1 == j2 - j1 and \
+                not any(PLACEHOLDER.search(line) for line in after[j1:j2]):
+            out += origin[i1:i2]
+            continue
+        starts = [i for i in range(i1, i2) if before[i].strip()
+                  and (i == i1 or not before[i - 1].strip())] or [min(i1, last)]
+        placeholders = 0
+        for j in range(j1, j2):
+            if PLACEHOLDER.search(after[j]):
+                out.append(origin[starts[min(placeholders, len(starts) - 1)]])
+                placeholders += 1
+            else:
+                out.append(origin[min(i1 + j - j1, i2 - 1 if i2 > i1 else last, last)])
+    return out
+
+
+class _LineParser(BlockParser):
+    """Python-Markdown's block parser (the same loop), noting the line of each chunk it
+    reads and the elements each processor makes from it."""
+    lines: _ChunkLines
+
+    def parseBlocks(self, parent: etree.Element, blocks: list[str]) -> None:
+        frame = self.lines.enter(parent, blocks, parent is self.root)
+        while blocks:
+            count = len(parent)
+            last = parent[-1] if count else None
+            if frame.base is not None:
+                frame.chunk, frame.line, frame.cursor = blocks[0], frame.line_of(blocks), 0
+            for processor in self.blockprocessors:
+                if processor.test(parent, blocks[0]):
+                    if processor.run(parent, blocks) is not False:
+                        break
+            if frame.base is not None:  # a definition list takes the paragraph above
+                kept = last is None or len(parent) >= count and parent[count - 1] is last
+                taken = None if kept else last
+                self.lines.note(frame, list(parent)[count - (taken is not None):], taken)
+        self.lines.leave(frame)
+
+
+class _KeepLines(Preprocessor):
+    """Before and after each preprocessor that moves lines: where each line came from."""
+
+    def __init__(self, md: markdown.Markdown, lines: _ChunkLines, after: str) -> None:
+        super().__init__(md)
+        self.lines, self.after = lines, after  # the preprocessor that ran before, or ""
+
+    def run(self, lines: list[str]) -> list[str]:
+        tab = self.md.tab_length
+        if not self.after:  # as NormalizeWhitespace leaves them, which changes no line count
+            self.lines.body = ["" if not line.expandtabs(tab).strip(" ") else
+                               line.expandtabs(tab) for line in lines]
+            self.lines.origin = []
+            self.lines.previous = self.lines.body
+        else:
+            stash: list[object] = list(self.md.htmlStash.rawHtmlBlocks)
+            self.lines.realign(self.lines.previous, lines, stash,
+                               self.after == "fenced_code_block")
+            self.lines.previous = list(lines)
+        return lines
 
 
 # -- Python-Markdown: citations, and a mark on every element it makes ------------------
@@ -160,10 +404,12 @@ class _BracketCitation(InlineProcessor):
     """[see @a, p. 3; @b]: a span carrying the items as JSON, or the reason it cannot be
     read; brackets with no key in them are left to the other patterns."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(BRACKET)
 
-    def handleMatch(self, match, data):
+    def handleMatch(  # type: ignore[override]  # the stubs give InlineProcessor Pattern's
+            self, match: re.Match[str], data: str
+    ) -> tuple[etree.Element | None, int | None, int | None]:
         try:
             items = parse_bracket(match.group(1))
         except CitationSyntaxError as problem:
@@ -176,52 +422,69 @@ class _BracketCitation(InlineProcessor):
 class _NarrativeCitation(InlineProcessor):
     """@a says ... or @a [p. 3] says ...: the authors are part of the sentence."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(NARRATIVE)
 
-    def handleMatch(self, match, data):
+    def handleMatch(  # type: ignore[override]  # as in _BracketCitation
+            self, match: re.Match[str], data: str) -> tuple[etree.Element, int, int]:
         return _cite_span([parse_narrative(match.group(1), match.group(2))], True), \
             *match.span(0)
 
 
-def _cite_span(items, narrative, problem=None, text=""):
+def _cite_span(items: list[CiteItem] | None, narrative: bool, problem: str | None = None,
+               text: str = "") -> etree.Element:
     span = etree.Element("span")
     if problem:
         span.set("data-cite-error", problem)
         span.text = AtomicString(text)  # shown as typed, not read again for citations
     else:
-        span.set("data-cite", json.dumps([vars(i) for i in items]))
+        span.set("data-cite", json.dumps([vars(i) for i in items or []]))
         span.set("data-narrative", "1" if narrative else "")
     return span
 
 
 class _Mark(Treeprocessor):
-    def __init__(self, md, mark):
+    def __init__(self, md: markdown.Markdown, mark: str, lines: _ChunkLines) -> None:
         super().__init__(md)
         self.mark = mark
+        self.lines = lines
 
-    def run(self, root):
+    def run(self, root: etree.Element) -> None:
         for element in root.iter():
             if element is not root:  # the wrapper Python-Markdown strips again
                 element.set("data-md", self.mark)
+                line = self.lines.body_line(element)
+                if line is not None:
+                    element.set("data-line", str(line))
 
 
 class _HandoutExtension(Extension):
-    def __init__(self, mark, unclosed):
+    def __init__(self, mark: str, unclosed: list[tuple[str, int, str]]) -> None:
         super().__init__()
         self.mark = mark
         self.unclosed = unclosed
 
-    def extendMarkdown(self, md):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
         # Above 'reference' (170) and 'link' (160): a citation is not a link. Below
         # 'backtick' (190) and 'escape' (180): code and \[ are not citations.
         md.inlinePatterns.register(_BracketCitation(), "citation", 175)
         md.inlinePatterns.register(_NarrativeCitation(), "narrative-citation", 174)
         md.ESCAPED_CHARS.append("@")  # \@ is an at sign, not a citation
-        md.treeprocessors.register(_Mark(md, self.mark), "handout-mark", 1)
+        lines = _ChunkLines()
+        md.treeprocessors.register(_Mark(md, self.mark, lines), "handout-mark", 1)
         md.preprocessors.register(_HtmlBlocks(md, self.unclosed), "html_block", 20)
+        # Around each preprocessor that moves lines (30, 25, 20): where each line came from.
+        for after, priority in (("", 35), ("normalize_whitespace", 27),
+                                ("fenced_code_block", 22), ("html_block", 0)):
+            md.preprocessors.register(_KeepLines(md, lines, after), f"lines-{priority}",
+                                      priority)
+        md.parser.__class__ = _LineParser
+        assert isinstance(md.parser, _LineParser)
+        md.parser.lines = lines
         tables = md.parser.blockprocessors["table"]
-        md.parser.blockprocessors.register(_WideTable(md.parser, tables.config), "table", 75)
+        assert isinstance(tables, TableProcessor)
+        config = tables.config  # type: ignore[attr-defined]  # not in the stubs
+        md.parser.blockprocessors.register(_WideTable(md.parser, config), "table", 75)
 
 
 class _Extractor(HTMLExtractorExtra):
@@ -229,26 +492,27 @@ class _Extractor(HTMLExtractorExtra):
     never closed loses what follows it (inside a markdown="1" block) or shows the rest of
     the handout as raw text."""
 
-    def reset(self):
-        self.opened, self.unclosed = [], []  # (tag, line number, the line's text)
+    def reset(self) -> None:
+        self.opened: list[tuple[str, int, str]] = []  # (tag, line number, the line's text)
+        self.unclosed: list[tuple[str, int, str]] = []
         super().reset()
 
-    def _depth(self):
-        return len(self.stack) + len(self.mdstack)
+    def _depth(self) -> int:
+        return len(self.stack) + len(self.mdstack)  # type: ignore[attr-defined]  # not in the stubs
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: Iterable[tuple[str, str | None]]) -> None:
         depth = self._depth()
         super().handle_starttag(tag, attrs)
         if self._depth() > depth and tag not in void_tags:
             line = self.rawdata[self.line_offset:].split("\n", 1)[0]
             self.opened.append((tag, self.lineno, line))
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         super().handle_endtag(tag)
         del self.opened[self._depth():]
 
-    def close(self):
-        self.goahead(1)  # what HTMLParser.close() does first: the last tags are read
+    def close(self) -> None:
+        self.goahead(True)  # what HTMLParser.close() does first: the last tags are read
         self.unclosed = self.opened[:self._depth()]
         super().close()
 
@@ -256,11 +520,11 @@ class _Extractor(HTMLExtractorExtra):
 class _HtmlBlocks(HtmlBlockPreprocessor):
     """md_in_html's preprocessor, keeping the tags left open in `unclosed`."""
 
-    def __init__(self, md, unclosed):
+    def __init__(self, md: markdown.Markdown, unclosed: list[tuple[str, int, str]]) -> None:
         super().__init__(md)
         self.unclosed = unclosed
 
-    def run(self, lines):
+    def run(self, lines: list[str]) -> list[str]:
         parser = _Extractor(self.md)
         parser.feed("\n".join(lines))
         parser.close()
@@ -272,22 +536,26 @@ class _WideTable(TableProcessor):
     """Pipe tables as wide as their widest row: Python-Markdown drops the cells a row has
     beyond the header's."""
 
-    def run(self, parent, blocks):
+    def run(self, parent: etree.Element, blocks: list[str]) -> None:
         rows = blocks[0].split("\n")
         width = max(len(self._cells(row)) for row in rows[:1] + rows[2:])
-        self.separator = [*self.separator, *[""] * (width - len(self.separator))]
+        separator: list[str] = list(self.separator)
+        self.separator = [*separator, *[""] * (width - len(separator))]  # type: ignore[assignment]  # a list at run time, str in the stubs
         super().run(parent, blocks)
 
-    def _cells(self, row):
-        cells = self._split_row(row.strip(" "))
+    def _cells(self, row: str) -> list[str]:
+        cells: list[str] = self._split_row(row.strip(" "))  # type: ignore[attr-defined]  # not in the stubs
         while cells and not cells[-1].strip():  # '| a | b ||' holds nothing more
             cells.pop()
         return cells
 
 
-def markdown_html(body, mark, unclosed=None):
-    """The body as sanitised HTML; the raw HTML tags it leaves open are added to unclosed."""
-    extensions = EXTENSIONS + [_HandoutExtension(mark, [] if unclosed is None else unclosed)]
+def markdown_html(body: str, mark: str, unclosed: list[tuple[str, int, str]] | None = None
+                  ) -> str:
+    """The body as sanitised HTML; the raw HTML tags it leaves open are added to unclosed.
+    Elements Python-Markdown made carry data-line: the body's line (from 0) they start on."""
+    extensions: list[str | Extension] = [*EXTENSIONS, _HandoutExtension(
+        mark, [] if unclosed is None else unclosed)]
     html = markdown.markdown(body, extensions=extensions, extension_configs=EXTENSION_CONFIGS,
                              output_format="html")
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel=None,
@@ -295,7 +563,7 @@ def markdown_html(body, mark, unclosed=None):
                      attribute_filter=_attribute_filter, clean_content_tags={"script", "style"})
 
 
-def _attribute_filter(tag, attribute, value):
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
     """Links may not point at files or embed data; only images may (and are checked).
     Attributes that count must hold a number."""
     if tag != "img" and re.match(r"\s*(file|data):", value or "", re.I):
@@ -307,25 +575,25 @@ def _attribute_filter(tag, attribute, value):
 
 # -- the reader ---------------------------------------------------------------------------
 
-def read(doc, source_dir):
+def read(doc: Source, source_dir: str | Path) -> m.Document:
     """The body of a loaded handout as a model.Document; raise Diagnostics listing every
     problem found."""
     return _Reader(doc, source_dir).read()
 
 
 class _Reader:
-    def __init__(self, doc, source_dir):
+    def __init__(self, doc: Source, source_dir: str | Path) -> None:
         self.doc = doc
         self.source_root = Path(source_dir).resolve()
         self.mark = secrets.token_hex(8)
         self.lines = LineMap(doc)
-        self.errors = []
-        self.warnings = []
+        self.errors: list[Diagnostic] = []
+        self.warnings: list[Diagnostic | str] = []
         self.level = 1            # the title is the one h1
-        self.abbreviations_seen = set()
+        self.abbreviations_seen: set[str] = set()
 
-    def read(self):
-        unclosed = []
+    def read(self) -> m.Document:
+        unclosed: list[tuple[str, int, str]] = []
         self._refuse_notes_defined_twice()
         self._refuse_open_angles()
         try:
@@ -356,28 +624,42 @@ class _Reader:
         _number_notes(document)
         return document
 
-    def error(self, message, hint, line=None):
+    def error(self, message: str, hint: str, line: int | None = None) -> None:
         if len(self.errors) < MAX_ERRORS:
             self.errors.append(Diagnostic(self.doc.path, message, hint,
                                           line or self.lines.current()))
 
-    def ours(self, el):
-        return el.get("data-md") == self.mark
+    def warn(self, code: str, line: int | None, text: str) -> None:
+        """A warning, its text as the terminal and report.json have always shown it."""
+        self.warnings.append(Diagnostic(self.doc.path, text, line=line, code=code,
+                                        severity=WARNING))
 
-    def classes(self, el):
+    def ours(self, el: HtmlElement) -> bool:
+        return bool(el.get("data-md") == self.mark)
+
+    def line_of(self, el: HtmlElement) -> int | None:
+        """The line Python-Markdown's block parser read the element from (see _ChunkLines);
+        None for raw HTML and what it could not attribute. What follows is looked for
+        from there."""
+        found = el.get("data-line") if self.ours(el) else None
+        if found is None or not found.isdigit():
+            return None
+        return self.lines.at(self.lines.first + int(found))
+
+    def classes(self, el: HtmlElement) -> list[str]:
         """The element's classes, when Python-Markdown made it; raw HTML's do not count."""
         return (el.get("class") or "").split() if self.ours(el) else []
 
-    def _too_deep(self):
+    def _too_deep(self) -> Diagnostic:
         """The error for nesting too deep to lay out, at the line nested deepest."""
-        depths = [(len(NESTING.match(text).group()), index)
+        depths = [(len(found.group()) if (found := NESTING.match(text)) else 0, index)
                   for index, text in enumerate(self.lines.lines)]
         deepest = max(depths, default=(0, 0), key=lambda found: found[0])[1]
         return Diagnostic(self.doc.path, "lists or quotes are nested too deeply to lay out",
                           "keep to three levels of lists and quotes inside one another",
                           self.lines.first + deepest)
 
-    def _refuse_open_angles(self):
+    def _refuse_open_angles(self) -> None:
         """Python's HTML parser reads to the end of the text again for each '<' that
         starts a tag and never ends it ('<a ' with no '>'): 8,000 of them took 4 s, and
         the cost grows with their square. No handout has more than a few."""
@@ -388,10 +670,10 @@ class _Reader:
                 "first on this line)", "write &lt; for a less-than sign, or end each tag "
                 "with '>'", self.lines.first + self.doc.body.count("\n", 0, opened[0].start()))
 
-    def _refuse_notes_defined_twice(self):
+    def _refuse_notes_defined_twice(self) -> None:
         """Python-Markdown keeps one of two notes with the same label and drops the other
         silently; the author must choose."""
-        seen = {}
+        seen: dict[str, int] = {}
         for index, text in enumerate(self.lines.lines):
             found = re.match(r"^\s{0,3}\[\^([^\]]+)\]:", text)
             if not found:
@@ -404,13 +686,13 @@ class _Reader:
             else:
                 seen[label] = self.lines.first + index
 
-    def _refuse_unclosed_html(self, unclosed):
+    def _refuse_unclosed_html(self, unclosed: list[tuple[str, int, str]]) -> None:
         for tag, number, text in unclosed:
             self.error(f"the HTML tag <{tag}> is never closed",
                        f"add </{tag}> where the passage it holds ends",
                        self.lines.first + _source_index(self.lines.lines, number - 1, text))
 
-    def _refuse_unholdable_characters(self, html):
+    def _refuse_unholdable_characters(self, html: str) -> None:
         """Character references that spell a character no document can hold: the page
         gets it (or U+FFFD, for a surrogate or a number past Unicode), and Word refuses it."""
         if not UNHOLDABLE.search(html) and "\ufffd" not in html:
@@ -427,7 +709,7 @@ class _Reader:
                        "delete it (it is often invisible)",
                        self.lines.peek(re.escape(found.group())))
 
-    def _leave_out_unused_notes(self, blocks):
+    def _leave_out_unused_notes(self, blocks: list[m.Block]) -> list[m.Block]:
         """A footnote nothing refers to has no place in Word, whose notes hang on their
         marks: it is left out of every format, with a warning."""
         used = {n.anchor for n in m.all_inlines(blocks) if isinstance(n, m.FootnoteRef)}
@@ -435,14 +717,13 @@ class _Reader:
             for note in (n for n in block.notes if n.anchor not in used):
                 label = note.anchor.removeprefix("fn:")
                 line = self.lines.first_matching(rf"^\s{{0,3}}\[\^{re.escape(label)}\]:")
-                self.warnings.append(
-                    f"{display_path(self.doc.path)}:{line}: footnote [^{label}] is not referred "
-                    f"to anywhere, so it is left out; refer to it with [^{label}] in the text, "
-                    "or delete it")
+                self.warn("unused-footnote", line,
+                          f"footnote [^{label}] is not referred to anywhere, so it is left "
+                          f"out; refer to it with [^{label}] in the text, or delete it")
             block.notes = [n for n in block.notes if n.anchor in used]
         return [b for b in blocks if not isinstance(b, m.Footnotes) or b.notes]
 
-    def _refuse_citations_in_raw_html(self, root):
+    def _refuse_citations_in_raw_html(self, root: HtmlElement) -> None:
         """Markdown is not read inside raw HTML, so a citation there would print as typed."""
         for element in root.iter():
             if not isinstance(element.tag, str) or element is root or self.ours(element) or \
@@ -456,17 +737,21 @@ class _Reader:
                                self.lines.peek(re.escape(found.group())))
 
     # -- blocks ---------------------------------------------------------------------------
-    def blocks(self, container):
-        """The blocks of an element holding block content; loose text becomes a paragraph."""
-        blocks, loose = [], []
+    def blocks(self, container: HtmlElement, line: int | None = None) -> list[m.Block]:
+        """The blocks of an element holding block content; loose text becomes a paragraph.
+        Text at its start stands on the container's line (a tight list item's), or line."""
+        blocks: list[m.Block] = []
+        loose: list[m.Inline] = []
+        first = None
         if (container.text or "").strip():
-            loose += [m.Text(container.text)]
+            loose += [m.Text(container.text or "")]
+            first = self.line_of(container) or line
         children = list(container)
         for index, child in enumerate(children):
             if _is_block(child):
                 if loose:
-                    blocks.append(self.loose_paragraph(loose))
-                    loose = []
+                    blocks.append(self.loose_paragraph(loose, first))
+                    loose, first = [], None
                 block = self.block(child, children[index - 1] if index else None)
                 if block is not None:
                     blocks.append(block)
@@ -475,14 +760,14 @@ class _Reader:
             else:
                 loose += self.inline(child, with_tail=True)
         if loose and any(not isinstance(i, m.Text) or i.text.strip() for i in loose):
-            blocks.append(self.loose_paragraph(loose))
+            blocks.append(self.loose_paragraph(loose, first))
         return _attach_captions(blocks)
 
-    def loose_paragraph(self, inlines):
+    def loose_paragraph(self, inlines: list[m.Inline], line: int | None = None) -> m.Paragraph:
         inlines = _trim(inlines)
-        return m.Paragraph(inlines, self.lines.find(m.inline_text(inlines)))
+        return m.Paragraph(inlines, line or self.lines.find(m.inline_text(inlines)))
 
-    def block(self, el, previous):
+    def block(self, el: HtmlElement, previous: HtmlElement | None) -> m.Block | None:
         tag = el.tag
         classes = self.classes(el)
         if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
@@ -490,7 +775,7 @@ class _Reader:
         if tag == "p":
             return self.paragraph(el)
         if tag in ("ul", "ol"):
-            return self.list(el)
+            return self.list_block(el)
         if tag == "dl":
             return self.definition_list(el, previous)
         if tag == "table":
@@ -505,17 +790,22 @@ class _Reader:
             self.lines.restore(at)
             return contents
         if tag in ("div", "section"):
-            line = self.lines.enter(el.text_content())
+            line = self.line_of(el) or self.lines.enter(el.text_content())
             return m.Division(self.blocks(el), line)
         if tag == "blockquote":
-            line = self.lines.next_matching(r"^\s*>") if self.ours(el) else \
-                self.lines.enter(el.text_content())
+            line = self.line_of(el) or (self.lines.next_matching(r"^\s*>") if self.ours(el)
+                                        else self.lines.enter(el.text_content()))
             return m.Quote(self.blocks(el), line)
         if tag == "pre":
-            line = self.lines.find(el.text_content())
+            # Fenced code is stashed: its line is that of the paragraph left in its place.
+            stashed = previous is not None and previous.tag == "p" and previous.get(
+                "data-line") and not previous.text_content().strip()
+            line = self.line_of(el) or (self.line_of(previous) if stashed and previous
+                                        is not None else None) \
+                or self.lines.find(el.text_content())
             return m.CodeBlock(el.text_content().rstrip("\n"), line)
         if tag == "hr":
-            return m.Rule(self.lines.current())
+            return m.Rule(self.line_of(el) or self.lines.current())
         if tag == "figure":
             return self.figure(el)
         if tag == "img":
@@ -527,11 +817,12 @@ class _Reader:
                    self.lines.find(el.text_content()))
         return None
 
-    def heading(self, el):
+    def heading(self, el: HtmlElement) -> m.Heading | None:
+        line = self.line_of(el)
         inlines = self.inlines(el)
         text = m.inline_text(inlines).strip()
         new = int(el.tag[1])
-        line = self.lines.find(text, headings_only=True)
+        line = line or self.lines.find(text, headings_only=True)
         if not text:
             self.error("a heading has no text", "write the heading after the #", line)
             return None
@@ -548,15 +839,16 @@ class _Reader:
         self.level = max(new, 2)
         return m.Heading(new, el.get("id") or _slug(text), inlines, line)
 
-    def paragraph(self, el):
+    def paragraph(self, el: HtmlElement) -> m.Paragraph | m.Figure | None:
+        line = self.line_of(el)
         images = [c for c in el if c.tag == "img"]
         if len(el) == 1 and images and not (el.text or "").strip() \
                 and not (images[0].tail or "").strip():
-            return self.figure_from_image(images[0])
+            return self.figure_from_image(images[0], line)
         inlines = _trim(self.inlines(el))
         if not inlines:
             return None
-        line = self.lines.find(m.inline_text(inlines))
+        line = line or self.lines.find(m.inline_text(inlines))
         if FENCED_DIV.match(m.inline_text(inlines)) and self.ours(el):
             self.error("a fenced div (':::') is not supported",
                        "write a box as !!! note \"Title\" with its text indented below; for "
@@ -564,15 +856,16 @@ class _Reader:
                        "in the front matter", line)
         return m.Paragraph(inlines, line)
 
-    def figure_from_image(self, img):
-        line = self._image_line(img)
+    def figure_from_image(self, img: HtmlElement, line: int | None = None) -> m.Figure | None:
+        line = line or self._image_line(img)
         image = self.image(img, line)
         if image is None:
             return None
-        caption = [m.Text(img.get("title"))] if img.get("title", "").strip() else []
+        title = img.get("title") or ""
+        caption: list[m.Inline] = [m.Text(title)] if title.strip() else []
         return m.Figure(image.src, image.alt, caption, line, screen_src=image.screen_src)
 
-    def figure(self, el):
+    def figure(self, el: HtmlElement) -> m.Figure | None:
         imgs = list(el.iter("img"))
         caption = el.find("figcaption")
         if len(imgs) != 1:
@@ -588,22 +881,23 @@ class _Reader:
                         _trim(self.inlines(caption)) if caption is not None else [], line,
                         screen_src=image.screen_src)
 
-    def list(self, el):
-        line = self.lines.current()
-        items = []
+    def list_block(self, el: HtmlElement) -> m.BulletList | m.OrderedList:
+        known = self.line_of(el)
+        line = known or self.lines.current()
+        items: list[m.ListItem] = []
         for child in el:
             if child.tag != "li":
                 self.error(f"a list holds <{child.tag}>, which is not a list item",
                            "put it inside an <li>", line)
                 continue
             items.append(self.list_item(child))
-            if len(items) == 1:
+            if len(items) == 1 and not known:
                 line = _first_line(items[0].blocks) or line
         if el.tag == "ol":
             return m.OrderedList(items, int(el.get("start") or 1), line)
         return m.BulletList(items, line)
 
-    def list_item(self, li):
+    def list_item(self, li: HtmlElement) -> m.ListItem:
         task = None
         box = li.find("input")
         if box is not None and "task-list-item" in self.classes(li) and li.index(box) == 0:
@@ -614,16 +908,20 @@ class _Reader:
             box.drop_tree()  # an author's form field: the sanitiser's job, as for <form>
         return m.ListItem(self.blocks(li), task, li.get("id", ""))
 
-    def definition_list(self, el, previous):
-        line = self.lines.current()
-        items, current = [], None
+    def definition_list(self, el: HtmlElement, previous: HtmlElement | None
+                        ) -> m.DefinitionList | _CaptionFor:
+        known = self.line_of(el)
+        line = known or self.lines.current()
+        items: list[m.Definition] = []
+        current: m.Definition | None = None
         for child in el:
             if child.tag == "dt":
                 inlines = _trim(self.inlines(child))
                 if current is None or current.definitions:
                     current = m.Definition([], [])
                     items.append(current)
-                    line = line if len(items) > 1 else self.lines.find(m.inline_text(inlines))
+                    if len(items) == 1 and not known:
+                        line = self.lines.find(m.inline_text(inlines))
                 current.terms.append(inlines)
             elif child.tag == "dd":
                 if current is None:
@@ -644,18 +942,21 @@ class _Reader:
                            "caption, put ': caption' right below a pipe table", line)
         return m.DefinitionList(items, line)
 
-    def table(self, el):
-        line = self.lines.current()
-        rows = []
+    def table(self, el: HtmlElement) -> m.Table | None:
+        known = self.line_of(el)
+        line = known or self.lines.current()
+        rows: list[m.Row] = []
         for section in [el] + [c for c in el if c.tag in ("thead", "tbody", "tfoot")]:
             for tr in (c for c in section if c.tag == "tr"):
-                cells = []
+                cells: list[m.Cell] = []
+                # A pipe table's rows are its lines, less the line under the header.
+                row_line = known + len(rows) + (len(rows) > 0) if known else None
                 for cell in tr:
                     if cell.tag not in ("th", "td"):
                         self.error(f"a table row holds <{cell.tag}>", "use <th> or <td>", line)
                         continue
-                    blocks = self.blocks(cell)
-                    if not rows and not cells:
+                    blocks = self.blocks(cell, row_line)
+                    if not rows and not cells and not known:
                         line = _first_line(blocks) or line
                     cells.append(m.Cell(blocks, cell.tag == "th", int(cell.get("colspan") or 1),
                                         int(cell.get("rowspan") or 1),
@@ -670,25 +971,26 @@ class _Reader:
             return None
         return m.Table(rows, caption, line)
 
-    def callout(self, el):
+    def callout(self, el: HtmlElement) -> m.Callout:
         classes = self.classes(el)
         kind = next((c for c in classes if c != "admonition"), "note")
-        line = self.lines.next_matching(r"^\s*!!!")
+        line = self.line_of(el) or self.lines.next_matching(r"^\s*!!!")
         if kind not in CALLOUT_KINDS:
             self.error(f"unknown box kind '{kind}'", "use note, tip, warning or danger", line)
         title_el = next((c for c in el if c.tag == "p" and "admonition-title" in self.classes(c)),
                         None)
-        title = []
+        title: list[m.Inline] = []
         if title_el is not None:
             title = _trim(self.inlines(title_el))
             el.remove(title_el) if title_el.tail is None else title_el.drop_tree()
         return m.Callout(kind, title, self.blocks(el), line)
 
-    def footnotes(self, el):
-        notes = []
+    def footnotes(self, el: HtmlElement) -> m.Footnotes:
+        notes: list[m.Footnote] = []
         line = self.lines.current()
         for number, li in enumerate(el.iter("li"), 1):
-            if li.getparent().getparent() is not el:
+            parent = li.getparent()
+            if parent is None or parent.getparent() is not el:
                 continue
             for back in [a for a in li.iter("a") if "footnote-backref" in self.classes(a)]:
                 back.drop_tree()
@@ -697,19 +999,19 @@ class _Reader:
         return m.Footnotes(notes, line)
 
     # -- inlines --------------------------------------------------------------------------
-    def inlines(self, el):
-        result = [m.Text(el.text)] if el.text else []
+    def inlines(self, el: HtmlElement) -> list[m.Inline]:
+        result: list[m.Inline] = [m.Text(el.text)] if el.text else []
         for child in el:
             result += self.inline(child, with_tail=True)
         return _merge(result)
 
-    def inline(self, el, with_tail=False):
+    def inline(self, el: HtmlElement, with_tail: bool = False) -> list[m.Inline]:
         nodes = self._inline(el)
         if with_tail and el.tail:
             nodes.append(m.Text(el.tail))
         return nodes
 
-    def _inline(self, el):
+    def _inline(self, el: HtmlElement) -> list[m.Inline]:
         tag = el.tag if isinstance(el.tag, str) else ""
         if not tag:  # a comment the sanitiser kept
             return []
@@ -729,11 +1031,12 @@ class _Reader:
         if tag == "img":
             image = self.image(el, self._image_line(el))
             return [image] if image else []
-        if tag == "span" and self.ours(el) and el.get("data-cite"):
-            items = [CiteItem(**i) for i in json.loads(el.get("data-cite"))]
+        cited, problem = el.get("data-cite"), el.get("data-cite-error")
+        if tag == "span" and self.ours(el) and cited:
+            items = [CiteItem(**i) for i in json.loads(cited)]
             return [m.Citation(items, bool(el.get("data-narrative")))]
-        if tag == "span" and self.ours(el) and el.get("data-cite-error"):
-            self.error(el.get("data-cite-error"),
+        if tag == "span" and self.ours(el) and problem:
+            self.error(problem,
                        "write citations as [@key], [see @key, p. 3; @other] or @key; "
                        "write \\@ for an at sign that is not a citation",
                        self.lines.peek(re.escape(el.text_content()[:40])))
@@ -747,7 +1050,7 @@ class _Reader:
                    self.lines.find(el.text_content()))
         return []
 
-    def link(self, el):
+    def link(self, el: HtmlElement) -> list[m.Inline]:
         children = self.inlines(el)
         href = el.get("href")
         if not href:
@@ -758,16 +1061,16 @@ class _Reader:
             return children
         text = m.inline_text(children).strip()
         if BARE_LINK_TEXT.match(text):
-            line = self.lines.peek(re.escape(text))
-            self.warnings.append(f"{display_path(self.doc.path)}:{line}: link text '{text}' "
-                                 "does not say where it leads; write [what the page is](address)")
+            self.warn("bare-link-text", self.lines.peek(re.escape(text)),
+                      f"link text '{text}' does not say where it leads; write [what the page "
+                      "is](address)")
         link = m.Link(href, children)
         if re.match(r"https?://", href) and squash(_address(href)) not in squash(text):
             # Paper cannot be clicked: the address follows the words in print and in Word.
             return [link, m.Styled("print-address", [m.Text(f" ({_address(href)})")])]
         return [link]
 
-    def abbreviation(self, el):
+    def abbreviation(self, el: HtmlElement) -> list[m.Inline]:
         text, expansion = el.text_content(), (el.get("title") or "").strip()
         if not expansion:
             return [m.Text(text)]
@@ -775,19 +1078,22 @@ class _Reader:
         self.abbreviations_seen.add(text)
         return [m.Abbreviation(text, expansion, first)]
 
-    def _image_line(self, img):
-        src, alt = re.escape(img.get("src", "")[:60]), re.escape(img.get("alt", "")[:60])
+    def _image_line(self, img: HtmlElement) -> int:
+        """Where an image stands on the lines of its block (found, for the reading gives
+        lines to blocks, not to what is inside them)."""
+        src = re.escape((img.get("src") or "")[:60])
+        alt = re.escape((img.get("alt") or "")[:60])
         if not src:
             return self.lines.next_matching(r"\]\(\s*\)|<img")
         # Inline, raw HTML, then reference-style (![alt][] ... [alt]: file), in that order.
         for pattern in (rf"\]\(\s*<?{src}", rf"src\s*=\s*[\"']?{src}", rf"!\[{alt}\]"):
-            if self.lines.peek(pattern, found=True):
+            if self.lines.peek_found(pattern):
                 return self.lines.next_matching(pattern)
         return self.lines.current()
 
-    def image(self, img, line=None):
+    def image(self, img: HtmlElement, line: int | None = None) -> m.InlineImage | None:
         """The picture checked and carried as a data: URL, or None after an error."""
-        src, alt = img.get("src", ""), img.get("alt", "").strip()
+        src, alt = img.get("src") or "", (img.get("alt") or "").strip()
         line = line or self.lines.current()
         # A picture pasted in as a data: URL is named by its start, not printed whole.
         shown = src if len(src) <= 200 and not src.startswith("data:") else src[:40] + "…"
@@ -822,14 +1128,14 @@ class _Reader:
 class _CaptionFor(m.DefinitionList):
     """A term-less definition list that is really the caption of the table above it."""
 
-    def __init__(self, items):
+    def __init__(self, items: list[m.Definition]) -> None:
         super().__init__(items)
 
 
-def _number_notes(document):
+def _number_notes(document: m.Document) -> None:
     """Footnotes numbered in the order they are first referred to, as Word numbers them
     (Python-Markdown numbers them in the order they are defined)."""
-    numbers = {}
+    numbers: dict[str, int] = {}
     for node in m.all_inlines(document.blocks):
         if isinstance(node, m.FootnoteRef):
             node.number = numbers.setdefault(node.anchor, len(numbers) + 1)
@@ -840,14 +1146,14 @@ def _number_notes(document):
                 note.number = number
 
 
-def _source_index(lines, index, text):
+def _source_index(lines: list[str], index: int, text: str) -> int:
     """The body line that holds text, nearest to index: Python-Markdown's preprocessors
     have put each fenced code block on one line before raw HTML is read."""
     found = [n for n, line in enumerate(lines) if line.expandtabs(4).strip() == text.strip()]
     return min(found, key=lambda n: abs(n - index)) if found else min(index, len(lines) - 1)
 
 
-def _unholdable(reference, html):
+def _unholdable(reference: re.Match[str], html: str) -> bool:
     """Whether a character reference spells a character no document can hold, and the
     page got it."""
     hexadecimal, decimal = reference.groups()
@@ -857,14 +1163,14 @@ def _unholdable(reference, html):
     return bool(UNHOLDABLE.fullmatch(chr(code))) and chr(code) in html
 
 
-def _address(href):
+def _address(href: str) -> str:
     """A web address as a reader types it: no https://, no trailing slash."""
     return re.sub(r"^https?://(www\.)?", "", href).rstrip("/")
 
 
-def _attach_captions(blocks):
+def _attach_captions(blocks: list[m.Block]) -> list[m.Block]:
     """A table's ': caption' line becomes its caption."""
-    out = []
+    out: list[m.Block] = []
     for block in blocks:
         if isinstance(block, _CaptionFor) and out and isinstance(out[-1], m.Table):
             first = block.items[0].definitions[0] if block.items[0].definitions else []
@@ -883,13 +1189,13 @@ BLOCK_TAGS = {"p", "ul", "ol", "dl", "table", "div", "section", "blockquote", "p
               "figure", "h1", "h2", "h3", "h4", "h5", "h6"}
 
 
-def _is_block(el):
+def _is_block(el: HtmlElement) -> bool:
     return isinstance(el.tag, str) and el.tag in BLOCK_TAGS
 
 
-def _trim(inlines):
+def _trim(inlines: list[m.Inline]) -> list[m.Inline]:
     """Inlines without the white space around them, runs of white space folded."""
-    out = []
+    out: list[m.Inline] = []
     for node in inlines:
         if isinstance(node, m.Text):
             text = re.sub(r"\s+", " ", node.text)
@@ -907,8 +1213,8 @@ def _trim(inlines):
     return [n for n in out if not (isinstance(n, m.Text) and not n.text)]
 
 
-def _merge(inlines):
-    out = []
+def _merge(inlines: list[m.Inline]) -> list[m.Inline]:
+    out: list[m.Inline] = []
     for node in inlines:
         if isinstance(node, m.Text) and out and isinstance(out[-1], m.Text):
             out[-1] = m.Text(out[-1].text + node.text)
@@ -917,11 +1223,22 @@ def _merge(inlines):
     return out
 
 
-def _first_line(blocks):
-    return next((b.line for b in blocks if getattr(b, "line", None)), None)
+def _first_line(blocks: list[m.Block]) -> int | None:
+    return next((line for b in blocks if (line := _line(b))), None)
 
 
-def _slug(text):
+def _line(block: m.Block) -> int | None:
+    """The line a block starts on: every block type has one but Footnotes' entries."""
+    match block:
+        case (m.Heading() | m.Paragraph() | m.BulletList() | m.OrderedList()
+              | m.DefinitionList() | m.Table() | m.Callout() | m.Quote() | m.CodeBlock()
+              | m.Figure() | m.Division() | m.Rule() | m.Footnotes() | m.References()):
+            return block.line
+        case _:
+            assert_never(block)
+
+
+def _slug(text: str) -> str:
     return re.sub(r"[^\w-]+", "-", text.lower()).strip("-") or "section"
 
 
