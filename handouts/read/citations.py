@@ -11,6 +11,8 @@ as in Pandoc; @{any key} takes anything. Text in brackets that holds a key but c
 read as a citation is an error, never printed as it was typed.
 """
 
+from __future__ import annotations
+
 import re
 from dataclasses import dataclass
 
@@ -66,12 +68,12 @@ class CiteItem:
     suppress_author: bool = False
 
 
-def parse_bracket(inside):
+def parse_bracket(inside: str) -> list[CiteItem] | None:
     """The items of '[...]' text, or None when it holds no key at all (plain brackets, an
     e-mail address); raise CitationSyntaxError when it holds keys but cannot be read."""
     if not AT_KEY.search(inside):
         return None
-    items = []
+    items: list[CiteItem] = []
     for part in inside.split(";"):
         keys = list(AT_KEY.finditer(part))
         if len(keys) != 1:
@@ -89,16 +91,16 @@ def parse_bracket(inside):
     return items
 
 
-def parse_narrative(key, bracket):
+def parse_narrative(key: str, bracket: str | None) -> CiteItem:
     """The one item of '@key' or '@key [p. 33]'."""
     return _item(_key(key), ", " + bracket if bracket else "", "")
 
 
-def _key(text):
+def _key(text: str) -> str:
     return text[1:-1] if text.startswith("{") else text
 
 
-def _item(key, rest, prefix):
+def _item(key: str, rest: str, prefix: str) -> CiteItem:
     """Split what follows a key into locator and suffix, as Pandoc does: after a comma, a
     locator term and value ('pp. 33-35') or a bare number (a page); the rest is a suffix."""
     item = CiteItem(key, prefix=prefix)

@@ -10,10 +10,17 @@ Each edition is then a document of its own: read, written, verified and reported
 Lines left out become blank lines, so every error still names the line of the file.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import re
+from typing import TYPE_CHECKING
 
-from handouts.diagnostics import Diagnostics
+from handouts.diagnostics import Diagnostic, Diagnostics
+
+if TYPE_CHECKING:
+    from handouts.read.front_matter import Document
+    from handouts.style.theme import Organisation
 
 OPENER = re.compile(r"^:{3,}\s*(?:\{\s*\.?([\w-]+)\s*\}|([\w-]+))\s*$")
 CLOSER = re.compile(r"^:{3,}\s*$")
@@ -24,14 +31,17 @@ CONTACT = re.compile(r"^\{\{[ \t]*contact[ \t]*\}\}[ \t]*$", re.M)
 MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 
-def select(doc, edition):
+def select(doc: Document, edition: str | None) -> Document:
     """The document as one edition reads it: its own divs kept (their fences blanked), the
     other editions' divs blanked. With no editions declared, doc as it is: the reader then
     refuses any ':::' at its line."""
     if not doc.meta.editions:
         return doc
-    kept, errors, inside, opened = [], [], None, None
-    fence = None
+    kept: list[str] = []
+    errors: list[Diagnostic] = []
+    inside: str | None = None
+    opened: int | None = None
+    fence: str | None = None
     for number, line in enumerate(doc.body.split("\n"), doc.body_line):
         code = CODE_FENCE.match(line)
         if code and (fence is None or code.group(1)[0] == fence[0]):
@@ -60,17 +70,18 @@ def select(doc, edition):
                                 "end it with a line of three colons, ':::'", line=opened))
     if errors:
         raise Diagnostics(errors)
+    edition = edition or ""  # None: only the text outside every edition's blocks
     meta = dataclasses.replace(doc.meta, audience=doc.meta.edition_audiences.get(
         edition, doc.meta.audience))
     return dataclasses.replace(doc, body="\n".join(kept), edition=edition, meta=meta)
 
 
-def documents(doc):
+def documents(doc: Document) -> list[Document]:
     """Every edition of a loaded handout, or the handout itself when it has none."""
     return [select(doc, edition) for edition in doc.meta.editions] or [select(doc, None)]
 
 
-def fill_contact(doc, organisation):
+def fill_contact(doc: Document, organisation: Organisation) -> Document:
     """{{contact}} lines as one line of the clinic's details (one line, so the lines after
     keep their numbers); the details are text, never Markdown."""
     if not CONTACT.search(doc.body):

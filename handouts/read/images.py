@@ -7,10 +7,13 @@ column for the PDF and the Word file, and a screen's width for the web page. A p
 .cache/pictures/ by the content's hash, so a rebuild reuses them.
 """
 
+from __future__ import annotations
+
 import base64
 import io
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image, ImageFile, ImageOps
 
@@ -34,14 +37,15 @@ class Picture:
     screen_url: str   # for the web page
 
 
-def picture(path, cache_dir):
+def picture(path: Path, cache_dir: Path) -> Picture:
     """The picture at path, checked, at print and at screen size, as data: URLs; raise
     ImageProblem if it cannot be shown. Copies are scaled once and kept in cache_dir."""
     data = path.read_bytes()
     key = cache.key(CACHE_VERSION, data)
     cached = [cache.read(cache_dir, f"{key}-{use}.url") for use in ("print", "screen")]
-    if all(cached) and all(url.isascii() for url in cached):
-        return Picture(*(url.decode("ascii") for url in cached))
+    print_cached, screen_cached = cached
+    if print_cached and screen_cached and print_cached.isascii() and screen_cached.isascii():
+        return Picture(print_cached.decode("ascii"), screen_cached.decode("ascii"))
     with _opened(data) as original:
         if _larger(original, PRINT_BOX):  # decoded once, at a fraction of its size
             printed = _decoded(original, PRINT_BOX)
@@ -58,7 +62,7 @@ def picture(path, cache_dir):
     return Picture(urls["print"], urls["screen"])
 
 
-def _opened(data):
+def _opened(data: bytes) -> Image.Image:
     """The picture, its format and size checked (not yet decoded); ImageProblem if not."""
     try:
         with warnings.catch_warnings(action="ignore", category=Image.DecompressionBombWarning):
@@ -74,11 +78,11 @@ def _opened(data):
         raise _damaged() from None
 
 
-def _larger(picture, box):
+def _larger(picture: Image.Image, box: tuple[int, int]) -> bool:
     return picture.width > box[0] or picture.height > box[1]
 
 
-def _decoded(original, box):
+def _decoded(original: Image.Image, box: tuple[int, int]) -> Image.Image:
     """The picture decoded, a JPEG at the smallest fraction of its size (1/2, 1/4, 1/8)
     still at least box: far quicker, and a quarter of the memory or less. The camera's
     orientation is applied, as the copies keep no EXIF data."""
@@ -95,7 +99,7 @@ def _decoded(original, box):
     return picture
 
 
-def _encoded(picture, box):
+def _encoded(picture: Image.Image, box: tuple[int, int]) -> str:
     """A copy fitting box (within a tenth: a JPEG decoded at half size prints at 320 dpi
     rather than 300, and is not resampled again): JPEG stays JPEG, the rest is PNG."""
     if picture.width > box[0] * 1.1 or picture.height > box[1] * 1.1:
@@ -114,16 +118,16 @@ def _encoded(picture, box):
 class ImageProblem(ValueError):
     """Why a file cannot be shown, and what to do, for an error naming the file."""
 
-    def __init__(self, message, hint):
+    def __init__(self, message: str, hint: str) -> None:
         super().__init__(message)
         self.message, self.hint = message, hint
 
 
-def data_url(path, data=None):
+def data_url(path: Path, data: bytes | None = None) -> str:
     """The picture at path as a data: URL; raise ImageProblem if it cannot be shown."""
     data = path.read_bytes() if data is None else data
     with _opened(data) as picture:
-        kind = picture.format
+        kind = picture.format or ""  # one of MIME_TYPES: _opened checked it
         try:
             _load_whole(picture)
             if not _word_can_read(data):
@@ -133,7 +137,7 @@ def data_url(path, data=None):
     return f"data:{MIME_TYPES[kind]};base64," + base64.b64encode(data).decode()
 
 
-def _check(picture):
+def _check(picture: Image.Image) -> None:
     if picture.format not in MIME_TYPES:
         raise ImageProblem(f"is a {picture.format} file, not PNG, JPEG or GIF",
                            "save it as PNG")
@@ -141,7 +145,7 @@ def _check(picture):
         raise _too_large(picture.size)
 
 
-def _load_whole(picture):
+def _load_whole(picture: Image.Image) -> None:
     """Decode every pixel, so a damaged or cut-off file fails here, not half-drawn on paper.
     WeasyPrint tells Pillow to accept cut-off files; for this check it may not."""
     lenient = ImageFile.LOAD_TRUNCATED_IMAGES
@@ -152,18 +156,18 @@ def _load_whole(picture):
         ImageFile.LOAD_TRUNCATED_IMAGES = lenient
 
 
-def _damaged():
+def _damaged() -> ImageProblem:
     return ImageProblem("cannot be read as a picture: the file is damaged or not an image",
                         "open it in an image editor and save it again as PNG")
 
 
-def _too_large(size=None):
+def _too_large(size: tuple[int, int] | None = None) -> ImageProblem:
     shown = f" ({size[0]} x {size[1]} pixels)" if size else ""
     return ImageProblem(f"is too large to print{shown}",
                         "resize it to at most 4000 pixels on its longer side")
 
 
-def _word_can_read(data):
+def _word_can_read(data: bytes) -> bool:
     """python-docx places only the JPEG variants it can parse (not CMYK or Adobe-only files)."""
     from docx.image.image import Image as WordImage  # loaded only when there are pictures
     try:
@@ -173,7 +177,7 @@ def _word_can_read(data):
     return True
 
 
-def _as_png(picture):
+def _as_png(picture: Image.Image) -> bytes:
     if picture.mode not in PNG_MODES:
         picture = picture.convert("RGB")
     out = io.BytesIO()
