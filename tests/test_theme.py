@@ -283,3 +283,19 @@ def test_word_callout_box_lines_up_with_the_margins(built, ketamine):
         padding = box.style.element.find(f"{qn('w:tblPr')}/{qn('w:tblCellMar')}/{qn('w:left')}")
         indent = box._tbl.tblPr.find(qn("w:tblInd"))
         assert indent is not None and indent.get(qn("w:w")) == padding.get(qn("w:w"))
+
+
+@pytest.mark.parametrize("text, message, line", [
+    # 'logo:' written inside the address above it: a search of the text stopped there (5).
+    ("organisation:\n  name: Clinic\n  address: |\n    12 High Street\n"
+     "    logo: the blue sign\n  logo: missing.png\n", "logo 'missing.png' is not a file", 6),
+    # A quoted setting name: a search for 'name:' at a line's start found no line at all.
+    ("primary_color: \"#1F4E79\"\n\"paper\": legal\n", "unknown paper size 'legal'", 2),
+])
+def test_a_theme_error_names_the_line_the_yaml_reader_marks(tmp_path, text, message, line):
+    from handouts.diagnostics import Diagnostic
+    from handouts.style.theme import load_theme
+    (tmp_path / "theme.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(Diagnostic) as caught:
+        load_theme(tmp_path / "theme.yaml")
+    assert message in caught.value.message and caught.value.line == line

@@ -11,8 +11,11 @@ empty boxes.
 A character none of them has stops the build at its line, naming a package that has it.
 """
 
+from __future__ import annotations
+
 import functools
 from pathlib import Path
+from typing import Any
 
 import fontpkg_noto_sans
 import fontpkg_noto_sans_arabic
@@ -34,19 +37,21 @@ SCRIPT_PACKAGES = [((0x2E80, 0x9FFF), "fonts-noto-cjk"), ((0xAC00, 0xD7AF), "fon
 
 
 @functools.lru_cache(maxsize=16)
-def characters(path):
+def characters(path: str | Path) -> frozenset[str]:
     """The characters a font file can draw."""
     return frozenset(map(chr, TTFont(str(path), lazy=True).getBestCmap()))
 
 
-def needs_no_glyph(char):
+def needs_no_glyph(char: str) -> bool:
     return char.isspace() or char in "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
 
 
-def fallbacks(text, known):
+def fallbacks(text: str,
+              known: frozenset[str]) -> tuple[list[str], dict[str, str | None]]:
     """(packaged families the text needs beyond the characters known, {character: installed
     family or None}) for the characters no packaged font has."""
-    families, elsewhere = [], {}
+    families: list[str] = []
+    elsewhere: dict[str, str | None] = {}
     for char in sorted(set(text) - known):
         if needs_no_glyph(char):
             continue
@@ -60,14 +65,14 @@ def fallbacks(text, known):
     return [f for f in PACKAGED if f in families], elsewhere
 
 
-def package_for(char):
+def package_for(char: str) -> str:
     code = ord(char)
     return next((package for (low, high), package in SCRIPT_PACKAGES if low <= code <= high),
                 "fonts-noto-core")
 
 
 @functools.lru_cache(maxsize=256)
-def installed_family_with(char):
+def installed_family_with(char: str) -> str | None:
     """An installed font family that has char (a plain sans-serif face first), as
     fontconfig lists them; None if none has it or fontconfig cannot be asked."""
     names = _font_list(f":charset={ord(char):x}", b"family")
@@ -76,7 +81,7 @@ def installed_family_with(char):
     return plain[0] if plain else None
 
 
-def installed_match(family):
+def installed_match(family: str) -> str | None:
     """The family fontconfig, WeasyPrint's font finder, would draw family with (itself,
     when installed), or None where it cannot be asked."""
     fontconfig = _fontconfig()
@@ -92,7 +97,7 @@ def installed_match(family):
             return None
         value = ffi.new("FcChar8 **")
         found = fc.FcPatternGetString(match, b"family", 0, value) == 0
-        name = ffi.string(value[0]).decode("utf-8", "replace") if found else None
+        name: str | None = ffi.string(value[0]).decode("utf-8", "replace") if found else None
         fc.FcPatternDestroy(match)
         return name
     finally:
@@ -100,14 +105,14 @@ def installed_match(family):
 
 
 @functools.lru_cache(maxsize=16)
-def installed_file(family):
+def installed_file(family: str) -> str | None:
     """The file of an installed family's regular face, or None."""
     files = sorted(_font_list(f"{family}:style=Regular", b"file")
                    or _font_list(family, b"file"))
     return files[0] if files else None
 
 
-def _font_list(pattern_text, field):
+def _font_list(pattern_text: str, field: bytes) -> list[str]:
     """One field of every installed font matching a fontconfig pattern."""
     fontconfig = _fontconfig()
     if fontconfig is None:
@@ -117,7 +122,7 @@ def _font_list(pattern_text, field):
     objects = fc.FcObjectSetBuild(field, ffi.cast("char *", ffi.NULL))
     found = fc.FcFontList(ffi.NULL, pattern, objects)
     try:
-        values = []
+        values: list[str] = []
         for n in range(found.nfont if found != ffi.NULL else 0):
             value = ffi.new("FcChar8 **")
             if fc.FcPatternGetString(found.fonts[n], field, 0, value) == 0:
@@ -131,11 +136,11 @@ def _font_list(pattern_text, field):
 
 
 @functools.lru_cache(maxsize=1)
-def _fontconfig():
+def _fontconfig() -> tuple[Any, Any] | None:  # cffi's objects are untyped
     """fontconfig (which Pango, and so WeasyPrint, needs) through cffi, for the calls
     WeasyPrint's own binding leaves out."""
     try:
-        from cffi import FFI
+        from cffi import FFI  # type: ignore[import-untyped]  # cffi ships no types
         ffi = FFI()
         ffi.cdef("""
             typedef unsigned char FcChar8;

@@ -5,6 +5,12 @@ address to anything but inline data is refused here, in any spelling CSS allows 
 image-set(), @import), by reading the CSS as tinycss2 (WeasyPrint's parser) does.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any  # tinycss2's nodes: it ships no types
+
 import tinycss2
 
 from handouts.diagnostics import Diagnostic
@@ -15,7 +21,7 @@ MAX_BRACKETS = 20  # the parser recurses into brackets; real stylesheets nest 3 
 FETCHING_FUNCTIONS = {"url", "src", "image", "image-set", "-webkit-image-set", "cross-fade"}
 
 
-def read_stylesheet(path):
+def read_stylesheet(path: Path) -> str:
     """styles/handout.css as text, or a Diagnostic naming the line to change."""
     try:
         css = inside(path.parent, path.name).read_bytes().decode("utf-8")
@@ -34,7 +40,7 @@ def read_stylesheet(path):
     return css
 
 
-def _check_depth(path, css):
+def _check_depth(path: Path, css: str) -> None:
     depth = 0
     for offset, char in enumerate(css):
         depth += (char in "([{") - (char in ")]}")
@@ -44,7 +50,8 @@ def _check_depth(path, css):
                              css.count("\n", 0, offset) + 1)
 
 
-def _addresses(nodes, fetching=False):
+def _addresses(nodes: Iterable[Any] | None,
+               fetching: bool = False) -> Iterator[tuple[Any, str]]:
     """(token, shown text) for every address a browser would load, walking all rules."""
     for node in nodes or []:
         kind = node.type
@@ -62,5 +69,5 @@ def _addresses(nodes, fetching=False):
                 yield from _addresses(getattr(node, part), fetching)
 
 
-def _inline(address):
+def _inline(address: str) -> bool:
     return address.strip().lower().startswith("data:")

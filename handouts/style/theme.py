@@ -4,10 +4,14 @@ The same Theme object feeds the CSS custom properties of the web page and the PD
 Word styles, page setup and footer of the DOCX, so no colour or font is written twice.
 """
 
+from __future__ import annotations
+
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn, Protocol
 
 import fontpkg_atkinson_hyperlegible as atkinson
 import yaml
@@ -15,7 +19,8 @@ import yaml
 from handouts.diagnostics import Diagnostic
 from handouts.paths import Outside, inside
 from handouts.read.images import ImageProblem, data_url
-from handouts.read.front_matter import (MAX_VALUE_CHARS, UNPRINTABLE, read_yaml, refuse_control_characters, unreadable_value_line)
+from handouts.read.front_matter import (MAX_VALUE_CHARS, UNPRINTABLE, key_lines, read_yaml,
+                                        refuse_control_characters, unreadable_value_line)
 
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 COLORS = ("primary_color", "accent_color", "text_color", "callout_background")
@@ -42,7 +47,7 @@ class Organisation:
     website: str = ""
     logo: str = ""
 
-    def contact_lines(self):
+    def contact_lines(self) -> list[str]:
         return [v for v in (self.address, self.phone, self.website) if v]
 
 
@@ -56,19 +61,19 @@ class Theme:
     font_family: str = atkinson.FAMILY
     font_size_pt: float = 11.5
     paper: str = "letter"
-    margins_mm: dict = field(default_factory=lambda: {"top": 20, "bottom": 20,
+    margins_mm: dict[str, float] = field(default_factory=lambda: {"top": 20, "bottom": 20,
                                                       "left": 19, "right": 19})
     organisation: Organisation = field(default_factory=Organisation)
     logo_url: str = field(default="", repr=False)  # made from organisation.logo, not a setting
 
     @property
-    def styles_dir(self):
+    def styles_dir(self) -> Path:
         return self.path.parent
 
-    def logo_path(self):
+    def logo_path(self) -> Path | None:
         return self.styles_dir / self.organisation.logo if self.organisation.logo else None
 
-    def custom_properties(self, fallback=()):
+    def custom_properties(self, fallback: Iterable[str] = ()) -> dict[str, str]:
         """The theme as CSS custom properties; styles/handout.css uses only these. fallback:
         the families for characters the theme's typeface lacks (fonts.py)."""
         families = "".join(f"'{family}', " for family in [self.font_family, *fallback])
@@ -80,13 +85,13 @@ class Theme:
                 "--footer-font": f"{FOOTER_FONT_PT}pt",
                 **{name: f"{self.small_type_pt(share)}pt" for name, share in SMALL_TYPE.items()}}
 
-    def small_type_pt(self, share):
+    def small_type_pt(self, share: float) -> float:
         """Smaller type, as a share of the text's size and never below MIN_FONT_PT. A fixed
         size rather than CSS max(0.9em, 11pt): WeasyPrint works a max() out again for every
         length in em below it, an eighth of its time for a handout."""
         return max(MIN_FONT_PT, round(self.font_size_pt * share, 2))
 
-    def css_variables(self, paper, fallback=()):
+    def css_variables(self, paper: str, fallback: Iterable[str] = ()) -> str:
         """The custom properties, for any rule that still asks for them, and the page."""
         m = self.margins_mm
         width, height = PAPER_MM[paper]
@@ -95,7 +100,7 @@ class Theme:
                 + f"}}\n@page {{ size: {width}mm {height}mm; margin: {m['top']}mm "
                 f"{m['right']}mm {m['bottom']}mm {m['left']}mm; }}\n")
 
-    def resolve_variables(self, css, fallback=()):
+    def resolve_variables(self, css: str, fallback: Iterable[str] = ()) -> str:
         """css with each var(--name) of the theme written as its value. WeasyPrint works out
         var() again for every element and property, a quarter of its layout time; the
         values are known before it starts."""
@@ -105,7 +110,7 @@ class Theme:
 
 
 @functools.lru_cache
-def printable_characters(family):
+def printable_characters(family: str) -> frozenset[str]:
     """The characters the theme's typeface can draw: the bundled one, or the font installed
     under that name (none known, when fontconfig cannot say)."""
     from handouts.style import fonts
@@ -115,7 +120,7 @@ def printable_characters(family):
     return fonts.characters(path) if path else frozenset()
 
 
-def load_theme(path):
+def load_theme(path: str | Path) -> Theme:
     path = Path(path)
     try:
         text = inside(path.parent, path.name).read_text(encoding="utf-8")
@@ -131,8 +136,9 @@ def load_theme(path):
     try:
         data = read_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or "not valid YAML"
+        mark = exc.problem_mark if isinstance(exc, yaml.MarkedYAMLError) else None
+        problem = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else None
+        problem = problem or "not valid YAML"
         raise Diagnostic(path, f"is not valid YAML ({problem})",
                          "write each setting once, as 'name: value'",
                          mark.line + 1 if mark else None) from None
@@ -144,23 +150,25 @@ def load_theme(path):
         data = {}
     if not isinstance(data, dict):
         raise Diagnostic(path, "is not a list of settings", "write each setting as 'name: value'")
-    # The line of each setting; an indented one (logo:) where no top-level one has its name.
-    lines = {m.group(2): n for n, line in reversed(list(enumerate(text.splitlines(), 1)))
-             if (m := re.match(r"^(\s*)(\w+)\s*:", line))}
-    lines.update({m.group(1): n for n, line in enumerate(text.splitlines(), 1)
-                  if (m := re.match(r"^(\w+)\s*:", line))})
-    return _validate(path, data, lines)
+    # The line of each setting as the YAML reader marks it; organisation.logo for one within.
+    return _validate(path, data, key_lines(text, first_line=1))
 
 
-def _validate(path, data, lines):
-    def fail(key, message, hint, within=None):
+class _Fail(Protocol):
+    def __call__(self, key: str, message: str, hint: str,
+                 within: str | None = None) -> NoReturn: ...
+
+
+def _validate(path: Path, data: dict[object, object], lines: dict[str, int]) -> Theme:
+    def fail(key: str, message: str, hint: str, within: str | None = None) -> NoReturn:
         """Stop at the setting's line, or at the line of the setting it is written within."""
-        raise Diagnostic(path, message, hint, lines.get(key) or lines.get(within))
+        raise Diagnostic(path, message, hint,
+                         lines.get(key) or (lines.get(within) if within else None))
 
     known = set(Theme.__dataclass_fields__) - {"path", "logo_url"}
     for key in data:
         if key not in known:
-            fail(key, f"unknown theme setting '{key}'", "known settings: " + ", ".join(sorted(known)))
+            fail(str(key), f"unknown theme setting '{key}'", "known settings: " + ", ".join(sorted(known)))
     theme = Theme(path)
     for key in COLORS:
         if key in data:
@@ -220,7 +228,7 @@ def _validate(path, data, lines):
     return theme
 
 
-def _logo_url(theme, fail):
+def _logo_url(theme: Theme, fail: _Fail) -> str:
     """The logo as a data: URL, checked once here so every format can show it."""
     logo = theme.logo_path()
     if not logo:
@@ -231,15 +239,16 @@ def _logo_url(theme, fail):
     except Outside:
         logo = None
     if not (logo and logo.is_file()):
-        fail("logo", f"logo '{name}' is not a file in styles/",
+        fail("organisation.logo", f"logo '{name}' is not a file in styles/",
              "put the image in styles/ or leave 'logo' empty", within="organisation")
     try:
         return data_url(logo)
     except ImageProblem as problem:
-        fail("logo", f"logo '{name}' {problem.message}", problem.hint, within="organisation")
+        fail("organisation.logo", f"logo '{name}' {problem.message}", problem.hint,
+             within="organisation")
 
 
-def check_contrast(theme, fail):
+def check_contrast(theme: Theme, fail: _Fail) -> None:
     """WCAG AA: 4.5:1 for body-size text, 3:1 for large text (headings, the title band)."""
     white = "#FFFFFF"
     pairs = [("text_color", theme.text_color, white, 4.5),
@@ -256,8 +265,8 @@ def check_contrast(theme, fail):
                       "that readers with low vision need", "choose a darker or lighter colour")
 
 
-def contrast_ratio(a, b):
-    def luminance(color):
+def contrast_ratio(a: str, b: str) -> float:
+    def luminance(color: str) -> float:
         channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
         r, g, bl = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
         return 0.2126 * r + 0.7152 * g + 0.0722 * bl
