@@ -183,8 +183,8 @@ CASES = {
         {"source/a.md": front() + GOOD_BODY, "output": "a stray file"},
         "output: cannot be written (File exists)"),
     "stylesheet that hides the text": (
-        {"source/a.md": front() + GOOD_BODY, "styles/handout.css": "h2 { display: none }\n"},
-        "an output lost content: pdf: section heading 'Section' is missing"),
+        {"source/a.md": front() + GOOD_BODY, "styles/handout.css": "#section { display: none }\n"},
+        "source/a.md:9: an output lost content: pdf: heading 'Section' is missing"),
     "citation inside link text, after the key's first use": (
         {"source/a.md": front() + "\n## One\n\nFirst.[@sigtermans2009]\n\n"
                                   "[see this [@sigtermans2009]](https://example.org)\n"},
