@@ -1,17 +1,20 @@
 """The web page read back: its text, headings, references, citations and table grid."""
 
+from __future__ import annotations
+
 import copy
+from pathlib import Path
 
 import lxml.html
 
 from handouts import model as m
-from handouts.check import Extracted
+from handouts.check import Expected, Extracted
 
 # Large pictures make an HTML file past libxml2's default limits; it must read them whole.
 HTML_PARSER = lxml.html.HTMLParser(huge_tree=True)
 
 
-def read(path, want=None):
+def read(path: Path, want: Expected | None = None) -> Extracted:
     tree = lxml.html.parse(str(path), parser=HTML_PARSER).getroot()
     body = tree.find("body")
     return Extracted(
@@ -24,8 +27,8 @@ def read(path, want=None):
         tables=[_html_table(t) for t in body.find("main").iter("table")])
 
 
-def _html_table(table):
-    rows = []
+def _html_table(table: lxml.html.HtmlElement) -> dict[tuple[int, int], str]:
+    rows: list[m.Row] = []
     for tr in table.iter("tr"):
         if next(tr.iterancestors("table")) is not table:
             continue
@@ -34,12 +37,20 @@ def _html_table(table):
                                   rowspan=int(cell.get("rowspan", 1)))
                            for cell in tr if cell.tag in ("th", "td")]))
     grid = m.Table(rows).grid()
-    return {(r, c): m.inline_text(cell.blocks[0].children) for r, c, cell in grid}
+    return {(r, c): _cell_text(cell) for r, c, cell in grid}
 
 
-def _own_text(cell):
+def _cell_text(cell: m.Cell) -> str:
+    """The text of a cell made above: one paragraph of one text."""
+    first = cell.blocks[0]
+    assert isinstance(first, m.Paragraph)  # made so by _html_table
+    return m.inline_text(first.children)
+
+
+def _own_text(cell: lxml.html.HtmlElement) -> str:
     """A cell's text without the text of tables inside it."""
     cell = copy.deepcopy(cell)
     for inner in list(cell.iter("table")):
         inner.drop_tree()
-    return cell.text_content()
+    text: str = cell.text_content()  # a str in Python 3; lxml-stubs say a union
+    return text
