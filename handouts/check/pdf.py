@@ -2,26 +2,38 @@
 footer; its outline and link targets by pypdf; and the text it draws where no one can see
 it, which the stylesheet may ask for (white on white, no size, off the page, clipped)."""
 
+from __future__ import annotations
+
 import ctypes
 import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TypeAlias
 
 import pypdf
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from PIL import ImageChops
+from PIL import Image, ImageChops
+from pypdf.generic import Destination
 
 from handouts.read.markdown import squash
-from handouts.check import Extracted
+from handouts.check import Expected, Extracted
 
 SCALE = 1.5      # pixels a point when the pages are drawn to be looked at: 108 dpi
 FAINTEST = 64    # of 255: how much drawing a text must change some pixel of its place
 SMALLEST = 4.0   # points: a size no one reads
 
-def read(path, want=None):
+# pypdfium2 ships no types: its pages, page objects and matrices are Any to mypy.
+Bounds = tuple[float, float, float, float]  # left, bottom, right, top: points, from below
+Box = tuple[int, int, int, int]             # left, top, right, bottom: pixels, from above
+# pypdf's own OutlineType stops at three levels; an outline nests as deep as the headings.
+Outline: TypeAlias = "Sequence[Destination | Outline]"
+
+def read(path: Path, want: Expected | None = None) -> Extracted:
     reader = pypdf.PdfReader(str(path))
     pages = pdf_page_texts(path)
     text = "\n".join(pages)
-    targets = set()
+    targets: set[str] = set()
     for page in reader.pages:
         for annot in page.get("/Annots") or []:
             annot = annot.get_object()
@@ -37,7 +49,7 @@ def read(path, want=None):
                      hidden=hidden_texts(path))
 
 
-def pdf_page_texts(path):
+def pdf_page_texts(path: Path) -> list[str]:
     """Each page's text in drawing order, read by PDFium: the same text a PDF reader finds
     and copies, at a fraction of pypdf's time. PDFium reports a hyphen that ends a line as
     U+FFFE; it is the hyphen printed there."""
@@ -49,7 +61,7 @@ def pdf_page_texts(path):
         document.close()
 
 
-def hidden_texts(path):
+def hidden_texts(path: Path) -> list[str]:
     """The texts the PDF draws where they cannot be seen, page by page. Each page is drawn
     with its text and without it: a text whose place on the page drawing it did not change
     is the colour of what lies behind it, transparent, clipped, covered or off the page."""
@@ -60,7 +72,7 @@ def hidden_texts(path):
         document.close()
 
 
-def _hidden_on(page):
+def _hidden_on(page: pdfium.PdfPage) -> list[str]:
     texts, places = _texts(page)
     if not texts:
         return []
@@ -68,7 +80,7 @@ def _hidden_on(page):
     drawn = ImageChops.difference(shown, _drawn(page, texts))
     boxes = [_pixels(bounds, shown.height) for bounds, _ in places]
     textpage = page.get_textpage()
-    hidden = []
+    hidden: list[str] = []
     for text, (_, scale), box in zip(texts, places, boxes):
         words = _text_of(text, textpage)
         if not squash(words):
@@ -81,10 +93,13 @@ def _hidden_on(page):
     return hidden
 
 
-def _texts(page):
+def _texts(page: pdfium.PdfPage) -> tuple[list[pdfium.PdfObject],
+                                          list[tuple[Bounds, float]]]:
     """The page's text objects, and for each its bounds on the page and the scale it is
     drawn at: inside a form (WeasyPrint's groups for opacity), through the form's matrix."""
-    texts, places, forms = [], [], []
+    texts: list[pdfium.PdfObject] = []
+    places: list[tuple[Bounds, float]] = []
+    forms: list[pdfium.PdfMatrix] = []
     for item in page.get_objects():
         del forms[item.level:]
         if item.type == pdfium_c.FPDF_PAGEOBJ_FORM:
@@ -99,38 +114,40 @@ def _texts(page):
     return texts, places
 
 
-def _drawn(page, leaving_out=()):
+def _drawn(page: pdfium.PdfPage, leaving_out: Sequence[pdfium.PdfObject] = ()) -> Image.Image:
     """The page as a picture, without the texts left out (made invisible meanwhile)."""
     modes = [pdfium_c.FPDFTextObj_GetTextRenderMode(text.raw) for text in leaving_out]
     for text in leaving_out:
         pdfium_c.FPDFTextObj_SetTextRenderMode(text.raw, pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE)
     try:
-        return page.render(scale=SCALE).to_pil()
+        picture: Image.Image = page.render(scale=SCALE).to_pil()
+        return picture
     finally:
         for text, mode in zip(leaving_out, modes):
             pdfium_c.FPDFTextObj_SetTextRenderMode(text.raw, mode)
 
 
-def _pixels(bounds, height):
+def _pixels(bounds: Bounds, height: int) -> Box:
     left, bottom, right, top = (value * SCALE for value in bounds)
     return (max(0, math.floor(left)), max(0, math.floor(height - top)),
             math.ceil(right), math.ceil(height - bottom))
 
 
-def _changed(difference, box):
+def _changed(difference: Image.Image, box: Box) -> bool:
     left, top, right, bottom = box
     right, bottom = min(right, difference.width), min(bottom, difference.height)
     if right <= left or bottom <= top:  # off the page
         return False
-    return max(high for _, high in difference.crop((left, top, right, bottom)).getextrema()) \
-        >= FAINTEST
+    bands = difference.crop((left, top, right, bottom)).getextrema()
+    # The page is drawn in colour: a (low, high) pair for each band, never one pair.
+    return max(band[1] for band in bands if isinstance(band, tuple)) >= FAINTEST
 
 
-def _overlap(one, other):
+def _overlap(one: Box, other: Box) -> bool:
     return one[0] < other[2] and other[0] < one[2] and one[1] < other[3] and other[1] < one[3]
 
 
-def _size(text):
+def _size(text: pdfium.PdfObject) -> float:
     """The size the text is printed at, in points."""
     size = ctypes.c_float()
     pdfium_c.FPDFTextObj_GetFontSize(text.raw, size)
@@ -138,7 +155,7 @@ def _size(text):
     return size.value * math.sqrt(abs(matrix.a * matrix.d - matrix.b * matrix.c))
 
 
-def _text_of(text, textpage):
+def _text_of(text: pdfium.PdfObject, textpage: pdfium.PdfTextPage) -> str:
     length = pdfium_c.FPDFTextObj_GetText(text.raw, textpage.raw, None, 0)  # bytes, UTF-16
     buffer = ctypes.create_string_buffer(length)
     pdfium_c.FPDFTextObj_GetText(text.raw, textpage.raw,
@@ -146,7 +163,7 @@ def _text_of(text, textpage):
     return buffer.raw.decode("utf-16-le").rstrip("\0")
 
 
-def _without_furniture(page, number, total, want):
+def _without_furniture(page: str, number: int, total: int, want: Expected) -> str:
     """A page's squashed text less the running header and footer at its start and end. Each
     is drawn once a page, so each is taken off once at each end: the title page's own
     title and version line, which the footer repeats, stay."""
@@ -162,11 +179,11 @@ def _without_furniture(page, number, total, want):
     return page
 
 
-def _outline_titles(outline):
-    titles = []
+def _outline_titles(outline: Outline) -> list[str]:
+    titles: list[str] = []
     for item in outline:
-        if isinstance(item, list):
-            titles += _outline_titles(item)
-        else:
+        if isinstance(item, Destination):  # a heading (pypdf's OutlineItem)
             titles.append(str(item.title))
+        else:  # the headings under the one before
+            titles += _outline_titles(item)
     return titles

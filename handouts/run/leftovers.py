@@ -4,11 +4,15 @@ processes registered their fonts. Each carries the id of the process that made i
 build removes only those of processes that are gone, never those of a build running at
 the same time."""
 
+from __future__ import annotations
+
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 # A file staged for output/NAME is output/.NAME.PID.XXXXXXXX (tempfile's eight characters).
 _STAGED = re.compile(r"\..+\.(\d+)\.[a-z0-9_]{8}")
@@ -19,24 +23,34 @@ FONTS_PREFIX = "handouts-fonts-"
 _FONTS = re.compile(re.escape(FONTS_PREFIX) + r"(\w+)-(\d+)-[a-z0-9_]{8}")
 
 
-def _space():
+class Folders(Protocol):
+    """Where a project stages its outputs (run.pipeline.Project, not imported: it imports
+    this module)."""
+    @property
+    def output_dir(self) -> Path: ...
+    @property
+    def reports_dir(self) -> Path: ...
+
+
+def _space() -> str:
     try:
         return str(os.stat("/proc/self/ns/pid").st_ino)
     except OSError:
         return os.uname().nodename.replace("-", "_") or "here"
 
 
-def staged_prefix(target):
+def staged_prefix(target: str | os.PathLike[str]) -> str:
     """The prefix for tempfile.mkstemp of a file staged for target in this process."""
     return f".{Path(target).name}.{os.getpid()}."
 
 
-def fonts_folder(prefix=None, suffix=None, dir=None):  # noqa: A002 - mkdtemp's signature
+def fonts_folder(prefix: str | None = None, suffix: str | None = None,
+                 dir: str | os.PathLike[str] | None = None) -> str:  # noqa: A002 - mkdtemp's
     """A folder for this process's fonts (WeasyPrint's mkdtemp, named for this process)."""
     return tempfile.mkdtemp(prefix=f"{FONTS_PREFIX}{_space()}-{os.getpid()}-", dir=dir)
 
 
-def remove(project):
+def remove(project: Folders) -> None:
     """Remove what processes that have ended left behind: staged outputs and fonts
     folders. Quick (a listing of three folders); whatever cannot be removed stays."""
     for folder in (project.output_dir, project.reports_dir):
@@ -51,14 +65,14 @@ def remove(project):
             _quietly(shutil.rmtree, temporary / name)
 
 
-def _names(folder):
+def _names(folder: Path) -> list[str]:
     try:
         return os.listdir(folder)
     except OSError:
         return []
 
 
-def _running(pid):
+def _running(pid: int) -> bool:
     if pid == os.getpid():
         return True
     try:
@@ -74,7 +88,7 @@ def _running(pid):
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def _quietly(remove_one, path):
+def _quietly(remove_one: Callable[[Path], object], path: Path) -> None:
     try:
         remove_one(path)
     except OSError:

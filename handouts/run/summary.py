@@ -18,17 +18,60 @@ output/report.json has this shape (REPORT_VERSION 1; fields are added, never ren
                                "unexplained_abbreviations": [[abbreviation, line]]}}]}
 """
 
+from __future__ import annotations
+
 import html
 import json
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from handouts.run import leftovers
 
+if TYPE_CHECKING:
+    from handouts.check.reading import Reading
+    from handouts.read.front_matter import Meta
+
+
+# run.pipeline's Project and Result, as far as the reports read them (not imported: the
+# pipeline imports this module, and the imports point one way).
+class Project(Protocol):
+    @property
+    def output_dir(self) -> Path: ...
+    @property
+    def reports_dir(self) -> Path: ...
+    def documents(self) -> list[Path]: ...
+
+
+class Result(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def edition(self) -> str: ...
+    @property
+    def meta(self) -> Meta: ...
+    @property
+    def seconds(self) -> float: ...
+    @property
+    def warnings(self) -> Sequence[object]: ...
+    @property
+    def corrections(self) -> Sequence[str]: ...
+    @property
+    def outputs(self) -> Mapping[str, Path]: ...
+    @property
+    def reading(self) -> Reading | None: ...
+
 REPORT_VERSION = 1
 
+# One handout's (edition's) entry of a report, as above. Entries are read back out of the
+# files json wrote, and json hands Any: the shape is the one documented above.
+Entry = dict[str, Any]
 
-def write_handout_report(project, name, results, started=None, shared=None):
+
+def write_handout_report(project: Project, name: str, results: Sequence[Result],
+                         started: float | None = None, shared: object = None) -> None:
     """output/reports/NAME.json: the handout's report, or {"name", "editions": [...]} with
     one report per edition, and the fingerprint of the shared inputs it read. Its time is
     set to when the build began (started, seconds): the handout is rebuilt when its source
@@ -42,11 +85,12 @@ def write_handout_report(project, name, results, started=None, shared=None):
         os.utime(path, (started, started))
 
 
-def write_editions_report(project, name, results):
+def write_editions_report(project: Project, name: str, results: Sequence[Result]) -> None:
     """The editions of a handout put in place before another failed, in its report over
     their earlier entries. The report keeps its time (none: never built), so the handout
     is still rebuilt."""
     path = project.reports_dir / f"{name}.json"
+    data: Entry
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         when = path.stat().st_mtime_ns
@@ -65,16 +109,18 @@ def write_editions_report(project, name, results):
     os.utime(path, ns=(when, when))
 
 
-def _entries(data):
+def _entries(data: Entry) -> list[Entry]:
     """The handouts (editions) of one handout's report."""
     if "editions" in data:
-        return data["editions"]
+        editions: list[Entry] = data["editions"]
+        return editions
     return [{k: v for k, v in data.items() if k != "shared_inputs"}]
 
 
-def _report_of(result):
+def _report_of(result: Result) -> Entry:
     meta = result.meta
-    data = {
+    assert result.reading is not None  # reports are of whole builds, read for grades
+    data: Entry = {
         "name": result.name, "edition": result.edition, "title": meta.title,
         "audience": meta.audience,
         "lang": meta.lang, "version": meta.version, "date": meta.date.isoformat(),
@@ -90,11 +136,11 @@ def _report_of(result):
     return data
 
 
-def summarize(project):
+def summarize(project: Project) -> list[str]:
     """Gather the handouts' reports into output/report.json and output/index.html; return
     the table to print. Reports of handouts whose source is gone are left out."""
     names = [p.stem for p in project.documents()]
-    handouts = []
+    handouts: list[Entry] = []
     for name in names:
         path = project.reports_dir / f"{name}.json"
         if path.is_file():
@@ -105,8 +151,8 @@ def summarize(project):
     return table(handouts)
 
 
-def table(handouts):
-    rows = [("handout", "pages", "size", "time", "warnings", "grade/target", "version",
+def table(handouts: Sequence[Entry]) -> list[str]:
+    rows: list[tuple[str, ...]] = [("handout", "pages", "size", "time", "warnings", "grade/target", "version",
              "review due", "approved")]
     for h in handouts:
         reading = h["reading"]
@@ -120,10 +166,10 @@ def table(handouts):
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
 
-def catalogue(handouts):
+def catalogue(handouts: Sequence[Entry]) -> str:
     """An accessible catalogue page: every handout with its audience, language, version,
     review date and its three files."""
-    rows = []
+    rows: list[str] = []
     for h in handouts:
         links = " ".join(
             f'<a href="{html.escape(f["path"])}">{label}<span class="visually-hidden"> of '
@@ -164,7 +210,7 @@ a {{ color: #1d5a4c; margin-right: 0.8em; display: inline-block; padding: 0.2em 
 """
 
 
-def _write(path, text):
+def _write(path: Path, text: str) -> None:
     """Write whole or not at all: a reader never sees half a report."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix=leftovers.staged_prefix(path), dir=path.parent)
@@ -174,10 +220,11 @@ def _write(path, text):
     os.replace(name, path)
 
 
-def _page_count(pdf):
+def _page_count(pdf: Path) -> int:
     import pypdfium2  # loaded here: a failed build never gets this far
     document = pypdfium2.PdfDocument(pdf)
     try:
-        return len(document)
+        pages: int = len(document)  # pypdfium2 ships no types
+        return pages
     finally:
         document.close()
