@@ -12,16 +12,18 @@ import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import IO, Any, Generic, NoReturn, TypeVar
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 
 CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
-def run_all(task, items, jobs=None, preload=lambda: None):
+def run_all(task: Callable[[Item], T], items: Sequence[Item], jobs: int | None = None,
+            preload: Callable[[], object] = lambda: None) -> Iterator[T]:
     """Yield task(item) for every item, in order: in this process for one item, else in
     forked workers, after preload() (the stages' libraries, pipeline.preload: passed in,
     as the pipeline uses this module). A task reports its own failures; one does not stop
@@ -37,7 +39,7 @@ def run_all(task, items, jobs=None, preload=lambda: None):
         pool.join()   # rather than being stopped
 
 
-def _worker_signals():
+def _worker_signals() -> None:
     """A worker leaves Ctrl+C to the process that started it, which stops the workers;
     stopped (SIGTERM), a worker ends as processes do, tidying up, without a traceback. It
     is stopped so when the process that started it ends, killed or not."""
@@ -47,7 +49,7 @@ def _worker_signals():
         threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 
 
-def _end_with_parent():
+def _end_with_parent() -> bool:
     """Ask Linux to send this process SIGTERM when the process that forked it ends (when
     the thread that forked it does); False where it cannot be asked."""
     if not sys.platform.startswith("linux"):
@@ -65,7 +67,7 @@ def _end_with_parent():
 PR_SET_PDEATHSIG = 1
 
 
-def _watch_parent(parent):
+def _watch_parent(parent: int) -> None:
     """Where no parent-death signal can be asked for: SIGTERM to this process once its
     parent has ended (it is then the child of another)."""
     while os.getppid() == parent:
@@ -73,7 +75,7 @@ def _watch_parent(parent):
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _stopped(*_):
+def _stopped(*_: object) -> NoReturn:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopped once: the tidying is not cut short
     sys.exit(1)
 
@@ -165,7 +167,7 @@ class Beside(Generic[T]):
         self.child = None
 
 
-def _stopping(child, patience=10):
+def _stopping(child: int, patience: int = 10) -> None:
     """Wait for a forked process told to stop; one still there after patience seconds
     (stuck where no signal handler runs) is killed."""
     for _ in range(patience * 20):
@@ -177,12 +179,13 @@ def _stopping(child, patience=10):
     os.waitpid(child, 0)
 
 
-def _end_with(parent, watched, finish):  # pragma: no cover - forked process
+def _end_with(parent: int, watched: int,
+              finish: Callable[[], object]) -> None:  # pragma: no cover - forked process
     """The forked side ends when the process that forked it does, however that ends:
     SIGTERM (from it, or from Linux when it ends) runs finish and ends this process, as
     does a thread that sees the never-written pipe `watched` close (where Linux cannot be
     asked, and should the thread that forked end first)."""
-    def stopped(*_):
+    def stopped(*_: object) -> NoReturn:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
             finish()
@@ -195,13 +198,15 @@ def _end_with(parent, watched, finish):  # pragma: no cover - forked process
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _watch_pipe(watched):  # pragma: no cover - forked process
+def _watch_pipe(watched: int) -> None:  # pragma: no cover - forked process
     with contextlib.suppress(OSError):
         os.read(watched, 1)  # returns when every writing end has closed
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _serve(task, prepare, finish, inbound, outbound, start):  # pragma: no cover - forked
+def _serve(task: Callable[..., object], prepare: Callable[[], object],
+           finish: Callable[[], object], inbound: IO[bytes], outbound: IO[bytes],
+           start: Callable[[], object]) -> NoReturn:  # pragma: no cover - forked
     """The forked side of Beside: start (which sees to it that this process ends with the
     one that forked it), prepare, then for each arguments received, send back (True, the
     task's result) or (False, its exception), until the sender closes. It never returns:
@@ -210,14 +215,14 @@ def _serve(task, prepare, finish, inbound, outbound, start):  # pragma: no cover
         start()
         try:
             prepare()
-            failure = None
+            failure: BaseException | None = None
         except BaseException as exc:  # noqa: BLE001 - reported for each task sent
             failure = exc
         while (args := _read(inbound)) is not None:
             try:
                 if failure is not None:
                     raise failure
-                outcome = (True, task(*args))
+                outcome: tuple[bool, object] = (True, task(*args))
             except BaseException as exc:  # noqa: BLE001 - every failure goes back
                 outcome = (False, exc)
             try:
@@ -231,7 +236,7 @@ def _serve(task, prepare, finish, inbound, outbound, start):  # pragma: no cover
             os._exit(0)
 
 
-def _pickled(outcome):
+def _pickled(outcome: tuple[bool, object]) -> bytes:
     """outcome pickled, or (False, a RuntimeError naming what went wrong) where it would
     not arrive whole: a result or exception that cannot be pickled, or an exception that
     cannot be unpickled (results are plain data, a PDF's bytes: not loaded again here)."""
@@ -245,21 +250,22 @@ def _pickled(outcome):
         return pickle.dumps((False, RuntimeError(f"{type(error).__name__}: {error}")))
 
 
-def _send(pipe, data):
+def _send(pipe: IO[bytes], data: bytes) -> None:
     """Pickled arguments written, in the sending thread: a process that stopped is
     reported by result()."""
     with contextlib.suppress(OSError):
         _write_pickled(pipe, data)
 
 
-def _write_pickled(pipe, data):
+def _write_pickled(pipe: IO[bytes], data: bytes) -> None:
     pipe.write(len(data).to_bytes(8, "big") + data)
     pipe.flush()
 
 
-def _read(pipe):
+def _read(pipe: IO[bytes]) -> Any:
     """The next value written by _write_pickled, or None when the writer has closed the
-    pipe (or stopped part way through)."""
+    pipe (or stopped part way through). Any: whatever pickle.loads makes of it (arguments
+    tuples one way, (ok, result or exception) the other)."""
     header = pipe.read(8)
     if len(header) < 8:
         return None

@@ -3,12 +3,16 @@ bibliography, a picture or the styles change, and serves output/ on this compute
 live preview. After each build the open page reloads itself; a build that fails shows its
 errors on the page (and in the terminal) over the last good version, which stays."""
 
+from __future__ import annotations
+
 import functools
 import http.server
 import json
 import signal
 import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import NoReturn
 
 import watchfiles
 
@@ -39,25 +43,26 @@ new EventSource("%s").onmessage = (event) => {
 class Builds:
     """The latest build's number and errors, for the preview pages waiting on it."""
 
-    def __init__(self):
-        self.number, self.errors = 0, []
+    def __init__(self) -> None:
+        self.number = 0
+        self.errors: list[str] = []
         self.changed = threading.Condition()
 
-    def finished(self, errors):
+    def finished(self, errors: list[str]) -> None:
         with self.changed:
             self.number, self.errors = self.number + 1, errors
             self.changed.notify_all()
 
-    def wait_after(self, number, timeout):
+    def wait_after(self, number: int, timeout: float) -> tuple[int, list[str]]:
         with self.changed:
             self.changed.wait_for(lambda: self.number != number, timeout)
             return self.number, self.errors
 
 
 class _Preview(http.server.SimpleHTTPRequestHandler):
-    builds = None  # set per server
+    builds: Builds | None = None  # set per server
 
-    def do_GET(self):
+    def do_GET(self) -> None:
         if self.path == EVENTS:
             return self._events()
         path = Path(self.translate_path(self.path))
@@ -73,15 +78,17 @@ class _Preview(http.server.SimpleHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(page)
 
-    def _events(self):
+    def _events(self) -> None:
+        builds = self.builds
+        assert builds is not None  # set by serve()
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        number = self.builds.number
+        number = builds.number
         try:
             while True:
-                latest, errors = self.builds.wait_after(number, timeout=15)
+                latest, errors = builds.wait_after(number, timeout=15)
                 if latest == number:
                     self.wfile.write(b": still here\n\n")  # keeps the connection open
                 else:
@@ -91,11 +98,11 @@ class _Preview(http.server.SimpleHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the page was closed or reloaded
 
-    def log_message(self, *args):
+    def log_message(self, *args: object) -> None:
         pass  # the terminal is for builds
 
 
-def serve(project, builds, port):
+def serve(project: pipeline.Project, builds: Builds, port: int) -> str:
     """The preview server, in a background thread; returns its address."""
     handler = functools.partial(type("Preview", (_Preview,), {"builds": builds}),
                                 directory=str(project.output_dir))
@@ -106,7 +113,7 @@ def serve(project, builds, port):
     return f"http://127.0.0.1:{server.server_address[1]}/"
 
 
-def affected(changes, project):
+def affected(changes: Iterable[tuple[object, str]], project: pipeline.Project) -> list[Path]:
     """The handouts a set of file changes calls for: a handout's own source, or every
     handout when something they share changed (a bibliography, a picture, the styles)."""
     documents = project.documents()
@@ -116,7 +123,9 @@ def affected(changes, project):
     return [path for path in documents if path in changed]
 
 
-def watch(project, build_one, port=8000, report=print):
+def watch(project: pipeline.Project,
+          build_one: Callable[[Path], tuple[bool, list[str], list[str]]],
+          port: int = 8000, report: Callable[[str], object] = print) -> None:
     """Serve the preview and rebuild on every change until interrupted. build_one(path)
     builds a handout and returns (failed, stdout lines, stderr lines). Stopped by SIGTERM
     (a service manager, a closing terminal) it ends as after Ctrl+C, tidying up."""
@@ -129,7 +138,7 @@ def watch(project, build_one, port=8000, report=print):
            "(Ctrl+C to stop)")
     for changes in watchfiles.watch(project.source_dir, project.styles_dir, step=20,
                                     debounce=400):
-        errors = []
+        errors: list[str] = []
         for path in affected(changes, project):
             failed, out, err = build_one(path)
             for line in out + err:
@@ -138,11 +147,11 @@ def watch(project, build_one, port=8000, report=print):
         builds.finished(errors)
 
 
-def _interrupt(*_):
+def _interrupt(*_: object) -> NoReturn:
     raise KeyboardInterrupt
 
 
-def _warm_up(project):
+def _warm_up(project: pipeline.Project) -> None:
     """Lay out one handout in memory, so the first save after starting is as quick as the
     rest (WeasyPrint's first page loads fonts and fills caches)."""
     from handouts.write.pdf.writer import write_pdf
