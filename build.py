@@ -13,13 +13,17 @@
     python build.py --debug            show Python tracebacks (for developers)
 """
 
+from __future__ import annotations
+
 import argparse
 import functools
 import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from handouts.run import batch
 from handouts.run import leftovers
@@ -27,8 +31,11 @@ from handouts.diagnostics import Diagnostic, Diagnostics, display_path
 from handouts.run.pipeline import (CLOCK_SLACK, Project, build_handout, build_web_page,
                                    check_document, preload)
 
+# One handout's build: (failed, stdout lines, stderr lines).
+Outcome = tuple[bool, list[str], list[str]]
 
-def main(argv=None):
+
+def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     started = time.time() - CLOCK_SLACK
     project = Project(Path(args.root).resolve())
@@ -84,7 +91,7 @@ def main(argv=None):
     return 1 if failures else 0
 
 
-def _built(project, started, args, failed):
+def _built(project: Project, started: float, args: argparse.Namespace, failed: bool) -> int:
     """output/reports/.built, whose time make compares with the files' (see the Makefile):
     the time this run began, when it left every handout built; none after a failure, so
     the next make looks again."""
@@ -105,18 +112,20 @@ def _built(project, started, args, failed):
     return 0
 
 
-def _watched(path, project, args):
+def _watched(path: Path, project: Project, args: argparse.Namespace) -> Outcome:
     """make watch: one handout built, then the catalogue."""
     outcome = _one((1, path), project, args, 1)
     _report(project, quiet=True)
     return outcome
 
 
-def _one(numbered, project, args, total):
+def _one(numbered: tuple[int, Path], project: Project, args: argparse.Namespace,
+         total: int) -> Outcome:
     """Build (or check) one handout; (failed, stdout lines, stderr lines). Its messages are
     gathered, not printed, so handouts built side by side do not interleave."""
     number, path = numbered
-    out, err = [], []
+    out: list[str] = []
+    err: list[str] = []
     if total > 1 and not args.check:
         out.append(f"[{number}/{total}] {display_path(path)}")
     try:
@@ -137,7 +146,7 @@ def _one(numbered, project, args, total):
     return True, out, err
 
 
-def _report(project, quiet=False):
+def _report(project: Project, quiet: bool = False) -> int:
     """output/report.json and output/index.html written; the table printed unless quiet."""
     from handouts.run import summary
     try:
@@ -151,7 +160,8 @@ def _report(project, quiet=False):
     return 0
 
 
-def _build(path, project, strict, html_only, out, err, alone=False):
+def _build(path: Path, project: Project, strict: bool, html_only: bool, out: list[str],
+           err: list[str], alone: bool = False) -> None:
     started = time.perf_counter()
     results = (build_web_page(path, project) if html_only
                else build_handout(path, project, strict=strict, side_by_side=alone))
@@ -165,7 +175,7 @@ def _build(path, project, strict, html_only, out, err, alone=False):
             for correction in results[0].corrections]
 
 
-def _check(path, project, out, err):
+def _check(path: Path, project: Project, out: list[str], err: list[str]) -> bool:
     problems = check_document(path, project)
     err += [f"missing: {display_path(path)}: {problem}" for problem in problems]
     if not problems:
@@ -174,8 +184,8 @@ def _check(path, project, out, err):
     return bool(problems)
 
 
-def _parse(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("documents", nargs="*", help="handouts to build (default: source/*.md)")
     parser.add_argument("--check", action="store_true",
                         help="verify existing outputs instead of building")
@@ -205,7 +215,7 @@ def _parse(argv):
     return parser.parse_args(argv)
 
 
-def _terminated(*_):
+def _terminated(*_: object) -> NoReturn:
     """Stopped by SIGTERM: as after Ctrl+C, tidying up (a second SIGTERM ends it at once)."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     global _signal_number
