@@ -11,7 +11,7 @@ STAMP   ?= $(VENV)/.installed
 # One failing handout must not stop the others; make still exits non-zero.
 MAKEFLAGS += --keep-going
 
-.PHONY: all html watch bench bench-scale test check release clean distclean help FORCE
+.PHONY: all html watch bench bench-scale test typecheck check release clean distclean help FORCE
 
 # File names may hold spaces, which make cannot take as targets, so make does not track the
 # handouts one by one: a single `find` asks whether any file in source/, styles/ or the code
@@ -64,8 +64,13 @@ bench-scale: $(STAMP)
 release: $(STAMP)
 	$(PY) build.py --strict
 
-test: $(STAMP)
+# The type checker first (mypy --strict on handouts/: a model type a writer has no case
+# for is an error), then the tests.
+test: typecheck
 	$(PY) -m pytest
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -88,6 +93,7 @@ help:
 	@echo "make bench      time and memory against Pandoc, written to bench/results.md"
 	@echo "make bench-scale  time and memory at three sizes per case, to bench/scaling.md"
 	@echo "make release    rebuild every handout; any warning is a failure"
-	@echo "make test       run the test suite"
+	@echo "make test       the type checker, then the test suite"
+	@echo "make typecheck  mypy --strict on handouts/"
 	@echo "make clean      remove built outputs"
 	@echo "make distclean  also remove the virtual environment and .cache"
