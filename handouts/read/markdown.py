@@ -245,6 +245,7 @@ class _ChunkLines:
         self.body: list[str] = []      # the body's lines, as the preprocessors got them
         self.origin: list[int] = []    # body line (0-based) of each line the parser reads
         self.previous: list[str] = []  # the lines the last preprocessor was given
+        self.stashed: list[int] = []   # line (0-based) of each line raw HTML stashing left
         self.frames: list[_Frame] = []
         self.starts: dict[etree.Element, int] = {}   # where an element starts
         self.content: dict[etree.Element, int] = {}  # where what it holds starts
@@ -298,6 +299,9 @@ class _ChunkLines:
         origin = self.origin or list(range(len(before)))
         if after[:len(before)] == before:
             self.origin = origin + [origin[-1] if origin else 0] * (len(after) - len(before))
+            return
+        if not fences and len(self.stashed) == len(after):
+            self.origin = [origin[min(i, len(origin) - 1)] for i in self.stashed]
             return
         fenced = _fenced_origin(origin, before, after, stash) if fences else None
         self.origin = fenced if fenced is not None else _diff_origin(origin, before, after)
@@ -372,7 +376,7 @@ class _LineParser(BlockParser):
             if frame.base is not None:  # a definition list takes the paragraph above
                 kept = last is None or len(parent) >= count and parent[count - 1] is last
                 taken = None if kept else last
-                self.lines.note(frame, list(parent)[count - (taken is not None):], taken)
+                self.lines.note(frame, parent[count - (taken is not None):], taken)
         self.lines.leave(frame)
 
 
@@ -472,7 +476,7 @@ class _HandoutExtension(Extension):
         md.ESCAPED_CHARS.append("@")  # \@ is an at sign, not a citation
         lines = _ChunkLines()
         md.treeprocessors.register(_Mark(md, self.mark, lines), "handout-mark", 1)
-        md.preprocessors.register(_HtmlBlocks(md, self.unclosed), "html_block", 20)
+        md.preprocessors.register(_HtmlBlocks(md, self.unclosed, lines), "html_block", 20)
         # Around each preprocessor that moves lines (30, 25, 20): where each line came from.
         for after, priority in (("", 35), ("normalize_whitespace", 27),
                                 ("fenced_code_block", 22), ("html_block", 0)):
@@ -495,7 +499,18 @@ class _Extractor(HTMLExtractorExtra):
     def reset(self) -> None:
         self.opened: list[tuple[str, int, str]] = []  # (tag, line number, the line's text)
         self.unclosed: list[tuple[str, int, str]] = []
+        self.block_line: int | None = None  # where the raw HTML block being read began
         super().reset()
+        self.cleandoc = _Pieces(self)
+
+    def piece_line(self, piece: str) -> int:
+        """The line (0-based) of the text where a piece of the output starts: a stashed
+        block's, the line its first tag is on."""
+        line = self.getpos()[0] - 1
+        if PLACEHOLDER.fullmatch(piece):
+            line = line if self.block_line is None else self.block_line
+            self.block_line = None
+        return line
 
     def _depth(self) -> int:
         return len(self.stack) + len(self.mdstack)  # type: ignore[attr-defined]  # not in the stubs
@@ -504,6 +519,8 @@ class _Extractor(HTMLExtractorExtra):
         depth = self._depth()
         super().handle_starttag(tag, attrs)
         if self._depth() > depth and tag not in void_tags:
+            if not depth:
+                self.block_line = self.lineno - 1
             line = self.rawdata[self.line_offset:].split("\n", 1)[0]
             self.opened.append((tag, self.lineno, line))
 
@@ -517,18 +534,52 @@ class _Extractor(HTMLExtractorExtra):
         super().close()
 
 
-class _HtmlBlocks(HtmlBlockPreprocessor):
-    """md_in_html's preprocessor, keeping the tags left open in `unclosed`."""
+class _Pieces(list[str]):
+    """md_in_html's output as it is written, piece by piece, with the line of the text
+    each piece starts on."""
 
-    def __init__(self, md: markdown.Markdown, unclosed: list[tuple[str, int, str]]) -> None:
+    def __init__(self, parser: _Extractor) -> None:
+        super().__init__()
+        self.parser = parser
+        self.lines: list[int] = []
+
+    def append(self, piece: str) -> None:
+        super().append(piece)
+        self.lines.append(self.parser.piece_line(piece))
+
+    def sources(self) -> list[int]:
+        """The line of the text each line of the output comes from: a placeholder's is
+        its block's first line."""
+        out = [0]
+        at = 0  # the output line the next piece starts on
+        for piece, start in zip(self, self.lines):
+            parts = piece.split("\n")
+            for k, part in enumerate(parts):
+                if at + k == len(out):
+                    out.append(out[-1])
+                if k or part.strip():  # a line begun by an earlier piece keeps its line
+                    out[at + k] = start if PLACEHOLDER.fullmatch(piece) else start + k
+            at += len(parts) - 1
+        return out
+
+
+class _HtmlBlocks(HtmlBlockPreprocessor):
+    """md_in_html's preprocessor, keeping the tags left open in `unclosed` and where each
+    line it leaves came from."""
+
+    def __init__(self, md: markdown.Markdown, unclosed: list[tuple[str, int, str]],
+                 lines: _ChunkLines) -> None:
         super().__init__(md)
         self.unclosed = unclosed
+        self.lines = lines
 
     def run(self, lines: list[str]) -> list[str]:
         parser = _Extractor(self.md)
         parser.feed("\n".join(lines))
         parser.close()
         self.unclosed += parser.unclosed
+        pieces = parser.cleandoc
+        self.lines.stashed = pieces.sources() if isinstance(pieces, _Pieces) else []
         return "".join(parser.cleandoc).split("\n")
 
 
