@@ -97,9 +97,10 @@ NESTED_PREFIX = re.compile(r"[ >]*(?:(?:[-*+:]|\d{1,9}[.)])[ >]*)?")
 class LineMap:
     """Source lines of the body, searched forward from the last block found. The fallback
     for what Python-Markdown's block parser does not attribute (see _ChunkLines): raw HTML
-    (stashed whole; its elements are not Python-Markdown's), footnotes (parsed after the
-    body, from stored text), the table of contents, text after a nested list in an item,
-    loose text in a raw <div>, and where on its lines a block's inline content stands."""
+    (stashed whole; its elements are not Python-Markdown's), what a markdown="1" block holds
+    (parsed from the stashed element, not from lines), footnotes (parsed after the body,
+    from stored text), the table of contents, text after a nested list in an item, and
+    where on its lines a block's inline content stands (an image, a citation's error)."""
 
     def __init__(self, doc: Source) -> None:
         self.first = doc.body_line
