@@ -41,7 +41,7 @@ from markdown.util import HTML_PLACEHOLDER, AtomicString
 
 from handouts import model as m
 from handouts.read.citations import (BRACKET, NARRATIVE, CiteItem, CitationSyntaxError, parse_bracket, parse_narrative)
-from handouts.diagnostics import WARNING, Diagnostic, Diagnostics, display_path
+from handouts.diagnostics import WARNING, Diagnostic, Diagnostics
 from handouts.read.images import ImageProblem, picture
 from handouts.paths import Outside, inside
 
