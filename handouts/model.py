@@ -71,6 +71,7 @@ class Citation:
     narrative: bool = False
     rendered: list[Inline] = field(default_factory=list)
     lead: list[Inline] = field(default_factory=list)  # narrative: the authors, in the sentence
+    line_offset: int = 0   # lines from the start of the block that holds it to its own
 
     @property
     def keys(self) -> tuple[str, ...]:

@@ -59,7 +59,7 @@ CASES = {
         "source/a.md:14: unknown citation key 'nobody2020'"),
     "unknown key inside a multi-key citation": (
         {"source/a.md": front() + "\n## One\n\nBoth.[@sigtermans2009;\n  @missing]\n"},
-        "source/a.md:12: unknown citation key 'missing'"),  # the line its paragraph begins
+        "source/a.md:13: unknown citation key 'missing'"),
     "front matter not YAML": (
         {"source/a.md": front(title="A: b: c") + GOOD_BODY},
         "source/a.md:2: front matter is not valid YAML"),

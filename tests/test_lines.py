@@ -164,3 +164,17 @@ def test_every_unknown_citation_key_names_its_line(tmp_path, name):
         found = {int(key): line for line, message in errors
                  for key in re.findall(r"unknown citation key 'nokey(\d+)'", message)}
         assert found == at, name
+
+
+@pytest.mark.parametrize("body, line", [
+    ("Line one of the paragraph,\nline two,\nand three cites it.[@nokey]\n", 14),
+    ("A list:\n\n- first item\n- second item, which\n  cites it.[@nokey]\n", 16),
+    ("Both.[@sigtermans2009;\n  @nokey]\n", 12 + 1),
+    ("@sigtermans2009 showed it,\nand @nokey did too.\n", 13),
+])
+def test_an_unknown_key_is_named_at_its_own_line_within_its_block(tmp_path, body, line):
+    project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + "\n## One\n\n"
+                                     + body})
+    result = run_build(project.root, "source/a.md")
+    assert result.returncode == 1
+    assert f"source/a.md:{line}: unknown citation key 'nokey'" in result.stderr, result.stderr

@@ -63,14 +63,15 @@ def cited(document: m.Document) -> list[m.Citation]:
 
 def cited_at(blocks: list[m.Block], around: int | None = None
              ) -> Iterator[tuple[m.Citation, int | None]]:
-    """Every citation in reading order (as m.all_inlines), with the line of the block that
-    holds it: the reader's, or that of the nearest block around one that has none."""
+    """Every citation in reading order (as m.all_inlines), with its line: the line of the
+    block that holds it (the reader's, or that of the nearest block around one that has
+    none) and the citation's own line within it."""
     for block in blocks:
         line = around if block.line is None else block.line
         for inlines in m.inline_lists(block):
             for node in m.walk_inlines(inlines):
                 if isinstance(node, m.Citation):
-                    yield node, line
+                    yield node, None if line is None else line + node.line_offset
         yield from cited_at(m.children_of(block), line)
 
 
@@ -405,11 +406,11 @@ def prepare(document: m.Document, source_dir: Path) -> Citations | None:
 
 
 def _first_lines(placed: list[tuple[m.Citation, int | None]]) -> dict[str, int | None]:
-    """Each folded key's line: that of the block where it is first cited."""
+    """Each folded key's line: where it is first cited."""
     lines: dict[str, int | None] = {}
     for citation, line in placed:
-        for key in citation.keys:
-            lines.setdefault(key.lower(), line)
+        for item in citation.items:
+            lines.setdefault(item.key.lower(), None if line is None else line + item.line_offset)
     return lines
 
 

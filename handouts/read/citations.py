@@ -66,6 +66,7 @@ class CiteItem:
     label: str = ""            # a CSL locator label (page, chapter, ...), or ''
     locator: str = ""
     suppress_author: bool = False
+    line_offset: int = 0       # lines from the citation's first line to this key's
 
 
 def parse_bracket(inside: str) -> list[CiteItem] | None:

@@ -64,7 +64,7 @@ ALLOWED_ATTRIBUTES = {"*": {"class", "id", "title", "lang", "data-md", "data-lin
                       "a": {"href"},
                       "img": {"src", "alt", "width", "height"}, "ol": {"start"},
                       "th": {"colspan", "rowspan", "align"}, "td": {"colspan", "rowspan", "align"},
-                      "span": {"data-cite", "data-cite-error", "data-narrative"},
+                      "span": {"data-cite", "data-cite-error", "data-narrative", "data-offset"},
                       "input": {"type", "checked"}}
 CALLOUT_KINDS = ("note", "tip", "warning", "danger")
 STYLED = {"strong": "strong", "b": "strong", "em": "em", "i": "em", "sup": "sup", "sub": "sub",
@@ -421,7 +421,8 @@ class _BracketCitation(InlineProcessor):
             return _cite_span(None, False, str(problem), match.group(0)), *match.span(0)
         if items is None:
             return None, None, None
-        return _cite_span(items, False), *match.span(0)
+        _place_keys(items, match.group(0))
+        return _cite_span(items, False, offset=_lines_before(data, match)), *match.span(0)
 
 
 class _NarrativeCitation(InlineProcessor):
@@ -432,13 +433,30 @@ class _NarrativeCitation(InlineProcessor):
 
     def handleMatch(  # type: ignore[override]  # as in _BracketCitation
             self, match: re.Match[str], data: str) -> tuple[etree.Element, int, int]:
-        return _cite_span([parse_narrative(match.group(1), match.group(2))], True), \
-            *match.span(0)
+        return _cite_span([parse_narrative(match.group(1), match.group(2))], True,
+                          offset=_lines_before(data, match)), *match.span(0)
+
+
+def _place_keys(items: list[CiteItem], text: str) -> None:
+    """Each key's line within a citation written over several lines."""
+    at = 0
+    for item in items:
+        found = text.find("@" + item.key, at)
+        if found >= 0:
+            item.line_offset, at = text.count("\n", 0, found), found + 1
+
+
+def _lines_before(data: str, match: re.Match[str]) -> int:
+    """The citation's line within its block: the text of a paragraph keeps its line breaks
+    (a code span or link before it, stashed, may hide one)."""
+    return data.count("\n", 0, match.start(0))
 
 
 def _cite_span(items: list[CiteItem] | None, narrative: bool, problem: str | None = None,
-               text: str = "") -> etree.Element:
+               text: str = "", offset: int = 0) -> etree.Element:
     span = etree.Element("span")
+    if offset:
+        span.set("data-offset", str(offset))
     if problem:
         span.set("data-cite-error", problem)
         span.text = AtomicString(text)  # shown as typed, not read again for citations
@@ -1086,7 +1104,9 @@ class _Reader:
         cited, problem = el.get("data-cite"), el.get("data-cite-error")
         if tag == "span" and self.ours(el) and cited:
             items = [CiteItem(**i) for i in json.loads(cited)]
-            return [m.Citation(items, bool(el.get("data-narrative")))]
+            offset = el.get("data-offset") or "0"
+            return [m.Citation(items, bool(el.get("data-narrative")),
+                               line_offset=int(offset) if offset.isdigit() else 0)]
         if tag == "span" and self.ours(el) and problem:
             self.error(problem,
                        "write citations as [@key], [see @key, p. 3; @other] or @key; "
