@@ -18,7 +18,7 @@ RELEASE_BLOCKING = frozenset({
     "review-overdue", "review-due-soon", "no-approver", "no-contact", "no-next-step",
     "reading-grade", "undefined-terms", "unexplained-abbreviation",  # check/reading.py
     "pdf-unchecked-script", "reference-not-cited", "bibliography-entry-skipped",
-    "installed-font", "refused-address", "unclassified",
+    "installed-font", "refused-address",
     "unused-footnote", "bare-link-text"})  # read/markdown.py
 
 
@@ -55,24 +55,12 @@ class Diagnostic(Exception):
         return f"{place}:{self.line}" if self.line else place
 
     def __str__(self) -> str:
-        text = _shortened(self.message)  # a warning still text says where itself
+        text = _shortened(self.message)  # a warning of no one file: its message alone
         text = f"{self.where()}: {text}" if self.path is not None else text
         text = f"{text}; {_shortened(self.hint)}" if self.hint else text
         text += " (a release build allows no warnings)" if self.released else ""
         # One line, whatever the author's values hold.
         return text.replace("\r", "\\r").replace("\n", "\\n")
-
-
-class Refusal(Diagnostic):
-    """A warning still written as text, which a release build turns into a failure.
-    (Warnings become Diagnostics of severity WARNING; this goes with the last of them.)"""
-
-    def __init__(self, warning: str | Diagnostic) -> None:
-        super().__init__(None, str(warning))
-        self.warning = warning
-
-    def __str__(self) -> str:
-        return f"{self.warning} (a release build allows no warnings)"
 
 
 class Diagnostics(Diagnostic):

@@ -259,7 +259,7 @@ class Document:
     """The handout: front matter (load.Document) and its blocks, in reading order."""
     source: Source
     blocks: list[Block]
-    warnings: list[Diagnostic | str] = field(default_factory=list)  # found while reading
+    warnings: list[Diagnostic] = field(default_factory=list)  # found while reading
 
     @property
     def meta(self) -> Meta:

@@ -658,7 +658,7 @@ class _Reader:
         self.mark = secrets.token_hex(8)
         self.lines = LineMap(doc)
         self.errors: list[Diagnostic] = []
-        self.warnings: list[Diagnostic | str] = []
+        self.warnings: list[Diagnostic] = []
         self.level = 1            # the title is the one h1
         self.abbreviations_seen: set[str] = set()
 

@@ -30,9 +30,6 @@ if TYPE_CHECKING:
     from handouts.style.theme import Theme
     from handouts.write.html.page import Page
 
-# A warning still written as text (a stage not yet converted), or a Diagnostic.
-Warning = Diagnostic | str
-
 FORMATS = ("html", "pdf", "docx")
 # The stages' libraries (Markdown, citeproc, WeasyPrint, python-docx ...) take most of a
 # second to load, so each stage is imported where it is first needed: a handout with bad
@@ -146,7 +143,7 @@ class Result:
     reading: Reading | None = None  # None: a web page only
     seconds: float = 0.0
     edition: str = ""          # the edition, when the handout has editions
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
     corrections: list[str] = field(default_factory=list)
 
 
@@ -237,7 +234,7 @@ def build_document(path: Path, project: Project, strict: bool = False,
 
 
 def build_edition(doc: Source, project: Project, strict: bool,
-                  printer: Beside[tuple[bytes, list[Warning]]]) -> Result:
+                  printer: Beside[tuple[bytes, list[Diagnostic]]]) -> Result:
     """The three outputs of one loaded document (a handout, or one edition of it); the PDF
     is printed by printer (a batch.Beside of _printed)."""
     started = time.perf_counter()
@@ -248,7 +245,7 @@ def build_edition(doc: Source, project: Project, strict: bool,
     from handouts.check import reading as report
     from handouts import check as verify
     reading = report.reading(rendered.document)
-    warnings: list[Warning] = [*report.warnings_for(rendered.document, reading, rendered.theme)]
+    warnings: list[Diagnostic] = [*report.warnings_for(rendered.document, reading, rendered.theme)]
     if strict:  # a release: before anything is written
         _refuse_release(warnings + page.warnings)
     with _writing(targets, doc) as staged:
@@ -271,17 +268,10 @@ def build_edition(doc: Source, project: Project, strict: bool,
     return _result(doc, targets, want, started, warnings, reading)
 
 
-def as_diagnostic(warning: Warning) -> Diagnostic:
-    """A warning as a Diagnostic: one still written as text says where itself."""
-    if isinstance(warning, Diagnostic):
-        return warning
-    return Diagnostic(None, warning, severity=WARNING, code="unclassified")
-
-
-def _refuse_release(warnings: Sequence[Warning]) -> None:
+def _refuse_release(warnings: Sequence[Diagnostic]) -> None:
     """A release build stops on the warnings whose code is in RELEASE_BLOCKING, each an
     error of its own."""
-    refused = [d.as_error() for d in map(as_diagnostic, warnings) if d.code in RELEASE_BLOCKING]
+    refused = [d.as_error() for d in warnings if d.code in RELEASE_BLOCKING]
     if refused:
         raise Diagnostics(refused)
 
@@ -297,15 +287,15 @@ def _release_printer() -> None:
     pdf_writer.release()
 
 
-def _printed(page: Page) -> tuple[bytes, list[Warning]]:
+def _printed(page: Page) -> tuple[bytes, list[Diagnostic]]:
     """The PDF's bytes, and the addresses the writer refused."""
     from handouts.write.pdf.writer import write_pdf
-    refused: list[Warning] = []
+    refused: list[Diagnostic] = []
     return write_pdf(page, refused), refused
 
 
 def _result(doc: Source, targets: dict[str, Path], want: Expected, started: float,
-            warnings: list[Warning], reading: Reading | None = None) -> Result:
+            warnings: list[Diagnostic], reading: Reading | None = None) -> Result:
     from handouts import check as verify
     return Result(doc.name, targets, len(want.headings), len(want.references), doc.meta,
                   blocks=len(want.blocks), words=verify.word_count(want.blocks),

@@ -46,7 +46,7 @@ class Page:
     """The rendered handout: the HTML text, its parsed tree, and what the author should see."""
     html: str
     tree: _Element
-    warnings: list[Diagnostic | str] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
     print_html: str = ""     # the page for the PDF: pictures at print size, no <style>
     pictures: dict[str, str] = field(default_factory=dict)  # picture:N -> print-size data: URL
     # The PDF's style: what every handout of the theme shares (whole fonts, the theme and
@@ -348,7 +348,7 @@ def _wrap_sections(main: _Element) -> None:
 
 
 def _check_printable(document: m.Document, theme: Theme, body: _Element, shown: str,
-                     warnings: list[Diagnostic | str]) -> list[str]:
+                     warnings: list[Diagnostic]) -> list[str]:
     """Every word must fit on a line, and every character must be in a typeface: the
     theme's, a packaged fallback (see fonts.py) or, failing those, one installed here.
     Returns the fallback families the page needs, in the order to try them."""
@@ -444,7 +444,7 @@ def _field_line(doc: Source, text: str) -> int | None:
 
 
 def _page(doc: Source, theme: Theme, main: _Element, css: str, document: m.Document,
-          warnings: list[Diagnostic | str]) -> tuple[_Element, tuple[str, str], dict[str, str]]:
+          warnings: list[Diagnostic]) -> tuple[_Element, tuple[str, str], dict[str, str]]:
     meta = doc.meta
     org = theme.organisation
     brand = el("div",

@@ -220,7 +220,7 @@ def _parsed(text: str, fetcher: RefusingFetcher) -> weasyprint.CSS | None:
                           font_config=_fonts()) if text else None
 
 
-def write_pdf(page: Page, warnings: list[Diagnostic | str]) -> bytes:
+def write_pdf(page: Page, warnings: list[Diagnostic]) -> bytes:
     """Return the PDF bytes; references the fetcher refused are added to warnings."""
     fetcher = RefusingFetcher(page.pictures)
     shared, own = page.print_css
