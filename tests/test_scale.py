@@ -5,7 +5,6 @@ processes a full build starts, what a rebuild reuses."""
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -69,56 +68,6 @@ def test_many_handouts_load_the_libraries_once_then_build_on_every_core(tmp_path
     assert len(builders) == 4 and parent not in builders and len(set(builders)) == 2
     assert all(project.outputs(f"h{n}")[fmt].is_file() for n in range(4)
                for fmt in ("html", "pdf", "docx"))
-
-
-def test_watch_rebuilds_on_save_and_the_preview_reloads_or_shows_the_error(tmp_path):
-    """make watch: a save rebuilds the handout; the preview page (served with a live-reload
-    script the file itself never holds) hears of each build, and of a failed build's error,
-    while the last good outputs stay."""
-    import threading
-    import urllib.request
-    import os
-    project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + "\nFirst text.\n"})
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    watcher = subprocess.Popen([sys.executable, "build.py", "--root", str(project.root),
-                                "--watch", "--port", "0"], cwd=ROOT, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               env={**os.environ, "TMPDIR": str(temporary)})
-    try:
-        ready = watcher.stdout.readline()
-        assert "watching" in ready, ready
-        address = ready.split("preview at ")[1].split()[0]
-        events = []
-        stream = urllib.request.urlopen(address + "__events", timeout=60)
-
-        def listen():
-            for line in stream:
-                if line.startswith(b"data:"):
-                    events.append(json.loads(line[5:]))
-        threading.Thread(target=listen, daemon=True).start()
-        source, page = project.source_dir / "a.md", project.outputs("a")["html"]
-
-        def saved(text, count):
-            source.write_text(MINIMAL_FRONT_MATTER + text, encoding="utf-8")
-            for _ in range(600):
-                if len(events) >= count:
-                    return events[count - 1]
-                time.sleep(0.05)
-            raise AssertionError("no build was announced after the save")
-        assert saved("\nSecond text, saved.\n", 1) == {"errors": []}
-        assert "Second text, saved." in page.read_text(encoding="utf-8")
-        assert project.outputs("a")["pdf"].is_file() and project.outputs("a")["docx"].is_file()
-        served = urllib.request.urlopen(address + "a.html", timeout=30).read().decode()
-        assert "EventSource" in served and "EventSource" not in page.read_text(encoding="utf-8")
-        failed = saved("\nBroken [@nobody].\n", 2)
-        assert len(failed["errors"]) == 1 and "unknown citation key 'nobody'" in failed["errors"][0]
-        assert "Second text, saved." in page.read_text(encoding="utf-8")  # the last good one
-    finally:
-        watcher.terminate()
-        watcher.wait(timeout=30)
-    assert watcher.returncode == 0  # SIGTERM ends it as Ctrl+C does, tidying up:
-    assert list(temporary.iterdir()) == []  # no folder of registered fonts left
 
 
 def test_a_phone_photo_is_scaled_once_to_what_each_page_needs(tmp_path):
