@@ -27,7 +27,8 @@ class Diagnostic(Exception):
 
     def __init__(self, path: str | Path | None, message: str, hint: str = "",
                  line: int | None = None, *, code: str = "", severity: str = ERROR,
-                 column: int | None = None, released: bool = False) -> None:
+                 column: int | None = None, released: bool = False,
+                 edition: str = "") -> None:
         super().__init__(message)
         self.path = Path(path) if path else None
         self.line = line
@@ -37,6 +38,7 @@ class Diagnostic(Exception):
         self.code = code
         self.severity = severity
         self.released = released  # a warning a release build made an error
+        self.edition = edition    # the edition it is about, when the handout has editions
 
     def __reduce__(self) -> tuple[Callable[[type[Diagnostic], dict[str, object]], Diagnostic],
                                   tuple[type[Diagnostic], dict[str, object]]]:
@@ -46,17 +48,19 @@ class Diagnostic(Exception):
     def as_error(self) -> Diagnostic:
         """This warning as a release build reports it: an error that says why."""
         return Diagnostic(self.path, self.message, self.hint, self.line, code=self.code,
-                          column=self.column, released=True)
+                          column=self.column, released=True, edition=self.edition)
 
     def where(self) -> str:
+        """file:line, and the edition when there is one: 'source/x.md:29 (referrer edition)'."""
         if self.path is None:
-            return "build"
+            return f"{self.edition} edition" if self.edition else "build"
         place = display_path(self.path)
-        return f"{place}:{self.line}" if self.line else place
+        place = f"{place}:{self.line}" if self.line else place
+        return f"{place} ({self.edition} edition)" if self.edition else place
 
     def __str__(self) -> str:
         text = _shortened(self.message)  # a warning of no one file: its message alone
-        text = f"{self.where()}: {text}" if self.path is not None else text
+        text = f"{self.where()}: {text}" if self.path is not None or self.edition else text
         text = f"{text}; {_shortened(self.hint)}" if self.hint else text
         text += " (a release build allows no warnings)" if self.released else ""
         # One line, whatever the author's values hold.

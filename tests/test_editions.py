@@ -132,3 +132,181 @@ def test_fences_inside_code_are_text_and_a_handout_without_editions_builds_one_s
     names = [h["name"] for h in json.loads(
         (project.output_dir / "report.json").read_text())["handouts"]]
     assert names == ["e-patient", "e-referrer", "plain"]
+
+
+# Editions with their own title and subtitle: `editions: {NAME: {readers, title, subtitle}}`.
+
+OWN_TITLES_FRONT = MINIMAL_FRONT_MATTER.replace("---\n", """---
+subtitle: What patients should know
+short_title: Test handout
+editions:
+  patient:
+    readers: patients
+  referrer:
+    readers: clinicians
+    title: Referral Guide for Clinicians
+    subtitle: Criteria and how to refer
+""", 1)
+
+
+def pdf_title_and_text(path):
+    pdf = pypdfium2.PdfDocument(str(path))
+    try:
+        return (pdf.get_metadata_dict().get("Title", ""),
+                re.sub(r"\s+", " ", " ".join(p.get_textpage().get_text_range() for p in pdf)))
+    finally:
+        pdf.close()
+
+
+@pytest.fixture(scope="module")
+def own_titles(tmp_path_factory):
+    project = new_project(tmp_path_factory.mktemp("own-titles"), {
+        "source/h.md": OWN_TITLES_FRONT + "\n## For everyone\n\nShared text.\n\n"
+                       "::: referrer\n\n## How to refer\n\nSend a letter.\n\n"
+                       + "A referral letter says why the patient is referred.\n\n" * 60
+                       + ":::\n"})  # two pages or more: a running header
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    return project
+
+
+def test_an_editions_own_title_and_subtitle_are_in_all_three_formats_of_it_alone(own_titles):
+    referrer, patient = own_titles.outputs("h-referrer"), own_titles.outputs("h-patient")
+    page = lxml.html.parse(str(referrer["html"])).getroot()
+    assert page.findtext(".//h1").strip() == "Referral Guide for Clinicians"
+    assert page.findtext(".//title").strip() == "Referral Guide for Clinicians"
+    assert page.xpath("string(//p[@class='subtitle'])").strip() == "Criteria and how to refer"
+    pdf_title, pdf_text = pdf_title_and_text(referrer["pdf"])
+    assert pdf_title == "Referral Guide for Clinicians"
+    # the first page's title and subtitle, and the running header of every page after it
+    pages = len(pypdfium2.PdfDocument(str(referrer["pdf"])))
+    assert pages >= 2 and pdf_text.count("Referral Guide for Clinicians") == pages, pdf_text
+    assert "Criteria and how to refer" in pdf_text
+    word = docx.Document(str(referrer["docx"]))
+    assert word.core_properties.title == "Referral Guide for Clinicians"
+    assert word.core_properties.subject == "Criteria and how to refer"
+    paragraphs = [(p.style.name, p.text) for p in word.paragraphs]
+    assert ("Heading 1", "Referral Guide for Clinicians") in paragraphs
+    assert ("Subtitle", "Criteria and how to refer") in paragraphs
+    assert word.sections[0].header.paragraphs[0].text == "Referral Guide for Clinicians"
+    for text in (texts(referrer)[fmt] for fmt in ("html", "pdf", "docx")):
+        # the handout's title, subtitle and short title are the patient edition's only
+        assert "A Test Handout" not in text and "What patients should know" not in text
+        assert "Test handout" not in text
+    # the patient edition keeps the handout's own
+    page = lxml.html.parse(str(patient["html"])).getroot()
+    assert page.findtext(".//h1").strip() == "A Test Handout"
+    pdf_title, pdf_text = pdf_title_and_text(patient["pdf"])
+    assert pdf_title == "A Test Handout" and "Referral Guide" not in pdf_text
+    assert "What patients should know" in pdf_text
+    word = docx.Document(str(patient["docx"]))
+    assert word.core_properties.title == "A Test Handout"
+    assert "Referral Guide" not in " ".join(p.text for p in word.paragraphs)
+
+
+def test_the_catalogue_and_report_list_each_edition_under_its_own_title(own_titles):
+    report = {h["name"]: h for h in json.loads(
+        (own_titles.output_dir / "report.json").read_text())["handouts"]}
+    assert report["h-referrer"]["title"] == "Referral Guide for Clinicians"
+    assert report["h-patient"]["title"] == "A Test Handout"
+    catalogue = lxml.html.parse(str(own_titles.output_dir / "index.html")).getroot()
+    rows = [re.sub(r"\s+", " ", row.text_content()) for row in catalogue.iter("tr")]
+    assert any("Referral Guide for Clinicians" in r and "referrer" in r for r in rows), rows
+    assert any("A Test Handout" in r and "patient" in r for r in rows), rows
+
+
+def test_an_edition_may_set_its_subtitle_alone_and_keep_the_handouts_title(tmp_path):
+    front = MINIMAL_FRONT_MATTER.replace("---\n", "---\neditions: {patient: patients, "
+                                         "referrer: {subtitle: For referring clinicians}}\n", 1)
+    project = new_project(tmp_path, {"source/h.md": front + "\nText.\n"})
+    assert run_build(project.root, "--html").returncode == 0
+    page = lxml.html.parse(str(project.outputs("h-referrer")["html"])).getroot()
+    assert page.findtext(".//h1").strip() == "A Test Handout"
+    assert page.xpath("string(//p[@class='subtitle'])").strip() == "For referring clinicians"
+    patient = lxml.html.parse(str(project.outputs("h-patient")["html"])).getroot()
+    assert not patient.xpath("//p[@class='subtitle']")
+
+
+WARNED_BODY = ("\n## For everyone\n\nShared text.\n\n::: referrer\n\n## How to refer\n\n"
+               "Send a letter.\n\n[^spare]: A note no text points to.\n\n:::\n")
+
+
+def test_every_warning_names_its_edition_in_the_terminal_and_the_report(tmp_path):
+    text = EDITIONS_FRONT + WARNED_BODY
+    line = text.split("\n").index("[^spare]: A note no text points to.") + 1
+    project = new_project(tmp_path, {"source/h.md": text})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    warned = [w for w in result.stderr.splitlines() if "footnote" in w]
+    assert len(warned) == 1 and f"source/h.md:{line} (referrer edition): " in warned[0], warned
+    # every warning of an edition says which
+    assert all("edition): " in w for w in result.stderr.splitlines()
+               if w.startswith("warning: ")), result.stderr
+    assert any("(patient edition): " in w for w in result.stderr.splitlines()), result.stderr
+    report = {h["name"]: h for h in json.loads(
+        (project.output_dir / "report.json").read_text())["handouts"]}
+    assert any(f"h.md:{line} (referrer edition): " in w and "footnote" in w
+               for w in report["h-referrer"]["warnings"])
+    assert not any("footnote" in w for w in report["h-patient"]["warnings"])
+    assert all("(referrer edition)" in w for w in report["h-referrer"]["warnings"])
+    # a release refuses the first edition's warnings, naming it
+    refused = run_build(project.root, "--strict")
+    assert refused.returncode == 1
+    errors = [e for e in refused.stderr.splitlines() if e.startswith("error: ")]
+    assert errors and all("(patient edition): " in e for e in errors), refused.stderr
+    assert any("h.md (patient edition): no approver on record" in e for e in errors)
+
+
+def test_a_handout_without_editions_names_none_in_its_warnings(tmp_path):
+    text = MINIMAL_FRONT_MATTER + WARNED_BODY.replace("::: referrer\n", "").replace(":::\n", "")
+    line = text.split("\n").index("[^spare]: A note no text points to.") + 1
+    project = new_project(tmp_path, {"source/h.md": text})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    assert "edition)" not in result.stderr
+    assert any(f"h.md:{line}: " in w and "footnote" in w
+               for w in result.stderr.splitlines()), result.stderr
+
+
+@pytest.mark.parametrize("typed, meant", [("patients", "patient"), ("refferrer", "referrer"),
+                                          ("patinet", "patient"), ("refrrer", "referrer")])
+def test_a_block_one_letter_from_a_declared_edition_suggests_it(tmp_path, typed, meant):
+    text = EDITIONS_FRONT + f"\nText.\n\n::: {typed}\n\nFor one reader.\n\n:::\n"
+    project = new_project(tmp_path, {"source/h.md": text})
+    result = run_build(project.root)
+    assert result.returncode == 1
+    line = text.split("\n").index(f"::: {typed}") + 1
+    assert f"source/h.md:{line}: '::: {typed}' names an edition this handout does not " \
+           f"declare; did you mean '::: {meant}'?" in result.stderr, result.stderr
+    assert "declare it" not in result.stderr
+
+
+@pytest.mark.parametrize("editions_yaml, key, message", [
+    ("editions:\n  patient: patients\n  referrer:\n    readers: clinicians\n"
+     "    titel: Referral guide\n", "    titel: Referral guide",
+     "the 'referrer' edition has an unknown field 'titel'"),
+    ("editions:\n  referrer:\n    readers: doctors\n", "    readers: doctors",
+     "the 'referrer' edition's readers are not patients or clinicians"),
+    ("editions:\n  referrer:\n    readers: clinicians\n    title: ''\n", "    title: ''",
+     "the 'referrer' edition's title is empty"),
+    ("editions:\n  referrer:\n    subtitle: [a, b]\n", "    subtitle: [a, b]",
+     "the 'referrer' edition's subtitle is not text"),
+    ("editions:\n  referrer:\n    title: " + "x" * 301 + "\n", "    title: " + "x" * 301,
+     "the 'referrer' edition's title is longer than 300 characters"),
+    ("editions:\n  referrer: {readers: clinicians, title: \"\\x07\"}\n",
+     "  referrer: {readers: clinicians, title: \"\\x07\"}",
+     "the 'referrer' edition's title contains a control character"),
+    ("editions: {patient: patients, referrer: {readers: clinicians, colour: red}}\n",
+     "editions: {patient: patients, referrer: {readers: clinicians, colour: red}}",
+     "the 'referrer' edition has an unknown field 'colour'"),
+])
+def test_bad_edition_fields_are_refused_at_their_line(tmp_path, editions_yaml, key, message):
+    text = MINIMAL_FRONT_MATTER.replace("bibliography: references.bib\n",
+                                        "bibliography: references.bib\n" + editions_yaml)
+    text += "\nText.\n"
+    line = text.split("\n").index(key) + 1
+    project = new_project(tmp_path, {"source/h.md": text})
+    result = run_build(project.root)
+    assert result.returncode == 1
+    errors = [e for e in result.stderr.splitlines() if "h.md" in e]
+    assert len(errors) == 1 and f"source/h.md:{line}: {message}; " in errors[0], result.stderr

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from handouts.diagnostics import Diagnostic, Diagnostics
 
 if TYPE_CHECKING:
-    from handouts.read.front_matter import Document
+    from handouts.read.front_matter import Document, Meta
     from handouts.style.theme import Organisation
 
 OPENER = re.compile(r"^:{3,}\s*(?:\{\s*\.?([\w-]+)\s*\}|([\w-]+))\s*$")
@@ -55,8 +56,7 @@ def select(doc: Document, edition: str | None) -> Document:
                                         "a ':::' line first; blocks do not nest", line=number))
             elif name not in doc.meta.editions:
                 errors.append(doc.error(f"'::: {name}' names an edition this handout does not "
-                                        "declare", "declare it in the front matter, e.g. "
-                                        f"'editions: [{', '.join(doc.meta.editions + [name])}]'",
+                                        "declare", _undeclared_hint(name, doc.meta.editions),
                                         line=number))
             inside, opened = name, number
             kept.append("")
@@ -73,7 +73,64 @@ def select(doc: Document, edition: str | None) -> Document:
     edition = edition or ""  # None: only the text outside every edition's blocks
     meta = dataclasses.replace(doc.meta, audience=doc.meta.edition_audiences.get(
         edition, doc.meta.audience))
-    return dataclasses.replace(doc, body="\n".join(kept), edition=edition, meta=meta)
+    meta, field_lines = _titled(doc, meta, edition)
+    return dataclasses.replace(doc, body="\n".join(kept), edition=edition, meta=meta,
+                               field_lines=field_lines)
+
+
+def _titled(doc: Document, meta: Meta, edition: str) -> tuple[Meta, dict[str, int]]:
+    """The edition's own title, subtitle and short title in place of the handout's, and
+    their lines in the front matter in place of the handout's fields' lines. An edition
+    with a title of its own has none of the handout's subtitle or short title, which go
+    with the handout's title."""
+    own = doc.meta.edition_titles.get(edition)
+    if own is None:
+        return meta, doc.field_lines
+    lines = dict(doc.field_lines)
+    for key, value in (("title", own.title), ("subtitle", own.subtitle),
+                       ("short_title", own.short_title)):
+        if value:
+            lines[key] = doc.field_lines.get(f"editions.{edition}.{key}") or \
+                doc.field_lines.get(f"editions.{edition}") or lines.get("editions", 1)
+    if own.title:  # the handout's subtitle and short title go with the handout's title
+        meta = dataclasses.replace(meta, title=own.title, subtitle=own.subtitle,
+                                   short_title=own.short_title)
+    else:
+        meta = dataclasses.replace(meta, subtitle=own.subtitle or meta.subtitle,
+                                   short_title=own.short_title or meta.short_title)
+    return meta, lines
+
+
+def _undeclared_hint(name: str, declared: list[str]) -> str:
+    """What to do about a block naming an undeclared edition: a declared name one letter
+    away from it (a typo, '::: patients' for 'patient'), else declare it."""
+    near = [d for d in declared if _one_letter_apart(name, d)]
+    if near:
+        return f"did you mean '::: {near[0]}'?"
+    return ("declare it in the front matter, e.g. "
+            f"'editions: [{', '.join(declared + [name])}]'")
+
+
+def _one_letter_apart(a: str, b: str) -> bool:
+    """a and b differ by one letter added, taken away or changed, or two neighbours swapped."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    if len(a) == len(b):
+        return a[start + 1:] == b[start + 1:] or (
+            a[start + 2:] == b[start + 2:] and a[start:start + 2] == b[start:start + 2][::-1])
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[start + 1:] == shorter[start:]
+
+
+def named(doc: Document, warnings: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """The warnings of one edition, each naming it (when the handout has editions)."""
+    for warning in warnings:
+        if doc.edition:
+            warning.edition = doc.edition
+    return list(warnings)
 
 
 def documents(doc: Document) -> list[Document]:

@@ -42,6 +42,16 @@ MAX_VALUE_CHARS = 1_000
 MAX_TITLE_CHARS = 300     # a title set large on the first page must leave room for the text
 TITLES = ("title", "subtitle", "short_title")
 RUNNING_TITLE_CHARS = 80  # the running header: one line in its box at the page's top left
+# What an edition may set of its own: editions: {referrer: {readers: clinicians, title: ...}}
+EDITION_FIELDS = ("readers", "title", "subtitle", "short_title")
+
+
+@dataclass(frozen=True)
+class EditionTitles:
+    """An edition's own title, subtitle and short title; empty: the handout's."""
+    title: str = ""
+    subtitle: str = ""
+    short_title: str = ""
 
 
 @dataclass
@@ -68,6 +78,7 @@ class Meta:
     defined_terms: list[str] = field(default_factory=list)  # terms the text explains itself
     editions: list[str] = field(default_factory=list)  # e.g. [patient, referrer]; see editions.py
     edition_audiences: dict[str, str] = field(default_factory=dict)  # edition -> readers
+    edition_titles: dict[str, EditionTitles] = field(default_factory=dict)  # edition -> own
     url: str = ""            # the online copy: a QR code and the address on paper
 
     @property
@@ -281,12 +292,16 @@ def _nocite_keys(value: str | list[str], fail: Callable[[str, str], NoReturn]) -
 def key_lines(text: str, first_line: int) -> dict[str, int]:
     """Each top-level key of the YAML (quoted ones too) -> the line it is written on, as the
     YAML reader marks it, counting the YAML's first line as first_line; and each key of a
-    mapping written under one as 'outer.inner' (organisation.logo)."""
+    mapping written under one as 'outer.inner' (organisation.logo), and one level deeper as
+    'outer.inner.innermost' (editions.referrer.title)."""
     lines: dict[str, int] = {}
     for key, value in _keys(yaml.compose(text, Loader=yaml.SafeLoader)):
         lines[str(key.value)] = key.start_mark.line + first_line
-        for inner, _ in _keys(value):
+        for inner, inner_value in _keys(value):
             lines[f"{key.value}.{inner.value}"] = inner.start_mark.line + first_line
+            for innermost, _ in _keys(inner_value):
+                lines[f"{key.value}.{inner.value}.{innermost.value}"] = \
+                    innermost.start_mark.line + first_line
     return lines
 
 
@@ -303,6 +318,8 @@ class _Fail(Protocol):
 
 def _validate(path: Path, data: dict[object, object], lines: dict[str, int]) -> Meta:
     def fail(key: str, message: str, hint: str) -> NoReturn:
+        while key not in lines and "." in key:  # a key inside a mapping written on one line
+            key = key.rsplit(".", 1)[0]
         raise Diagnostic(path, message, hint, lines.get(key, 1))
 
     unknown = sorted(set(map(str, data)) - set(REQUIRED) - set(OPTIONAL))
@@ -322,6 +339,7 @@ def _validate(path: Path, data: dict[object, object], lines: dict[str, int]) -> 
     grade: float = DEFAULT_READING_GRADE
     editions: list[str] = []
     edition_audiences: dict[str, str] = {}
+    edition_titles: dict[str, EditionTitles] = {}
     for key in REQUIRED + OPTIONAL:
         value = data.get(key)
         if value is None:
@@ -331,7 +349,7 @@ def _validate(path: Path, data: dict[object, object], lines: dict[str, int]) -> 
         elif key in DATES:
             dates[key] = _date(key, value, fail)
         elif key == "editions":
-            editions, edition_audiences = _editions(value, fail)
+            editions, edition_audiences, edition_titles = _editions(value, fail)
         else:
             checked = _text(key, value, fail)
             if isinstance(checked, list):
@@ -367,7 +385,8 @@ def _validate(path: Path, data: dict[object, object], lines: dict[str, int]) -> 
         paper=text.get("paper", "").lower(), corrections=lists.get("corrections", []),
         approved_by=text.get("approved_by", ""), approved_on=dates.get("approved_on"),
         reading_grade_target=grade, defined_terms=lists.get("defined_terms", []),
-        editions=editions, edition_audiences=edition_audiences, url=text.get("url", ""))
+        editions=editions, edition_audiences=edition_audiences, edition_titles=edition_titles,
+        url=text.get("url", ""))
 
 
 def _reading_grade(value: object, fail: _Fail) -> float:
@@ -385,20 +404,63 @@ def _date(key: str, value: object, fail: _Fail) -> datetime.date:
     return value
 
 
-def _editions(value: object, fail: _Fail) -> tuple[list[str], dict[str, str]]:
-    """[patient, referrer], or {patient: patients, referrer: clinicians}: the names, and each
-    edition's readers where they differ from the handout's audience."""
+def _editions(value: object, fail: _Fail) -> tuple[
+        list[str], dict[str, str], dict[str, EditionTitles]]:
+    """[patient, referrer], {patient: patients, referrer: clinicians}, or each edition with
+    fields of its own, {referrer: {readers: clinicians, title: ..., subtitle: ...}}: the
+    names, each edition's readers where they differ from the handout's audience, and each
+    edition's own titles where it has them."""
     value = [value] if isinstance(value, str) else value
     names = list(value) if isinstance(value, (list, dict)) else []
     if not names or not all(isinstance(v, str) and EDITION.match(v) for v in names) \
             or len(set(names)) != len(names):
         fail("editions", "'editions' is not a list of edition names",
              "write 'editions: [patient, referrer]': lower-case names, each once")
-    readers = value if isinstance(value, dict) else {}
-    if not all(r in AUDIENCES for r in readers.values()):
-        fail("editions", "an edition's readers are not patients or clinicians",
-             "write 'editions: {patient: patients, referrer: clinicians}'")
-    return names, {n: r for n, r in readers.items()}
+    readers: dict[str, str] = {}
+    titles: dict[str, EditionTitles] = {}
+    for name, fields in value.items() if isinstance(value, dict) else []:
+        key = f"editions.{name}"
+        if isinstance(fields, dict):
+            unknown = [str(k) for k in fields if k not in EDITION_FIELDS]
+            if unknown:
+                fail(f"{key}.{unknown[0]}", f"the '{name}' edition has an unknown field "
+                     f"'{unknown[0]}'", "an edition's fields are " + ", ".join(EDITION_FIELDS))
+            own = {k: _edition_text(f"{key}.{k}", name, str(k), v, fail)
+                   for k, v in fields.items() if k != "readers"}
+            if "readers" in fields:
+                readers[name] = _edition_readers(key + ".readers", name, fields["readers"], fail)
+            if own:
+                titles[name] = EditionTitles(**own)
+        else:
+            readers[name] = _edition_readers(key, name, fields, fail)
+    return names, readers, titles
+
+
+def _edition_readers(key: str, name: str, value: object, fail: _Fail) -> str:
+    if not isinstance(value, str) or value not in AUDIENCES:
+        fail(key, f"the '{name}' edition's readers are not patients or clinicians",
+             "write 'editions: {patient: patients, referrer: clinicians}', or "
+             "'editions: {referrer: {readers: clinicians, title: ...}}'")
+    return value
+
+
+def _edition_text(key: str, name: str, field_name: str, value: object, fail: _Fail) -> str:
+    """An edition's own title, subtitle or short title: one line of text."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        fail(key, f"the '{name}' edition's {field_name} is not text",
+             f"write '{field_name}: some text' under the edition, or leave it out")
+    text = str(value).strip()
+    if not text:
+        fail(key, f"the '{name}' edition's {field_name} is empty",
+             f"write the {field_name} after '{field_name}:', or leave it out for the "
+             "handout's own")
+    if UNPRINTABLE.search(text):
+        fail(key, f"the '{name}' edition's {field_name} contains a control character",
+             "remove the escape sequence")
+    if len(text) > MAX_TITLE_CHARS:
+        fail(key, f"the '{name}' edition's {field_name} is longer than {MAX_TITLE_CHARS} "
+             "characters", "shorten it; the handout's text belongs below the front matter")
+    return text
 
 
 def _text(key: str, value: object, fail: _Fail) -> str | list[str]:

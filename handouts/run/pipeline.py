@@ -247,7 +247,7 @@ def build_edition(doc: Source, project: Project, strict: bool,
     reading = report.reading(rendered.document)
     warnings: list[Diagnostic] = [*report.warnings_for(rendered.document, reading, rendered.theme)]
     if strict:  # a release: before anything is written
-        _refuse_release(warnings + page.warnings)
+        _refuse_release(editions.named(doc, warnings + page.warnings))
     with _writing(targets, doc) as staged:
         _stage({"html": page.html.encode("utf-8"), "docx": _word_file(rendered)}, targets,
                staged)
@@ -257,7 +257,7 @@ def build_edition(doc: Source, project: Project, strict: bool,
         pages = _stage({"pdf": printed}, targets, staged)
         warnings += page.warnings + refused
         if strict:  # an address the PDF writer refused
-            _refuse_release(warnings)
+            _refuse_release(editions.named(doc, warnings))
         _commit(staged, targets, doc, problems + verify.check(pages, want))
     unread = verify.unreadable_in_pdf(want)
     if unread:  # found after the release checks: as before, a release is not refused for it
@@ -299,7 +299,8 @@ def _result(doc: Source, targets: dict[str, Path], want: Expected, started: floa
     from handouts import check as verify
     return Result(doc.name, targets, len(want.headings), len(want.references), doc.meta,
                   blocks=len(want.blocks), words=verify.word_count(want.blocks),
-                  warnings=warnings, corrections=doc.meta.corrections, reading=reading,
+                  warnings=editions.named(doc, warnings), corrections=doc.meta.corrections,
+                  reading=reading,
                   seconds=round(time.perf_counter() - started, 2),
                   edition=doc.edition)
 
