@@ -8,8 +8,11 @@
     python build.py --html             only the web pages (a quick preview; no PDF or Word file)
     python build.py --watch            rebuild on every save; live preview at localhost:8000
     python build.py --check            verify the outputs on disk hold every word of every block
-    python build.py --strict           a release build: any warning is a failure
+    python build.py --strict           a release build: any warning is a failure; each
+                                       handout passed is kept in output/archive/NAME/VERSION/
     python build.py --report           gather output/report.json, output/index.html and a table
+    (each run but --check and --html first withdraws the handouts whose source was deleted:
+    their outputs removed, their last approved version kept in output/archive/)
     python build.py --debug            show Python tracebacks (for developers)
 """
 
@@ -60,9 +63,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dry_run:
         for path in paths:
             print(f"would build {display_path(path)}")
+        for name in _gone(project):
+            print(f"would withdraw {name} (source/{name}.md is gone)")
         return 0
     if not paths:
-        if args.changed:  # nothing stale: the report may still be out of date
+        if args.changed or (not args.documents and not args.check and not args.html
+                            and _gone(project)):
+            # nothing stale (or the last handout deleted): the report may be out of date
             return _report(project, quiet=bool(args.documents)) or \
                 _built(project, started, args, failed=False)
         print(f"error: no handouts in {display_path(project.source_dir)}; add a NAME.md file",
@@ -148,8 +155,10 @@ def _one(numbered: tuple[int, Path], project: Project, args: argparse.Namespace,
 
 def _report(project: Project, quiet: bool = False) -> int:
     """output/report.json and output/index.html written; the table printed unless quiet."""
-    from handouts.run import summary
+    from handouts.run import archive, summary
     try:
+        for line in archive.withdraw(project):  # sources deleted: their outputs go
+            print(line, flush=True)
         table = summary.summarize(project)
         if not quiet:
             print("\n".join(table))
@@ -158,6 +167,14 @@ def _report(project: Project, quiet: bool = False) -> int:
               f"({exc.strerror}); make output/ a folder you may write to", file=sys.stderr)
         return 1
     return 0
+
+
+def _gone(project: Project) -> list[str]:
+    """The handouts the next report withdraws: built once, their source deleted since."""
+    if not project.source_dir.is_dir():
+        return []
+    return sorted(report.stem for report in project.reports_dir.glob("*.json")
+                  if not (project.source_dir / f"{report.stem}.md").exists())
 
 
 def _build(path: Path, project: Project, strict: bool, html_only: bool, out: list[str],

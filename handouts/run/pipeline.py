@@ -224,7 +224,20 @@ def build_handout(path: Path, project: Project, strict: bool = False,
                 summary.write_editions_report(project, Path(path).stem, results)
         raise
     summary.write_handout_report(project, Path(path).stem, results, started, shared)
+    if strict:  # released: its files and approval record kept in output/archive/
+        _archive_release(project, Path(path))
     return results
+
+
+def _archive_release(project: Project, path: Path) -> None:
+    from handouts.run import archive
+    try:
+        archive.release(project, path.stem)
+    except OSError as exc:
+        raise Diagnostic(exc.filename or archive.archive_dir(project),
+                         f"the release cannot be archived ({exc.strerror})",
+                         "make output/archive/ a folder you may write to, and release again"
+                         ) from None
 
 
 def build_document(path: Path, project: Project, strict: bool = False,

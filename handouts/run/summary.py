@@ -15,7 +15,15 @@ output/report.json has this shape (REPORT_VERSION 1; fields are added, never ren
                                "sections": [{"title", "line", "words", "sentences",
                                              "grade", "smog", "longest": [...]}],
                                "undefined_terms": [[term, line]],
-                               "unexplained_abbreviations": [[abbreviation, line]]}}]}
+                               "unexplained_abbreviations": [[abbreviation, line]]},
+                   "status": "current"|"draft" (approved or not),
+                   "archived": [{"version", "archived_on", "folder", "files": [...]}]}],
+     "withdrawn": [{"name", "title", "version", "editions", "withdrawn_on",
+                    "archived": [...as above]}]}
+
+"files" lists only the files that are in output/ (one deleted by hand is left out), and
+the catalogue links only those. Released versions are kept in output/archive/ (see
+run/archive.py) and linked from the catalogue, withdrawn handouts included.
 """
 
 from __future__ import annotations
@@ -26,9 +34,10 @@ import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from urllib.parse import quote
 from typing import TYPE_CHECKING, Any, Protocol
 
-from handouts.run import leftovers
+from handouts.run import archive, leftovers
 
 if TYPE_CHECKING:
     from handouts.check.reading import Reading
@@ -38,6 +47,8 @@ if TYPE_CHECKING:
 # run.pipeline's Project and Result, as far as the reports read them (not imported: the
 # pipeline imports this module, and the imports point one way).
 class Project(Protocol):
+    @property
+    def source_dir(self) -> Path: ...
     @property
     def output_dir(self) -> Path: ...
     @property
@@ -111,10 +122,7 @@ def write_editions_report(project: Project, name: str, results: Sequence[Result]
 
 def _entries(data: Entry) -> list[Entry]:
     """The handouts (editions) of one handout's report."""
-    if "editions" in data:
-        editions: list[Entry] = data["editions"]
-        return editions
-    return [{k: v for k, v in data.items() if k != "shared_inputs"}]
+    return archive.entries_of(data)
 
 
 def _report_of(result: Result) -> Entry:
@@ -144,11 +152,44 @@ def summarize(project: Project) -> list[str]:
     for name in names:
         path = project.reports_dir / f"{name}.json"
         if path.is_file():
-            handouts += _entries(json.loads(path.read_text(encoding="utf-8")))
-    report = {"report_version": REPORT_VERSION, "handouts": handouts}
+            versions = [_archived(record) for record in archive.archived(project, name)]
+            for entry in _entries(json.loads(path.read_text(encoding="utf-8"))):
+                entry["files"] = {fmt: f for fmt, f in entry["files"].items()
+                                  if (project.output_dir / f["path"]).is_file()}
+                entry["status"] = "current" if entry.get("approved_by") else "draft"
+                entry["archived"] = [_of_edition(v, entry["name"]) for v in versions]
+                handouts.append(entry)
+    withdrawn = [{**note, "archived": [_archived(r) for r in
+                                       archive.archived(project, note["name"])]}
+                 for note in archive.withdrawn(project)]
+    report = {"report_version": REPORT_VERSION, "handouts": handouts, "withdrawn": withdrawn}
     _write(project.output_dir / "report.json", json.dumps(report, indent=1))
-    _write(project.output_dir / "index.html", catalogue(handouts))
-    return table(handouts)
+    _write(project.output_dir / "index.html", catalogue(handouts, withdrawn))
+    lines = table(handouts)
+    lines += [f"withdrawn: {w['name']} on {w['withdrawn_on']}; archived versions: "
+              f"{', '.join(v['version'] for v in w['archived']) or 'none'}" for w in withdrawn]
+    return lines
+
+
+def _archived(record: Entry) -> Entry:
+    """What the report and the catalogue say of an archived version: its record without
+    the copy of the report, and the files by their path in output/."""
+    files = [f"{record['folder']}/{name}" for name in [*record.get("files", []), archive.RECORD]]
+    return {"version": str(record.get("version", "")),
+            "archived_on": record.get("archived_on", ""),
+            "archived_because": record.get("archived_because", ""),
+            "approved_by": record.get("approved_by", ""),
+            "approved_on": record.get("approved_on", ""),
+            "folder": record["folder"], "files": files}
+
+
+def _of_edition(version: Entry, name: str) -> Entry:
+    """An archived version as one edition's row shows it: that edition's files and the
+    approval record."""
+    files = [f for f in version["files"]
+             if f.rsplit("/", 1)[-1].rsplit(".", 1)[0] == name
+             or f.endswith("/" + archive.RECORD)]
+    return {**version, "files": files}
 
 
 def table(handouts: Sequence[Entry]) -> list[str]:
@@ -166,22 +207,42 @@ def table(handouts: Sequence[Entry]) -> list[str]:
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
 
-def catalogue(handouts: Sequence[Entry]) -> str:
-    """An accessible catalogue page: every handout with its audience, language, version,
-    review date and its three files."""
+LABELS = (("html", "Web page"), ("pdf", "PDF"), ("docx", "Word"))
+STATUS = {"current": "Current", "draft": "Draft (not approved)", "withdrawn": "Withdrawn"}
+
+
+def catalogue(handouts: Sequence[Entry], withdrawn: Sequence[Entry] = ()) -> str:
+    """An accessible catalogue page: every handout (current, draft, withdrawn) with its
+    audience, language, version, review date, its files and its archived versions. Under
+    40em wide (a phone: 320 px) each row is stacked, every cell under its own label."""
     rows: list[str] = []
     for h in handouts:
+        title = html.escape(h["title"])
         links = " ".join(
-            f'<a href="{html.escape(f["path"])}">{label}<span class="visually-hidden"> of '
-            f'{html.escape(h["title"])}</span></a>'
-            for fmt, label in (("html", "Web page"), ("pdf", "PDF"), ("docx", "Word"))
-            for f in [h["files"][fmt]])
+            f'<a href="{html.escape(h["files"][fmt]["path"])}">{label}<span '
+            f'class="visually-hidden"> of {title}</span></a>'
+            for fmt, label in LABELS if fmt in h["files"])
         rows.append(
-            f"<tr><th scope=\"row\">{html.escape(h['title'])}</th>"
-            f"<td>{html.escape(h.get('edition') or h['audience'])}</td>"
-            f"<td>{html.escape(h['lang'])}</td>"
-            f"<td>{html.escape(h['version'])}</td><td>{h['review_due']}</td>"
-            f"<td>{links}</td></tr>")
+            f"<tr><th scope=\"row\">{title}</th>"
+            f"<td data-label=\"For\">{html.escape(h.get('edition') or h['audience'])}</td>"
+            f"<td data-label=\"Language\">{html.escape(h['lang'])}</td>"
+            f"<td>{html.escape(h['version'])}</td>"  # labelled by its place (CSS)
+            f"<td data-label=\"Status\">{STATUS[h.get('status', 'draft')]}</td>"
+            f"<td data-label=\"Review due\">{html.escape(h['review_due'])}</td>"
+            f"<td data-label=\"Files\">{links or 'none'}</td>"
+            f"<td data-label=\"Archived\">{_archive_links(h.get('archived', []), title)}</td>"
+            "</tr>")
+    for w in withdrawn:
+        title = html.escape(str(w.get("title") or w["name"]))
+        rows.append(
+            f"<tr class=\"withdrawn\"><th scope=\"row\">{title}</th>"
+            f"<td data-label=\"For\">{html.escape(', '.join(filter(None, w.get('editions', []))))}"
+            "</td><td data-label=\"Language\"></td>"
+            f"<td>{html.escape(str(w.get('version', '')))}</td>"
+            f"<td data-label=\"Status\">Withdrawn on {html.escape(str(w['withdrawn_on']))}</td>"
+            "<td data-label=\"Review due\"></td><td data-label=\"Files\">none</td>"
+            f"<td data-label=\"Archived\">{_archive_links(w.get('archived', []), title)}</td>"
+            "</tr>")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -194,20 +255,52 @@ table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ border-bottom: 1px solid #1f4e79; padding: 0.4em 0.5em; text-align: left;
          vertical-align: top; }}
 a {{ color: #1d5a4c; margin-right: 0.8em; display: inline-block; padding: 0.2em 0; }}
+ul.archived {{ margin: 0; padding: 0; list-style: none; }}
+tr.withdrawn th {{ text-decoration: line-through; }}
 .visually-hidden {{ position: absolute; width: 1px; height: 1px; overflow: hidden;
                     clip: rect(0 0 0 0); white-space: nowrap; }}
+@media (max-width: 40em) {{
+  body {{ padding: 1em 0.75em; }}
+  table, tbody, tr, th, td {{ display: block; width: auto; }}
+  thead {{ position: absolute; width: 1px; height: 1px; overflow: hidden;
+           clip: rect(0 0 0 0); }}
+  tr {{ border-top: 2px solid #1f4e79; padding: 0.4em 0; }}
+  th, td {{ border: 0; padding: 0.15em 0; overflow-wrap: anywhere; }}
+  th {{ font-size: 1.1em; }}
+  td[data-label]::before {{ content: attr(data-label) ": "; font-weight: bold; }}
+  td:nth-of-type(3)::before {{ content: "Version: "; font-weight: bold; }}
+}}
 </style></head>
 <body><main>
 <h1>Handouts</h1>
 <table>
-<caption class="visually-hidden">Every handout, its readers, version and files</caption>
+<caption class="visually-hidden">Every handout, current, draft or withdrawn: its readers,
+version, files and archived versions</caption>
 <thead><tr><th scope="col">Title</th><th scope="col">For</th><th scope="col">Language</th>
-<th scope="col">Version</th><th scope="col">Review due</th><th scope="col">Files</th></tr></thead>
+<th scope="col">Version</th><th scope="col">Status</th><th scope="col">Review due</th>
+<th scope="col">Files</th><th scope="col">Archived versions</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>
 </main></body></html>
 """
+
+
+def _archive_links(versions: Sequence[Entry], title: str) -> str:
+    """A list of archived versions, each with its files and approval record linked."""
+    items: list[str] = []
+    for v in versions:
+        version = html.escape(v["version"])
+        links = []
+        for path in v["files"]:
+            ext = path.rsplit(".", 1)[-1]
+            label = ("Approval record" if path.endswith("/" + archive.RECORD)
+                     else dict(LABELS).get(ext, ext))
+            links.append(f'<a href="{html.escape(quote(path))}">{label}<span '
+                         f'class="visually-hidden"> of {title}, version {version}</span></a>')
+        when = html.escape(str(v.get("archived_on", ""))[:10])
+        items.append(f"<li>{version} ({when}): {' '.join(links)}</li>")
+    return f'<ul class="archived">{"".join(items)}</ul>' if items else "none"
 
 
 def _write(path: Path, text: str) -> None:
