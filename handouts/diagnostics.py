@@ -16,6 +16,7 @@ ERROR, WARNING = "error", "warning"
 # The warnings a release build (build.py --strict, make release) refuses, by code: every one.
 RELEASE_BLOCKING = frozenset({
     "review-overdue", "review-due-soon", "no-approver", "no-contact", "no-next-step",
+    "no-referral-route",
     "reading-grade", "undefined-terms", "unexplained-abbreviation",  # check/reading.py
     "pdf-unchecked-script", "reference-not-cited", "bibliography-entry-skipped",
     "installed-font", "refused-address",

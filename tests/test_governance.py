@@ -102,7 +102,9 @@ def test_each_actionability_check_has_a_failing_example(tmp_path, theme_extra, b
 def test_clinician_handouts_are_not_held_to_the_patient_checks(tmp_path):
     text = handout("## Pharmacology\n\nKetamine antagonises NMDA receptors.\n",
                    audience="clinicians")
-    project = project_with(tmp_path, text, theme_extra="organisation:\n  name: Clinic\n")
+    # A way to refer (a fax number) is all a clinicians' handout asks of the theme.
+    project = project_with(tmp_path, text, theme_extra="organisation:\n  name: Clinic\n"
+                           "  fax: (555) 010-0002\n")
     assert warnings_of(project) == []
 
 

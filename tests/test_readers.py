@@ -281,15 +281,19 @@ def test_whom_to_call_closes_the_text_before_the_references(tmp_path):
     theme["organisation"].update(address="1 Example Way", phone="(555) 010-0000")
     theme_path.write_text(yaml.safe_dump(theme))
     assert run_build(project.root).returncode == 0
-    paths = project.outputs(KETAMINE)
-    printed = " ".join(p.extract_text() for p in pypdf.PdfReader(str(paths["pdf"])).pages)
-    word = "\n".join(p.text for p in docx.Document(str(paths["docx"])).paragraphs)
-    page = lxml.html.parse(str(paths["html"])).getroot().find("body").text_content()
-    for fmt, text in (("pdf", printed), ("docx", word), ("html", page)):
-        # "How to refer" gives the number too; the panel's is the last before the list
-        assert text.index("Contact us") < text.rindex("(555) 010-0000") < \
-            text.rindex("References"), fmt
-    assert _more_than_a_name_on_the_last_page(paths["pdf"])
+    for name in (KETAMINE, "ketamine-crps-patient"):
+        paths = project.outputs(name)
+        printed = " ".join(p.extract_text() for p in pypdf.PdfReader(str(paths["pdf"])).pages)
+        word = "\n".join(p.text for p in docx.Document(str(paths["docx"])).paragraphs)
+        page = lxml.html.parse(str(paths["html"])).getroot().find("body").text_content()
+        for fmt, text in (("pdf", printed), ("docx", word), ("html", page)):
+            if name == KETAMINE:
+                # "How to refer" gives the details ({{contact}}): no panel repeats them
+                assert "Contact us" not in text and text.count("(555) 010-0000") == 1, fmt
+                assert text.index("(555) 010-0000") < text.rindex("References"), fmt
+            else:
+                assert text.index("Contact us") < text.rindex("(555) 010-0000"), fmt
+    assert _more_than_a_name_on_the_last_page(project.outputs(KETAMINE)["pdf"])
 
 
 def _more_than_a_name_on_the_last_page(path):
@@ -308,6 +312,11 @@ def test_the_clinics_name_at_the_end_keeps_company_on_paper(built):
 
 
 def test_without_contact_details_the_clinics_name_ends_the_word_file_as_it_ends_the_page(built):
-    word = docx.Document(str(built.outputs(KETAMINE)["docx"]))
+    """The patient edition: the referrer's text holds the name already ({{contact}} in "How
+    to refer"), so nothing repeats it there (tests/test_referral.py)."""
+    word = docx.Document(str(built.outputs("ketamine-crps-patient")["docx"]))
     styles = [p.style.name for p in word.paragraphs if p.text.strip()]
-    assert styles[-1] == "Contact" and "Reference" in styles[:-1]
+    assert styles[-1] == "Contact" and styles.count("Contact") == 1
+    referrer = docx.Document(str(built.outputs(KETAMINE)["docx"]))
+    assert "Contact" not in [p.style.name for p in referrer.paragraphs]
+    assert [p.style.name for p in referrer.paragraphs if p.text.strip()][-1] == "Reference"

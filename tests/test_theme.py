@@ -197,7 +197,9 @@ def test_contact_block_and_logo_appear_when_configured(tmp_path):
     for line in ("1 Example Way", "(555) 010-0000", "clinic.example.org"):
         assert line in pdf_text and line in word_text and line in html
     assert f'alt="{organisation} logo"' in html
-    contact = next(p for p in word.paragraphs if p.style.name == "Contact")
+    # The panel: in the patient edition (the referrer's "How to refer" holds the details).
+    patient = docx.Document(str(project.outputs(f"{SOURCE}-patient")["docx"]))
+    contact = next(p for p in patient.paragraphs if p.style.name == "Contact")
     assert "1 Example Way" in contact.text and contact.style.paragraph_format.keep_together
     described = [d.get("descr") for d in word.element.body.iter(qn("wp:docPr"))]
     assert described == [f"{organisation} logo"]

@@ -112,13 +112,15 @@ def expected(document: m.Document, citations: Citations | None, theme: Theme) ->
 
 def _headings(document: m.Document, theme: Theme) -> list[str]:
     """The title, the text's headings and box titles, the contact panel's heading (when the
-    theme has contact lines) and the reference list's: in the order the page has them."""
+    page has one: Organisation.panel_lines) and the reference list's: in the order the page
+    has them."""
     say = catalogue(document.meta.lang)
     text: list[m.Block] = [b for b in document.blocks if not isinstance(b, m.References)]
     listed = [b for b in document.blocks if isinstance(b, m.References)]
     headings = [document.meta.title]
     headings += [h for b in m.walk(text) for h in _heading_texts(b, say)]
-    headings += [say("contact_us")] if theme.organisation.contact_lines() else []
+    panel = theme.organisation.panel_lines(document.source)
+    headings += [say("contact_us")] if panel else []
     headings += [say("references") for _ in listed]
     return [_clean(h) for h in headings]
 

@@ -29,7 +29,6 @@ CODE_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 # A line holding only {{contact}}: the clinic's name, address, phone and website from
 # styles/theme.yaml, as a referrer edition's "How to refer" needs them.
 CONTACT = re.compile(r"^\{\{[ \t]*contact[ \t]*\}\}[ \t]*$", re.M)
-MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 
 def select(doc: Document, edition: str | None) -> Document:
@@ -139,10 +138,11 @@ def documents(doc: Document) -> list[Document]:
 
 
 def fill_contact(doc: Document, organisation: Organisation) -> Document:
-    """{{contact}} lines as one line of the clinic's details (one line, so the lines after
-    keep their numbers); the details are text, never Markdown."""
+    """{{contact}} lines as one line of the clinic's details for the handout's readers (for
+    clinicians, the ways to refer too), one line so the lines after keep their numbers; the
+    details are text, never Markdown. The writers then print no 'Contact us' panel to
+    repeat them (Organisation.panel_lines)."""
     if not CONTACT.search(doc.body):
         return doc
-    details = [organisation.name] + organisation.contact_lines()
-    line = " · ".join(MARKDOWN_PUNCTUATION.sub(r"\\\1", d) for d in details if d)
+    line = organisation.contact_markdown(doc)
     return dataclasses.replace(doc, body=CONTACT.sub(lambda _: line, doc.body))

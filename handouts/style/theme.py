@@ -11,16 +11,20 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol
 
 import fontpkg_atkinson_hyperlegible as atkinson
 import yaml
 
 from handouts.diagnostics import Diagnostic
+from handouts.messages import catalogue
 from handouts.paths import Outside, inside
 from handouts.read.images import ImageProblem, data_url
 from handouts.read.front_matter import (MAX_VALUE_CHARS, UNPRINTABLE, key_lines, read_yaml,
                                         refuse_control_characters, unreadable_value_line)
+
+if TYPE_CHECKING:
+    from handouts.read.front_matter import Document as Source
 
 HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 COLORS = ("primary_color", "accent_color", "text_color", "callout_background")
@@ -39,16 +43,70 @@ BUNDLED_FONTS = {atkinson.FAMILY: {
 }}
 
 
+# How a clinician refers (organisation.referral_phone, fax, referral_email, referral_address):
+# each a labelled line of a clinicians' contact details, the label from the handout's language.
+REFERRAL_LABELS = {"referral_phone": "referral_phone", "fax": "referral_fax",
+                   "referral_email": "referral_email", "referral_address": "referral_address"}
+MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 @dataclass
 class Organisation:
     name: str = ""
     address: str = ""
     phone: str = ""
     website: str = ""
+    hours: str = ""              # when the clinic answers: for patients and referrers alike
+    referral_phone: str = ""     # for referring clinicians
+    fax: str = ""
+    referral_email: str = ""     # a secure e-mail address for referrals
+    referral_address: str = ""   # an e-referral service, or where referral letters go
     logo: str = ""
 
-    def contact_lines(self) -> list[str]:
-        return [v for v in (self.address, self.phone, self.website) if v]
+    def contact_lines(self, audience: str = "patients", lang: str = "en") -> list[str]:
+        """The details under the name, for a handout's readers: the address, phone, hours
+        and website; for clinicians, each way to refer after them, labelled."""
+        say = catalogue(lang)
+        lines = [v for v in (self.address, self.phone) if v]
+        lines += [say("contact_hours", hours=self.hours)] if self.hours else []
+        lines += [self.website] if self.website else []
+        if audience == "clinicians":
+            for key, label in REFERRAL_LABELS.items():
+                value = getattr(self, key)
+                # One number for everything: printed once, as the phone.
+                if value and not (key == "referral_phone" and value == self.phone):
+                    lines.append(say(label, value=value))
+        return lines
+
+    def has_referral_route(self) -> bool:
+        """A referral phone, fax, secure e-mail or e-referral address: a way to refer."""
+        return any(getattr(self, key) for key in REFERRAL_LABELS)
+
+    def contact_text(self, doc: Source) -> list[str]:
+        """The name and the details, for the handout's readers and in its language: what
+        {{contact}} writes into the text (read/editions.py) and the panel prints."""
+        return [line for line in [self.name, *self.contact_lines(doc.meta.audience,
+                                                                   doc.meta.lang)] if line]
+
+    def contact_markdown(self, doc: Source) -> str:
+        """contact_text as the one line of Markdown {{contact}} becomes: text, never markup."""
+        return " · ".join(MARKDOWN_PUNCTUATION.sub(r"\\\1", line)
+                          for line in self.contact_text(doc))
+
+    def in_text(self, doc: Source) -> bool:
+        """Whether the text holds the details ({{contact}} filled in): then no panel and no
+        name at the end repeats them."""
+        line = self.contact_markdown(doc)
+        return bool(line) and line in doc.body.split("\n")
+
+    def panel_lines(self, doc: Source) -> list[str]:
+        """The 'Contact us' panel that closes the text, before the references, in every
+        format: the name and the details; none without details, or when the text holds
+        them already. Writers and the checker all decide by this."""
+        if not self.contact_lines(doc.meta.audience, doc.meta.lang) or self.in_text(doc):
+            return []
+        return self.contact_text(doc)
 
 
 @dataclass
@@ -212,7 +270,7 @@ def _validate(path: Path, data: dict[object, object], lines: dict[str, int]) -> 
         fields = set(Organisation.__dataclass_fields__)
         if not isinstance(org, dict) or not set(org) <= fields:
             fail("organisation", "'organisation' has unknown entries",
-                 "use name, address, phone, website and logo")
+                 "use " + ", ".join(sorted(fields)))
         if any(isinstance(value, (dict, list)) for value in org.values()):
             fail("organisation", "each 'organisation' entry must be plain text",
                  "write e.g. 'phone: (555) 010-0000' on one line")
@@ -223,6 +281,11 @@ def _validate(path: Path, data: dict[object, object], lines: dict[str, int]) -> 
         if any(len(v) > MAX_VALUE_CHARS for v in vars(theme.organisation).values()):
             fail("organisation", f"an 'organisation' entry is longer than {MAX_VALUE_CHARS} "
                  "characters", "shorten it: a name, an address, a phone number, a website")
+        email = theme.organisation.referral_email
+        if email and not EMAIL.match(email):
+            fail("organisation.referral_email", f"'referral_email: {email}' is not an e-mail "
+                 "address", "write one address, e.g. referrals@clinic.example.org",
+                 within="organisation")
         theme.logo_url = _logo_url(theme, fail)
     check_contrast(theme, fail)
     return theme

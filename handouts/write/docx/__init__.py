@@ -42,7 +42,7 @@ def write_docx(document: m.Document, theme: Theme) -> bytes:
     write_blocks(state, text, word, Context())
     # As on the page: a 'Contact us' panel closes the text, before the references; with no
     # details to give, the clinic's name alone ends the document.
-    panel = bool(theme.organisation.contact_lines())
+    panel = bool(theme.organisation.panel_lines(doc))
     if panel:
         write_contact(state, theme)
     write_online_copy(state, doc.meta)

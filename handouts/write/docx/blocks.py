@@ -241,12 +241,14 @@ def write_masthead(state: State, meta: Meta, theme: Theme, control: str) -> None
 
 def write_contact(state: State, theme: Theme) -> None:
     """'Contact us' with the clinic's details, as on the page; without any details, only
-    the name closes the document (and the build warns)."""
+    the name closes the document (and the build warns); with the details in the text
+    ({{contact}}), nothing repeats them."""
     org = theme.organisation
-    lines = [line for line in [org.name] + org.contact_lines() if line]
+    panel = org.panel_lines(state.doc)
+    lines = panel or ([] if org.in_text(state.doc) else [org.name] if org.name else [])
     if not lines:
         return
-    if org.contact_lines():
+    if panel:
         heading = state.word.add_paragraph(style="Heading 2")
         state.bookmark(heading, "contact-us")
         heading.add_run(catalogue(state.doc.meta.lang)("contact_us"))

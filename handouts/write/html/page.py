@@ -74,7 +74,7 @@ def render(document: m.Document, theme: Theme, css: str) -> Page:
     text = [b for b in document.blocks if not isinstance(b, m.References)]
     main = el("main", *writer.blocks(text), id="content")
     _wrap_sections(main)
-    main.extend(_contact_panel(theme, doc.meta.lang))
+    main.extend(_contact_panel(theme, doc))
     main.extend(_online_copy(doc.meta))
     main.extend(writer.blocks([b for b in document.blocks if isinstance(b, m.References)]))
     warnings = list(document.warnings)
@@ -307,15 +307,15 @@ def _glued(text: str, citation: list[Content]) -> list[Content]:
     return ([head + " "] if head or text.startswith(" ") else []) + [glued]
 
 
-def _contact_panel(theme: Theme, lang: str) -> list[_Element]:
-    """Whom to call, where a patient looks for it: a panel closing the text, before the
-    references. Until the theme has an address, phone or website, the name stays in the
-    page's footer alone (and the build warns)."""
-    org = theme.organisation
-    if not org.contact_lines():
+def _contact_panel(theme: Theme, doc: Source) -> list[_Element]:
+    """Whom to call (and, for clinicians, how to refer), where a reader looks for it: a
+    panel closing the text, before the references. Until the theme has an address, phone
+    or website, the name stays in the page's footer alone (and the build warns); when the
+    text holds the details ({{contact}}), they are not printed again."""
+    lines = [el("p", line) for line in theme.organisation.panel_lines(doc)]
+    if not lines:
         return []
-    lines = [el("p", line) for line in [org.name] + org.contact_lines() if line]
-    return [el("section", el("h2", catalogue(lang)("contact_us"), id="contact-us"),
+    return [el("section", el("h2", catalogue(doc.meta.lang)("contact_us"), id="contact-us"),
                       el("div", *lines, **{"class": "contact"}),
                       **{"class": "contact-panel", "aria-labelledby": "contact-us"})]
 
@@ -457,9 +457,9 @@ def _page(doc: Source, theme: Theme, main: _Element, css: str, document: m.Docum
         *([el("p", meta.subtitle, **{"class": "subtitle"})] if meta.subtitle else []),
         el("p", doc_control(meta), **{"class": "doc-control"}),
         **{"class": "masthead", "data-short-title": meta.running_title})
-    # With a contact panel in the text, the footer's name is for the screen only: on paper
-    # it would stand alone at the end, under the references.
-    panel = bool(org.contact_lines())  # as _contact_panel decides
+    # With a contact panel, or the details in the text, the footer's name is for the screen
+    # only: on paper it would stand alone at the end, under the references.
+    panel = bool(org.panel_lines(doc)) or org.in_text(doc)  # as _contact_panel decides
     footer = el("footer", el("p", org.name or meta.organisation),
                       **{"class": "colophon screen-only" if panel else "colophon"})
     body = el("body", header, main, footer)
