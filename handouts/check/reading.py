@@ -3,17 +3,27 @@ still lacks, to guide the author. It measures; it never rewrites text.
 
 Reading grades are textstat's (Flesch-Kincaid grade and SMOG; textstat 0.7.3 counts
 syllables with Pyphen, so nothing is fetched from the network). A term is a word of three
-or more syllables outside the Dale-Chall list of familiar words that textstat ships; it is
-defined when the handout's glossary lists it, when its first use explains it in brackets
-or with "means", or when the front matter's defined_terms names it.
+or more syllables that a patient may not know: not on the Dale-Chall list of familiar
+words that textstat ships, nor among the common English words of
+vocabulary/common-english.txt or the everyday health words of everyday-health.txt
+(emergency, infection, procedure ...), itself, by its stem (irritable: irritate), without
+un- or non- (untreated), or as two such words (fingernails). It is explained when a
+sentence that uses it explains it (in brackets, with "means", "which is", "called", "known
+as" ..., or "X is a ..."), when the handout's glossary lists it (alone or in a term of
+several words), or when the front matter's defined_terms names it.
+Never checked for terms or abbreviations: proper names (a capitalised word not at the start
+of a sentence), addresses, phone numbers, web and e-mail addresses, citations, code, and
+the reference list; nor the abbreviations every reader knows (everyday-abbreviations.txt).
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from importlib import resources
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, assert_never
@@ -37,6 +47,28 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 SENTENCE_END = re.compile(r"(?<!\bal\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\bDr\.)"
                           r"(?<!\bMr\.)(?<!\bMs\.)(?<!\bSt\.)(?<=[.!?])\s+")
 YOU = re.compile(r"\b(you|your|yours|yourself)\b", re.I)
+# What is never reading text for the term and abbreviation checks: web and e-mail
+# addresses, phone numbers, and postal addresses (a street with its number; a US state with
+# its ZIP code, a UK or Canadian postcode, a PO box), as the clinic's contact details and
+# {{contact}} print them.
+NOT_WORDS = re.compile(
+    r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"                                  # e-mail
+    r"|\b(?:https?://|www\.)\S+"                                          # web address
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|edu|gov|nhs\.uk|co\.uk|org\.uk|uk|us|ca|"
+    r"au|info|health)\b(?:/\S*)?"
+    r"|\+?\(?\d[\d ().-]{5,}\d"                                             # phone
+    r"|\b\d+[A-Za-z]?(?:-\d+)?\s+(?:[NSEW]{1,2}\.?\s+)?(?:[A-Z][\w'.-]*\s+){1,4}"
+    r"(?:Street|St|Road|Rd|Avenue|Ave|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Place|Pl|Court|"
+    r"Ct|Square|Sq|Terrace|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Close|Crescent)\b\.?"
+    r"(?:\s+[NSEW]{1,2}\b\.?)?"                                            # street
+    r"|\b(?:Suite|Ste|Apt|Unit|Floor|Fl)\.?\s*#?\d+\w*"
+    r"|\bP\.?\s?O\.?\s+Box\s+\d+"
+    r"|\b[A-Z]{2},?\s+\d{5}(?:-\d{4})?\b"                                   # US state, ZIP
+    r"|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b"                               # UK postcode
+    r"|\b[A-Z]\d[A-Z]\s?\d[A-Z]\d\b")                                      # Canada
+# A sentence explains its terms when it has a bracket or dash aside, or says what one means.
+EXPLAINS = re.compile(r"[()—]|\b(?:means?|meaning|called|known as|refers? to|is when|"
+                      r"are when|which is|which are|that is|i\.e\.|also named)\b", re.I)
 
 
 @dataclass
@@ -78,12 +110,13 @@ def reading(document: m.Document) -> Reading:
     parts = _sections(document)
     sections = [_section(title, line, blocks) for title, line, blocks in parts]
     text = _text(b for _, _, blocks in parts for b in blocks)
+    checked = _checked_sentences(b for _, _, blocks in parts for b in blocks)
     return Reading(
         grade=_grade(text), smog=_textstat().smog_index(text) if text else 0.0,
         target=document.meta.reading_grade_target, words=_textstat().lexicon_count(text),
         you=len(YOU.findall(text)), sections=[s for s in sections if s.words],
-        undefined_terms=_undefined_terms(document, text),
-        unexplained_abbreviations=_unexplained_abbreviations(document, text))
+        undefined_terms=_undefined_terms(document, checked),
+        unexplained_abbreviations=_unexplained_abbreviations(document, checked))
 
 
 def warnings_for(document: m.Document, reading: Reading, theme: Theme) -> list[Diagnostic]:
@@ -107,6 +140,12 @@ def warnings_for(document: m.Document, reading: Reading, theme: Theme) -> list[D
             doc.path, "no approver on record", "add 'approved_by: {name: ..., role: ...}' "
             "and 'approved_on: YYYY-MM-DD' before release", code="no-approver",
             severity=WARNING))
+    if meta.audience == "clinicians" and not theme.organisation.has_referral_route():
+        out.append(Diagnostic(
+            theme.path, "the organisation has no referral phone, fax, secure e-mail or "
+            "e-referral address", "clinicians need a way to refer: fill in referral_phone, "
+            "fax, referral_email or referral_address under 'organisation'",
+            code="no-referral-route", severity=WARNING))
     if meta.audience != "patients":
         return out
     if not (theme.organisation.phone or theme.organisation.address):
@@ -207,52 +246,176 @@ def _defined(document: m.Document) -> set[str]:
     return glossary | {t.lower() for t in document.meta.defined_terms}
 
 
-def _undefined_terms(document: m.Document, text: str) -> list[tuple[str, int]]:
+def _prose(inlines: list[m.Inline]) -> str:
+    """The words of some inlines the term checks read: no citation, code, footnote number
+    or link address printed for paper."""
+    parts = []
+    for node in inlines:
+        match node:
+            case m.Text():
+                parts.append(node.text)
+            case m.Styled() if node.style == "print-address":
+                parts.append(" ")
+            case m.Styled() | m.Link():
+                parts.append(_prose(node.children))
+            case m.Abbreviation():
+                parts.append(f"{node.text} ({node.expansion})" if node.first else node.text)
+            case m.LineBreak() | m.Code() | m.Citation() | m.FootnoteRef() | m.InlineImage():
+                parts.append(" ")
+            case _:
+                assert_never(node)
+    return "".join(parts)
+
+
+def _checked_sentences(blocks: Iterable[m.Block]) -> list[str]:
+    """The sentences the term and abbreviation checks read, each block's on its own, with
+    web, e-mail and postal addresses and phone numbers taken out."""
+    out = []
+    for block in m.walk(list(blocks)):
+        for inlines in m.inline_lists(block):
+            text = NOT_WORDS.sub(" ", _prose(inlines))
+            out += [s.strip() for s in SENTENCE_END.split(text) if s.strip()]
+    return out
+
+
+def _is_name(words: list[str], n: int) -> bool:
+    """A proper name: a capitalised word not at the start of its sentence, or one of a run
+    of capitalised words (a clinic's or a place's name, a title in title case)."""
+    if not words[n][0].isupper():
+        return False
+    return n > 0 or (len(words) > 1 and words[1][0].isupper())
+
+
+def _undefined_terms(document: m.Document, sentences: list[str]) -> list[tuple[str, int]]:
     defined = _defined(document)
     found: list[tuple[str, int]] = []
     seen: set[str] = set()
-    for word in WORD.findall(text):
-        folded = word.lower().strip("'-")
-        if folded in seen or _familiar(folded) or word.isupper():
-            continue
-        seen.add(folded)
-        if _textstat().syllable_count(folded) < 3 or _is_defined(folded, defined, text):
-            continue
-        found.append((folded, _line_of(document, word)))
+    for sentence in sentences:
+        words = WORD.findall(sentence)
+        for n, word in enumerate(words):
+            folded = word.lower().strip("'-")
+            family = _stem(folded.split("-")[-1])  # verruca, verrucas; non-spermicidal
+            if family in seen or word.isupper() or _is_name(words, n):
+                continue
+            seen.add(family)
+            if _familiar(folded) or _is_defined(folded, defined, sentences):
+                continue
+            found.append((folded, _line_of(document, word)))
     return found
 
 
-SUFFIXES = ("ly", "ed", "d", "s", "es", "ing", "ies", "ment", "al")
+# Endings and beginnings a reader sees through: a word is familiar when its stem is a
+# familiar word's stem (irritated, irritable: irritate), or without un-, non-, re- ...
+# (untreated: treated), or when it is two familiar words (fingernails, sleepwalking).
+SUFFIXES = ("abilities", "ability", "ibility", "ations", "ation", "ating", "ated", "ates",
+            "ables", "able", "ible", "ness", "ments", "ment", "ings", "ing", "ers", "er",
+            "edly", "ed", "ies", "es", "ily", "ly", "ally", "al", "ity", "ive", "ions", "ion",
+            "ate", "s", "e", "y")
+PREFIXES = ("un", "non-", "non", "over", "under", "self-")
+
+
+def _stem(word: str) -> str:
+    """A rough stem, the same for a word's family: endings taken off, twice at most, the
+    stem kept four letters or more."""
+    for _ in range(2):
+        ending = next((s for s in SUFFIXES if word.endswith(s) and len(word) - len(s) >= 4),
+                      "")
+        if not ending:
+            break
+        word = word[:-len(ending)]
+    return word
 
 
 def _familiar(word: str) -> bool:
-    """On the familiar-word list, itself or without an ending (reported: report)."""
-    stems = [word] + [word[:-len(s)] for s in SUFFIXES if word.endswith(s) and
-                      len(word) - len(s) >= 3]
-    stems += [stem[:-1] + "y" for stem in stems if stem.endswith("i")]
-    return any(_textstat().is_easy_word(stem) for stem in stems)
-
-
-def _is_defined(word: str, defined: set[str], text: str) -> bool:
-    if any(word == d or word.startswith(d) or d.startswith(word) for d in defined if d):
+    """Short (under three syllables), or a familiar word: on textstat's easy words or a
+    list of vocabulary/, itself or by its stem, without a prefix, or two such words; a
+    word with hyphens when each part is."""
+    if "-" in word:
+        return all(_familiar(part) for part in word.split("-") if part)
+    if _textstat().syllable_count(word) < 3 or _known_form(word):
         return True
-    first = re.search(rf"\b{re.escape(word)}\b[^.]*", text, re.I)
-    explained = first and re.match(rf"{re.escape(word)}\w*\s*(\(|,? (which )?means\b|, or\b|—)",
-                                   first.group(), re.I)
-    return bool(explained)
+    if any(word.startswith(p) and len(word) - len(p) >= 5 and _known_form(word[len(p):])
+           for p in PREFIXES):
+        return True
+    return any(_known(word[:n]) and _known_form(word[n:])
+                         for n in range(3, len(word) - 3))
 
 
-def _unexplained_abbreviations(document: m.Document, text: str) -> list[tuple[str, int]]:
+def _known(word: str) -> bool:
+    return word in _known_words() or word in _dale_chall()
+
+
+def _known_form(word: str) -> bool:
+    """Known itself, by its stem, or once an ending is taken off (laxatives: laxative,
+    itchiness: itchy, softening: soften, hydrated: hydrate)."""
+    return any(_known(form) or _stem(form) in _known_stems() for form in _forms(word))
+
+
+INFLECTIONS = (("ies", "y"), ("iness", "y"), ("ily", "y"), ("ied", "y"), ("es", ""),
+               ("s", ""), ("ing", ""), ("ing", "e"), ("ed", ""), ("ed", "e"), ("d", ""),
+               ("ness", ""), ("ly", ""), ("ation", "e"), ("ation", ""))
+
+
+def _forms(word: str) -> list[str]:
+    return [word] + [word[:-len(end)] + base for end, base in INFLECTIONS
+                     if word.endswith(end) and len(word) - len(end) >= 4]
+
+
+@functools.cache
+def _known_words() -> frozenset[str]:
+    return _vocabulary("everyday-health.txt") | _vocabulary("common-english.txt")
+
+
+@functools.cache
+def _known_stems() -> frozenset[str]:
+    """The stems of every familiar word: the lists of vocabulary/ and the Dale-Chall list
+    textstat ships."""
+    return frozenset(_stem(w) for w in _known_words() | _dale_chall() if len(_stem(w)) >= 4)
+
+
+@functools.cache
+def _dale_chall() -> frozenset[str]:
+    """The Dale-Chall list of familiar words that textstat ships."""
+    path = resources.files("textstat") / "resources" / "en" / "easy_words.txt"
+    return frozenset(path.read_text("utf-8").split())
+
+
+@functools.cache
+def _vocabulary(name: str) -> frozenset[str]:
+    """A word list shipped in vocabulary/: one entry a line, '#' starts a comment."""
+    text = (resources.files("handouts.check") / "vocabulary" / name).read_text("utf-8")
+    return frozenset(line.split("#")[0].strip() for line in text.splitlines()
+                     if line.split("#")[0].strip())
+
+
+def _is_defined(word: str, defined: set[str], sentences: list[str]) -> bool:
+    """In the glossary or defined_terms (also as one word of a term there), or explained
+    in a sentence that uses it."""
+    names = defined | {w for d in defined for w in d.split() if len(w) >= 4}
+    if any(word == d or word.startswith(d) or d.startswith(word) for d in names if d):
+        return True
+    used = re.compile(rf"\b{re.escape(word)}", re.I)
+    says = re.compile(rf"\b{re.escape(word)}\w*(?:,| (?:is|are)) (?:a|an|the|when|where)\b",
+                      re.I)  # "X is a ...", "X, a ..."
+    return any(used.search(s) and (EXPLAINS.search(s) or says.search(s)) for s in sentences)
+
+
+def _unexplained_abbreviations(document: m.Document, sentences: list[str]
+                               ) -> list[tuple[str, int]]:
+    text = " ".join(sentences)
     spelled = {n.text for n in m.all_inlines(document.blocks) if isinstance(n, m.Abbreviation)}
     spelled |= {t.upper() for t in _defined(document)}
+    spelled |= _vocabulary("everyday-abbreviations.txt")
     spelled |= set(re.findall(r"\(([A-Z][A-Z0-9]*[A-Z]s?)\)", text))   # words (ABBR)
     spelled |= set(re.findall(r"\b([A-Z][A-Z0-9]*[A-Z]s?) \(", text))  # ABBR (words)
+    spelled |= {a[:-1] for a in spelled if a.endswith("s")}            # UTIs: UTI too
     found: list[tuple[str, int]] = []
     seen: set[str] = set()
     for abbreviation in ABBREVIATION.findall(text):
-        if abbreviation in seen or abbreviation.rstrip("s") in spelled or abbreviation in spelled:
+        if (abbreviation.rstrip("s") in seen or abbreviation.rstrip("s") in spelled
+                or abbreviation in spelled):
             continue
-        seen.add(abbreviation)
+        seen.add(abbreviation.rstrip("s"))
         found.append((abbreviation, _line_of(document, abbreviation)))
     return found
 
