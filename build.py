@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from handouts.run import batch
-from handouts.run import leftovers
+from handouts.run import archive, leftovers
 from handouts.diagnostics import Diagnostic, Diagnostics, display_path
 from handouts.run.pipeline import (CLOCK_SLACK, Project, build_handout, build_web_page,
                                    check_document, preload)
@@ -47,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report(project)
     if not args.dry_run:
         leftovers.remove(project)  # what a killed build left
+        archive.remove_staged(project)  # and a killed release, in output/archive/
     if args.watch:
         from handouts.run import watch
         try:
@@ -155,7 +156,7 @@ def _one(numbered: tuple[int, Path], project: Project, args: argparse.Namespace,
 
 def _report(project: Project, quiet: bool = False) -> int:
     """output/report.json and output/index.html written; the table printed unless quiet."""
-    from handouts.run import archive, summary
+    from handouts.run import summary
     try:
         for line in archive.withdraw(project):  # sources deleted: their outputs go
             print(line, flush=True)

@@ -236,3 +236,26 @@ def test_the_catalogue_reads_at_320_px(tmp_path):
     index = project.output_dir / "index.html"
     assert "Withdrawn on" in index.read_text() and "Draft" in index.read_text()
     assert page_width(index, 320) <= 320
+
+
+def test_a_release_that_fails_archives_nothing(tmp_path):
+    project = project_with(tmp_path, {"source/h.md": handout(PLAIN, approved_by=None,
+                                                             approved_on=None)})
+    result = run_build(project.root, "--strict")
+    assert result.returncode == 1 and "no approver" in result.stderr
+    assert not (project.output_dir / "archive").exists()
+
+
+def test_a_folder_a_killed_release_left_half_copied_is_removed(tmp_path):
+    project = project_with(tmp_path, {})
+    release(project, "1.0")
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    home = project.output_dir / "archive" / "h"
+    theirs = home / f".1.0.{gone.pid}.abcd1234"
+    (theirs / "part").mkdir(parents=True)
+    running = home / f".2.0.{os.getpid()}.abcd1234"  # a release running now: kept
+    running.mkdir()
+    assert run_build(project.root, "--changed").returncode == 0
+    assert sorted(p.name for p in home.iterdir()) == [running.name, "1.0"]
+    assert [v["version"] for v in report(project)["handouts"][0]["archived"]] == ["1.0"]

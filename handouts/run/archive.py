@@ -91,9 +91,10 @@ def _archive(project: Project, name: str, entries: list[Entry], why: str) -> Pat
     try:
         for entry in entries:
             for file in entry["files"].values():
-                source = project.output_dir / file["path"]
+                base = Path(str(file["path"])).name  # a name in output/, nothing else
+                source = project.output_dir / base
                 if source.is_file():
-                    shutil.copy2(source, staged / file["path"])
+                    shutil.copy2(source, staged / base)
         record = {
             "name": name, "version": version, "date": entries[0]["date"],
             "review_due": entries[0]["review_due"], "approved_by": entries[0]["approved_by"],
@@ -113,6 +114,25 @@ def _archive(project: Project, name: str, entries: list[Entry], why: str) -> Pat
             if leftover is not None and leftover.exists():
                 shutil.rmtree(leftover, ignore_errors=True)
     return target
+
+
+def remove_staged(project: Project) -> None:
+    """Folders a killed release left half-copied in output/archive/NAME/ (named as
+    leftovers names staged files, with the id of the process), removed once that process
+    is gone."""
+    try:
+        homes = [p for p in archive_dir(project).iterdir() if p.is_dir()]
+    except OSError:
+        return
+    for home in homes:
+        for folder in home.iterdir():
+            match = _STAGED.fullmatch(folder.name)
+            if match and folder.is_dir() and not leftovers._running(int(match.group(1))):
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+# A folder staged for output/archive/NAME/VERSION: .VERSION.PID.XXXXXXXX (tempfile's eight).
+_STAGED = re.compile(r"\..+\.(\d+)\.[a-z0-9_]{8}")
 
 
 def archived(project: Project, name: str) -> list[Entry]:
