@@ -81,7 +81,10 @@ def test_the_referrers_how_to_refer_gives_the_clinics_details_from_the_theme(tmp
     referrer = texts(project.outputs("h-referrer"))
     patient = texts(project.outputs("h-patient"))
     for fmt in ("html", "pdf", "docx"):
-        assert "Pain Medicine Practice · 1 Example Way · (555) 010-0000" in referrer[fmt]
+        # Each detail on a line of its own, in order, under "How to refer"
+        shown = referrer[fmt]
+        assert shown.index("How to refer") < shown.index("Pain Medicine Practice", shown.index(
+            "How to refer")) < shown.index("1 Example Way") < shown.index("(555) 010-0000")
         assert "Send a letter." in referrer[fmt] and "Send a letter." not in patient[fmt]
         assert "Shared text." in patient[fmt] and "{{" not in referrer[fmt]
 
@@ -310,3 +313,19 @@ def test_bad_edition_fields_are_refused_at_their_line(tmp_path, editions_yaml, k
     assert result.returncode == 1
     errors = [e for e in result.stderr.splitlines() if "h.md" in e]
     assert len(errors) == 1 and f"source/h.md:{line}: {message}; " in errors[0], result.stderr
+
+
+def test_a_warning_two_editions_share_names_each_its_own(tmp_path):
+    from handouts.diagnostics import WARNING
+    from handouts.read import editions as edition_module
+    from handouts.read.front_matter import load
+    project = new_project(tmp_path, {"source/h.md": EDITIONS_FRONT + "\nText.\n"})
+    patient, referrer = edition_module.documents(load(project.source_dir / "h.md"))
+    shared = Diagnostic(project.source_dir / "h.md", "a warning", "do this", 3,
+                        code="no-approver", severity=WARNING)
+    [for_patient] = edition_module.named(patient, [shared])
+    [for_referrer] = edition_module.named(referrer, [shared])
+    assert (for_patient.edition, for_referrer.edition) == ("patient", "referrer")
+    assert str(for_patient).endswith("h.md:3 (patient edition): a warning; do this")
+    assert str(for_referrer.as_error()).endswith(
+        "h.md:3 (referrer edition): a warning; do this (a release build allows no warnings)")

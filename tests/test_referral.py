@@ -87,6 +87,19 @@ def unbroken(text):
     return " ".join(text.split())
 
 
+def test_a_referrer_edition_without_referral_details_warns_and_a_release_fails(tmp_path):
+    project = project_with(tmp_path, DETAILS, {"source/refer.md": EDITIONS})
+    draft = run_build(project.root, "source/refer.md")
+    assert draft.returncode == 0, draft.stderr
+    # Once, for the referrer edition: the patient edition has no use for a fax number.
+    assert draft.stderr.count(NO_ROUTE) == 1, draft.stderr
+    assert "referrer edition" in next(line for line in draft.stderr.splitlines()
+                                      if NO_ROUTE in line)
+    release = run_build(project.root, "--strict", "source/refer.md")
+    assert release.returncode != 0
+    assert NO_ROUTE in release.stderr and "release build allows no warnings" in release.stderr
+
+
 def test_with_referral_details_a_release_passes(tmp_path):
     project = project_with(tmp_path, {**DETAILS, **REFERRAL}, {"source/refer.md": EDITIONS})
     release = run_build(project.root, "--strict", "source/refer.md")
@@ -117,6 +130,19 @@ def test_referral_details_are_read_back_out_of_all_three_formats(tmp_path):
         for fmt, text in texts.items():
             for line in PRINTED + ["1 Example Way, Springfield"]:
                 assert line in text, (name, fmt, line)
+    # {{contact}}: each detail on a line of its own, as in the panel.
+    referrer = project.outputs("refer-referrer")
+    word = docx.Document(str(referrer["docx"]))
+    held = next(p.text for p in word.paragraphs if "Referrals by fax" in p.text)
+    assert held.split("\n") == ["Pain Medicine Practice", "1 Example Way, Springfield",
+                                 "(555) 010-0000", PRINTED[-1], "clinic.example.org",
+                                 *PRINTED[:-1]]
+    pdf_lines = [line.strip() for page in pdf_pages(referrer["pdf"])
+                 for line in page.splitlines()]
+    assert set(PRINTED) <= set(pdf_lines)
+    page = lxml.html.fromstring(referrer["html"].read_bytes())
+    held = next(p for p in page.iter("p") if "Referrals by fax" in p.text_content())
+    assert len(held.findall("br")) == len(PRINTED) + 3
     panel = lxml.html.fromstring(project.outputs("clinicians")["html"].read_bytes())
     assert set(PRINTED) <= {p.text_content() for p in panel.find_class("contact")[0]}
     patient = project.outputs("refer-patient")

@@ -90,8 +90,9 @@ class Organisation:
                                                                    doc.meta.lang)] if line]
 
     def contact_markdown(self, doc: Source) -> str:
-        """contact_text as the one line of Markdown {{contact}} becomes: text, never markup."""
-        return " · ".join(MARKDOWN_PUNCTUATION.sub(r"\\\1", line)
+        """contact_text as the one line of Markdown {{contact}} becomes, each detail on a line
+        of its own as in the panel (<br> between them); the details are text, never markup."""
+        return "<br>".join(MARKDOWN_PUNCTUATION.sub(r"\\\1", line)
                           for line in self.contact_text(doc))
 
     def in_text(self, doc: Source) -> bool:
