@@ -287,25 +287,27 @@ def _is_name(words: list[str], n: int) -> bool:
 
 
 def _undefined_terms(document: m.Document, sentences: list[str]) -> list[tuple[str, int]]:
+    """Each term not explained, once, with the line of its first use; proper names are
+    told by clause, so a capital after a colon starts one ("Side effects: Nausea ...")."""
     defined = _defined(document)
     found: list[tuple[str, int]] = []
     seen: set[str] = set()
     for sentence in sentences:
-        words = WORD.findall(sentence)
-        for n, word in enumerate(words):
-            folded = word.lower().strip("'-")
-            family = _stem(folded.split("-")[-1])  # verruca, verrucas; non-spermicidal
-            if family in seen or word.isupper() or _is_name(words, n):
-                continue
-            seen.add(family)
-            if _familiar(folded) or _is_defined(folded, defined, sentences):
-                continue
-            found.append((folded, _line_of(document, word)))
+        for clause in re.split(r"[:;]\s+", sentence):
+            words = WORD.findall(clause)
+            for n, word in enumerate(words):
+                folded = word.lower().strip("'-")
+                family = _stem(folded.split("-")[-1])  # verruca, verrucas; non-spermicidal
+                if family in seen or word.isupper() or _is_name(words, n):
+                    continue
+                seen.add(family)
+                if not (_familiar(folded) or _is_defined(folded, defined, sentences)):
+                    found.append((folded, _line_of(document, word)))
     return found
 
 
 # Endings and beginnings a reader sees through: a word is familiar when its stem is a
-# familiar word's stem (irritated, irritable: irritate), or without un-, non-, re- ...
+# familiar word's stem (irritated, irritable: irritate), or without un-, non-, over- ...
 # (untreated: treated), or when it is two familiar words (fingernails, sleepwalking).
 SUFFIXES = ("abilities", "ability", "ibility", "ations", "ation", "ating", "ated", "ates",
             "ables", "able", "ible", "ness", "ments", "ment", "ings", "ing", "ers", "er",
@@ -395,8 +397,8 @@ def _is_defined(word: str, defined: set[str], sentences: list[str]) -> bool:
     if any(word == d or word.startswith(d) or d.startswith(word) for d in names if d):
         return True
     used = re.compile(rf"\b{re.escape(word)}", re.I)
-    says = re.compile(rf"\b{re.escape(word)}\w*(?:,| (?:is|are)) (?:a|an|the|when|where)\b",
-                      re.I)  # "X is a ...", "X, a ..."
+    says = re.compile(rf"\b{re.escape(word)}\w*(?:(?:,| (?:is|are)) (?:a|an|the|when|where)\b"
+                      r"|:\s)", re.I)  # "X is a ...", "X, a ...", "X: ..."
     return any(used.search(s) and (EXPLAINS.search(s) or says.search(s)) for s in sentences)
 
 
