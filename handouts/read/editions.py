@@ -12,6 +12,7 @@ Lines left out become blank lines, so every error still names the line of the fi
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 from collections.abc import Sequence
@@ -125,11 +126,14 @@ def _one_letter_apart(a: str, b: str) -> bool:
 
 
 def named(doc: Document, warnings: Sequence[Diagnostic]) -> list[Diagnostic]:
-    """The warnings of one edition, each naming it (when the handout has editions)."""
-    for warning in warnings:
-        if doc.edition:
-            warning.edition = doc.edition
-    return list(warnings)
+    """The warnings of one edition, each naming it (when the handout has editions): copies,
+    so a warning object two editions share keeps naming each its own."""
+    if not doc.edition:
+        return list(warnings)
+    copies = [copy.copy(warning) for warning in warnings]
+    for warning in copies:
+        warning.edition = doc.edition
+    return copies
 
 
 def documents(doc: Document) -> list[Document]:
