@@ -316,15 +316,19 @@ SUFFIXES = ("abilities", "ability", "ibility", "ations", "ation", "ating", "ated
 PREFIXES = ("un", "non-", "non", "over", "under", "self-")
 
 
+ENDINGS = sorted({len(s) for s in SUFFIXES}, reverse=True)
+SUFFIX_SET = frozenset(SUFFIXES)
+
+
 def _stem(word: str) -> str:
-    """A rough stem, the same for a word's family: endings taken off, twice at most, the
-    stem kept four letters or more."""
+    """A rough stem, the same for a word's family: the longest ending taken off, twice at
+    most, the stem kept four letters or more."""
     for _ in range(2):
-        ending = next((s for s in SUFFIXES if word.endswith(s) and len(word) - len(s) >= 4),
-                      "")
+        ending = next((n for n in ENDINGS if len(word) - n >= 4 and word[-n:] in SUFFIX_SET),
+                      0)
         if not ending:
             break
-        word = word[:-len(ending)]
+        word = word[:-ending]
     return word
 
 
