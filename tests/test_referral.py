@@ -204,3 +204,18 @@ def test_a_referral_email_that_is_not_an_address_is_refused_at_its_line(tmp_path
     number = next(n for n, line in enumerate(lines, 1) if "referral_email" in line)
     assert f"theme.yaml:{number}: 'referral_email: referrals at clinic' is not an e-mail" \
         in result.stderr
+
+
+def test_referral_details_in_contact_are_text_never_markup(tmp_path):
+    """A value holding markup is printed as written, each on its own line, in {{contact}}
+    as in the panel: no element is added to the page."""
+    hostile = "<script>alert(1)</script> *ward* [x](https://evil.example) #3"
+    project = project_with(tmp_path, {**DETAILS, "referral_address": hostile},
+                           {"source/refer.md": EDITIONS})
+    result = run_build(project.root, "source/refer.md")
+    assert result.returncode == 0, result.stderr
+    outputs = project.outputs("refer-referrer")
+    page = lxml.html.fromstring(outputs["html"].read_bytes())
+    assert not page.findall(".//script") and not page.xpath("//a[contains(@href, 'evil')]")
+    assert f"Send referrals to: {hostile}" in html_text(outputs["html"])
+    assert f"Send referrals to: {hostile}" in docx_text(outputs["docx"]).split("\n")

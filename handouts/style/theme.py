@@ -47,7 +47,9 @@ BUNDLED_FONTS = {atkinson.FAMILY: {
 # each a labelled line of a clinicians' contact details, the label from the handout's language.
 REFERRAL_LABELS = {"referral_phone": "referral_phone", "fax": "referral_fax",
                    "referral_email": "referral_email", "referral_address": "referral_address"}
-MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+# Characters Markdown or HTML would read as markup, written as character references (a
+# backslash does not escape them all: '\<' prints its backslash).
+MARKDOWN_PUNCTUATION = re.compile(r"[\\`*_{}\[\]<>()#+!|~&]")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -92,7 +94,7 @@ class Organisation:
     def contact_markdown(self, doc: Source) -> str:
         """contact_text as the one line of Markdown {{contact}} becomes, each detail on a line
         of its own as in the panel (<br> between them); the details are text, never markup."""
-        return "<br>".join(MARKDOWN_PUNCTUATION.sub(r"\\\1", line)
+        return "<br>".join(MARKDOWN_PUNCTUATION.sub(lambda c: f"&#{ord(c.group())};", line)
                           for line in self.contact_text(doc))
 
     def in_text(self, doc: Source) -> bool:
