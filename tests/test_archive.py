@@ -3,10 +3,10 @@ output/archive/NAME/VERSION/ with its approval record; deleting source/NAME.md w
 handout (its outputs and report go, its last approved version stays archived); the
 catalogue lists current, draft and withdrawn handouts and reads on a 320 px phone."""
 
+import datetime
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -15,10 +15,22 @@ import pypdf
 import pytest
 
 from conftest import new_project, run_build
-from test_governance import CONTACT, PLAIN, handout
 from test_make import checkout, make, outputs, queued  # noqa: F401 - checkout: a fixture
 
-WEBSITE = "  website: https://clinic.example.org\n"
+CONTACT = "organisation:\n  name: Pain Clinic\n  phone: 555-0100\n  address: 1 Main St\n"
+PLAIN = ("## What this is\n\nThis sheet tells you about your care. You can ask us at any time.\n\n"
+         "## When to call us\n\nCall us if you feel sick. We are here to help you.\n")
+
+
+def handout(body, **fields):
+    """A patient handout that warns of nothing: approved, review a year away."""
+    front = {"title": "Governance", "lang": "en", "version": '"2.1"', "date": "2026-01-05",
+             "review_due": str(datetime.date.today() + datetime.timedelta(days=365)),
+             "approved_by": "{name: Dr A. Chen, role: Medical Director}",
+             "approved_on": "2026-01-02"}
+    front.update(fields)
+    lines = "".join(f"{k}: {v}\n" for k, v in front.items() if v is not None)
+    return f"---\n{lines}---\n\n{body}\n"
 
 
 def project_with(tmp_path, files):
