@@ -314,8 +314,6 @@ SUFFIXES = ("abilities", "ability", "ibility", "ations", "ation", "ating", "ated
             "edly", "ed", "ies", "es", "ily", "ly", "ally", "al", "ity", "ive", "ions", "ion",
             "ate", "s", "e", "y")
 PREFIXES = ("un", "non-", "non", "over", "under", "self-")
-
-
 ENDINGS = sorted({len(s) for s in SUFFIXES}, reverse=True)
 SUFFIX_SET = frozenset(SUFFIXES)
 
@@ -343,8 +341,7 @@ def _familiar(word: str) -> bool:
     if any(word.startswith(p) and len(word) - len(p) >= 5 and _known_form(word[len(p):])
            for p in PREFIXES):
         return True
-    return any(_known(word[:n]) and _known_form(word[n:])
-                         for n in range(3, len(word) - 3))
+    return any(_known(word[:n]) and _known_form(word[n:]) for n in range(3, len(word) - 3))
 
 
 def _known(word: str) -> bool:
