@@ -5,8 +5,9 @@ addresses and proper names are never checked, and real leaflets written by other
 import re
 
 import pytest
+import yaml
 
-from conftest import ROOT, new_project, run_build
+from conftest import MINIMAL_FRONT_MATTER, ROOT, new_project, run_build
 from handouts.run.pipeline import build_document
 
 LEAFLETS = ROOT / "tests" / "corpus" / "leaflets"
@@ -163,3 +164,18 @@ def test_the_vocabulary_ships_with_the_package():
     assert '"handouts.check" = ["vocabulary/*.txt"]' in text
     for name in ("everyday-health.txt", "common-english.txt", "everyday-abbreviations.txt"):
         assert (ROOT / "handouts" / "check" / "vocabulary" / name).is_file()
+
+
+def test_the_clinics_own_details_are_never_checked(tmp_path):
+    """The theme's details reach the text through {{contact}}: a clinic's name in capitals
+    ('UCSF') or an unusual word in its address is the clinic's, not the author's wording."""
+    project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + (
+        "\n## When to call us\n\nCall us if the pain gets worse.\n\n{{contact}}\n")})
+    theme = project.styles_dir / "theme.yaml"
+    data = yaml.safe_load(theme.read_text(encoding="utf-8"))
+    data["organisation"].update(name="UCSF Pain Clinic", address="Parnassus Heights Annexe",
+                                phone="(555) 010-0000")
+    theme.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = run_build(project.root, "source/a.md")
+    assert result.returncode == 0, result.stderr
+    assert "UCSF" not in result.stderr and "annexe" not in result.stderr.lower(), result.stderr

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -105,12 +105,13 @@ def _textstat() -> ModuleType:
     return module
 
 
-def reading(document: m.Document) -> Reading:
-    """The plain-language measures of a document, section by section."""
+def reading(document: m.Document, contact: Sequence[str] = ()) -> Reading:
+    """The plain-language measures of a document, section by section. contact: the clinic's
+    details from the theme ({{contact}} prints them), which the term checks never read."""
     parts = _sections(document)
     sections = [_section(title, line, blocks) for title, line, blocks in parts]
     text = _text(b for _, _, blocks in parts for b in blocks)
-    checked = _checked_sentences(b for _, _, blocks in parts for b in blocks)
+    checked = _checked_sentences((b for _, _, blocks in parts for b in blocks), contact)
     return Reading(
         grade=_grade(text), smog=_textstat().smog_index(text) if text else 0.0,
         target=document.meta.reading_grade_target, words=_textstat().lexicon_count(text),
@@ -267,13 +268,16 @@ def _prose(inlines: list[m.Inline]) -> str:
     return "".join(parts)
 
 
-def _checked_sentences(blocks: Iterable[m.Block]) -> list[str]:
+def _checked_sentences(blocks: Iterable[m.Block], contact: Sequence[str] = ()) -> list[str]:
     """The sentences the term and abbreviation checks read, each block's on its own, with
-    web, e-mail and postal addresses and phone numbers taken out."""
+    the clinic's details, web, e-mail and postal addresses and phone numbers taken out."""
     out = []
     for block in m.walk(list(blocks)):
         for inlines in m.inline_lists(block):
-            text = NOT_WORDS.sub(" ", _prose(inlines))
+            text = _prose(inlines)
+            for value in sorted(filter(None, contact), key=len, reverse=True):
+                text = text.replace(value, " ")
+            text = NOT_WORDS.sub(" ", text)
             out += [s.strip() for s in SENTENCE_END.split(text) if s.strip()]
     return out
 

@@ -257,7 +257,7 @@ def build_edition(doc: Source, project: Project, strict: bool,
     printer.send(page)
     from handouts.check import reading as report
     from handouts import check as verify
-    reading = report.reading(rendered.document)
+    reading = report.reading(rendered.document, rendered.theme.organisation.contact_values())
     warnings: list[Diagnostic] = [*report.warnings_for(rendered.document, reading, rendered.theme)]
     if strict:  # a release: before anything is written
         _refuse_release(editions.named(doc, warnings + page.warnings))

@@ -81,6 +81,11 @@ class Organisation:
                     lines.append(say(label, value=value))
         return lines
 
+    def contact_values(self) -> list[str]:
+        """Every detail of the clinic as written (not the logo's file name): text no check
+        of the handout's wording reads."""
+        return [value for key, value in vars(self).items() if key != "logo" and value]
+
     def has_referral_route(self) -> bool:
         """A referral phone, fax, secure e-mail or e-referral address: a way to refer."""
         return any(getattr(self, key) for key in REFERRAL_LABELS)
