@@ -31,8 +31,9 @@ from typing import NoReturn
 from handouts.run import batch
 from handouts.run import archive, leftovers
 from handouts.diagnostics import Diagnostic, Diagnostics, display_path
-from handouts.run.pipeline import (CLOCK_SLACK, Project, build_handout, build_web_page,
-                                   check_document, preload)
+from handouts.run.pipeline import (CLOCK_SLACK, build_handout, build_web_page, check_document,
+                                   preload)
+from handouts.run.project import Project
 
 # One handout's build: (failed, stdout lines, stderr lines).
 Outcome = tuple[bool, list[str], list[str]]

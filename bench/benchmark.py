@@ -629,9 +629,10 @@ from pathlib import Path
 from handouts.run import batch
 from handouts.read import editions
 from handouts.run import pipeline
+from handouts.run.project import Project
 pipeline.preload()
 from handouts.write.pdf import writer as pdf_writer
-project = pipeline.Project(Path.cwd())
+project = Project(Path.cwd())
 pages = [pipeline.render_edition(editions.documents(pipeline.load_handout(path, project))[0],
                                  project).page for path in project.documents()]
 def printed(number):  # by name: the workers are handed it by reference

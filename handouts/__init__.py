@@ -15,8 +15,9 @@ One package per role, one module per stage (as Pandoc: readers -> one model -> w
   write/docx/     the model through python-docx, one job per file
   check/          text pulled back out of every output (html, pdf, docx); reading (grades,
                   terms, actionability: the author's warnings)
-  run/            pipeline (one handout end to end), batch (many, side by side), watch,
-                  summary (output/report.json, index.html, the table), archive
-                  (released versions kept, withdrawn handouts taken down), leftovers
+  run/            project (its folders; what is stale), pipeline (one handout end to end),
+                  batch (many, side by side), watch, summary (output/report.json,
+                  index.html, the table), archive (released versions kept, withdrawn
+                  handouts taken down), leftovers
   messages/       page furniture in the reader's language
 """

@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 from handouts.read import editions  # noqa: E402
 from handouts.read.front_matter import load  # noqa: E402
-from handouts.run.pipeline import Project  # noqa: E402
+from handouts.run.project import Project  # noqa: E402
 
 
 def _real_editions():

@@ -20,27 +20,16 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from handouts.run import leftovers
+from handouts.run.project import FORMATS, Project
 
-FORMATS = ("html", "pdf", "docx")
 RECORD = "record.json"
 WITHDRAWN = "withdrawn.json"
 
 # A report entry (summary.Entry): read back from JSON, so Any.
 Entry = dict[str, Any]
-
-
-class Project(Protocol):
-    """run.pipeline's Project, as far as the archive reads it (not imported: it imports
-    this module)."""
-    @property
-    def source_dir(self) -> Path: ...
-    @property
-    def output_dir(self) -> Path: ...
-    @property
-    def reports_dir(self) -> Path: ...
 
 
 def archive_dir(project: Project) -> Path:

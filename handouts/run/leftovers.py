@@ -12,7 +12,10 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from handouts.run.project import Project
 
 # A file staged for output/NAME is output/.NAME.PID.XXXXXXXX (tempfile's eight characters).
 _STAGED = re.compile(r"\..+\.(\d+)\.[a-z0-9_]{8}")
@@ -21,15 +24,6 @@ _STAGED = re.compile(r"\..+\.(\d+)\.[a-z0-9_]{8}")
 # apart the sets of process ids (Linux's PID namespaces).
 FONTS_PREFIX = "handouts-fonts-"
 _FONTS = re.compile(re.escape(FONTS_PREFIX) + r"(\w+)-(\d+)-[a-z0-9_]{8}")
-
-
-class Folders(Protocol):
-    """Where a project stages its outputs (run.pipeline.Project, not imported: it imports
-    this module)."""
-    @property
-    def output_dir(self) -> Path: ...
-    @property
-    def reports_dir(self) -> Path: ...
 
 
 def _space() -> str:
@@ -50,7 +44,7 @@ def fonts_folder(prefix: str | None = None, suffix: str | None = None,
     return tempfile.mkdtemp(prefix=f"{FONTS_PREFIX}{_space()}-{os.getpid()}-", dir=dir)
 
 
-def remove(project: Folders) -> None:
+def remove(project: Project) -> None:
     """Remove what processes that have ended left behind: staged outputs and fonts
     folders. Quick (a listing of three folders); whatever cannot be removed stays."""
     for folder in (project.output_dir, project.reports_dir):

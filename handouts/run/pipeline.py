@@ -20,6 +20,7 @@ from handouts.run import leftovers
 from handouts.diagnostics import RELEASE_BLOCKING, WARNING, Diagnostic, Diagnostics
 from handouts.read.front_matter import Document as Source, Meta, load
 from handouts.paths import Outside, inside
+from handouts.run.project import FORMATS, Project, inputs_digest
 
 if TYPE_CHECKING:
     from handouts import model as m
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from handouts.style.theme import Theme
     from handouts.write.html.page import Page
 
-FORMATS = ("html", "pdf", "docx")
 # The stages' libraries (Markdown, citeproc, WeasyPrint, python-docx ...) take most of a
 # second to load, so each stage is imported where it is first needed: a handout with bad
 # front matter is reported at once, and a web-page-only build never loads WeasyPrint.
@@ -39,96 +39,12 @@ STAGES = ("read.markdown", "cite.format", "write.html.page", "style.stylesheet",
 # A build's start is taken this much early: file systems stamp a change with a clock that
 # may lag the one Python reads by a tick, and a change during a build must not look older.
 CLOCK_SLACK = 0.05
-CODE = Path(__file__).resolve().parents[1]  # handouts/, and build.py beside it
 
 
 def preload() -> None:
     """Load every stage now: before worker processes are forked, so they share it."""
     for stage in STAGES:
         importlib.import_module(f"handouts.{stage}")
-
-
-@dataclass
-class Project:
-    root: Path
-
-    @property
-    def source_dir(self) -> Path:
-        return self.root / "source"
-
-    @property
-    def styles_dir(self) -> Path:
-        return self.root / "styles"
-
-    @property
-    def output_dir(self) -> Path:
-        return self.root / "output"
-
-    def documents(self) -> list[Path]:
-        return sorted(self.source_dir.glob("*.md"))
-
-    def outputs(self, name: str) -> dict[str, Path]:
-        return {fmt: self.output_dir / f"{name}.{fmt}" for fmt in FORMATS}
-
-    @property
-    def reports_dir(self) -> Path:
-        """One JSON file per handout, written by its last good build (see summary.py)."""
-        return self.output_dir / "reports"
-
-    def shared_inputs(self) -> list[str]:
-        """Every file a handout may read besides its own Markdown: the other files in
-        source/ (pictures, bibliographies, citation styles) and in styles/, by their path
-        relative to the project (any name: spaces too), dot files left out."""
-        found = []
-        for folder in (self.source_dir, self.styles_dir):
-            for path in _files(folder):
-                if not (path.parent == self.source_dir and path.suffix == ".md"):
-                    found.append(path.relative_to(self.root).as_posix())
-        return sorted(found)
-
-    def stale(self, documents: Iterable[Path | str], also: Iterable[Path | str] = ()
-              ) -> list[Path | str]:
-        """The documents whose outputs are not those of a build after their last change:
-        never built, or built (as their report in reports_dir says) before their source,
-        a shared input, the build's code or a file of `also` last changed, or with another
-        set of shared inputs (a picture removed or renamed)."""
-        shared = self.shared_inputs()
-        newest = max((_changed(p) for p in [*(self.root / name for name in shared),
-                                            *_files(CODE), CODE.parent / "build.py",
-                                            *map(Path, also)]), default=0)
-        return [path for path in documents
-                if _built(self.reports_dir / f"{Path(path).stem}.json", shared)
-                < max(newest, _changed(path))]
-
-
-def _files(folder: Path) -> Iterator[Path]:
-    """The files under folder, dot files and __pycache__ left out."""
-    for top, folders, names in os.walk(folder):
-        folders[:] = [f for f in folders if not f.startswith(".") and f != "__pycache__"]
-        yield from (Path(top, name) for name in names if not name.startswith("."))
-
-
-def _changed(path: Path | str) -> int:
-    try:
-        return os.stat(path).st_mtime_ns
-    except OSError:  # gone: a changed file whose handout must notice
-        return time.time_ns()
-
-
-def _built(report: Path, shared: list[str]) -> int:
-    """When the last good build of the report's handout began, if it read the shared
-    inputs there are now; else 0."""
-    try:
-        built = os.stat(report).st_mtime_ns
-        recorded: object = json.loads(Path(report).read_text(encoding="utf-8")).get("shared_inputs")
-    except (OSError, ValueError, AttributeError):
-        return 0
-    return built if recorded == inputs_digest(shared) else 0
-
-
-def inputs_digest(shared: list[str]) -> str:
-    """A short fingerprint of the list of shared inputs, kept in each handout's report."""
-    return hashlib.sha256("\n".join(shared).encode()).hexdigest()[:16]
 
 
 @dataclass

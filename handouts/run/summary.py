@@ -38,24 +38,15 @@ from urllib.parse import quote
 from typing import TYPE_CHECKING, Any, Protocol
 
 from handouts.run import archive, leftovers
+from handouts.run.project import Project
 
 if TYPE_CHECKING:
     from handouts.check.reading import Reading
     from handouts.read.front_matter import Meta
 
 
-# run.pipeline's Project and Result, as far as the reports read them (not imported: the
-# pipeline imports this module, and the imports point one way).
-class Project(Protocol):
-    @property
-    def source_dir(self) -> Path: ...
-    @property
-    def output_dir(self) -> Path: ...
-    @property
-    def reports_dir(self) -> Path: ...
-    def documents(self) -> list[Path]: ...
-
-
+# run.pipeline's Result, as far as the reports read it (not imported: the pipeline
+# imports this module, and the imports point one way).
 class Result(Protocol):
     @property
     def name(self) -> str: ...

@@ -24,6 +24,7 @@ from watchfiles import main as watchfiles_main
 from watchfiles._rust_notify import RustNotify
 
 from handouts.run import pipeline
+from handouts.run.project import Project
 
 EVENTS = "/__events"  # ?after=N: one message per build after build N, the first at once
 STATE = "/__state"  # the latest build's number and the errors standing, as JSON
@@ -139,7 +140,7 @@ def _live(page: bytes, builds: Builds) -> bytes:
     return page
 
 
-def serve(project: pipeline.Project, builds: Builds,
+def serve(project: Project, builds: Builds,
           port: int) -> tuple[http.server.ThreadingHTTPServer, str]:
     """The preview server, on this computer only, in a background thread; returns it (to
     shut down) and its address."""
@@ -152,7 +153,7 @@ def serve(project: pipeline.Project, builds: Builds,
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
-def affected(changes: Iterable[tuple[object, str]], project: pipeline.Project) -> list[Path]:
+def affected(changes: Iterable[tuple[object, str]], project: Project) -> list[Path]:
     """The handouts a set of file changes calls for: a handout's own source, or every
     handout when something they share changed (a bibliography, a picture, the styles)."""
     documents = project.documents()
@@ -162,7 +163,7 @@ def affected(changes: Iterable[tuple[object, str]], project: pipeline.Project) -
     return [path for path in documents if path in changed]
 
 
-def watch(project: pipeline.Project,
+def watch(project: Project,
           build_one: Callable[[Path], tuple[bool, list[str], list[str]]],
           port: int = 8000,
           report: Callable[[str], object] = functools.partial(print, flush=True)) -> None:
@@ -183,7 +184,7 @@ def watch(project: pipeline.Project,
         server.server_close()
 
 
-def rebuild_on_save(project: pipeline.Project,
+def rebuild_on_save(project: Project,
                     build_one: Callable[[Path], tuple[bool, list[str], list[str]]],
                     builds: Builds, ready: Callable[[], object],
                     report: Callable[[str], object],
@@ -240,7 +241,7 @@ def _interrupt(*_: object) -> NoReturn:
     raise KeyboardInterrupt
 
 
-def _warm_up(project: pipeline.Project) -> None:
+def _warm_up(project: Project) -> None:
     """Lay out one handout in memory, so the first save after starting is as quick as the
     rest (WeasyPrint's first page loads fonts and fills caches)."""
     from handouts.write.pdf.writer import write_pdf
