@@ -83,7 +83,7 @@ clean:
 	find output -name ".*" -type f ! -name .gitkeep -delete  # leftovers of an interrupted build
 
 distclean: clean
-	rm -rf $(VENV) .pytest_cache *.egg-info .cache  # .cache: scaled pictures, cut fonts
+	rm -rf $(VENV) .pytest_cache .mypy_cache *.egg-info .cache  # .cache: scaled pictures, cut fonts
 
 help:
 	@echo "make            build output/NAME.html, .pdf and .docx for every source/NAME.md"
