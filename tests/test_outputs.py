@@ -14,9 +14,11 @@ import pypdf
 import pytest
 from docx.oxml.ns import qn
 
-from conftest import EDITIONS, ROOT, edition_id, load_edition, new_project, run_build
+from conftest import (EDITIONS, MINIMAL_FRONT_MATTER, ROOT, edition_id, load_edition, new_project,
+                      run_build)
 from handouts.cite import format as cite
 from handouts import check as verify
+from handouts.check.pdf import pdf_page_texts
 from handouts.furniture import bookmark_name
 from handouts.read.front_matter import load
 
@@ -153,3 +155,16 @@ def test_check_command_names_what_a_damaged_output_lost(built, tmp_path):
     assert re.search(rf"html: line \d+: heading '{re.escape(heading)}' is missing",
                      result.stderr), result.stderr
     assert "pdf:" not in result.stderr and "docx:" not in result.stderr
+
+
+def test_a_paragraph_split_by_a_page_break_after_a_numbered_list_verifies(tmp_path):
+    """WeasyPrint draws a page's list numbers after the rest of its text, so they stood
+    between the two halves of a paragraph the page break splits (seen on a real MkDocs
+    page); the handout was refused as having lost that paragraph."""
+    words = "Filler line of ordinary words. " * 150
+    project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER + (
+        "\n## Steps\n\n1. First step.\n2. Second step.\n3. Third step.\n\n" + words + "\n")})
+    result = run_build(project.root, "source/a.md")
+    assert result.returncode == 0, result.stderr
+    pages = pdf_page_texts(project.outputs("a")["pdf"])
+    assert len(pages) >= 2 and "Filler" in pages[0] and "Filler" in pages[1]

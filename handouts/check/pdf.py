@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeAlias
@@ -29,6 +30,11 @@ Box = tuple[int, int, int, int]             # left, top, right, bottom: pixels, 
 # pypdf's own OutlineType stops at three levels; an outline nests as deep as the headings.
 Outline: TypeAlias = "Sequence[Destination | Outline]"
 
+# WeasyPrint draws a page's list numbers last, each a line of its own: taken out of the
+# reading order, or a paragraph the page break splits after a numbered list reads as lost.
+LIST_NUMBERS = re.compile(r"^[ \t]*\d{1,4}[.)][ \t]*\r?$", re.M)
+
+
 def read(path: Path, want: Expected | None = None) -> Extracted:
     reader = pypdf.PdfReader(str(path))
     pages = pdf_page_texts(path)
@@ -44,8 +50,9 @@ def read(path: Path, want: Expected | None = None) -> Extracted:
     # pointing at the reference list stand for the in-text markers.
     return Extracted(headings=_outline_titles(reader.outline), text=text,
                      reference_entries=[text], markers=None, link_targets=targets,
-                     blocks_text="".join(_without_furniture(squash(p), n, len(pages), want)
-                                         for n, p in enumerate(pages, 1)) if want else None,
+                     blocks_text="".join(
+                         _without_furniture(squash(LIST_NUMBERS.sub("", p)), n, len(pages), want)
+                         for n, p in enumerate(pages, 1)) if want else None,
                      hidden=hidden_texts(path))
 
 
