@@ -47,8 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.report:
         return _report(project)
     if not args.dry_run:
-        leftovers.remove(project)  # what a killed build left
-        archive.remove_staged(project)  # and a killed release, in output/archive/
+        leftovers.remove(project)  # what a killed build (or release) left
     if args.watch:
         from handouts.run import watch
         try:
@@ -65,12 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dry_run:
         for path in paths:
             print(f"would build {display_path(path)}")
-        for name in _gone(project):
+        for name in archive.gone(project):
             print(f"would withdraw {name} (source/{name}.md is gone)")
         return 0
     if not paths:
         if args.changed or (not args.documents and not args.check and not args.html
-                            and _gone(project)):
+                            and archive.gone(project)):
             # nothing stale (or the last handout deleted): the report may be out of date
             return _report(project, quiet=bool(args.documents)) or \
                 _built(project, started, args, failed=False)
@@ -169,14 +168,6 @@ def _report(project: Project, quiet: bool = False) -> int:
               f"({exc.strerror}); make output/ a folder you may write to", file=sys.stderr)
         return 1
     return 0
-
-
-def _gone(project: Project) -> list[str]:
-    """The handouts the next report withdraws: built once, their source deleted since."""
-    if not project.source_dir.is_dir():
-        return []
-    return sorted(report.stem for report in project.reports_dir.glob("*.json")
-                  if not (project.source_dir / f"{report.stem}.md").exists())
 
 
 def _build(path: Path, project: Project, strict: bool, html_only: bool, out: list[str],

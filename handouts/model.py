@@ -270,8 +270,6 @@ Inline = (Text | Styled | Code | Link | LineBreak | Abbreviation | Citation | Fo
           | InlineImage)
 Block = (Heading | Paragraph | BulletList | OrderedList | DefinitionList | Table | Callout
          | Quote | CodeBlock | Figure | Division | Rule | Footnotes | References)
-BLOCK_TYPES = (Heading, Paragraph, BulletList, OrderedList, DefinitionList, Table, Callout,
-               Quote, CodeBlock, Figure, Division, Rule, Footnotes, References)
 
 
 def children_of(block: Block) -> list[Block]:
@@ -342,21 +340,22 @@ def all_inlines(blocks: list[Block]) -> Iterator[Inline]:
             yield from walk_inlines(inlines)
 
 
-def inline_text(inlines: list[Inline]) -> str:
-    """The text a reader sees of some inlines."""
+def inline_text(inlines: list[Inline], citations: bool = True) -> str:
+    """The text a reader sees of some inlines; without citations, what the author typed
+    (a citation's words are the bibliography's)."""
     parts = []
     for node in inlines:
         match node:
             case Text() | Code():
                 parts.append(node.text)
             case Styled() | Link():
-                parts.append(inline_text(node.children))
+                parts.append(inline_text(node.children, citations))
             case LineBreak():
                 parts.append(" ")
             case Abbreviation():
                 parts.append(f"{node.text} ({node.expansion})" if node.first else node.text)
             case Citation():
-                parts.append(inline_text(node.lead + node.rendered))
+                parts.append(inline_text(node.lead + node.rendered) if citations else "")
             case FootnoteRef():
                 parts.append(str(node.number))
             case InlineImage():

@@ -144,6 +144,15 @@ def new_project(tmp_path, files=None, with_real_sources=False):
     return Project(root)
 
 
+def replace_organisation(project, organisation):
+    """The project's theme with its 'organisation:' block (the last one) replaced by the
+    given YAML text, e.g. a clinic's real details, so that a release has no contact warning."""
+    theme = project.styles_dir / "theme.yaml"
+    lines = theme.read_text().split("\n")
+    keep = lines[:next(n for n, line in enumerate(lines) if line.startswith("organisation:"))]
+    theme.write_text("\n".join(keep) + "\n" + organisation)
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """Every real handout of source/, built once for the whole session."""

@@ -14,7 +14,7 @@ import lxml.html
 import pypdf
 import pytest
 
-from conftest import new_project, run_build
+from conftest import new_project, replace_organisation, run_build
 from test_make import checkout, make, outputs, queued  # noqa: F401 - checkout: a fixture
 
 CONTACT = "organisation:\n  name: Pain Clinic\n  phone: 555-0100\n  address: 1 Main St\n"
@@ -36,10 +36,7 @@ def handout(body, **fields):
 def project_with(tmp_path, files):
     """A project whose theme has the clinic's contact details, so a release warns of nothing."""
     project = new_project(tmp_path, files)
-    theme = project.styles_dir / "theme.yaml"
-    lines = theme.read_text().split("\n")
-    keep = lines[:next(n for n, line in enumerate(lines) if line.startswith("organisation:"))]
-    theme.write_text("\n".join(keep) + "\n" + CONTACT)
+    replace_organisation(project, CONTACT)
     return project
 
 

@@ -14,7 +14,7 @@ import pypdf
 import pytest
 import textstat
 
-from conftest import ROOT, new_project, run_build
+from conftest import ROOT, new_project, replace_organisation, run_build
 from handouts.check import reading as report
 from handouts.diagnostics import RELEASE_BLOCKING, Diagnostics
 from handouts.run.pipeline import build_document, render_document
@@ -39,10 +39,7 @@ PLAIN = ("## What this is\n\nThis sheet tells you about your care. You can ask u
 
 def project_with(tmp_path, text, theme_extra=CONTACT):
     project = new_project(tmp_path, {"source/h.md": text})
-    theme = project.styles_dir / "theme.yaml"
-    lines = theme.read_text().split("\n")
-    keep = lines[:next(n for n, line in enumerate(lines) if line.startswith("organisation:"))]
-    theme.write_text("\n".join(keep) + "\n" + theme_extra)
+    replace_organisation(project, theme_extra)
     return project
 
 

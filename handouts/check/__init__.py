@@ -34,9 +34,6 @@ if TYPE_CHECKING:
     from handouts.messages import Messages
     from handouts.style.theme import Theme
 
-# Each format's reader is its own module, loaded when that format is checked: a web-page-only
-# build never loads the PDF and Word libraries.
-READERS = {"html": "html", "pdf": "pdf", "docx": "docx"}
 
 
 @dataclass
@@ -213,7 +210,9 @@ def check(paths: Mapping[str, Path], want: Expected) -> list[Problem]:
     problems = []
     for fmt, path in paths.items():
         wanted = readable_in_pdf(want) if fmt == "pdf" else want
-        reader: Reader = import_module(f".{READERS[fmt]}", __name__)
+        # Each format's reader is its own module (check.html, .pdf, .docx), loaded when that
+        # format is checked: a web-page-only build never loads the PDF and Word libraries.
+        reader: Reader = import_module(f".{fmt}", __name__)
         got = reader.read(path, wanted)
         problems += [Problem(fmt, what, line) for line, what in _compare(wanted, got)]
     return problems

@@ -272,10 +272,11 @@ def _checked_sentences(blocks: Iterable[m.Block], contact: Sequence[str] = ()) -
     """The sentences the term and abbreviation checks read, each block's on its own, with
     the clinic's details, web, e-mail and postal addresses and phone numbers taken out."""
     out = []
+    contact = sorted(filter(None, contact), key=len, reverse=True)  # the longest first
     for block in m.walk(list(blocks)):
         for inlines in m.inline_lists(block):
             text = _prose(inlines)
-            for value in sorted(filter(None, contact), key=len, reverse=True):
+            for value in contact:
                 text = text.replace(value, " ")
             text = NOT_WORDS.sub(" ", text)
             out += [s.strip() for s in SENTENCE_END.split(text) if s.strip()]
@@ -294,6 +295,8 @@ def _undefined_terms(document: m.Document, sentences: list[str]) -> list[tuple[s
     """Each term not explained, once, with the line of its first use; proper names are
     told by clause, so a capital after a colon starts one ("Side effects: Nausea ...")."""
     defined = _defined(document)
+    # Also each word of a defined term: "Central sensitization" defines "sensitization".
+    defined |= {w for d in defined for w in d.split() if len(w) >= 4}
     found: list[tuple[str, int]] = []
     seen: set[str] = set()
     for sentence in sentences:
@@ -396,10 +399,9 @@ def _vocabulary(name: str) -> frozenset[str]:
 
 
 def _is_defined(word: str, defined: set[str], sentences: list[str]) -> bool:
-    """In the glossary or defined_terms (also as one word of a term there), or explained
-    in a sentence that uses it."""
-    names = defined | {w for d in defined for w in d.split() if len(w) >= 4}
-    if any(word == d or word.startswith(d) or d.startswith(word) for d in names if d):
+    """In the glossary or defined_terms (defined holds each word of a term there too), or
+    explained in a sentence that uses it."""
+    if any(word == d or word.startswith(d) or d.startswith(word) for d in defined if d):
         return True
     used = re.compile(rf"\b{re.escape(word)}", re.I)
     says = re.compile(rf"\b{re.escape(word)}\w*(?:(?:,| (?:is|are)) (?:a|an|the|when|where)\b"

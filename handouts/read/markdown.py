@@ -1296,18 +1296,7 @@ def _merge(inlines: list[m.Inline]) -> list[m.Inline]:
 
 
 def _first_line(blocks: list[m.Block]) -> int | None:
-    return next((line for b in blocks if (line := _line(b))), None)
-
-
-def _line(block: m.Block) -> int | None:
-    """The line a block starts on: every block type has one but Footnotes' entries."""
-    match block:
-        case (m.Heading() | m.Paragraph() | m.BulletList() | m.OrderedList()
-              | m.DefinitionList() | m.Table() | m.Callout() | m.Quote() | m.CodeBlock()
-              | m.Figure() | m.Division() | m.Rule() | m.Footnotes() | m.References()):
-            return block.line
-        case _:
-            assert_never(block)
+    return next((b.line for b in blocks if b.line), None)
 
 
 def _slug(text: str) -> str:

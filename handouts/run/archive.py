@@ -32,10 +32,6 @@ WITHDRAWN = "withdrawn.json"
 Entry = dict[str, Any]
 
 
-def archive_dir(project: Project) -> Path:
-    return project.output_dir / "archive"
-
-
 def folder_name(version: str) -> str:
     """A version as a folder name: letters, digits, '.', '-' and '_' kept, anything else
     (a '/', a space) as '_', never starting with a dot."""
@@ -72,7 +68,7 @@ def _archive(project: Project, name: str, entries: list[Entry], why: str) -> Pat
     """The files of entries copied into the version's folder, which replaces any there was,
     whole: copied into a staged folder first, then renamed into place."""
     version = str(entries[0]["version"])
-    home = archive_dir(project) / name
+    home = project.archive_dir / name
     home.mkdir(parents=True, exist_ok=True)
     target = home / folder_name(version)
     staged = Path(tempfile.mkdtemp(prefix=leftovers.staged_prefix(target), dir=home))
@@ -105,29 +101,10 @@ def _archive(project: Project, name: str, entries: list[Entry], why: str) -> Pat
     return target
 
 
-def remove_staged(project: Project) -> None:
-    """Folders a killed release left half-copied in output/archive/NAME/ (named as
-    leftovers names staged files, with the id of the process), removed once that process
-    is gone."""
-    try:
-        homes = [p for p in archive_dir(project).iterdir() if p.is_dir()]
-    except OSError:
-        return
-    for home in homes:
-        for folder in home.iterdir():
-            match = _STAGED.fullmatch(folder.name)
-            if match and folder.is_dir() and not leftovers._running(int(match.group(1))):
-                shutil.rmtree(folder, ignore_errors=True)
-
-
-# A folder staged for output/archive/NAME/VERSION: .VERSION.PID.XXXXXXXX (tempfile's eight).
-_STAGED = re.compile(r"\..+\.(\d+)\.[a-z0-9_]{8}")
-
-
 def archived(project: Project, name: str) -> list[Entry]:
     """The archived versions of a handout: the approval record of each, oldest release
     first, with "folder": the folder's path relative to output/."""
-    home = archive_dir(project) / name
+    home = project.archive_dir / name
     records: list[Entry] = []
     try:
         folders = sorted(p for p in home.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -148,7 +125,7 @@ def withdrawn(project: Project) -> list[Entry]:
     """The withdrawn handouts: those with a withdrawal note whose source is still gone."""
     found: list[Entry] = []
     try:
-        homes = sorted(p for p in archive_dir(project).iterdir() if p.is_dir())
+        homes = sorted(p for p in project.archive_dir.iterdir() if p.is_dir())
     except OSError:
         return []
     for home in homes:
@@ -163,23 +140,28 @@ def withdrawn(project: Project) -> list[Entry]:
     return found
 
 
+def gone(project: Project) -> list[str]:
+    """The handouts to withdraw: built once (their report is in output/reports/), their
+    source deleted since. A missing source/ folder is not a deletion."""
+    if not project.source_dir.is_dir():
+        return []
+    return sorted(report.stem for report in project.reports_dir.glob("*.json")
+                  if not (project.source_dir / f"{report.stem}.md").exists())
+
+
 def withdraw(project: Project) -> list[str]:
     """Take down every handout whose source is gone (its report is still in output/reports/):
     the version on display archived if it was approved and is not archived yet, a
     withdrawal note written, its outputs and report removed. Returns a line per handout
     for the terminal. A missing source/ folder withdraws nothing (it is not a deletion)."""
-    if not project.source_dir.is_dir():
-        return []
     said: list[str] = []
-    for report in sorted(project.reports_dir.glob("*.json")):
-        name = report.stem
-        if (project.source_dir / f"{name}.md").exists():
-            continue
+    for name in gone(project):
+        report = project.reports_dir / f"{name}.json"
         entries = _report(project, name) or []
         if entries and entries[0].get("approved_by") and not (
-                archive_dir(project) / name / folder_name(str(entries[0]["version"]))).is_dir():
+                project.archive_dir / name / folder_name(str(entries[0]["version"]))).is_dir():
             _archive(project, name, entries, "withdrawal")
-        home = archive_dir(project) / name
+        home = project.archive_dir / name
         home.mkdir(parents=True, exist_ok=True)
         note = {"name": name,
                 "title": entries[0]["title"] if entries else name,

@@ -45,13 +45,19 @@ def fonts_folder(prefix: str | None = None, suffix: str | None = None,
 
 
 def remove(project: Project) -> None:
-    """Remove what processes that have ended left behind: staged outputs and fonts
-    folders. Quick (a listing of three folders); whatever cannot be removed stays."""
+    """Remove what processes that have ended left behind: staged outputs, folders a killed
+    release left half-copied in output/archive/NAME/, and fonts folders. Quick (a listing
+    of a few folders); whatever cannot be removed stays."""
     for folder in (project.output_dir, project.reports_dir):
         for name in _names(folder):
             match = _STAGED.fullmatch(name)
             if match and not _running(int(match.group(1))):
                 _quietly(os.unlink, folder / name)
+    for home in (project.archive_dir / name for name in _names(project.archive_dir)):
+        for name in _names(home):
+            match = _STAGED.fullmatch(name)
+            if match and (home / name).is_dir() and not _running(int(match.group(1))):
+                _quietly(shutil.rmtree, home / name)
     temporary, space = Path(tempfile.gettempdir()), _space()
     for name in _names(temporary):
         match = _FONTS.fullmatch(name)

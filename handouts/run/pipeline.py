@@ -4,13 +4,11 @@ three outputs in place together. A failure at any step leaves the last good outp
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib
-import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +18,7 @@ from handouts.run import leftovers
 from handouts.diagnostics import RELEASE_BLOCKING, WARNING, Diagnostic, Diagnostics
 from handouts.read.front_matter import Document as Source, Meta, load
 from handouts.paths import Outside, inside
-from handouts.run.project import FORMATS, Project, inputs_digest
+from handouts.run.project import Project, inputs_digest
 
 if TYPE_CHECKING:
     from handouts import model as m
@@ -150,7 +148,7 @@ def _archive_release(project: Project, path: Path) -> None:
     try:
         archive.release(project, path.stem)
     except OSError as exc:
-        raise Diagnostic(exc.filename or archive.archive_dir(project),
+        raise Diagnostic(exc.filename or project.archive_dir,
                          f"the release cannot be archived ({exc.strerror})",
                          "make output/archive/ a folder you may write to, and release again"
                          ) from None
@@ -185,8 +183,8 @@ def build_edition(doc: Source, project: Project, strict: bool,
         printed, refused = printer.result()
         pages = _stage({"pdf": printed}, targets, staged)
         warnings += page.warnings + refused
-        if strict:  # an address the PDF writer refused
-            _refuse_release(editions.named(doc, warnings))
+        if strict:  # an address the PDF writer refused (the rest passed above)
+            _refuse_release(editions.named(doc, refused))
         _commit(staged, targets, doc, problems + verify.check(pages, want))
     unread = verify.unreadable_in_pdf(want)
     if unread:  # found after the release checks: as before, a release is not refused for it

@@ -39,6 +39,11 @@ class Project:
         return {fmt: self.output_dir / f"{name}.{fmt}" for fmt in FORMATS}
 
     @property
+    def archive_dir(self) -> Path:
+        """Released and withdrawn versions, kept (see run/archive.py)."""
+        return self.output_dir / "archive"
+
+    @property
     def reports_dir(self) -> Path:
         """One JSON file per handout, written by its last good build (see summary.py)."""
         return self.output_dir / "reports"

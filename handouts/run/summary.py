@@ -98,7 +98,7 @@ def write_editions_report(project: Project, name: str, results: Sequence[Result]
         when = path.stat().st_mtime_ns
     except (OSError, ValueError):
         data, when = {"name": name, "editions": []}, 0
-    entries = _entries(data)
+    entries = archive.entries_of(data)
     for result in results:
         report = _report_of(result)
         at = [n for n, e in enumerate(entries) if e["name"] == result.name]
@@ -109,11 +109,6 @@ def write_editions_report(project: Project, name: str, results: Sequence[Result]
     _write(path, json.dumps({"name": name, "editions": entries,
                              "shared_inputs": data.get("shared_inputs")}, indent=1))
     os.utime(path, ns=(when, when))
-
-
-def _entries(data: Entry) -> list[Entry]:
-    """The handouts (editions) of one handout's report."""
-    return archive.entries_of(data)
 
 
 def _report_of(result: Result) -> Entry:
@@ -144,7 +139,7 @@ def summarize(project: Project) -> list[str]:
         path = project.reports_dir / f"{name}.json"
         if path.is_file():
             versions = [_archived(record) for record in archive.archived(project, name)]
-            for entry in _entries(json.loads(path.read_text(encoding="utf-8"))):
+            for entry in archive.entries_of(json.loads(path.read_text(encoding="utf-8"))):
                 entry["files"] = {fmt: f for fmt, f in entry["files"].items()
                                   if (project.output_dir / f["path"]).is_file()}
                 entry["status"] = "current" if entry.get("approved_by") else "draft"

@@ -153,10 +153,11 @@ def serve(project: Project, builds: Builds,
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
-def affected(changes: Iterable[tuple[object, str]], project: Project) -> list[Path]:
-    """The handouts a set of file changes calls for: a handout's own source, or every
-    handout when something they share changed (a bibliography, a picture, the styles)."""
-    documents = project.documents()
+def affected(changes: Iterable[tuple[object, str]], project: Project,
+             documents: list[Path]) -> list[Path]:
+    """The handouts (of documents, the project's now) a set of file changes calls for: a
+    handout's own source, or every handout when something they share changed (a
+    bibliography, a picture, the styles)."""
     changed = {Path(path) for _, path in changes}
     if any(path.suffix != ".md" or path.parent != project.source_dir for path in changed):
         return documents
@@ -197,7 +198,7 @@ def rebuild_on_save(project: Project,
         for batch in changes:
             current = project.documents()
             built: dict[Path, list[str]] = {}
-            for path in affected(batch, project):
+            for path in affected(batch, project, current):
                 failed, out, err = build_one(path)
                 for line in out + err:
                     report(line)

@@ -399,7 +399,7 @@ def _block_line(blocks: list[m.Block], text: str, line: int | None) -> int | Non
         if isinstance(block, m.References):
             continue  # typed in the bibliography
         here = block.line or line
-        own = [_typed(inlines) for inlines in m.inline_lists(block)]
+        own = [m.inline_text(inlines, citations=False) for inlines in m.inline_lists(block)]
         if any(text in words for words in own + _code_text(block)):
             return here
         inner = _block_line(m.children_of(block), text, here)
@@ -410,29 +410,6 @@ def _block_line(blocks: list[m.Block], text: str, line: int | None) -> int | Non
 
 def _code_text(block: m.Block) -> list[str]:
     return [block.text] if isinstance(block, m.CodeBlock) else []
-
-
-def _typed(inlines: list[m.Inline]) -> str:
-    """The words of inlines that the author typed in the handout: a citation's are the
-    bibliography's."""
-    parts = []
-    for node in inlines:
-        match node:
-            case m.Text() | m.Code():
-                parts.append(node.text)
-            case m.Styled() | m.Link():
-                parts.append(_typed(node.children))
-            case m.LineBreak():
-                parts.append(" ")
-            case m.Abbreviation():
-                parts.append(f"{node.text} ({node.expansion})" if node.first else node.text)
-            case m.FootnoteRef():
-                parts.append(str(node.number))
-            case m.Citation() | m.InlineImage():
-                pass
-            case _:
-                assert_never(node)
-    return "".join(parts)
 
 
 def _field_line(doc: Source, text: str) -> int | None:
