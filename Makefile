@@ -11,7 +11,7 @@ STAMP   ?= $(VENV)/.installed
 # One failing handout must not stop the others; make still exits non-zero.
 MAKEFLAGS += --keep-going
 
-.PHONY: all html watch bench bench-scale test typecheck check release clean distclean help FORCE
+.PHONY: all html watch bench bench-scale bench-real test typecheck check release clean distclean help FORCE
 
 # File names may hold spaces, which make cannot take as targets, so make does not track the
 # handouts one by one: a single `find` asks whether any file in source/, styles/ or the code
@@ -59,6 +59,10 @@ bench: $(STAMP)
 bench-scale: $(STAMP)
 	$(PY) bench/scaling.py
 
+# Real documents nobody here wrote (tests/corpus/real/), against Pandoc's reading of them.
+bench-real: $(STAMP)
+	$(PY) bench/real_documents.py
+
 # A release: every handout rebuilt, and any warning (no approver, review due, reading
 # grade above target, terms not explained, ...) is a failure.
 release: $(STAMP)
@@ -92,6 +96,7 @@ help:
 	@echo "make check      verify every word of every block is in each output"
 	@echo "make bench      time and memory against Pandoc, written to bench/results.md"
 	@echo "make bench-scale  time and memory at three sizes per case, to bench/scaling.md"
+	@echo "make bench-real   real documents built as drafts, words against Pandoc's reading"
 	@echo "make release    rebuild every handout; any warning is a failure"
 	@echo "make test       the type checker, then the test suite"
 	@echo "make typecheck  mypy --strict on handouts/"
