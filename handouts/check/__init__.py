@@ -62,6 +62,8 @@ class Expected:
     page_label: Callable[[int, int], str] = _no_page_label
     right_to_left: bool = False                 # the page's direction, from its language
     entries_by_word: bool = False               # references looked for word by word (PDF)
+    # the page's margins in points (top, right, bottom, left): text past them is off the page
+    margins: tuple[float, float, float, float] | None = None
 
 
 def _same_name(anchor: str) -> str:
@@ -82,6 +84,8 @@ class Extracted:
     tables: list[dict[tuple[int, int], str]] | None = None
     blocks_text: str | None = None  # the text blocks are looked for in, where not all of text
     hidden: list[str] = field(default_factory=list)  # texts drawn where they cannot be seen
+    # (page, text, where) for text past the page's edge or the text box's sides
+    outside: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 class Reader(Protocol):
@@ -104,7 +108,13 @@ def expected(document: m.Document, citations: Citations | None, theme: Theme) ->
         tables=[b for b in m.walk(document.blocks) if isinstance(b, m.Table)],
         furniture=[doc_control(meta), meta.running_title],
         page_label=functools.partial(_page_label, meta.lang),
-        right_to_left=right_to_left(meta.lang))
+        right_to_left=right_to_left(meta.lang),
+        margins=_margins(theme))
+
+
+def _margins(theme: Theme) -> tuple[float, float, float, float]:
+    from handouts.check.pages import margins_of
+    return margins_of(theme)
 
 
 def _headings(document: m.Document, theme: Theme) -> list[str]:
@@ -261,6 +271,7 @@ def _compare(want: Expected, got: Extracted) -> list[Missing]:
             missing.append((None, f"no in-text citation links to reference {ref.number} "
                                   f"({ref.key})"))
     missing += _hidden(want.blocks, got.hidden)
+    missing += _outside(want.blocks, got.outside)
     markers = [_squash(m) for m in got.markers or []]
     for marker in want.markers if got.markers is not None else []:
         if _squash(marker) not in markers:
@@ -290,6 +301,22 @@ def _hidden(blocks: list[Block], texts: list[str]) -> list[Missing]:
     return [(block.line if block else None,
              f"{what} cannot be seen on the page (styles/handout.css gives it the colour of "
              "what is behind it, no size, or no place on the page)")]
+
+
+def _outside(blocks: list[Block], texts: list[tuple[int, str, str]]) -> list[Missing]:
+    """The first text that runs off the page or past the text box, named by its block."""
+    if not texts:
+        return []
+    page, text, where = texts[0]
+    longest = max(text.split(), key=len, default="")
+    block = (next((b for b in blocks if squash(text) and squash(text) in squash(b.text)), None)
+             or next((b for b in blocks if squash(longest) and squash(longest) in squash(b.text)),
+                     None))
+    what = (f"{_KINDS.get(block.kind, block.kind)} '{_shown(block.text)}'" if block
+            else f"text '{_shown(text)}'")
+    return [(block.line if block else None,
+             f"{what} runs {where} on page {page} ('{_shown(text)}'); a reader cannot see "
+             "all of it: break the long line or word, or shorten it")]
 
 
 def _compare_blocks(blocks: list[Block], got: Extracted) -> list[Missing]:

@@ -53,7 +53,18 @@ def read(path: Path, want: Expected | None = None) -> Extracted:
                      blocks_text="".join(
                          _without_furniture(squash(LIST_NUMBERS.sub("", p)), n, len(pages), want)
                          for n, p in enumerate(pages, 1)) if want else None,
-                     hidden=hidden_texts(path))
+                     hidden=hidden_texts(path),
+                     outside=outside_texts(path, want.margins) if want and want.margins else [])
+
+
+def outside_texts(path: Path, margins: tuple[float, float, float, float]
+                  ) -> list[tuple[int, str, str]]:
+    """(page, line, where) for every line of text past the page's edges or the text box's
+    sides (the page checker's reading: check.pages)."""
+    from handouts.check import pages
+    box = pages.Margins(*margins)
+    return [(page.number, line.text, where) for page in pages.read(path)
+            for line, where in pages.outside(page, box)]
 
 
 def pdf_page_texts(path: Path) -> list[str]:
