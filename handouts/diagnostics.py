@@ -20,7 +20,7 @@ RELEASE_BLOCKING = frozenset({
     "reading-grade", "undefined-terms", "unexplained-abbreviation",  # check/reading.py
     "pdf-unchecked-script", "reference-not-cited", "bibliography-entry-skipped",
     "installed-font", "refused-address",
-    "unused-footnote", "bare-link-text"})  # read/markdown.py
+    "unused-footnote", "bare-link-text", "malformed-math"})  # read/markdown.py
 
 
 class Diagnostic(Exception):

@@ -94,6 +94,15 @@ class InlineImage:
     screen_src: str = ""   # the same picture at a screen's size, for the web page
 
 
+@dataclass
+class Math:
+    """A formula in a line of text, as the author typed it in TeX ($...$, \\(...\\); $$...$$
+    inside a paragraph is displayed): drawn in each format (handouts/formula.py), never
+    printed as TeX. Its text is no words: readers and checks see a formula, not letters."""
+    tex: str
+    display: bool = False
+
+
 # -- blocks -----------------------------------------------------------------------------
 
 @dataclass
@@ -214,6 +223,13 @@ class Figure:
 
 
 @dataclass
+class DisplayMath:
+    """A formula on its own lines ($$...$$ or \\[...\\] as a paragraph), centred."""
+    tex: str
+    line: int | None = None
+
+
+@dataclass
 class Division:
     """A raw <div> or <section> an author wrote: its content, without their classes."""
     blocks: list[Block]
@@ -267,9 +283,9 @@ class Document:
 
 
 Inline = (Text | Styled | Code | Link | LineBreak | Abbreviation | Citation | FootnoteRef
-          | InlineImage)
+          | InlineImage | Math)
 Block = (Heading | Paragraph | BulletList | OrderedList | DefinitionList | Table | Callout
-         | Quote | CodeBlock | Figure | Division | Rule | Footnotes | References)
+         | Quote | CodeBlock | Figure | Division | Rule | Footnotes | References | DisplayMath)
 
 
 def children_of(block: Block) -> list[Block]:
@@ -285,7 +301,8 @@ def children_of(block: Block) -> list[Block]:
             return block.blocks
         case Footnotes():
             return [b for note in block.notes for b in note.blocks]
-        case Heading() | Paragraph() | CodeBlock() | Figure() | Rule() | References():
+        case (Heading() | Paragraph() | CodeBlock() | Figure() | Rule() | References()
+              | DisplayMath()):
             return []
         case _:
             assert_never(block)
@@ -312,7 +329,7 @@ def inline_lists(block: Block) -> list[list[Inline]]:
         case References():
             return [entry.children for entry in block.entries]
         case (BulletList() | OrderedList() | Quote() | CodeBlock() | Division() | Rule()
-              | Footnotes()):
+              | Footnotes() | DisplayMath()):
             return []
         case _:
             assert_never(block)
@@ -328,7 +345,7 @@ def walk_inlines(inlines: list[Inline]) -> Iterator[Inline]:
             case Citation():
                 yield from walk_inlines(node.lead + node.rendered)
             case (Text() | Code() | LineBreak() | Abbreviation() | FootnoteRef()
-                  | InlineImage()):
+                  | InlineImage() | Math()):
                 pass
             case _:
                 assert_never(node)
@@ -358,7 +375,7 @@ def inline_text(inlines: list[Inline], citations: bool = True) -> str:
                 parts.append(inline_text(node.lead + node.rendered) if citations else "")
             case FootnoteRef():
                 parts.append(str(node.number))
-            case InlineImage():
+            case InlineImage() | Math():
                 pass
             case _:
                 assert_never(node)

@@ -45,6 +45,27 @@ class Block:
     notes: bool = False          # a footnote: at the foot of a Word page, at the end elsewhere
 
 
+@dataclass
+class Formula:
+    """A formula as every output must draw it: not as text, but as MathML, a picture or an
+    equation."""
+    tex: str
+    line: int | None
+
+
+def formulas(blocks: list[m.Block], line: int | None = None) -> list[Formula]:
+    """Every formula of the blocks, in reading order, at the line of the block holding it."""
+    out: list[Formula] = []
+    for block in blocks:
+        here = block.line or line
+        if isinstance(block, m.DisplayMath):
+            out.append(Formula(block.tex, here))
+        out += [Formula(node.tex, here) for inlines in m.inline_lists(block)
+                for node in m.walk_inlines(inlines) if isinstance(node, m.Math)]
+        out += formulas(m.children_of(block), here)
+    return out
+
+
 def _no_page_label(page: int, pages: int) -> str:
     return ""
 
@@ -64,6 +85,7 @@ class Expected:
     entries_by_word: bool = False               # references looked for word by word (PDF)
     # the page's margins in points (top, right, bottom, left): text past them is off the page
     margins: tuple[float, float, float, float] | None = None
+    formulas: list[Formula] = field(default_factory=list)  # in reading order
 
 
 def _same_name(anchor: str) -> str:
@@ -86,6 +108,9 @@ class Extracted:
     hidden: list[str] = field(default_factory=list)  # texts drawn where they cannot be seen
     # (page, text, where) for text past the page's edge or the text box's sides
     outside: list[tuple[int, str, str]] = field(default_factory=list)
+    # the formulas drawn (MathML, pictures, equations): each one's TeX where the format
+    # keeps it (MathML's alttext, a picture's alt text), '' where it does not; None: not read
+    formulas: list[str] | None = None
 
 
 class Reader(Protocol):
@@ -109,7 +134,8 @@ def expected(document: m.Document, citations: Citations | None, theme: Theme) ->
         furniture=[doc_control(meta), meta.running_title],
         page_label=functools.partial(_page_label, meta.lang),
         right_to_left=right_to_left(meta.lang),
-        margins=_margins(theme))
+        margins=_margins(theme),
+        formulas=formulas(document.blocks))
 
 
 def _margins(theme: Theme) -> tuple[float, float, float, float]:
@@ -142,7 +168,7 @@ def _heading_texts(block: m.Block, say: Messages) -> list[str]:
             return [say("references")]
         case (m.Paragraph() | m.BulletList() | m.OrderedList() | m.DefinitionList()
               | m.Table() | m.Quote() | m.CodeBlock() | m.Figure() | m.Division() | m.Rule()
-              | m.Footnotes()):
+              | m.Footnotes() | m.DisplayMath()):
             return []
         case _:
             assert_never(block)
@@ -174,6 +200,8 @@ def _collect(blocks: list[m.Block], out: list[Block], notes: bool, line: int | N
                 _collect(m.children_of(block), out, True, line)
             case m.CodeBlock():
                 out += [Block(kind, block.text, line, notes)] if squash(block.text) else []
+            case m.DisplayMath():  # a formula is no words: looked for as one (formulas())
+                pass
             case (m.Heading() | m.Paragraph() | m.BulletList() | m.OrderedList() | m.Table()
                   | m.Callout() | m.Quote() | m.Figure() | m.Division() | m.Rule()
                   | m.References()):
@@ -280,7 +308,25 @@ def _compare(want: Expected, got: Extracted) -> list[Missing]:
             markers.remove(_squash(marker))
     missing += _compare_blocks(want.blocks, got)
     missing += _compare_tables(want.tables, got.tables)
+    missing += _compare_formulas(want.formulas, got)
     return missing
+
+
+def _compare_formulas(wanted: list[Formula], got: Extracted) -> list[Missing]:
+    """Each formula drawn, and none printed as the TeX it was typed in."""
+    for formula in wanted:
+        for typed in (f"${formula.tex}$", f"\\({formula.tex}\\)", f"\\[{formula.tex}\\]"):
+            if typed in got.text:
+                return [(formula.line, f"formula '{_shown(formula.tex)}' is printed as TeX")]
+    if got.formulas is None:
+        return []
+    drawn = list(got.formulas)
+    for formula in wanted:
+        found = formula.tex if formula.tex in drawn else "" if "" in drawn else None
+        if found is None:
+            return [(formula.line, f"formula '{_shown(formula.tex)}' is not drawn")]
+        drawn.remove(found)
+    return []
 
 
 def _entry_found(entry: str, body: str, entries: list[str], by_word: bool) -> bool:

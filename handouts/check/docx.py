@@ -17,6 +17,7 @@ from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
+from handouts.formula import OMML
 from handouts.furniture import CALLOUT_STYLES, bookmark_name
 from handouts.check import Expected, Extracted
 
@@ -61,7 +62,7 @@ def read(path: Path, want: Expected | None = None) -> Extracted:
         target_name=bookmark_name,
         notes="\n".join(_paragraph_text(p) for p in notes.iter(qn("w:p")))
         if notes is not None else "",
-        tables=tables)
+        tables=tables, formulas=_formulas(stories, want))
 
 
 def _style_names(word: Document) -> Callable[[BaseOxmlElement], str]:
@@ -91,6 +92,15 @@ def _paragraph_text(p: etree._Element) -> str:
         else:
             parts.append(" ")
     return "".join(parts)
+
+
+def _formulas(stories: list[BaseOxmlElement], want: Expected | None) -> list[str]:
+    """Word's equations (their TeX is not kept: ''), and the pictures a formula Word's
+    equations cannot hold is drawn as (their alt text is its TeX)."""
+    tex = {f.tex for f in want.formulas} if want else set()
+    return ["" for story in stories for _ in story.iter(f"{{{OMML}}}oMath")] + [
+        descr for story in stories for pr in story.iter(qn("wp:docPr"))
+        if (descr := pr.get("descr") or "") in tex]
 
 
 def _table_style(tbl: etree._Element) -> str | None:

@@ -17,6 +17,10 @@ HTML_PARSER = lxml.html.HTMLParser(huge_tree=True)
 def read(path: Path, want: Expected | None = None) -> Extracted:
     tree = lxml.html.parse(str(path), parser=HTML_PARSER).getroot()
     body = tree.find("body")
+    # A formula is MathML, its TeX kept as alttext: read as a formula, not as words.
+    formulas = [math.get("alttext") or "" for math in body.iter("math")]
+    for math in list(body.iter("math")):
+        math.drop_tree()
     return Extracted(
         headings=[h.text_content() for h in body.iter("h1", "h2", "h3", "h4", "h5", "h6")],
         text=body.text_content(),
@@ -24,7 +28,8 @@ def read(path: Path, want: Expected | None = None) -> Extracted:
         markers=[s.text_content() for s in body.find_class("citation")],
         link_targets={a.get("href")[1:] for a in body.iter("a")
                       if (a.get("href") or "").startswith("#")},
-        tables=[_html_table(t) for t in body.find("main").iter("table")])
+        tables=[_html_table(t) for t in body.find("main").iter("table")],
+        formulas=formulas)
 
 
 def _html_table(table: lxml.html.HtmlElement) -> dict[tuple[int, int], str]:

@@ -53,7 +53,7 @@ def read(path: Path, want: Expected | None = None) -> Extracted:
                      blocks_text="".join(
                          _without_furniture(squash(LIST_NUMBERS.sub("", p)), n, len(pages), want)
                          for n, p in enumerate(pages, 1)) if want else None,
-                     hidden=hidden_texts(path),
+                     hidden=hidden_texts(path), formulas=_formulas(reader, want),
                      outside=outside_texts(path, want.margins) if want and want.margins else [])
 
 
@@ -65,6 +65,25 @@ def outside_texts(path: Path, margins: tuple[float, float, float, float]
     box = pages.Margins(*margins)
     return [(page.number, line.text, where) for page in pages.read(path)
             for line, where in pages.outside(page, box)]
+
+
+def _formulas(reader: pypdf.PdfReader, want: Expected | None) -> list[str]:
+    """The alternative texts of the PDF's figures that are a formula's TeX: each formula
+    is a picture, tagged as a figure described by its TeX."""
+    tex = {f.tex for f in want.formulas} if want else set()
+    root = reader.root_object.get("/StructTreeRoot")
+    found: list[str] = []
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop().get_object()
+        if not isinstance(node, dict):
+            continue
+        alt = node.get("/Alt")
+        if node.get("/S") == "/Figure" and alt is not None and str(alt) in tex:
+            found.append(str(alt))
+        kids = node.get("/K")
+        stack += reversed(kids) if isinstance(kids, list) else [kids] if kids is not None else []
+    return found
 
 
 def pdf_page_texts(path: Path) -> list[str]:

@@ -205,7 +205,7 @@ def _sections(document: m.Document) -> list[Part]:
                 out.append((m.inline_text(block.children), line, []))
             case (m.Heading() | m.Paragraph() | m.BulletList() | m.OrderedList()
                   | m.DefinitionList() | m.Table() | m.Callout() | m.Quote() | m.CodeBlock()
-                  | m.Figure() | m.Division() | m.Rule()):
+                  | m.Figure() | m.Division() | m.Rule() | m.DisplayMath()):
                 out[-1][2].append(block)
             case _:
                 assert_never(block)
@@ -261,7 +261,8 @@ def _prose(inlines: list[m.Inline]) -> str:
                 parts.append(_prose(node.children))
             case m.Abbreviation():
                 parts.append(f"{node.text} ({node.expansion})" if node.first else node.text)
-            case m.LineBreak() | m.Code() | m.Citation() | m.FootnoteRef() | m.InlineImage():
+            case (m.LineBreak() | m.Code() | m.Citation() | m.FootnoteRef() | m.InlineImage()
+                  | m.Math()):
                 parts.append(" ")
             case _:
                 assert_never(node)

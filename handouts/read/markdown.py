@@ -16,6 +16,7 @@ footnote): they are read as plain HTML.
 from __future__ import annotations
 
 import difflib
+from html import unescape as unescape_html
 import json
 import re
 import secrets
@@ -43,6 +44,8 @@ from handouts import model as m
 from handouts.read.citations import (BRACKET, NARRATIVE, CiteItem, CitationSyntaxError, parse_bracket, parse_narrative)
 from handouts.diagnostics import WARNING, Diagnostic, Diagnostics
 from handouts.read.images import ImageProblem, picture
+from handouts.read.math_syntax import CLASS as MATH_CLASS, MathExtension
+from handouts import formula
 from handouts.paths import Outside, inside
 
 if TYPE_CHECKING:
@@ -624,7 +627,7 @@ def markdown_html(body: str, mark: str, unclosed: list[tuple[str, int, str]] | N
                   ) -> str:
     """The body as sanitised HTML; the raw HTML tags it leaves open are added to unclosed.
     Elements Python-Markdown made carry data-line: the body's line (from 0) they start on."""
-    extensions: list[str | Extension] = [*EXTENSIONS, _HandoutExtension(
+    extensions: list[str | Extension] = [*EXTENSIONS, MathExtension(), _HandoutExtension(
         mark, [] if unclosed is None else unclosed)]
     html = markdown.markdown(body, extensions=extensions, extension_configs=EXTENSION_CONFIGS,
                              output_format="html")
@@ -852,6 +855,8 @@ class _Reader:
             return self.table(el)
         if tag == "div" and "admonition" in classes:
             return self.callout(el)
+        if tag == "div" and MATH_CLASS in classes:
+            return self.display_math(el)
         if tag == "div" and "footnote" in classes:
             return self.footnotes(el)
         if tag == "div" and "toc" in classes:  # [TOC]: headings' text, but not their lines
@@ -1113,6 +1118,8 @@ class _Reader:
                        "write \\@ for an at sign that is not a citation",
                        self.lines.peek(re.escape(el.text_content()[:40])))
             return [m.Text(el.text_content())]
+        if tag == "span" and MATH_CLASS in self.classes(el):
+            return [self.math(el.text_content(), "display" in self.classes(el))]
         if tag == "span":
             return self.inlines(el)
         if tag == "input":
@@ -1121,6 +1128,25 @@ class _Reader:
                    "put it on a line of its own, with blank lines around it",
                    self.lines.find(el.text_content()))
         return []
+
+    def math(self, tex: str, display: bool) -> m.Math | m.Code:
+        """A formula, or, when it cannot be drawn, its TeX as code with a warning."""
+        tex = tex.strip()
+        problem = formula.problem(tex)
+        if problem is None:
+            return m.Math(tex, display)
+        self.warn("malformed-math", self.lines.peek(re.escape(tex[:40])),
+                  f"the formula '{tex[:60]}' cannot be drawn ({problem}), so it is printed "
+                  "as TeX; correct it, or write \\$ for a dollar sign")
+        return m.Code(tex)
+
+    def display_math(self, el: HtmlElement) -> m.DisplayMath | m.CodeBlock:
+        line = self.line_of(el) or self.lines.current()
+        # arithmatex escapes a block's TeX once more than the page unescapes it (&amp;).
+        found = self.math(unescape_html(el.text_content()), True)
+        if isinstance(found, m.Code):
+            return m.CodeBlock(found.text, line)
+        return m.DisplayMath(found.tex, line)
 
     def link(self, el: HtmlElement) -> list[m.Inline]:
         children = self.inlines(el)

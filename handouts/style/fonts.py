@@ -4,7 +4,8 @@ empty boxes.
 
 1. The theme's typeface (Atkinson Hyperlegible, bundled; or one installed on the machine).
 2. Packaged fonts, installed with the build: Noto Sans (Greek, Cyrillic, Vietnamese,
-   typographic hyphens) and Noto Sans Arabic, each one variable font for every weight.
+   typographic hyphens), Noto Sans Arabic and Noto Emoji (monochrome), each one variable
+   font for every weight.
 3. The machine's own fonts, found through fontconfig as WeasyPrint finds them, for what no
    Python package ships (Chinese: Debian's fonts-noto-cjk; arrows: fonts-dejavu-core).
 
@@ -19,6 +20,7 @@ from typing import Any
 
 import fontpkg_noto_sans
 import fontpkg_noto_sans_arabic
+import manimgx_fonts
 from fontTools.ttLib import TTFont
 
 # family -> {font-style: file}; each file is a variable font, weights 100 to 900.
@@ -28,6 +30,9 @@ PACKAGED = {
                   / "NotoSans-Italic[wdth,wght].ttf"},
     "Noto Sans Arabic": {"normal": Path(fontpkg_noto_sans_arabic.ROOT) / "files"
                          / "NotoSansArabic[wdth,wght].ttf"},
+    # Emoji (✅ ⚠️ 📞 🙂), in black and white as the text: Noto Emoji, OFL, from the
+    # manimgx-fonts package (no fontpkg package carries it), cut to the emoji used.
+    "Noto Emoji": {"normal": Path(manimgx_fonts.__file__).parent / "NotoEmoji[wght].ttf"},
 }
 # Where a font for a script comes from, for the error when none is installed.
 SCRIPT_PACKAGES = [((0x2E80, 0x9FFF), "fonts-noto-cjk"), ((0xAC00, 0xD7AF), "fonts-noto-cjk"),

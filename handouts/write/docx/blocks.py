@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from docx.enum.text import WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
@@ -21,7 +21,7 @@ from handouts.model import inline_text
 from handouts.furniture import CALLOUT_STYLES
 from handouts.messages import Messages, catalogue
 from handouts.write import qr
-from handouts.write.docx.inlines import Format, add_picture, write_inlines
+from handouts.write.docx.inlines import Format, add_formula, add_picture, write_inlines
 from handouts.write.docx.schema import place
 from handouts.write.docx.state import Container, Context, Slot, State
 from handouts.write.docx.styles import CALLOUT_PADDING_TWIPS, LIST_INDENT_TWIPS, indent_table
@@ -83,6 +83,10 @@ def _write(state: State, block: m.Block, out: Slot, context: Context,
                 _write(state, child, out, context, strong)
         case m.Rule():
             _paragraph(out, context, "Rule")
+        case m.DisplayMath():
+            para = _paragraph(out, context)
+            para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            add_formula(state, para, block.tex, True)
         case m.Footnotes():
             _footnotes(state, block, out, context)
         case m.References():

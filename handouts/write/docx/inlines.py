@@ -10,17 +10,18 @@ import re
 from dataclasses import dataclass, replace
 
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml import OxmlElement
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.oxml.text.run import CT_R
-from docx.shared import Length
+from docx.shared import Length, Pt
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from lxml import etree
 
-from handouts import model as m
+from handouts import formula, model as m
 from handouts.diagnostics import Diagnostic
 from handouts.furniture import bookmark_name
+from handouts.write.docx.schema import place
 from handouts.write.docx.state import Context, State, WriteBlocks
 
 
@@ -71,6 +72,8 @@ def _write(state: State, node: m.Inline, para: Paragraph, write_blocks: WriteBlo
             _footnote_ref(state, node, para, write_blocks, fmt)
         case m.InlineImage():
             add_picture(state, para, node.src, node.alt)
+        case m.Math():
+            add_formula(state, para, node.tex, False, fmt.link)
         case _:
             state.unknown(node)
 
@@ -207,6 +210,24 @@ def _run_in(link: etree._Element, para: Paragraph, text: str) -> Run:
     run = Run(r, para)
     run.text = text
     return run
+
+
+def add_formula(state: State, para: Paragraph, tex: str, display: bool,
+                into: etree._Element | None = None) -> None:
+    """A Word equation (OMML), which Word and LibreOffice draw and edit; a formula Word's
+    equations cannot hold is its picture, at print resolution, the TeX its alt text."""
+    try:
+        equation = parse_xml(formula.omml(tex, display))
+    except formula.FormulaProblem:
+        drawn = formula.svg(tex, display)
+        run = add_picture(state, para, formula.png_url(tex, display), tex,
+                          height=Pt(drawn.height * state.theme.font_size_pt))
+        # Lowered by its depth, so that its baseline is the line's (half-points).
+        position = OxmlElement("w:position")
+        position.set(qn("w:val"), str(-round(drawn.depth * state.theme.font_size_pt * 2)))
+        place(run._r.get_or_add_rPr(), position)
+        return
+    (into if into is not None else para._p).append(equation)
 
 
 def add_picture(state: State, para: Paragraph, src: str, alt: str,

@@ -8,6 +8,7 @@ stops the build naming the construct, rather than leaving it out.
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ import lxml.html
 from lxml.etree import _Element
 from lxml.html import builder as E
 
-from handouts import model as m
+from handouts import formula, model as m
 from handouts.style import fonts
 from handouts.write import qr
 from handouts.write.html import fonts as web_fonts
@@ -80,11 +81,12 @@ def render(document: m.Document, theme: Theme, css: str) -> Page:
     warnings = list(document.warnings)
     page, print_css, print_fonts = _page(doc, theme, main, css, document, warnings)
     html: str = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
-    print_html, pictures = _for_print(page, writer.print_sources)
+    print_html, pictures = _for_print(page, writer.print_sources, writer.print_math)
     return Page(html, page, warnings, print_html, pictures, print_css, print_fonts)
 
 
-def _for_print(page: _Element, print_sources: list[tuple[_Element, str]]
+def _for_print(page: _Element, print_sources: list[tuple[_Element, str]],
+               print_math: list[tuple[_Element, _Element]]
                ) -> tuple[str, dict[str, str]]:
     """The page as WeasyPrint prints it, and its pictures at print size by address: the
     page names each as picture:N, which the PDF writer serves. Thirty phone photos as data:
@@ -98,11 +100,23 @@ def _for_print(page: _Element, print_sources: list[tuple[_Element, str]]
     head, style = page.find("head"), page.find("head/style")
     assert head is not None and style is not None  # _page writes both
     head.remove(style)
+    for shown, printed in print_math:  # WeasyPrint draws no MathML: the formula's picture
+        _swap(shown, printed)
     html: str = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
+    for shown, printed in print_math:
+        _swap(printed, shown)
     head.append(style)
     for element, screen_src in screen:
         element.set("src", screen_src)
     return html, pictures
+
+
+def _swap(old: _Element, new: _Element) -> None:
+    """new where old stands in the tree, with the text that follows old."""
+    parent = old.getparent()
+    assert parent is not None  # a formula is always inside a block
+    new.tail, old.tail = old.tail, None
+    parent.replace(old, new)
 
 
 class _Html:
@@ -112,6 +126,7 @@ class _Html:
         self.level = 1          # of the last heading written: the title is the one h1
         self.first_cited: dict[str, str] = {}  # reference key -> id of the first citation
         self.print_sources: list[tuple[_Element, str]] = []  # (img, print-size data: URL)
+        self.print_math: list[tuple[_Element, _Element]] = []  # (<math>, its picture)
 
     def blocks(self, blocks: Sequence[m.Block]) -> list[_Element]:
         return [self.block(b) for b in blocks]
@@ -145,6 +160,8 @@ class _Html:
                 return el("figure", self.picture(b), *caption)
             case m.Division():
                 return el("div", *self.blocks(b.blocks))
+            case m.DisplayMath():
+                return el("div", self.formula(b.tex, True), **{"class": "math-display"})
             case m.Rule():
                 return el("hr")
             case m.Footnotes():
@@ -279,6 +296,8 @@ class _Html:
                               id="fnref:" + node.anchor.removeprefix("fn:"))]
             case m.InlineImage():
                 return [self.picture(node)]
+            case m.Math():
+                return [self.formula(node.tex, node.display)]
             case _:
                 self.unknown(node)
 
@@ -297,6 +316,30 @@ class _Html:
         element = el("img", src=image.screen_src or image.src, alt=image.alt)
         self.print_sources.append((element, image.src))
         return element
+
+
+    def formula(self, tex: str, display: bool) -> _Element:
+        """MathML for the screen; its picture, baseline on baseline, for the PDF."""
+        shown = _mathml(formula.mathml(tex, display))
+        shown.set("alttext", tex)  # what a reader without MathML is given, and the check
+        drawn = formula.svg(tex, display)
+        style = (f"width: {drawn.width:.3f}em; height: {drawn.height:.3f}em; "
+                 f"vertical-align: {-drawn.depth:.3f}em")
+        printed = el("img", src=drawn.url, alt=tex, style=style,
+                     **{"class": "math display" if display else "math"})
+        self.print_math.append((shown, printed))
+        return shown
+
+
+def _mathml(text: str) -> _Element:
+    """MathML text as elements of the page (the HTML parser does not know MathML's)."""
+    def build(node: ElementTree.Element) -> _Element:
+        tag = node.tag.rsplit("}", 1)[-1]
+        made = el(tag, *([node.text] if node.text else []), *[build(c) for c in node],
+                  **{k: v for k, v in node.attrib.items() if k != "xmlns"})
+        made.tail = node.tail
+        return made
+    return build(ElementTree.fromstring(text))
 
 
 def _glued(text: str, citation: list[Content]) -> list[Content]:
@@ -442,7 +485,7 @@ def _page(doc: Source, theme: Theme, main: _Element, css: str, document: m.Docum
     body = el("body", header, main, footer)
     # The subset holds the page furniture's characters too: "Página" is only in the CSS.
     furniture = meta.running_title + catalogue(meta.lang)("page", page=0, pages=0)
-    shown = _text_of(body) + furniture
+    shown = _text_of(body, formulas=False) + furniture
     fallback = _check_printable(document, theme, body, shown, warnings)
     cut_fonts = doc.path.parent.parent / ".cache" / "fonts"  # beside source/
     faces = (web_fonts.font_faces(theme.font_family, shown, web_fonts.used_faces(body),
@@ -474,11 +517,16 @@ def _page(doc: Source, theme: Theme, main: _Element, css: str, document: m.Docum
     return page, (print_fonts + shared, own), files
 
 
-def _text_of(element: _Element) -> str:
-    """The text of an element and all inside it, as lxml.html's text_content() gives it."""
-    text = element.xpath("string()")
-    assert isinstance(text, str)
-    return text
+def _text_of(element: _Element, formulas: bool = True) -> str:
+    """The text of an element and all inside it, as lxml.html's text_content() gives it;
+    without formulas, which the PDF draws as pictures (and the screen in a math font)."""
+    if formulas:
+        text = element.xpath("string()")
+        assert isinstance(text, str)
+        return text
+    parts = element.xpath(".//text()[not(ancestor::math)]")
+    assert isinstance(parts, list)
+    return "".join(str(part) for part in parts)
 
 
 def css_string(text: str) -> str:
