@@ -179,3 +179,16 @@ def test_the_clinics_own_details_are_never_checked(tmp_path):
     result = run_build(project.root, "source/a.md")
     assert result.returncode == 0, result.stderr
     assert "UCSF" not in result.stderr and "annexe" not in result.stderr.lower(), result.stderr
+
+
+def test_roman_numerals_and_words_in_capitals_are_no_abbreviations(tmp_path):
+    """'Type II', 'WARNING' and 'DO NOT' need no spelling out; COPD still does."""
+    body = ("## What to know\n\nType II diabetes is common. WARNING: DO NOT drive after "
+            "the procedure. NOTE that the XIX century had no clinics. People with COPD "
+            "may feel short of breath." + NEXT_STEP)
+    project = new_project(tmp_path, {"source/h.md": FRONT.format(title="Capitals",
+                                                                 lang="en-US") + body})
+    warned = " ".join(terms_warned(project))
+    assert "'COPD'" in warned
+    for word in ("II", "WARNING", "DO", "NOT", "NOTE", "XIX"):
+        assert f"'{word}'" not in warned, warned

@@ -42,6 +42,8 @@ NEXT_STEP = re.compile(r"what to do|next step|when to call|call us|contact|quest
                        r"how to|before your|after your|what happens|get help|appointment",
                        re.I)
 ABBREVIATION = re.compile(r"\b[A-Z][A-Z0-9]*[A-Z](?:s)?\b")
+# Capitals that are no abbreviation: Roman numerals (Type II, the XIX century).
+ROMAN = re.compile(r"^M{0,3}(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 # A sentence ends at . ! or ? and a space, except after et al., e.g., i.e., vs., Dr. ...
 SENTENCE_END = re.compile(r"(?<!\bal\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\bDr\.)"
@@ -423,11 +425,17 @@ def _unexplained_abbreviations(document: m.Document, sentences: list[str]
     seen: set[str] = set()
     for abbreviation in ABBREVIATION.findall(text):
         if (abbreviation.rstrip("s") in seen or abbreviation.rstrip("s") in spelled
-                or abbreviation in spelled):
+                or abbreviation in spelled or _not_abbreviation(abbreviation)):
             continue
         seen.add(abbreviation.rstrip("s"))
         found.append((abbreviation, _line_of(document, abbreviation)))
     return found
+
+
+def _not_abbreviation(capitals: str) -> bool:
+    """A Roman numeral, or an everyday word set in capitals for stress (NOTE, DO NOT,
+    WARNING): nothing to spell out."""
+    return bool(ROMAN.match(capitals)) or _known_form(capitals.lower())
 
 
 def _line_of(document: m.Document, word: str) -> int:
