@@ -11,6 +11,8 @@
     python build.py --strict           a release build: any warning is a failure; each
                                        handout passed is kept in output/archive/NAME/VERSION/
     python build.py --report           gather output/report.json, output/index.html and a table
+    python build.py import FILE.docx   write source/NAME.md (and its pictures) from a Word file
+                                       (--force: overwrite them)
     (each run but --check and --html first withdraws the handouts whose source was deleted:
     their outputs removed, their last approved version kept in output/archive/)
     python build.py --debug            show Python tracebacks (for developers)
@@ -40,6 +42,9 @@ Outcome = tuple[bool, list[str], list[str]]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["import"]:
+        return _import(argv[1:])
     args = _parse(argv)
     started = time.time() - CLOCK_SLACK
     project = Project(Path(args.root).resolve())
@@ -192,6 +197,33 @@ def _check(path: Path, project: Project, out: list[str], err: list[str]) -> bool
         out.append(f"checked {display_path(path)}: every block, section and citation is in "
                    "html, pdf and docx, in reading order")
     return bool(problems)
+
+
+def _import(argv: Sequence[str]) -> int:
+    """build.py import FILE.docx...: each Word file written as source/NAME.md."""
+    parser = argparse.ArgumentParser(prog="build.py import",
+                                     description="Write source/NAME.md from a Word handout")
+    parser.add_argument("files", nargs="+", metavar="FILE.docx")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite source/NAME.md and its pictures if they are there")
+    parser.add_argument("--root", default=Path(__file__).resolve().parent)
+    args = parser.parse_args(argv)
+    from handouts.importer import import_docx
+    source_dir = Project(Path(args.root).resolve()).source_dir
+    failed = 0
+    for file in args.files:
+        try:
+            done = import_docx(Path(file), source_dir, force=args.force)
+        except Diagnostic as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        pictures = f" and {len(done.pictures)} picture(s)" if done.pictures else ""
+        print(f"imported {display_path(file)} into {display_path(done.markdown)}{pictures}; "
+              f"build it with: python build.py {display_path(done.markdown)}")
+        for warning in done.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
