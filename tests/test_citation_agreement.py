@@ -142,6 +142,11 @@ def test_narrative_citation_naming_the_authors_is_accepted_in_numeric_styles_onl
     assert _compare(entry, entry, ours, theirs, narrative=False).citations_same == 0
     assert _compare(entry, entry, ours, theirs, numeric=False, narrative=True
                     ).citations_same == 0
+    # in brackets, a space between the names and the number
+    assert _compare(entry, entry, "W1 Harden et al. (1) showed.", "W1 (1) showed.",
+                    narrative=True).citations_same == 1
+    assert _compare(entry, entry, "W1 Harden et al.(1) showed.", "W1 (1) showed.",
+                    narrative=True).citations_same == 0
     # the authors added, and anything else changed: a mismatch
     assert _compare(entry, entry, "W1 Harden et al.<sup>2</sup> showed.", theirs,
                     narrative=True).citations_same == 0
@@ -157,3 +162,14 @@ def test_a_doi_field_holding_an_address_printed_once_is_accepted():
                     "Doe J. Title. 2000. doi:https://doi.org/10.1/x").entries_same == 1
     assert _compare("Doe J. Title. 2000. doi:10.1/y",
                     "Doe J. Title. 2000. doi:https://doi.org/10.1/x").entries_same == 0
+
+
+def test_a_formula_is_compared_by_its_tex():
+    """A title with $Cu_2O$: ours is MathML with the TeX as alttext, Pandoc's (--mathml)
+    carries it as an annotation; the same TeX is the same formula, raw TeX text is not."""
+    pandoc = ('Doe J. <math display="inline"><semantics><mrow><msub><mi>Cu</mi><mn>2</mn>'
+              '</msub><mi>O</mi></mrow><annotation encoding="application/x-tex">Cu_2O'
+              '</annotation></semantics></math> films. 2000.')
+    assert _compare('Doe J. <math alttext="Cu_2O"><mi>C</mi></math> films. 2000.',
+                    pandoc).entries_same == 1
+    assert _compare("Doe J. Cu_2O films. 2000.", pandoc).entries_same == 0
