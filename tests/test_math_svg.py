@@ -195,3 +195,119 @@ def _font_at(textpage, index):
     flags = ctypes.c_int()
     raw.FPDFText_GetFontInfo(textpage.raw, index, buffer, 256, flags)
     return buffer.value.decode("utf-8", "replace")
+
+
+# -- SVG pictures ---------------------------------------------------------------------------
+
+HOSTILE_SVG = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE svg [ <!ENTITY a "aaaaaaaaaa"> <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+  <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"> <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"> ]>
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"
+     viewBox="0 0 200 100" onload="alert('loaded')">
+  <style>@import url(http://evil.example/x.css); .b { fill: #22aa77; }
+         .c { fill: url(http://evil.example/p.svg#g); }</style>
+  <script>alert('script')</script>
+  <defs><linearGradient id="g"><stop offset="0" stop-color="#ffcc00"/>
+    <stop offset="1" stop-color="#cc3300"/></linearGradient></defs>
+  <rect x="5" y="5" width="190" height="90" rx="12" fill="url(#g)" onclick="steal()"/>
+  <circle class="b" cx="60" cy="50" r="30"
+          style="stroke: black; filter: url(https://evil.example/f.svg#blur)"/>
+  <image href="http://evil.example/track.png" width="10" height="10"/>
+  <use xlink:href="http://evil.example/sprite.svg#icon"/>
+  <a href="javascript:alert(1)"><text x="110" y="58">&d;</text></a>
+  <foreignObject width="100" height="50"><div xmlns="http://www.w3.org/1999/xhtml">HTML
+  inside</div></foreignObject>
+</svg>
+"""
+# Nothing of these may reach any output.
+HOSTILE = ["evil.example", "alert", "steal", "onload", "onclick", "javascript", "<script",
+           "foreignObject", "HTML inside", "@import", "aaaaaaaaaa"]
+SVG_BODY = "\n## A diagram\n\n![A gradient box with a green circle](drawing.svg)\n\nAfter it.\n"
+
+
+@pytest.fixture(scope="module")
+def svg_build(tmp_path_factory):
+    project = new_project(tmp_path_factory.mktemp("svg"), {
+        "source/h.md": MINIMAL_FRONT_MATTER + SVG_BODY,
+        "source/drawing.svg": HOSTILE_SVG})
+    result = run_build(project.root, "source/h.md")
+    assert result.returncode == 0, result.stderr
+    return project, result
+
+
+def _svg_urls(project):
+    import base64
+    html = (project.output_dir / "h.html").read_text()
+    return [base64.b64decode(found).decode() for found in
+            re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", html)]
+
+
+def test_an_svg_picture_reaches_the_page_cleaned(svg_build):
+    project, result = svg_build
+    page = html_of(project)
+    figure = page.find(".//figure")
+    assert figure is not None and figure.find("img").get("alt").startswith("A gradient box")
+    drawings = _svg_urls(project)
+    assert len(drawings) == 1
+    drawing = drawings[0]
+    assert "url(#g)" in drawing and 'width="200"' in drawing and 'height="100"' in drawing
+    for bad in HOSTILE:
+        assert bad not in drawing, bad
+        assert bad not in (project.output_dir / "h.html").read_text(), bad
+
+
+def test_an_svg_picture_is_drawn_in_the_pdf_and_fetches_nothing(svg_build):
+    project, result = svg_build
+    # WeasyPrint asks the build's fetcher for any address it meets; none was left to ask.
+    assert "refused" not in result.stdout + result.stderr
+    document = pdfium.PdfDocument(str(project.output_dir / "h.pdf"))
+    picture = document[0].render(scale=1).to_pil().convert("RGB")
+    document.close()
+    colours = {colour for _, colour in picture.getcolors(maxcolors=1 << 24)}
+    near = lambda c, want: all(abs(a - b) < 40 for a, b in zip(c, want))  # noqa: E731
+    assert any(near(c, (0x22, 0xaa, 0x77)) for c in colours)  # the circle
+    assert any(near(c, (0xcc, 0x33, 0x00)) for c in colours)  # the gradient's end
+
+
+def test_an_svg_picture_is_a_png_in_word_with_the_svg_beside_it(svg_build):
+    import zipfile
+    project, _ = svg_build
+    with zipfile.ZipFile(project.output_dir / "h.docx") as package:
+        names = package.namelist()
+        media = [n for n in names if n.startswith("word/media/")]
+        assert any(n.endswith(".png") for n in media) and any(n.endswith(".svg") for n in media)
+        for name in names:
+            data = package.read(name)
+            for bad in HOSTILE:
+                assert bad.encode() not in data, (name, bad)
+    word = docx.Document(str(project.output_dir / "h.docx"))
+    shape = word.inline_shapes[0]
+    assert round(shape.width.inches, 2) == round(200 / 96, 2)  # the SVG's own size
+
+
+def test_svg_cleaning_sizes_and_refuses(tmp_path):
+    from handouts.read import svg
+    _, width, height = svg.cleaned(b'<svg xmlns="http://www.w3.org/2000/svg"/>')
+    assert (width, height) == (svg.DEFAULT_WIDTH, svg.DEFAULT_WIDTH * 3 / 4)
+    _, width, height = svg.cleaned(b'<svg xmlns="http://www.w3.org/2000/svg" '
+                                   b'viewBox="0 0 300 150"/>')
+    assert (width, height) == (300, 150)
+    _, width, height = svg.cleaned(b'<svg xmlns="http://www.w3.org/2000/svg" width="2in" '
+                                   b'viewBox="0 0 300 150"/>')
+    assert (width, height) == (192, 96)
+    text, _, _ = svg.cleaned(HOSTILE_SVG.encode())
+    assert len(text) < 2000  # the entities were never expanded
+    with pytest.raises(svg.SvgProblem):
+        svg.cleaned(b"<svg xmlns='http://www.w3.org/2000/svg'><rect></svg>")
+
+
+def test_an_svg_that_cannot_be_parsed_stops_the_build_naming_it(tmp_path):
+    project = new_project(tmp_path, {
+        "source/h.md": MINIMAL_FRONT_MATTER + SVG_BODY,
+        "source/drawing.svg": "<?xml version='1.0'?>\n<svg xmlns='http://www.w3.org/2000/svg'>"
+                              "<rect width='10'></svg>\n"})
+    result = run_build(project.root, "source/h.md")
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "h.md:12: image 'drawing.svg' is an SVG picture that cannot " \
+        "be read" in errors[0], result.stderr

@@ -18,6 +18,7 @@ from pathlib import Path
 from PIL import Image, ImageFile, ImageOps
 
 from handouts import cache
+from handouts.read import svg
 
 MIME_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif"}
 # Far beyond what a printed page needs (8000 x 5000), and small enough to lay out quickly.
@@ -41,6 +42,8 @@ def picture(path: Path, cache_dir: Path) -> Picture:
     """The picture at path, checked, at print and at screen size, as data: URLs; raise
     ImageProblem if it cannot be shown. Copies are scaled once and kept in cache_dir."""
     data = path.read_bytes()
+    if svg.looks_like_svg(data):
+        return _svg_picture(data)
     key = cache.key(CACHE_VERSION, data)
     cached = [cache.read(cache_dir, f"{key}-{use}.url") for use in ("print", "screen")]
     print_cached, screen_cached = cached
@@ -60,6 +63,19 @@ def picture(path: Path, cache_dir: Path) -> Picture:
     for use, url in urls.items():
         cache.keep(cache_dir, f"{key}-{use}.url", url.encode("ascii"))
     return Picture(urls["print"], urls["screen"])
+
+
+def _svg_picture(data: bytes) -> Picture:
+    """An SVG picture, cleaned (read/svg.py), the same for print and screen: it is drawn
+    at any size. Raise ImageProblem when it cannot be parsed."""
+    try:
+        text, _, _ = svg.cleaned(data)
+    except svg.SvgProblem as problem:
+        raise ImageProblem(f"is an SVG picture that cannot be read: {problem}",
+                           "open it in a drawing program (Inkscape) and save it again as "
+                           "plain SVG, or export it as PNG") from None
+    url = "data:image/svg+xml;base64," + base64.b64encode(text).decode("ascii")
+    return Picture(url, url)
 
 
 def _opened(data: bytes) -> Image.Image:

@@ -13,7 +13,8 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.oxml.text.run import CT_R
-from docx.shared import Length, Pt
+from docx.opc.part import Part
+from docx.shared import Emu, Length, Pt
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 from lxml import etree
@@ -21,6 +22,7 @@ from lxml import etree
 from handouts import formula, model as m
 from handouts.diagnostics import Diagnostic
 from handouts.furniture import bookmark_name
+from handouts.read import svg
 from handouts.write.docx.schema import place
 from handouts.write.docx.state import Context, State, WriteBlocks
 
@@ -230,6 +232,28 @@ def add_formula(state: State, para: Paragraph, tex: str, display: bool,
     (into if into is not None else para._p).append(equation)
 
 
+EMU_PER_PIXEL = 9525  # a CSS pixel, 1/96 inch
+SVG_BLIP = "{96DAC541-7B7A-43D3-8B79-37D633B846F1}"  # Office 2016's extension for SVG
+SVG_MAIN = "http://schemas.microsoft.com/office/drawing/2016/SVG/main"
+
+
+def _svg_beside(run: Run, drawing: bytes) -> None:
+    """The SVG itself, as Word 2016 and later keep one beside the PNG that older readers
+    (and LibreOffice) show: Word then prints it sharp at any size."""
+    package = run.part.package
+    part = Part(package.next_partname("/word/media/image%d.svg"), "image/svg+xml", drawing,
+                package)
+    blip = run._r.find(".//" + qn("a:blip"))
+    assert blip is not None  # python-docx's picture has one
+    extensions = OxmlElement("a:extLst")
+    extension = OxmlElement("a:ext")
+    extension.set("uri", SVG_BLIP)
+    svg_blip = etree.SubElement(extension, f"{{{SVG_MAIN}}}svgBlip", nsmap={"asvg": SVG_MAIN})
+    svg_blip.set(qn("r:embed"), run.part.relate_to(part, RT.IMAGE))
+    extensions.append(extension)
+    blip.append(extensions)
+
+
 def add_picture(state: State, para: Paragraph, src: str, alt: str,
                 height: Length | None = None) -> Run:
     match = re.match(r"data:image/[\w+]+;base64,(.*)", src, re.S)
@@ -240,7 +264,16 @@ def add_picture(state: State, para: Paragraph, src: str, alt: str,
                          "the Word file cannot hold", "move the picture into the text")
     width = state.text_width()
     run = para.add_run()
-    shape = run.add_picture(io.BytesIO(base64.b64decode(match.group(1))), height=height)
+    data = base64.b64decode(match.group(1))
+    drawing = None
+    if src.startswith("data:image/svg+xml"):  # a PNG drawn from it, and the SVG beside
+        drawing, natural_width, natural_height = svg.cleaned(data)
+        data = svg.png(drawing, natural_width)
+    shape = run.add_picture(io.BytesIO(data), height=height)
+    if drawing is not None and height is None:  # its size, not the PNG's pixels at 72 dpi
+        shape.width, shape.height = Emu(round(natural_width * EMU_PER_PIXEL)), \
+            Emu(round(natural_height * EMU_PER_PIXEL))
+        _svg_beside(run, drawing)
     if shape.width > width:
         shape.height, shape.width = Length(int(shape.height * width / shape.width)), width
     doc_pr = run._r.find(".//" + qn("wp:docPr"))
