@@ -119,10 +119,243 @@ def test_a_build_whose_text_runs_off_the_page_fails_naming_the_block_and_page(tm
 
         ## Settings
 
-        <p style="white-space: nowrap">Set the pump to {LONG_WORD} and wait for the nurse.</p>
+        Set the pump to {LONG_WORD} and wait for the nurse.
         """})
+    # A stylesheet that will not let the line wrap (pre, as a code block once was).
+    css = project.styles_dir / "handout.css"
+    css.write_text(css.read_text() + "\nmain p { white-space: pre; overflow-wrap: normal }\n")
     result = run_build(project.root)
     assert result.returncode != 0
     assert "wide.md:11" in result.stderr and "runs off the page on page 1" in result.stderr, \
         result.stderr
     assert not project.outputs("wide")["pdf"].exists()
+
+
+# --- every PDF the tests build, and the Word files as LibreOffice prints them ------------
+
+NEW_USER = """\
+---
+title: Knee Injections for Osteoarthritis
+lang: en-US
+version: "1.0"
+date: 2026-01-15
+review_due: 2027-01-15
+---
+
+!!! note "Key points"
+    - A steroid injection can ease knee pain for a few weeks or months.
+    - It is a short procedure done in the clinic.
+    - Most people go home straight afterwards.
+
+## What is osteoarthritis?
+
+Osteoarthritis is the most common kind of arthritis. The smooth cartilage that covers the
+ends of the bones in a joint wears thin, and the joint becomes stiff and painful.[^1] It
+often affects the knees, hips and hands, and it becomes more common as people get older.
+
+Many people with osteoarthritis keep active with exercise, weight loss and pain medicines.
+When these are not enough, an injection into the knee may help for a while.
+
+## How the injection works
+
+The injection puts a steroid medicine straight into the knee joint. The steroid calms the
+swelling inside the joint, and this can ease the pain. Some clinics add a local anesthetic
+that numbs the knee for a few hours.
+
+The effect often starts after two or three days and may last for several weeks or months.
+It does not repair the cartilage, and the pain may come back.
+
+## Your choices
+
+Your care team will talk with you about the treatments that may suit you.
+
+| Treatment | How long it helps | How often |
+|---|---|---|
+| Steroid injection | weeks to months | up to 3 or 4 times a year |
+| Exercise and physical therapy | as long as you keep going | most days |
+| Pain medicines | hours | as needed |
+| Knee replacement | many years | once |
+
+: Treatments for knee osteoarthritis
+
+## Before the injection
+
+Tell your care team if you take medicines that thin the blood, if you have diabetes, or if
+you have an infection anywhere in your body. You can eat and drink as usual on the day.
+
+- Wear loose trousers or shorts, so the knee is easy to reach.
+- Bring a list of your medicines.
+- Plan to rest the knee for a day afterwards.
+
+## On the day
+
+You lie on a couch with your knee slightly bent. The doctor cleans the skin, and may use an
+ultrasound scan to guide the needle into the joint. The injection itself takes a minute or
+two. You may feel pressure, and a little stinging from the local anesthetic.
+
+![A drawing of a knee joint with the needle entering from the side](knee.png "Where the needle goes into the knee")
+
+After the injection the knee may feel numb for a few hours. Rest it for a day and avoid
+long walks or sport for a few days.
+
+!!! warning "Go to the emergency room if"
+    - the knee becomes hot, red and very swollen,
+    - you have a fever or feel unwell, or
+    - the pain becomes much worse in the days after the injection.
+
+## Side effects
+
+Most people have no problems. Some have a flare of pain for a day or two, a flushed face,
+or a rise in blood sugar if they have diabetes. Infection of the joint is rare, but serious.
+
+## Words to know
+
+Cartilage
+:   The smooth, tough layer that covers the ends of bones in a joint.
+
+Steroid
+:   A medicine that calms swelling and irritation.
+
+Local anesthetic
+:   A medicine that numbs a small part of the body for a few hours.
+
+Ultrasound
+:   A scan that uses sound waves to show the inside of the body on a screen.
+
+[^1]: Cartilage does not have its own blood supply, so it heals slowly.
+"""
+
+
+def _knee_png(size=(1200, 900)):
+    import io
+    picture = Image.new("RGB", size, (230, 240, 250))
+    ImageDraw.Draw(picture).ellipse((size[0] // 4, size[1] // 6, size[0] * 3 // 4,
+                                     size[1] * 5 // 6), fill=(42, 120, 102))
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def new_user(tmp_path_factory):
+    """A clinic's own first handout: a table, a picture, a warning box, a footnote and a
+    glossary."""
+    project = new_project(tmp_path_factory.mktemp("new-user"),
+                          {"source/knee-injections.md": NEW_USER,
+                           "source/knee.png": _knee_png()})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    return project
+
+
+@pytest.fixture(scope="module")
+def every_build(built, new_user):
+    """{name: (project, margins)} for every handout and edition these tests build here."""
+    found = {}
+    for project in (built, new_user):
+        margins = pages.margins_of(load_theme(project.styles_dir / "theme.yaml"))
+        for pdf in sorted(project.output_dir.glob("*.pdf")):
+            found[pdf.stem] = (project, margins)
+    assert set(OUTPUT_NAMES) | {"knee-injections"} <= set(found)
+    return found
+
+
+def test_every_pdf_passes_the_page_checker(every_build):
+    for name, (project, margins) in every_build.items():
+        pdf = project.outputs(name)["pdf"]
+        assert pages.check(pdf, margins) == [], name
+
+
+@pytest.fixture(scope="module")
+def word_pdfs(every_build, tmp_path_factory):
+    """{name: the PDF LibreOffice prints of the Word file}: all in one soffice call."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if os.environ.get("HANDOUTS_REQUIRE_LIBREOFFICE") == "1":
+            pytest.fail("LibreOffice is required (HANDOUTS_REQUIRE_LIBREOFFICE=1) but "
+                        "soffice is not installed: apt-get install libreoffice-writer")
+        pytest.skip("LibreOffice (soffice) is not installed, so the Word files' pages cannot "
+                    "be printed to be checked: apt-get install libreoffice-writer")
+    out = tmp_path_factory.mktemp("word-pdfs")
+    profile = tmp_path_factory.mktemp("lo-profile")
+    files = [str(project.outputs(name)["docx"]) for name, (project, _) in every_build.items()]
+    subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(out), *files],
+                   check=True, capture_output=True, timeout=300)
+    made = {name: out / f"{name}.pdf" for name in every_build}
+    assert all(path.exists() for path in made.values()), sorted(os.listdir(out))
+    return made
+
+
+def test_every_word_file_passes_the_page_checker(every_build, word_pdfs):
+    for name, (project, margins) in every_build.items():
+        # Word cannot set a picture smaller to fit a page's foot: shrink=1.
+        word = word_pdfs[name]
+        assert pages.check(word, margins, shrink=1.0) == [], name
+        pdf = project.outputs(name)["pdf"]
+        assert pages.check(pdf, margins, word_pages=pages.page_count(word)) == [], name
+
+
+def test_the_ketamine_handouts_end_on_a_page_at_least_a_quarter_full(built):
+    margins = pages.margins_of(load_theme(built.styles_dir / "theme.yaml"))
+    for name in OUTPUT_NAMES:
+        last = pages.read(built.outputs(name)["pdf"])[-1]
+        assert pages.fullness(last, margins) >= 0.25, name
+
+
+# --- the pagination rules at work --------------------------------------------------------
+
+def test_a_picture_that_does_not_fit_is_set_smaller_and_the_text_after_it_flows_up(tmp_path):
+    # Six paragraphs fill half the page; a picture the text box's width across is too tall
+    # for what is left, but fits there at 70% or more.
+    paragraph = ("You lie on a couch with your knee slightly bent. The doctor cleans the skin, "
+                 "and may use an ultrasound scan to guide the needle into the joint.\n\n")
+    text = (NEW_USER.split("!!! note")[0] + "## On the day\n\n" + paragraph * 6
+            + '![A knee](knee.png "Where the needle goes")\n\nRest the knee for a day.\n')
+    project = new_project(tmp_path, {"source/knee.md": text,
+                                     "source/knee.png": _knee_png((1200, 1000))})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    margins = pages.margins_of(load_theme(project.styles_dir / "theme.yaml"))
+    laid = pages.read(project.outputs("knee")["pdf"])
+    picture = laid[0].pictures[-1] if laid[0].pictures else None
+    assert picture is not None, "the picture moved to the next page"
+    across = laid[0].width - margins.left - margins.right
+    scale = (picture.right - picture.left) / across
+    assert 0.7 <= scale < 0.98, scale
+    assert any("Rest the knee" in line.text for line in laid[0].lines + laid[1].lines[:3])
+    assert pages.check(project.outputs("knee")["pdf"], margins) == []
+
+
+def test_a_nearly_empty_last_page_is_tightened_away(tmp_path):
+    from handouts.write.pdf import writer
+    pdfs = []
+    for count in range(100, 130):  # one-line paragraphs until a last page holds one or two
+        body = "".join(f"<p>{n}. Rest the knee for a day.</p>" for n in range(count))
+        html = weasyprint.HTML(string=f"<html><body>{body}</body></html>")
+        css = [weasyprint.CSS(string=PAGE_CSS + "p { margin: 0 0 0.6em }")]
+        first = html.render(stylesheets=css)
+        if len(first.pages) > 1 and writer._last_page_filled(first) < 0.1:
+            document = writer._paginated(html, css, writer.RefusingFetcher())
+            assert len(document.pages) == len(first.pages) - 1
+            pdfs.append(document)
+            break
+    assert pdfs, "no count of paragraphs left a nearly empty last page"
+    path = tmp_path / "tight.pdf"
+    pdfs[0].write_pdf(path)
+    assert [f for f in pages.check(path, MARGINS) if f.kind != "hole"] == []
+
+
+def test_the_word_file_keeps_headings_items_and_rows_on_their_page(new_user):
+    import docx
+    word = docx.Document(str(new_user.outputs("knee-injections")["docx"]))
+    assert word.styles["Heading 2"].paragraph_format.keep_with_next
+    assert word.styles["Normal"].paragraph_format.widow_control
+    items = [p for p in word.paragraphs if p._p.pPr is not None and p._p.pPr.numPr is not None]
+    assert items and all(p.paragraph_format.keep_together for p in items)
+    table = next(t for t in word.tables if len(t.rows) == 5)
+    assert all(row._tr.trPr is not None and row._tr.trPr.find(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}cantSplit") is not None
+        for row in table.rows)
+    assert all(p.paragraph_format.keep_with_next for row in table.rows[:-1]
+               for cell in row.cells for p in cell.paragraphs)

@@ -254,15 +254,16 @@ def is_heading(line: Line, body: float) -> bool:
 
 
 def check(path: Path, margins: Margins, breaks: Collection[int] = (),
-          word_pages: int | None = None) -> list[Finding]:
+          word_pages: int | None = None, shrink: float = SMALLEST) -> list[Finding]:
     """Every finding on every page of the PDF at path. breaks: the pages after which a
-    break was asked for; word_pages: the Word file's page count, where it is known."""
+    break was asked for; word_pages: the Word file's page count, where it is known; shrink:
+    how small a picture may be set to stay on a page (1: not at all, as in Word)."""
     pages = read(path)
-    return check_pages(pages, margins, breaks, word_pages)
+    return check_pages(pages, margins, breaks, word_pages, shrink)
 
 
 def check_pages(pages: list[Page], margins: Margins, breaks: Collection[int] = (),
-                word_pages: int | None = None) -> list[Finding]:
+                word_pages: int | None = None, shrink: float = SMALLEST) -> list[Finding]:
     body = body_size(pages, margins)
     findings: list[Finding] = []
     for n, page in enumerate(pages):
@@ -270,7 +271,7 @@ def check_pages(pages: list[Page], margins: Margins, breaks: Collection[int] = (
         findings += _furniture_lines(page, margins)
         findings += _stranded(page, margins, body, pages[n + 1] if n + 1 < len(pages) else None)
         if n + 1 < len(pages) and page.number not in breaks:
-            findings += _hole(page, pages[n + 1], margins, body)
+            findings += _hole(page, pages[n + 1], margins, body, shrink)
     if word_pages is not None and abs(word_pages - len(pages)) > 1:
         findings.append(Finding(0, "page-count", f"the PDF has {len(pages)} pages and the Word "
                                 f"file {word_pages}: they differ by more than one"))
@@ -315,7 +316,7 @@ def _stranded(page: Page, margins: Margins, body: float, following: Page | None
         if start.top < page.height * (1 - FOOT):
             continue
         below = len(lines) - n + _picture_lines(page, lines[n - 1].bottom, body)
-        if below < 2 and not (below and n == len(lines) and _starts_with_heading(
+        if below < 2 and not (below and _starts_with_heading(
                 following, margins, body)):
             found.append(Finding(page.number, "stranded",
                                  f"heading '{_shown(start.text)}' is at the foot of the page "
@@ -336,7 +337,8 @@ def _picture_lines(page: Page, below: float, body: float) -> int:
     return sum(int((p.bottom - p.top) // pitch) for p in page.pictures if p.top >= below - 1)
 
 
-def _hole(page: Page, following: Page, margins: Margins, body: float) -> list[Finding]:
+def _hole(page: Page, following: Page, margins: Margins, body: float, shrink: float
+          ) -> list[Finding]:
     """A page less than FULL full, where what starts the next page would have fitted."""
     box_top, box_bottom = margins.top, page.height - margins.bottom
     bottom = content_bottom(page, margins)
@@ -345,7 +347,7 @@ def _hole(page: Page, following: Page, margins: Margins, body: float) -> list[Fi
     filled = (bottom - box_top) / (box_bottom - box_top)
     if filled >= FULL:
         return []
-    first = first_unit(following, margins, body)
+    first = first_unit(following, margins, body, shrink)
     if first is not None and first > box_bottom - bottom:
         return []  # kept together, and too tall for the space
     return [Finding(page.number, "hole", f"the page is only {filled:.0%} full, and what starts "
@@ -370,7 +372,8 @@ def content_bottom(page: Page, margins: Margins) -> float | None:
     return max(ends) if ends else None
 
 
-def first_unit(page: Page, margins: Margins, body: float) -> float | None:
+def first_unit(page: Page, margins: Margins, body: float, shrink: float = SMALLEST
+               ) -> float | None:
     """The height of what starts the page and had to move whole: a picture, a drawn box
     (a callout, a panel, a table's first row), or a block of text; a heading with what
     must follow it (two lines)."""
@@ -390,11 +393,11 @@ def first_unit(page: Page, margins: Margins, body: float) -> float | None:
         end = max([end] + [line.bottom for line in following])
         pictures = [a for a in page.pictures if a.top >= lines[n - 1].bottom - 1]
         if pictures and (not following or pictures[0].top < following[0].top):
-            end = max(end, pictures[0].top + SMALLEST * (pictures[0].bottom - pictures[0].top))
+            end = max(end, pictures[0].top + shrink * (pictures[0].bottom - pictures[0].top))
         return end - start
     pictures = [a for a in page.pictures if a.top <= start + 2 and a.bottom > start]
-    if pictures:  # a picture would have been scaled down to fit, to SMALLEST
-        return SMALLEST * max(a.bottom - a.top for a in pictures)
+    if pictures:  # a picture would have been scaled down to fit, to shrink
+        return shrink * max(a.bottom - a.top for a in pictures)
     holding = [a for a in page.boxes
                if a.top <= start + 2 and a.bottom > start and a.top > margins.top - SLACK]
     if holding:

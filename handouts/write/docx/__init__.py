@@ -21,6 +21,7 @@ from handouts.furniture import doc_control
 from handouts.write.docx.blocks import (write_blocks, write_contact, write_masthead,
                                         write_online_copy)
 from handouts.write.docx.package import FootnotesPart, finish, new_document
+from handouts.write.docx.pagination import keep_pages
 from handouts.write.docx.state import Context, State
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ def write_docx(document: m.Document, theme: Theme) -> bytes:
                  Context())
     if not panel:
         write_contact(state, theme)
+    keep_pages(word)
     words = sum(len(m.inline_text(i).split()) for b in m.walk(document.blocks)
                 for i in m.inline_lists(b))
     return finish(word, doc.meta.date, doc, words)

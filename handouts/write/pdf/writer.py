@@ -55,6 +55,7 @@ def _load_weasyprint() -> None:
 
 _load_weasyprint()
 import weasyprint  # noqa: E402 (loaded above)
+from weasyprint.formatting_structure import boxes  # noqa: E402
 from weasyprint.text.fonts import FontConfiguration  # noqa: E402
 from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: E402
 
@@ -235,12 +236,97 @@ def write_pdf(page: Page, warnings: list[Diagnostic]) -> bytes:
     identifier = content.hexdigest()[:32].encode()
     with _fonts_dated(_issued(page)):
         stylesheets = [css for css in (stylesheet, _parsed(own, fetcher)) if css]
-        pdf: bytes = html.write_pdf(stylesheets=stylesheets, font_config=_fonts(),
-                             pdf_variant="pdf/ua-1", pdf_identifier=identifier,
-                             custom_metadata=True, uncompressed_pdf=False,
-                             xmp_metadata=[_document_control_xmp(page)], finisher=_finish)
+        document = _paginated(html, stylesheets, fetcher)
+        pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier,
+                                        custom_metadata=True, uncompressed_pdf=False,
+                                        xmp_metadata=[_document_control_xmp(page)],
+                                        finisher=_finish)
     # About the page, not a line of a file (the writer is given the page alone): no path.
     warnings.extend(Diagnostic(None, f"refused to load '{url[:80]}': only files in source/ may "
                                "be used", code="refused-address", severity=WARNING)
                     for url in [*refused, *fetcher.refused])
     return pdf
+
+
+# -- pagination: pictures scaled down before they move, a last page worth printing -------
+
+SMALLEST_PICTURE = 0.7   # a picture may be set this much smaller to stay on its page
+LAST_PAGE = 0.25         # a last page holding less than this of a page is tightened away
+# A second layout, only when the first leaves a nearly empty last page: every gap a
+# little smaller, the reference list set closer, pictures at most 85% as tall.
+TIGHTER = """@media print {
+  p, ul, ol, dl, table, figure { margin-bottom: 0.4em; }
+  li { margin-bottom: 0.1em; }
+  h2 { margin-top: 0.9em; margin-bottom: 0.3em; }
+  h3 { margin-top: 0.7em; }
+  .callout { margin: 0.5em 0 0.6em; padding-top: 0.4em; }
+  .contact-panel { margin: 1em 0; }
+  .colophon { margin-top: 1em; }
+  ol.references li, ul.references li { margin-bottom: 0.15em; line-height: 1.3; }
+  figure img { max-height: 85%%; }
+}"""
+
+
+def _paginated(html: Any, stylesheets: list[Any], fetcher: RefusingFetcher) -> Any:
+    """The page laid out (WeasyPrint's Document), with the rules CSS cannot say: a picture
+    that would leave a hole where it did not fit is set smaller (to SMALLEST_PICTURE at
+    least) to stay on the page before, and the text after it flows up; a handout whose last
+    page would hold less than LAST_PAGE of a page is laid out again a little tighter, and
+    kept so only where that saves the page. Each second layout happens only when needed."""
+    def render(extra: str) -> Any:
+        sheets = stylesheets + ([_parsed(extra, fetcher)] if extra else [])
+        return html.render(stylesheets=sheets, font_config=_fonts())
+
+    document = render("")
+    scaled = _scaled_pictures(document)
+    if scaled:
+        document = render(scaled)
+    if len(document.pages) > 1 and _last_page_filled(document) < LAST_PAGE:
+        tighter = render(scaled + TIGHTER.replace("%%", "%"))
+        if len(tighter.pages) < len(document.pages):
+            document = tighter
+    return document
+
+
+def _content(page: Any) -> tuple[float, float, list[Any]]:
+    """The top and bottom of a page's text box and the boxes laid out in it, in CSS px."""
+    box = page._page_box
+    top = box.content_box_y()
+    inside = [d for child in box.children if not isinstance(child, boxes.MarginBox)
+              for d in child.descendants()]
+    return top, top + box.height, inside
+
+
+def _bottom(inside: list[Any]) -> float | None:
+    ends = [b.position_y + b.margin_height() for b in inside
+            if isinstance(b, (boxes.LineBox, boxes.ReplacedBox))]
+    return max(ends) if ends else None
+
+
+def _last_page_filled(document: Any) -> float:
+    top, bottom, inside = _content(document.pages[-1])
+    end = _bottom(inside)
+    return 0.0 if end is None else (end - top) / (bottom - top)
+
+
+def _scaled_pictures(document: Any) -> str:
+    """CSS that sets each picture that starts a page, and would fit at the foot of the page
+    before at SMALLEST_PICTURE or more, to the height that fits there."""
+    rules = []
+    for before, page in zip(document.pages, document.pages[1:]):
+        top, bottom, inside = _content(page)
+        _, end_before, on_before = _content(before)
+        used = _bottom(on_before)
+        figure = next((b for b in inside if b.element_tag == "figure"
+                       and abs(b.position_y - top) < 2), None)
+        picture = next((b for b in inside if isinstance(b, boxes.ReplacedBox)
+                        and b.element_tag == "img"), None) if figure else None
+        if used is None or figure is None or picture is None or picture.element is None:
+            continue
+        if not any(d is picture for d in figure.descendants()):
+            continue
+        room = end_before - used - (figure.margin_height() - picture.height) - 2
+        if SMALLEST_PICTURE * picture.height <= room < picture.height:
+            source = picture.element.get("src", "")
+            rules.append(f'img[src="{source}"] {{ max-height: {room:.1f}px; width: auto; }}')
+    return "@media print {\n" + "\n".join(rules) + "\n}\n" if rules else ""

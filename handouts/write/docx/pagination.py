@@ -1,0 +1,86 @@
+"""Pages in Word as in the PDF (styles/handout.css, "Pagination"): headings and captions
+kept with what follows, a heading with the first two items of a list after it, list items,
+table rows and short tables never split, no line left alone at a page's foot or head.
+Word lays its pages out when it opens the file, so these are the paragraph properties it
+lays them out by: keepNext, keepLines, widowControl, and cantSplit on table rows."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.oxml.text.paragraph import CT_P
+from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.text.paragraph import Paragraph
+
+if TYPE_CHECKING:
+    from docx.document import Document as WordDocument
+
+SHORT_TABLE = 12     # rows: a table this short is kept on one page, with its caption
+SHORT_ITEM = 400     # characters: a list item this short is kept on one page
+# Word cannot set a picture smaller to fit the space left on a page, as the PDF does: a
+# picture taller than this part of the text box is set smaller to begin with, so that the
+# hole it leaves where it moves stays small.
+TALLEST_PICTURE = 0.45
+
+
+def keep_pages(word: WordDocument) -> None:
+    styles = word.styles
+    styles["Normal"].paragraph_format.widow_control = True
+    styles["Caption"].paragraph_format.keep_with_next = True  # a table's caption, above it
+    body = word.element.body
+    section = word.sections[0]
+    height = (section.page_height or 0) - (section.top_margin or 0) - (section.bottom_margin or 0)
+    for extent in body.iter(qn("wp:extent")):
+        _at_most(extent, int(height * TALLEST_PICTURE))
+    previous: Paragraph | None = None
+    for child in body.iterchildren():
+        if child.tag == qn("w:tbl"):
+            _keep_table(child, word)
+            previous = None
+            continue
+        if child.tag != qn("w:p"):
+            continue
+        para = Paragraph(child, word._body)
+        name = para.style.name if para.style is not None else ""
+        listed = child.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is not None
+        if listed and len(para.text) <= SHORT_ITEM:
+            para.paragraph_format.keep_together = True
+        if listed and previous is not None and _heading(previous):
+            para.paragraph_format.keep_with_next = True  # a heading's first two items
+        previous = para
+
+
+def _heading(para: Paragraph) -> bool:
+    name = para.style.name if para.style is not None else ""
+    return name.startswith("Heading") or name == "Callout Title"
+
+
+def _keep_table(table: BaseOxmlElement, word: WordDocument) -> None:
+    """Rows never split; a short table kept whole, each row with the next."""
+    rows = table.findall(qn("w:tr"))
+    for n, row in enumerate(rows):
+        properties = row.find(qn("w:trPr"))
+        if properties is None:
+            properties = OxmlElement("w:trPr")
+            row.insert(0 if row.find(qn("w:tblPrEx")) is None else 1, properties)
+        if properties.find(qn("w:cantSplit")) is None:
+            properties.insert(0, OxmlElement("w:cantSplit"))
+        if len(rows) <= SHORT_TABLE and n + 1 < len(rows):
+            for paragraph in row.iter(qn("w:p")):
+                if isinstance(paragraph, CT_P):
+                    Paragraph(paragraph, word._body).paragraph_format.keep_with_next = True
+
+
+def _at_most(extent: BaseOxmlElement, tallest: int) -> None:
+    """A picture's size (wp:extent, and its a:ext) set no taller than tallest EMU."""
+    width, height = int(extent.get("cx", "0")), int(extent.get("cy", "0"))
+    if height <= tallest or not height:
+        return
+    width = width * tallest // height
+    inline = extent.getparent()
+    sizes = [extent] + ([] if inline is None else list(inline.iter(qn("a:ext"))))
+    for size in sizes:
+        size.set("cx", str(width))
+        size.set("cy", str(tallest))
