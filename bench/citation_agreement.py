@@ -64,14 +64,13 @@ DELIBERATE = {"narrative": NARRATIVE_RULE, "particle": PARTICLE_RULE, "doi-url":
 # Pandoc's print of a DOI field holding an address: the style's DOI prefix, then the address.
 DOUBLED_DOI = re.compile(r"(doi:\s*|https://doi\.org/)https?://(?:dx\.)?doi\.org/", re.I)
 
-PARTICLES = ("van der", "van den", "van de", "von der", "von dem", "de la", "de los", "van",
-             "von", "der", "den", "de", "del", "della", "di", "da", "das", "dos", "du",
-             "la", "le", "ter", "ten", "zu", "zur", "vom", "d'", "l'")
-_PARTICLE = "|".join(re.escape(p) for p in PARTICLES)
-# "Hilten JJ van" -> "van Hilten JJ": family name, initials, then the particle Pandoc moved.
+# "Hilten JJ van" -> "van Hilten JJ": family name, initials, then the particle Pandoc moved
+# after them. A particle is what BibTeX takes for one: the lowercase words before the
+# surname ("van", "de la", and whatever else an author wrote in lowercase there).
 MOVED_PARTICLE = re.compile(
-    rf"(?P<family>[^\s,.;:<>]+(?:[ -][A-Z][^\s,.;:<>]*)*) (?P<initials>[A-Z]{{1,4}}) "
-    rf"(?P<particle>{_PARTICLE})(?=[,.;]|$| et al)")
+    r"(?P<family>[^\s,.;:<>]+(?:[ -][A-Z][^\s,.;:<>]*)*) (?P<initials>[A-Z][A-Za-z]{0,3}) "
+    r"(?P<particle>(?:[a-zà-ÿ’'][^\s,.;:<>]* )*[a-zà-ÿ’'][^\s,.;:<>]*)(?=[,.;]|$| et al)")
+
 
 SIMPLE_KEY = re.compile(r"\w(?:[\w:.#$%&+?<>~/-]*\w)?")
 
