@@ -186,6 +186,35 @@ def test_emoji_print_in_the_packaged_emoji_font(tmp_path):
     for emoji in "✅⚠📞🙂":
         assert {f.split("+")[-1] for f in fonts_of[emoji]} == {"Noto-Emoji"}, emoji
     assert "Noto Emoji" in (project.output_dir / "h.html").read_text()
+    _emoji_in_word(project)
+
+
+def _emoji_in_word(project):
+    """Each emoji is a run in Noto Emoji, whose font, cut to them, is embedded with a
+    glyph for each."""
+    import io
+    import zipfile
+    from fontTools.ttLib import TTFont
+    from handouts.write.docx.fonts import obfuscate
+    word = docx.Document(str(project.output_dir / "h.docx"))
+    runs = {run.text: run for p in word.paragraphs for run in p.runs}
+    for emoji in ("✅", "⚠️", "📞", "🙂"):
+        fonts = runs[emoji]._r.rPr.rFonts
+        assert {fonts.get(qn(f"w:{slot}")) for slot in ("ascii", "hAnsi", "eastAsia", "cs")} \
+            == {"Noto Emoji"}, emoji
+    with zipfile.ZipFile(project.output_dir / "h.docx") as package:
+        table = package.read("word/fontTable.xml").decode()
+        found = re.search(r'<w:font w:name="Noto Emoji">.*?r:id="(rId\d+)" '
+                          r'w:fontKey="(\{[^}]+\})"', table)
+        assert found, table
+        rels = package.read("word/_rels/fontTable.xml.rels").decode()
+        target = re.search(rf'Id="{found.group(1)}"[^>]*Target="([^"]+)"|'
+                           rf'Target="([^"]+)"[^>]*Id="{found.group(1)}"', rels)
+        name = "word/" + (target.group(1) or target.group(2))
+        font = TTFont(io.BytesIO(obfuscate(package.read(name), found.group(2))))
+    cmap = font.getBestCmap()
+    for emoji in "✅⚠📞🙂":
+        assert cmap.get(ord(emoji), ".notdef") != ".notdef", emoji
 
 
 def _font_at(textpage, index):

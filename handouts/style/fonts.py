@@ -34,6 +34,7 @@ PACKAGED = {
     # manimgx-fonts package (no fontpkg package carries it), cut to the emoji used.
     "Noto Emoji": {"normal": Path(manimgx_fonts.__file__).parent / "NotoEmoji[wght].ttf"},
 }
+EMOJI = "Noto Emoji"
 # Where a font for a script comes from, for the error when none is installed.
 SCRIPT_PACKAGES = [((0x2E80, 0x9FFF), "fonts-noto-cjk"), ((0xAC00, 0xD7AF), "fonts-noto-cjk"),
                    ((0xF900, 0xFAFF), "fonts-noto-cjk"), ((0x0590, 0x05FF), "fonts-noto-core"),

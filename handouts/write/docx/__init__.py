@@ -20,6 +20,8 @@ from handouts import model as m
 from handouts.furniture import doc_control
 from handouts.write.docx.blocks import (write_blocks, write_contact, write_masthead,
                                         write_online_copy)
+from handouts.style import fonts
+from handouts.write.docx.fonts import embed_subset
 from handouts.write.docx.package import FootnotesPart, finish, new_document
 from handouts.write.docx.pagination import keep_pages
 from handouts.write.docx.state import Context, State
@@ -54,4 +56,6 @@ def write_docx(document: m.Document, theme: Theme) -> bytes:
     keep_pages(word)
     words = sum(len(m.inline_text(i).split()) for b in m.walk(document.blocks)
                 for i in m.inline_lists(b))
+    if state.emoji:
+        embed_subset(word, fonts.EMOJI, fonts.PACKAGED[fonts.EMOJI]["normal"], state.emoji)
     return finish(word, doc.meta.date, doc, words)

@@ -8,8 +8,11 @@ bytes, so the same font always gives the same file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import io
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import fontpkg_atkinson_hyperlegible as atkinson
@@ -57,6 +60,53 @@ def embed_fonts(word: WordDocument, family: str) -> None:
     table_part._blob = etree.tostring(table, xml_declaration=True, encoding="UTF-8",
                                       standalone=True)
     _turn_on_embedding(word.settings.element)
+
+
+def embed_subset(word: WordDocument, family: str, path: Path, chars: set[str]) -> None:
+    """A packaged font, cut to the characters used and set at its regular weight, embedded
+    as the theme's is: Word and LibreOffice show those characters in it on any computer."""
+    data = _subset(str(path), "".join(sorted(chars)))
+    table_part = next(r.target_part for r in word.part.rels.values()
+                      if r.reltype.endswith("/fontTable"))
+    table = parse_xml(table_part.blob)
+    font = OxmlElement("w:font")
+    font.set(qn("w:name"), family)
+    number = 1 + sum(1 for name in word.part.package.iter_parts()
+                     if str(name.partname).startswith("/word/fonts/"))
+    key = "{" + str(uuid.UUID(bytes=hashlib.sha256(data).digest()[:16])).upper() + "}"
+    part = Part(PackURI(f"/word/fonts/font{number}.odttf"), OBFUSCATED_FONT,
+                obfuscate(data, key), word.part.package)
+    embed = OxmlElement(EMBED_TAGS[("normal", 400)])
+    embed.set(qn("r:id"), table_part.relate_to(part, FONT_RELATIONSHIP))
+    embed.set(qn("w:fontKey"), key)
+    font.append(embed)
+    table.append(font)
+    table_part._blob = etree.tostring(table, xml_declaration=True, encoding="UTF-8",
+                                      standalone=True)
+    if word.settings.element.find(qn("w:embedTrueTypeFonts")) is None:
+        _turn_on_embedding(word.settings.element)
+
+
+@functools.lru_cache(maxsize=32)
+def _subset(path: str, chars: str) -> bytes:
+    """The font at path cut to chars, a variable font set at weight 400 (Word embeds
+    static fonts); its dates kept, so the same characters give the same bytes."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+    from fontTools.varLib import instancer
+    font = TTFont(path, recalcTimestamp=False)
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=[ord(c) for c in chars])
+    subsetter.subset(font)
+    if "fvar" in font:
+        font = instancer.instantiateVariableFont(font, {"wght": 400})
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
 
 
 def obfuscate(data: bytes, key: str) -> bytes:

@@ -5,6 +5,7 @@ writer comes in as a parameter (write_blocks), not as an import."""
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import re
 from dataclasses import dataclass, replace
@@ -23,6 +24,8 @@ from handouts import formula, model as m
 from handouts.diagnostics import Diagnostic
 from handouts.furniture import bookmark_name
 from handouts.read import svg
+from handouts.style import fonts
+from handouts.style.theme import printable_characters
 from handouts.write.docx.schema import place
 from handouts.write.docx.state import Context, State, WriteBlocks
 
@@ -174,8 +177,48 @@ def _number_the_note(state: State, element: etree._Element) -> None:
 
 def add_run(state: State, para: Paragraph, text: str, fmt: Format) -> Run:
     """A run in the styles the format asks for: Word's own character styles where there is
-    one (Strong, Emphasis, Hyperlink, Citation), direct formatting only for the rest."""
+    one (Strong, Emphasis, Hyperlink, Citation), direct formatting only for the rest.
+    Emoji the theme's typeface lacks are runs of their own in the packaged emoji font
+    (embedded: fonts.embed_subset), as in the page and the PDF; the last run is returned."""
+    parts = _by_font(state, text)
+    for part, emoji in parts[:-1]:
+        _add_run(state, para, part, fmt, emoji)
+    return _add_run(state, para, parts[-1][0], fmt, parts[-1][1])
+
+
+def _by_font(state: State, text: str) -> list[tuple[str, bool]]:
+    """text in pieces, each (piece, whether it is emoji the theme's typeface lacks)."""
+    emoji = emoji_characters(state.theme.font_family)
+    if not any(char in emoji for char in text):
+        return [(text, False)]
+    parts: list[tuple[str, bool]] = []
+    for char in text:
+        mine = char in emoji or (char in JOINERS and bool(parts) and parts[-1][1])
+        if parts and parts[-1][1] == mine:
+            parts[-1] = (parts[-1][0] + char, mine)
+        else:
+            parts.append((char, mine))
+    state.emoji.update(c for part, mine in parts if mine for c in part)
+    return parts
+
+
+JOINERS = "\u200d\ufe0e\ufe0f"  # zero-width joiner, text and emoji presentation
+
+
+@functools.lru_cache(maxsize=4)
+def emoji_characters(family: str) -> frozenset[str]:
+    """The characters the emoji font draws that the theme's typeface does not."""
+    return fonts.characters(fonts.PACKAGED[fonts.EMOJI]["normal"]) - \
+        printable_characters(family) - frozenset(" \u00a0")
+
+
+def _add_run(state: State, para: Paragraph, text: str, fmt: Format, emoji: bool) -> Run:
     run = para.add_run(text) if fmt.link is None else _run_in(fmt.link, para, text)
+    if emoji:
+        run.font.name = fonts.EMOJI  # w:ascii and w:hAnsi
+        r_fonts = run._r.get_or_add_rPr().get_or_add_rFonts()
+        for slot in ("w:eastAsia", "w:cs"):
+            r_fonts.set(qn(slot), fonts.EMOJI)
     style = _character_style(fmt)
     if style:
         run._r.get_or_add_rPr().style = state.style_id(style)

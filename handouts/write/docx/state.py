@@ -88,6 +88,7 @@ class State:
     written_notes: set[str] = field(default_factory=set)  # anchors referred to in the text
     notes_done: set[str] = field(default_factory=set)     # anchors already written as notes
     bookmarks: int = 0
+    emoji: set[str] = field(default_factory=set)  # characters printed in the emoji font
     level: int = 1              # of the last heading written
     style_ids: dict[str, str] = field(default_factory=dict)  # name -> id, looked up once
 
