@@ -15,8 +15,12 @@ if TYPE_CHECKING:
     from handouts.read.front_matter import Document, Meta
 
 # The Word style of each kind of box: the Word writer sets it, the checker knows a box by it.
-CALLOUT_STYLES = {"note": "Callout Box", "tip": "Tip Box", "warning": "Warning Box",
-                  "danger": "Warning Box"}
+# The note box (the key points) keeps the name it has always had.
+CALLOUT_STYLES = {"note": "Callout Box", "tip": "Tip Box", "important": "Important Box",
+                  "warning": "Warning Box", "caution": "Caution Box", "danger": "Danger Box"}
+# Word tables that lay the page out and hold no data: the contact panel and the QR code.
+PANEL_STYLE, QR_STYLE = "Contact Box", "Online Copy Box"
+BOX_STYLES = {*CALLOUT_STYLES.values(), PANEL_STYLE, QR_STYLE}
 
 
 def doc_control(meta: Meta) -> str:

@@ -193,9 +193,13 @@ class Table:
         return max((c + cell.colspan for _, c, cell in self.grid()), default=0)
 
 
+# The kinds of box, each with its own label, colour, rule and icon (style/callouts.py).
+CALLOUT_KINDS = ("note", "tip", "important", "warning", "caution", "danger")
+
+
 @dataclass
 class Callout:
-    kind: str              # note, tip, warning or danger
+    kind: str              # one of CALLOUT_KINDS
     title: list[Inline]
     blocks: list[Block]
     line: int | None = None

@@ -86,7 +86,9 @@ def test_word_footnote_holds_the_box_as_a_one_cell_table(word_note):
     cells = list(boxes[0].iter(qn("w:tc")))
     assert len(cells) == 1
     texts = [_text(p) for p in cells[0].iterchildren(qn("w:p"))]
-    assert texts == ["Check the label", "The pharmacy label gives the dose in millilitres."]
+    # The box's kind first: a footnote holds no picture, so the label without its icon.
+    assert texts == ["Note", "Check the label",
+                     "The pharmacy label gives the dose in millilitres."]
 
 
 def test_word_footnote_holds_the_nested_list_at_its_levels(word_note):
@@ -102,20 +104,20 @@ def test_word_footnote_holds_the_nested_list_at_its_levels(word_note):
 
 def _web_note(notes_project):
     page = lxml.html.parse(str(notes_project.outputs("notes")["html"])).getroot()
-    [note] = page.xpath("//div[@class='footnote']/ol/li")
+    [note] = page.xpath("//section[@class='footnotes']/ol/li")
     return note
 
 
 def test_web_page_footnote_holds_the_table_box_and_nested_list(notes_project):
     note = _web_note(notes_project)
-    assert [child.tag for child in note] == ["p", "table", "div", "ul"]
+    assert [child.tag for child in note] == ["p", "table", "div", "ul", "a"]  # a: back
     rows = [[cell.text_content().strip() for cell in row] for row in note.iter("tr")]
     assert rows == [["Weight", "Dose"], ["40 kg", "2 mg"], ["80 kg", "4 mg"]]
     assert [th.get("scope") for th in note.iter("th")] == ["col", "col"]
     box = note.find("div")
     assert box.get("class") == "callout note" and box.get("role") == "note"
     assert [p.text_content() for p in box] == [
-        "Check the label", "The pharmacy label gives the dose in millilitres."]
+        "Note", "Check the label", "The pharmacy label gives the dose in millilitres."]
     [inner] = note.find("ul").findall("li/ul")
     assert [li.text_content() for li in inner] == ["Eat a light meal",
                                                    "Bring your list of medicines"]
@@ -147,7 +149,7 @@ def test_a_table_lost_from_a_footnote_fails_verification(notes_project, tmp_path
     """The check reads a note's table cells in their columns: a page without them fails."""
     rendered = render_document(notes_project.source_dir / "notes.md", notes_project)
     page = lxml.html.parse(str(notes_project.outputs("notes")["html"])).getroot()
-    cell = page.xpath("//div[@class='footnote']//td")[0]
+    cell = page.xpath("//section[@class='footnotes']//td")[0]
     cell.getparent().remove(cell)
     broken = tmp_path / "notes.html"
     broken.write_bytes(lxml.html.tostring(page))

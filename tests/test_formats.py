@@ -132,9 +132,13 @@ def test_html_numbers_citations_in_order_of_first_citation(html):
 
 def test_footnotes_reach_every_format_without_a_way_back_that_paper_cannot_follow(
         html, word, pdf):
-    note = html.find(".//div[@class='footnote']//li")
-    assert note.text_content().strip() == "Doses vary between protocols."
+    # On the web page at the end of its section, under "Notes", with a link back to the
+    # marker (Python-Markdown's own back link, which paper cannot follow, is not used).
+    note = html.find(".//section[@class='footnotes']//li")
+    assert note.xpath("string(p)").strip() == "Doses vary between protocols."
     assert not html.find_class("footnote-backref")
+    back = note.find("a[@class='back-link footnote-back']").get("href")
+    assert html.find(f".//sup[@id='{back[1:]}']/a").get("href") == "#" + note.get("id")
     # A real Word footnote: a reference in the text, the note in word/footnotes.xml.
     assert "Doses vary between protocols." not in [p.text.strip() for p in word.paragraphs]
     assert list(word.element.body.iter(qn("w:footnoteReference")))

@@ -2,6 +2,7 @@
 handout's `lang`; English where there is none."""
 
 import docx
+from docx.oxml.ns import qn
 import lxml.html
 import pypdf
 import pytest
@@ -94,7 +95,8 @@ def _texts(paths):
     pdf = pypdfium2.PdfDocument(str(paths["pdf"]))
     printed = "".join(p.get_textpage().get_text_range() for p in pdf)
     pdf.close()
-    word = "\n".join(p.text for p in docx.Document(str(paths["docx"])).paragraphs)
+    body = docx.Document(str(paths["docx"])).element.body  # tables' paragraphs too
+    word = "\n".join("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in body.iter(qn("w:p")))
     return page, printed, word
 
 

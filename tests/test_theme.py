@@ -44,6 +44,9 @@ def document_control(meta):
             f"Review due {written_date(meta.review_due)}")
 
 
+DECORATIVE = "http://schemas.microsoft.com/office/drawing/2017/decorative"
+
+
 def callout_titles(doc):
     """The title of each '!!! kind "Title"' box in the body, in order (Markdown's
     admonition: without a title, the kind capitalised)."""
@@ -162,15 +165,15 @@ def test_callout_is_a_box_in_every_format(built, ketamine):
     assert titles, "the ketamine handout has no '!!!' callout to look for"
     outputs = built.outputs(KETAMINE)
     boxes = lxml.html.parse(str(outputs["html"])).getroot().find_class("callout")
-    assert [box[0].text for box in boxes] == titles
+    assert [box[1].text for box in boxes] == titles  # after the kind's label
     box = boxes[0]
     assert box.get("role") == "note"
-    assert box[0].get("class") == "callout-title"
+    assert box[0].get("class") == "callout-label" and box[1].get("class") == "callout-title"
     if re.search(r'^ *!!!.*\n+ +[-*+] ', ketamine.body, re.M):  # the first box holds a list
         assert box.find("ul") is not None
     word = docx.Document(str(outputs["docx"]))
     tables = [t for t in word.tables if t.style.name == "Callout Box"]
-    assert [t.cell(0, 0).paragraphs[0].text for t in tables] == titles
+    assert [t.cell(0, 0).paragraphs[1].text for t in tables] == titles
     shading = tables[0].style.element.find(qn("w:tcPr")).find(qn("w:shd"))
     theme = yaml.safe_load((ROOT / "styles" / "theme.yaml").read_text())
     assert shading.get(qn("w:fill")) == theme["callout_background"][1:].upper()
@@ -199,9 +202,16 @@ def test_contact_block_and_logo_appear_when_configured(tmp_path):
     assert f'alt="{organisation} logo"' in html
     # The panel: in the patient edition (the referrer's "How to refer" holds the details).
     patient = docx.Document(str(project.outputs(f"{SOURCE}-patient")["docx"]))
-    contact = next(p for p in patient.paragraphs if p.style.name == "Contact")
-    assert "1 Example Way" in contact.text and contact.style.paragraph_format.keep_together
-    described = [d.get("descr") for d in word.element.body.iter(qn("wp:docPr"))]
+    # Boxed with a single rule as on the page, its heading inside, kept on one page.
+    [panel] = [t for t in patient.tables if t.style.name == "Contact Box"]
+    cell = panel.cell(0, 0)
+    assert [p.style.name for p in cell.paragraphs] == ["Heading 2", "Contact Details"]
+    assert "1 Example Way" in cell.paragraphs[1].text
+    assert panel._tbl.tr_lst[0].find(f"{qn('w:trPr')}/{qn('w:cantSplit')}") is not None
+    rules = panel.style.element.find(f"{qn('w:tblPr')}/{qn('w:tblBorders')}")
+    assert {edge.get(qn("w:val")) for edge in rules if "inside" not in edge.tag} == {"single"}
+    described = [d.get("descr") for d in word.element.body.iter(qn("wp:docPr"))
+                 if d.find(f".//{{{DECORATIVE}}}decorative") is None]  # not a box's icon
     assert described == [f"{organisation} logo"]
     # As on the page: the name at the left, the logo at the right, on the first line.
     first = word.paragraphs[0]
@@ -277,14 +287,18 @@ def test_dois_are_never_split_across_lines_in_the_pdf(built, ketamine):
 
 
 def test_word_callout_box_lines_up_with_the_margins(built, ketamine):
-    # Word sets a table out by its cell padding; the box is indented back by as much.
+    # In Word 2013's layout (compatibilityMode 15) a table's indent moves its rule in from
+    # the margin: a box has none, and is as wide as the text, so it ends at the right margin.
     word = docx.Document(str(built.outputs(KETAMINE)["docx"]))
     boxes = [t for t in word.tables if t.style.name == "Callout Box"]
     assert len(boxes) == len(callout_titles(ketamine)) >= 1
+    section = word.sections[0]
+    text_width = (section.page_width - section.left_margin - section.right_margin) / 635
     for box in boxes:
-        padding = box.style.element.find(f"{qn('w:tblPr')}/{qn('w:tblCellMar')}/{qn('w:left')}")
-        indent = box._tbl.tblPr.find(qn("w:tblInd"))
-        assert indent is not None and indent.get(qn("w:w")) == padding.get(qn("w:w"))
+        assert box._tbl.tblPr.find(qn("w:tblInd")) is None
+        width = box._tbl.tblPr.find(qn("w:tblW"))
+        assert width.get(qn("w:type")) == "dxa"
+        assert abs(int(width.get(qn("w:w"))) - text_width) <= 1
 
 
 @pytest.mark.parametrize("text, message, line", [

@@ -42,7 +42,8 @@ class Block:
     kind: str
     text: str
     line: int | None
-    notes: bool = False          # a footnote: at the foot of a Word page, at the end elsewhere
+    notes: bool = False          # a footnote: at the foot of its page (PDF, Word) or its
+                                 # section (web page), read in the notes' own order
 
 
 @dataclass
@@ -372,7 +373,7 @@ def _compare_blocks(blocks: list[Block], got: Extracted) -> list[Missing]:
     held = {False: text, True: squash(got.notes) if got.notes is not None else text}
     read_to = {False: 0, True: 0}
     for block in blocks:
-        stream = block.notes and got.notes is not None
+        stream = block.notes  # notes in their own order: at a page's or a section's foot
         wanted = squash(block.text)
         found = held[stream].find(wanted, read_to[stream])
         if found < 0:

@@ -18,10 +18,9 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from handouts.formula import OMML
-from handouts.furniture import CALLOUT_STYLES, bookmark_name
+from handouts.furniture import BOX_STYLES, bookmark_name
 from handouts.check import Expected, Extracted
 
-BOX_STYLES = set(CALLOUT_STYLES.values())  # callouts are one-cell tables, not data tables
 
 
 def read(path: Path, want: Expected | None = None) -> Extracted:

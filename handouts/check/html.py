@@ -28,8 +28,16 @@ def read(path: Path, want: Expected | None = None) -> Extracted:
         markers=[s.text_content() for s in body.find_class("citation")],
         link_targets={a.get("href")[1:] for a in body.iter("a")
                       if (a.get("href") or "").startswith("#")},
-        tables=[_html_table(t) for t in body.find("main").iter("table")],
+        tables=[_html_table(t) for t in _tables(body.find("main"))],
         formulas=formulas)
+
+
+def _tables(main: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The tables in the model's order: the text's, then the footnotes' (the page puts
+    each note at the end of its section)."""
+    tables = list(main.iter("table"))
+    in_notes = [t for t in tables if t.xpath("ancestor::section[@class='footnotes']")]
+    return [t for t in tables if t not in in_notes] + in_notes
 
 
 def _html_table(table: lxml.html.HtmlElement) -> dict[tuple[int, int], str]:

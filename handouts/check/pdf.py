@@ -4,6 +4,7 @@ it, which the stylesheet may ask for (white on white, no size, off the page, cli
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import math
 import re
@@ -48,11 +49,20 @@ def read(path: Path, want: Expected | None = None) -> Extracted:
                 targets.add(str(dest))
     # The PDF has no structure a text reader can tell a marker by; the link annotations
     # pointing at the reference list stand for the in-text markers.
+    bodies: list[str] = []
+    notes: list[str] = []
+    for n, page_text in enumerate(pages, 1):
+        if want:
+            body, foot = _notes_apart(
+                _without_furniture(squash(LIST_NUMBERS.sub("", page_text)), n, len(pages),
+                                   want),
+                want)
+            bodies.append(body)
+            notes += foot
     return Extracted(headings=_outline_titles(reader.outline), text=text,
                      reference_entries=[text], markers=None, link_targets=targets,
-                     blocks_text="".join(
-                         _without_furniture(squash(LIST_NUMBERS.sub("", p)), n, len(pages), want)
-                         for n, p in enumerate(pages, 1)) if want else None,
+                     blocks_text="".join(bodies) if want else None,
+                     notes="".join(notes) if want else None,
                      hidden=hidden_texts(path), formulas=_formulas(reader, want),
                      outside=outside_texts(path, want.margins) if want and want.margins else [])
 
@@ -84,6 +94,25 @@ def _formulas(reader: pypdf.PdfReader, want: Expected | None) -> list[str]:
         kids = node.get("/K")
         stack += reversed(kids) if isinstance(kids, list) else [kids] if kids is not None else []
     return found
+
+
+def _notes_apart(page: str, want: Expected) -> tuple[str, list[str]]:
+    """A page's squashed text without the footnotes at its foot, and those notes' texts in
+    the order they stand there. A paragraph the page break splits reads whole again, not
+    broken by the notes between its halves; each note is taken where it stands last on the
+    page: at the foot."""
+    wanted = [squash(b.text) for b in want.blocks if b.notes and squash(b.text)]
+    found: list[tuple[int, str]] = []
+    counts = collections.Counter(wanted)  # two notes may say the same
+    for text in sorted(counts, key=len, reverse=True):  # a longer note holds a shorter
+        for _ in range(counts[text]):
+            at = page.rfind(text)
+            if at < 0:
+                break
+            found.append((at, text))
+            page = page[:at] + "\0" * len(text) + page[at + len(text):]
+    found.sort()
+    return page.replace("\0", ""), [text for _, text in found]
 
 
 def pdf_page_texts(path: Path) -> list[str]:

@@ -69,7 +69,7 @@ ALLOWED_ATTRIBUTES = {"*": {"class", "id", "title", "lang", "data-md", "data-lin
                       "th": {"colspan", "rowspan", "align"}, "td": {"colspan", "rowspan", "align"},
                       "span": {"data-cite", "data-cite-error", "data-narrative", "data-offset"},
                       "input": {"type", "checked"}}
-CALLOUT_KINDS = ("note", "tip", "warning", "danger")
+CALLOUT_KINDS = m.CALLOUT_KINDS
 STYLED = {"strong": "strong", "b": "strong", "em": "em", "i": "em", "sup": "sup", "sub": "sub",
           "u": "u", "small": "small"}
 MAX_ERRORS = 20
@@ -1051,13 +1051,21 @@ class _Reader:
         kind = next((c for c in classes if c != "admonition"), "note")
         line = self.line_of(el) or self.lines.next_matching(r"^\s*!!!")
         if kind not in CALLOUT_KINDS:
-            self.error(f"unknown box kind '{kind}'", "use note, tip, warning or danger", line)
+            self.error(f"unknown box kind '{kind}'", "use " + ", ".join(CALLOUT_KINDS[:-1])
+                       + " or " + CALLOUT_KINDS[-1], line)
         title_el = next((c for c in el if c.tag == "p" and "admonition-title" in self.classes(c)),
                         None)
         title: list[m.Inline] = []
         if title_el is not None:
             title = _trim(self.inlines(title_el))
             el.remove(title_el) if title_el.tail is None else title_el.drop_tree()
+            # '!!! important' without a title: Python-Markdown titles it "Important"; the
+            # box prints its kind's label itself, so it has no title of its own.
+            index = line - self.lines.first if line else -1
+            written = self.lines.lines[index] if 0 <= index < len(self.lines.lines) else ""
+            if m.inline_text(title) == kind.capitalize() and not re.search(
+                    r"""^\s*!!!\s*\S+\s+["']""", written):
+                title = []
         return m.Callout(kind, title, self.blocks(el), line)
 
     def footnotes(self, el: HtmlElement) -> m.Footnotes:

@@ -9,22 +9,26 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt
+from docx.shared import Length, Mm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
+from lxml import etree
 
 from handouts import model as m
 from handouts.model import inline_text
-from handouts.furniture import CALLOUT_STYLES
+from handouts.furniture import CALLOUT_STYLES, PANEL_STYLE, QR_STYLE
 from handouts.messages import Messages, catalogue
 from handouts.write import qr
 from handouts.write.docx.inlines import Format, add_formula, add_picture, write_inlines
 from handouts.write.docx.schema import place
 from handouts.write.docx.state import Container, Context, Slot, State
-from handouts.write.docx.styles import CALLOUT_PADDING_TWIPS, LIST_INDENT_TWIPS, indent_table
+from handouts.style import callouts
+from handouts.write.docx.styles import LIST_INDENT_TWIPS, callout_label_style, fit_table
 from handouts.write.docx.tables import write_table
 
 if TYPE_CHECKING:
@@ -32,7 +36,9 @@ if TYPE_CHECKING:
     from handouts.style.theme import Theme
 
 INDENT_PT = LIST_INDENT_TWIPS / 20
+ADEC = "http://schemas.microsoft.com/office/drawing/2017/decorative"
 TASK_BOXES = {True: "\u2611", False: "\u2610"}   # ballot boxes, from a symbol font
+TASK_HANG_PT = 16       # the box and its gap: where a task's text starts, line after line
 
 
 def write_blocks(state: State, blocks: Sequence[m.Block], container: Container,
@@ -124,9 +130,11 @@ def _item(state: State, item: m.ListItem, out: Slot, context: Context, num_id: i
     inner = replace(context, indent=INDENT_PT * (depth + 1), depth=depth + 1,
                     style=context.style if context.style in ("Reference",) else None)
     para = out.paragraph(context.style or "List Paragraph")
-    if item.task is not None:  # a box to tick, not a bullet
+    if item.task is not None:  # a box to tick, not a bullet; lines after the first
+        # stand in past the box, as on the page (a hanging indent, its own tab stop)
         para.paragraph_format.left_indent = Pt(INDENT_PT * (depth + 1))
-        box = para.add_run(TASK_BOXES[item.task] + " ")
+        para.paragraph_format.first_line_indent = Pt(-TASK_HANG_PT)
+        box = para.add_run(TASK_BOXES[item.task] + "\t")
         box.font.name = "Segoe UI Symbol"
     else:
         state.numbering.apply(para, num_id, min(depth, 2))
@@ -155,22 +163,49 @@ def _callout(state: State, block: m.Callout, out: Slot, context: Context) -> Non
     warnings and dangers take the primary colour, as on the page. So it is in a footnote,
     as Word's own footnotes hold tables."""
     table = out.add_table(rows=1, cols=1)
-    table.style = state.word.styles[CALLOUT_STYLES.get(block.kind, "Callout Box")]
-    indent_table(table, CALLOUT_PADDING_TWIPS)
+    table.style = state.word.styles[CALLOUT_STYLES[block.kind]]
+    fit_table(table)
     _mark_as_layout(table, inline_text(block.title) if block.title else block.kind,
                     catalogue(state.doc.meta.lang))
     cell = table.cell(0, 0)
     can_not_split = OxmlElement("w:cantSplit")  # a box stays whole on one page
     table.rows[0]._tr.get_or_add_trPr().append(can_not_split)
-    first = cell.paragraphs[0]
+    # Its kind printed, with its icon: "Warning", in the handout's language.
+    label = cell.paragraphs[0]
+    state.set_style(label, callout_label_style(block.kind))
+    look = callouts.look(block.kind, state.theme)
+    if label.part is state.word.part:  # a footnote holds no picture: the label alone there
+        icon = add_picture(state, label, callouts.png_url(block.kind, look.ink), "",
+                           height=Pt(state.theme.font_size_pt * 1.1))
+        _decorative(icon)
+        label.add_run(" ")
+    label.add_run(catalogue(state.doc.meta.lang)(f"callout_{block.kind}"))
+    first = None
     if block.title:  # a heading in Word's navigation pane, one level below its section's
+        first = cell.add_paragraph()
         state.set_style(first, "Callout Title")
         _outline_level(first, min(state.level + 1, 6))
         _inlines(state, block.title, first)
-    write_blocks(state, block.blocks, cell, replace(context, style=None, indent=0, depth=0),
-                 first=None if block.title else first)
+    write_blocks(state, block.blocks, cell, replace(context, style=None, indent=0, depth=0))
     spacer = out.container.add_paragraph()
     spacer.paragraph_format.space_after = Pt(0)
+
+
+def _decorative(run: Run) -> None:
+    """A picture that only decorates (the label beside it says the same): marked so, as
+    Word 365 marks it, so that a screen reader passes it by."""
+    doc_pr = run._r.find(".//" + qn("wp:docPr"))
+    assert doc_pr is not None  # python-docx's inline picture has one
+    for name in ("descr", "title"):
+        if name in doc_pr.attrib:
+            del doc_pr.attrib[name]
+    ext_list = OxmlElement("a:extLst")
+    ext = OxmlElement("a:ext")
+    ext.set("uri", "{C183D7F6-B498-43B3-948B-1728B52AA6E4}")
+    decorative = etree.SubElement(ext, f"{{{ADEC}}}decorative", nsmap={"adec": ADEC})
+    decorative.set("val", "1")
+    ext_list.append(ext)
+    doc_pr.append(ext_list)
 
 
 def _mark_as_layout(table: Table, title: str, messages: Messages) -> None:
@@ -244,30 +279,58 @@ def write_masthead(state: State, meta: Meta, theme: Theme, control: str) -> None
 
 
 def write_contact(state: State, theme: Theme) -> None:
-    """'Contact us' with the clinic's details, as on the page; without any details, only
-    the name closes the document (and the build warns); with the details in the text
-    ({{contact}}), nothing repeats them."""
+    """'Contact us' with the clinic's details, boxed with a single rule as on the page;
+    without any details, only the name closes the document (and the build warns); with
+    the details in the text ({{contact}}), nothing repeats them."""
     org = theme.organisation
     panel = org.panel_lines(state.doc)
     lines = panel or ([] if org.in_text(state.doc) else [org.name] if org.name else [])
     if not lines:
         return
     if panel:
-        heading = state.word.add_paragraph(style="Heading 2")
+        say = catalogue(state.doc.meta.lang)
+        table = state.word.add_table(rows=1, cols=1)
+        table.style = state.word.styles[PANEL_STYLE]
+        fit_table(table)
+        _mark_as_layout(table, say("contact_us"), say)
+        table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        cell = table.cell(0, 0)
+        heading = state.set_style(cell.paragraphs[0], "Heading 2")
         state.bookmark(heading, "contact-us")
-        heading.add_run(catalogue(state.doc.meta.lang)("contact_us"))
-    para = state.word.add_paragraph(style="Contact")
+        heading.add_run(say("contact_us"))
+        para = state.set_style(cell.add_paragraph(), "Contact Details")
+    else:
+        para = state.word.add_paragraph(style="Contact")
     for n, line in enumerate(lines):
         run = para.add_run(line, style="Strong" if n == 0 else None)
         if n < len(lines) - 1:
             run.add_break()
+    if panel:
+        state.word.add_paragraph().paragraph_format.space_after = Pt(0)
 
 
 def write_online_copy(state: State, meta: Meta) -> None:
-    """Where to read it online, as on the printed page: the QR code, the address beside it."""
+    """Where to read it online, as on the printed page: the QR code, and the address beside
+    it at the code's middle, in a two-cell layout table without rules."""
     if not meta.url:
         return
     say = catalogue(meta.lang)
-    para = state.word.add_paragraph(style="Contact")
-    add_picture(state, para, qr.data_url(meta.url), say("online_copy_qr"), height=Mm(25))
-    para.add_run("\t" + say("online_copy", url=meta.url))
+    table = state.word.add_table(rows=1, cols=2)
+    table.style = state.word.styles[QR_STYLE]
+    _mark_as_layout(table, say("online_copy_qr"), say)
+    code = Mm(25)
+    gap = Mm(4)
+    widths = [Length(code + gap), Length(state.text_width() - code - gap)]
+    for col, width in zip(table._tbl.tblGrid.iter(qn("w:gridCol")), widths):
+        col.set(qn("w:w"), str(int(width.twips)))
+    fit_table(table)
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    picture, words = table.cell(0, 0), table.cell(0, 1)
+    for cell, width in zip((picture, words), widths):
+        cell.width = width
+    words.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    add_picture(state, state.set_style(picture.paragraphs[0], "Online Copy"),
+                qr.data_url(meta.url), say("online_copy_qr"), height=code)
+    state.set_style(words.paragraphs[0], "Online Copy").add_run(
+        say("online_copy", url=meta.url))
+    state.word.add_paragraph().paragraph_format.space_after = Pt(0)

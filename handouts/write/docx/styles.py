@@ -14,7 +14,9 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
+from handouts.furniture import CALLOUT_STYLES, PANEL_STYLE, QR_STYLE
 from handouts.messages import right_to_left
+from handouts.style import callouts
 from handouts.style.theme import FOOTER_FONT_PT, PAPER_MM, SMALL_TYPE
 from handouts.write.docx.schema import place
 
@@ -73,6 +75,15 @@ def set_up_styles(word: WordDocument, theme: Theme, lang: str) -> None:
     for spacing in styles["Subtitle"].element.rPr.findall(qn("w:spacing")):
         spacing.getparent().remove(spacing)  # the template spreads its letters apart
     styles["Quote"].font.italic = True
+    # Captions as the page sets them, never at the template's 9 pt: a figure's in italic at
+    # the caption size, a table's above it in bold at the text's size.
+    caption = styles["Caption"]
+    _font(caption, None, Pt(t.small_type_pt(SMALL_TYPE["--caption-font"])), text)
+    caption.font.bold, caption.font.italic = False, True
+    table_caption = _add_style(styles, "Table Caption", Pt(t.font_size_pt), text, bold=True)
+    table_caption.base_style = caption
+    table_caption.font.italic = False
+    table_caption.paragraph_format.keep_with_next = True
     # As on the page: a rule in the accent colour at the quote's left, and table rules in
     # the primary colour.
     _border(styles["Quote"], "left", t.accent_color, 18)
@@ -93,13 +104,26 @@ def set_up_styles(word: WordDocument, theme: Theme, lang: str) -> None:
     contact.paragraph_format.space_before = Pt(18)
     contact.paragraph_format.keep_together = True  # whom to call, never split over a page
     _border(contact, "top", t.primary_color, 12)
+    # The contact panel as on the page: boxed by a single rule, its heading inside.
+    details = _add_style(styles, "Contact Details", None, text)
+    details.paragraph_format.space_after = Pt(2)
+    _layout_table_style(styles, PANEL_STYLE, {"val": "single", "sz": "12", "space": "0",
+                                              "color": t.primary_color[1:]}, padding=200)
+    # The QR code and the words beside it: a table without rules.
+    _layout_table_style(styles, QR_STYLE, None, padding=0)
+    online = _add_style(styles, "Online Copy", None, text)
+    online.paragraph_format.space_after = Pt(0)
     _add_style(styles, "Callout", None, text)
     _add_style(styles, "Callout Title", None, primary, bold=True)
     _add_style(styles, "Reference", small, text)
     _add_style(styles, "Code", small, text, font="Courier New")
-    _callout_table_style(styles, t, "Callout Box", t.accent_color)
-    _callout_table_style(styles, t, "Tip Box", t.accent_color, rule="double")
-    _callout_table_style(styles, t, "Warning Box", t.primary_color)
+    for kind, name in CALLOUT_STYLES.items():  # each kind of box its colours and rules
+        k = callouts.look(kind, t)
+        _callout_table_style(styles, k, name)
+        label = _add_style(styles, callout_label_style(kind), None,
+                           RGBColor.from_string(k.ink[1:]), bold=True)
+        label.paragraph_format.space_after = Pt(2)
+        label.paragraph_format.keep_with_next = True
     _font(styles["Strong"], None, None, primary)
     styles["Strong"].font.bold = True
     styles["Emphasis"].font.italic = True
@@ -285,7 +309,6 @@ def _border(style: ParagraphStyle, side: str, color: str, eighths: int) -> None:
 
 
 CALLOUT_PADDING_TWIPS = 200
-GRID_PADDING_TWIPS = 108  # the cell padding of Table Grid in python-docx's template
 
 
 def shade(cell: _Cell, color: str) -> None:
@@ -297,24 +320,39 @@ def _shading(color: str) -> etree._Element:
     return _element("w:shd", val="clear", color="auto", fill=color[1:])
 
 
-def indent_table(table: Table, padding_twips: int) -> None:
-    """Word sets a table out to the left by its cell padding; indent it by as much so its
-    rules line up with the page margins, as tables and boxes do in the PDF."""
-    place(table._tbl.tblPr, _element("w:tblInd", w=str(padding_twips), type="dxa"))
+def fit_table(table: Table) -> None:
+    """A table (a box too) from margin to margin and no further, as in the PDF: its width
+    set to its columns' (python-docx divides the text width among them), and no indent.
+    In Word 2013's layout, which the file asks for (compatibilityMode 15), an indent moves
+    the table's rule in from the margin, and the table out past the other margin by as
+    much."""
+    tbl_pr = table._tbl.tblPr
+    for indent in tbl_pr.findall(qn("w:tblInd")):
+        tbl_pr.remove(indent)
+    width = sum(int(col.get(qn("w:w")) or 0) for col in table._tbl.tblGrid.iter(qn("w:gridCol")))
+    for old in tbl_pr.findall(qn("w:tblW")):
+        tbl_pr.remove(old)
+    place(tbl_pr, _element("w:tblW", w=str(width), type="dxa"))
 
 
-def _callout_table_style(styles: Styles, theme: Theme, name: str, color: str,
-                         rule: str = "single") -> None:
-    """A table style for callouts: shaded, with a thick rule on the left in color, so the
-    box follows the theme through the style alone; each kind of box has its own."""
+def callout_label_style(kind: str) -> str:
+    """The Word style of a box's label ("Warning"): the label in its kind's colour."""
+    return f"{kind.capitalize()} Label"
+
+
+def _callout_table_style(styles: Styles, look: callouts.Look, name: str) -> None:
+    """A table style for one kind of box: its fill, and its rules as on the page (a bar at
+    the left, solid, dotted, double or dashed; at the right too; or a frame all round), so
+    the box follows the theme through the style alone."""
     element = _new_style(styles, name, WD_STYLE_TYPE.TABLE, BaseStyle).element
     tbl_pr = OxmlElement("w:tblPr")
     borders = OxmlElement("w:tblBorders")
+    rule = look.rule
+    bar = (callouts.WORD_RULES[rule.left], "36", look.ink)  # 4.5 pt, as the page's 0.4 em
+    thin = ("single", "12", look.ink) if rule.frame else ("single", "4", look.fill)
     for side in ("top", "left", "bottom", "right"):
-        thick = side == "left"
-        borders.append(_element(f"w:{side}", val=rule if thick else "single",
-                                sz="36" if thick else "4", space="0",
-                                color=(color if thick else theme.callout_background)[1:]))
+        val, size, color = bar if side == "left" or (side == "right" and rule.right) else thin
+        borders.append(_element(f"w:{side}", val=val, sz=size, space="0", color=color[1:]))
     tbl_pr.append(borders)
     margins = OxmlElement("w:tblCellMar")
     for side, twips in (("top", 100), ("left", CALLOUT_PADDING_TWIPS), ("bottom", 60),
@@ -323,5 +361,27 @@ def _callout_table_style(styles: Styles, theme: Theme, name: str, color: str,
     tbl_pr.append(margins)
     element.append(tbl_pr)
     tc_pr = OxmlElement("w:tcPr")
-    tc_pr.append(_shading(theme.callout_background))
+    tc_pr.append(_shading(look.fill))
     element.append(tc_pr)
+
+
+def _layout_table_style(styles: Styles, name: str, rule: dict[str, str] | None,
+                        padding: int) -> None:
+    """A table style for layout: the rule given (w:val, w:sz ... on every side) or none,
+    cells padded at the left and right by padding twips."""
+    element = _new_style(styles, name, WD_STYLE_TYPE.TABLE, BaseStyle).element
+    tbl_pr = OxmlElement("w:tblPr")
+    borders = OxmlElement("w:tblBorders")
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        if rule is not None and not side.startswith("inside"):
+            edge = _element(f"w:{side}", **rule)
+        else:
+            edge = _element(f"w:{side}", val="nil")
+        borders.append(edge)
+    tbl_pr.append(borders)
+    margins = OxmlElement("w:tblCellMar")
+    for side, twips in (("top", 80 if padding else 0), ("left", padding),
+                        ("bottom", 80 if padding else 0), ("right", padding)):
+        margins.append(_element(f"w:{side}", w=str(twips), type="dxa"))
+    tbl_pr.append(margins)
+    element.append(tbl_pr)

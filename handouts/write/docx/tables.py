@@ -15,7 +15,7 @@ from docx.table import Table, _Cell
 from handouts import model as m
 from handouts.write.docx.inlines import write_inlines
 from handouts.write.docx.state import Context, Slot, State, WriteBlocks
-from handouts.write.docx.styles import GRID_PADDING_TWIPS, indent_table, shade
+from handouts.write.docx.styles import fit_table, shade
 
 ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT,
          "center": WD_ALIGN_PARAGRAPH.CENTER}
@@ -24,13 +24,13 @@ ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT,
 def write_table(state: State, table: m.Table, out: Slot, context: Context,
                 write_blocks: WriteBlocks) -> None:
     if table.caption:
-        caption = out.paragraph("Caption")
+        caption = out.paragraph("Table Caption")
         caption.paragraph_format.keep_with_next = True
         write_inlines(state, table.caption, caption, write_blocks)
     grid = list(table.grid())
     word_table = out.add_table(rows=len(table.rows), cols=table.width())
     word_table.style = state.word.styles["Table Grid"]
-    indent_table(word_table, GRID_PADDING_TWIPS)
+    fit_table(word_table)
     cells = _grid_cells(word_table)
     for row, tr in zip(table.rows, word_table._tbl.tr_lst):
         if row.head:

@@ -7,6 +7,7 @@ stops the build naming the construct, rather than leaving it out.
 
 from __future__ import annotations
 
+import copy
 import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from lxml.etree import _Element
 from lxml.html import builder as E
 
 from handouts import formula, model as m
-from handouts.style import fonts
+from handouts.style import callouts, fonts
 from handouts.write import qr
 from handouts.write.html import fonts as web_fonts
 from handouts.messages import catalogue, right_to_left
@@ -71,10 +72,13 @@ def render(document: m.Document, theme: Theme, css: str) -> Page:
     """Build the standalone page for one document."""
     doc = document.source
     writer = _Html(doc)
-    # The reference list is a section of its own, after the sections of the text.
-    text = [b for b in document.blocks if not isinstance(b, m.References)]
+    # The reference list is a section of its own, after the sections of the text; each
+    # footnote goes to the end of the section that first refers to it.
+    text = [b for b in document.blocks if not isinstance(b, (m.References, m.Footnotes))]
     main = el("main", *writer.blocks(text), id="content")
     _wrap_sections(main)
+    _section_notes(main, [n for b in document.blocks if isinstance(b, m.Footnotes)
+                          for n in b.notes], writer)
     main.extend(_contact_panel(theme, doc))
     main.extend(_online_copy(doc.meta))
     main.extend(writer.blocks([b for b in document.blocks if isinstance(b, m.References)]))
@@ -102,7 +106,11 @@ def _for_print(page: _Element, print_sources: list[tuple[_Element, str]],
     head.remove(style)
     for shown, printed in print_math:  # WeasyPrint draws no MathML: the formula's picture
         _swap(shown, printed)
-    html: str = lxml.html.tostring(page, doctype="<!DOCTYPE html>", encoding="unicode")
+    printed_page = page
+    if page.find(".//section[@class='footnotes']") is not None:
+        printed_page = copy.deepcopy(page)
+        _notes_at_foot(printed_page)
+    html: str = lxml.html.tostring(printed_page, doctype="<!DOCTYPE html>", encoding="unicode")
     for shown, printed in print_math:
         _swap(printed, shown)
     head.append(style)
@@ -233,12 +241,23 @@ class _Html:
         level = min(self.level + 1, 6)
         title = [el(f"h{level}", *self.inlines(b.title), **{"class": "callout-title"})] \
             if b.title else []
-        return el("div", *title, *self.blocks(b.blocks), **{"class": f"callout {b.kind}",
-                                                          "role": "note"})
+        # The kind is printed, not only coloured: "Warning", with its icon (style/callouts.py)
+        # drawn as a background, which assistive technology does not read twice.
+        icon = el("span", **{"class": "callout-icon", "aria-hidden": "true"})
+        label = el("p", icon, self.say(f"callout_{b.kind}"), **{"class": "callout-label"})
+        return el("div", label, *title, *self.blocks(b.blocks), **{"class": f"callout {b.kind}",
+                                                                 "role": "note"})
 
     def footnotes(self, b: m.Footnotes) -> _Element:
-        notes = [el("li", *self.blocks(n.blocks), id=n.anchor) for n in b.notes]
-        return el("div", el("hr"), el("ol", *notes), **{"class": "footnote"})
+        """Notes the text does not place at a section's end (render does, see
+        _section_notes): a numbered list, each note with a way back to its marker."""
+        return el("div", el("ol", *[self.note(n) for n in b.notes]), **{"class": "footnote"})
+
+    def note(self, note: m.Footnote) -> _Element:
+        back = el("a", self.say("back_to_text"), href="#fnref:" + note.anchor.removeprefix("fn:"),
+                  **{"class": "back-link footnote-back",
+                     "aria-label": self.say("back_to_footnote", number=note.number)})
+        return el("li", *self.blocks(note.blocks), back, id=note.anchor, value=str(note.number))
 
     def references(self, b: m.References) -> _Element:
         entries = [el("li", *self.inlines(e.children), *self.back_link(e), id=e.anchor)
@@ -374,6 +393,67 @@ def _online_copy(meta: Meta) -> list[_Element]:
                     **{"class": "online-copy print-only"})]
 
 
+def _section_notes(main: _Element, notes: list[m.Footnote], writer: _Html) -> None:
+    """Each footnote at the end of the section (the h2's) that first refers to it, under a
+    "Notes" heading one level below the section's, in the order they are referred to; the
+    marker links to the note and the note back to the marker. A note nothing refers to
+    closes the text."""
+    by_place: dict[int, tuple[_Element, list[m.Footnote]]] = {}
+    for note in notes:
+        marker = main.find(f".//sup[@id='fnref:{note.anchor.removeprefix('fn:')}']")
+        place = main
+        if marker is not None:
+            place = next((s for s in marker.iterancestors("section")
+                          if s.getparent() is main), main)
+        by_place.setdefault(id(place), (place, []))[1].append(note)
+    for number, (place, placed) in enumerate(by_place.values(), 1):
+        level = 3 if place is not main else 2
+        heading_id = f"notes-{number}"
+        place.append(el("section", el(f"h{level}", writer.say("notes"), id=heading_id),
+                        el("ol", *[writer.note(n) for n in placed]),
+                        **{"class": "footnotes", "aria-labelledby": heading_id}))
+
+
+def _notes_at_foot(page: _Element) -> None:
+    """For the PDF: each note of a section's "Notes" moved beside the block that refers to
+    it, as an element WeasyPrint floats to the foot of that block's page (float: footnote,
+    styles/handout.css); the marker in the text stays the call. The "Notes" lists go."""
+    last: dict[_Element, _Element] = {}  # block -> the last note placed after it
+    for section in [s for s in page.iter("section") if s.get("class") == "footnotes"]:
+        for li in section.iterfind("ol/li"):
+            anchor = li.get("id", "")
+            note = el("div", **{"class": "footnote-print", "id": anchor,
+                                "data-number": li.get("value", "")})
+            note.extend(child for child in list(li) if "footnote-back" not in
+                        (child.get("class") or ""))
+            marker = page.find(f".//sup[@id='fnref:{anchor.removeprefix('fn:')}']")
+            block = _block_of(marker) if marker is not None else None
+            if block is None:
+                section.addprevious(note)
+            elif block.tag in ("li", "dd"):
+                block.append(note)
+            else:  # after the notes placed after the same block: in their order
+                last.get(block, block).addnext(note)
+                last[block] = note
+        parent = section.getparent()
+        assert parent is not None  # a section in <main>
+        parent.remove(section)
+
+
+BLOCKS = {"p", "li", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "table", "figure"}
+
+
+def _block_of(element: _Element) -> _Element | None:
+    """The block a marker stands in that a note can follow: a table or figure whole."""
+    found = None
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("table", "figure"):
+            return ancestor
+        if found is None and ancestor.tag in BLOCKS:
+            found = ancestor
+    return found
+
+
 def _wrap_sections(main: _Element) -> None:
     """Give each h2 (and each h3 inside it) a <section>, so the outline is in the tree."""
     for level in ("h2", "h3"):
@@ -493,7 +573,7 @@ def _page(doc: Source, theme: Theme, main: _Element, css: str, document: m.Docum
              + web_fonts.fallback_faces(fallback, set(shown) - printable_characters(
                  theme.font_family), cut_fonts))
     shared = (theme.css_variables(meta.paper or theme.paper, fallback)
-              + theme.resolve_variables(css, fallback))
+              + theme.resolve_variables(css, fallback) + callouts.css(theme))
     own = _page_furniture(meta)
     head = el("head",
         el("meta", charset="utf-8"),
