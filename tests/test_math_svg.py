@@ -94,6 +94,9 @@ def test_formulas_are_mathml_on_the_web_page_and_no_tex_is_text(math_build):
     assert [m.get("alttext") for m in maths] == FORMULAS
     assert all(m.find(".//mi") is not None or m.find(".//mn") is not None for m in maths)
     assert maths[2].get("display") == "block"
+    # Laid out with an OpenType math font, cut to the formulas' characters, in the page.
+    style = page.find("head/style").text
+    assert "font-family: 'STIX Two Math'" in style and "data:font/woff" in style
     for m in maths:
         m.drop_tree()
     text = page.find("body").text_content()

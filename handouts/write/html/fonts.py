@@ -129,6 +129,23 @@ def fallback_faces(families: list[str], needed: set[str], cache_dir: Path) -> st
     return "\n".join(rules) + ("\n" if rules else "")
 
 
+MATH_FAMILY = "STIX Two Math"
+
+
+def math_faces(text: str, cache_dir: Path) -> str:
+    """@font-face for the page's formulas (MathML): STIX Two Math, the OpenType math font
+    ziamath ships (SIL OFL), cut to the formulas' characters with the variants and parts
+    its MATH table draws stretched brackets and roots from. A browser lays MathML out
+    with such a font's MATH table; with a text font, scripts and fractions sit askew."""
+    if not text:
+        return ""
+    import ziamath
+    path = Path(ziamath.__file__).parent / "fonts" / "STIXTwoMath-Regular.ttf"
+    return _rule(MATH_FAMILY, "normal", 400,
+                 _woff_url(_subset(path, frozenset(text) | frozenset("()[]{}|√∑∫"),
+                                   cache_dir))) + "\n"
+
+
 def whole_faces(family: str, fallback: list[str]) -> tuple[str, dict[str, str]]:
     """@font-face rules for the PDF, and the files their addresses (font:N) stand for:
     every face of the theme's bundled typeface and of the packaged fallbacks the page

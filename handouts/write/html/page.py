@@ -571,7 +571,8 @@ def _page(doc: Source, theme: Theme, main: _Element, css: str, document: m.Docum
     faces = (web_fonts.font_faces(theme.font_family, shown, web_fonts.used_faces(body),
                                   cut_fonts)
              + web_fonts.fallback_faces(fallback, set(shown) - printable_characters(
-                 theme.font_family), cut_fonts))
+                 theme.font_family), cut_fonts)
+             + web_fonts.math_faces(_formula_text(body), cut_fonts))
     shared = (theme.css_variables(meta.paper or theme.paper, fallback)
               + theme.resolve_variables(css, fallback) + callouts.css(theme))
     own = _page_furniture(meta)
@@ -595,6 +596,13 @@ def _page(doc: Source, theme: Theme, main: _Element, css: str, document: m.Docum
                                                   else {}))
     print_fonts, files = web_fonts.whole_faces(theme.font_family, fallback)
     return page, (print_fonts + shared, own), files
+
+
+def _formula_text(element: _Element) -> str:
+    """The characters of the page's formulas (MathML)."""
+    parts = element.xpath(".//math//text()")
+    assert isinstance(parts, list)
+    return "".join(str(part) for part in parts)
 
 
 def _text_of(element: _Element, formulas: bool = True) -> str:
