@@ -57,7 +57,12 @@ SAME_LAYOUT = {"aligned": "align*", "eqnarray": "align*", "eqnarray*": "align*",
                "gathered": "align*", "gather": "align*", "gather*": "align*"}
 
 
+# What numbers and names equations for cross-references, which a handout does not make.
+CROSS_REFERENCE = re.compile(r"\\label\s*\{[^{}]*\}|\\(?:nonumber|notag)\b")
+
+
 def _normalised(tex: str) -> str:
+    tex = CROSS_REFERENCE.sub("", tex)
     return re.sub(r"\\(begin|end)\{(aligned|eqnarray\*?|gathered|gather\*?)\}",
                   lambda found: f"\\{found.group(1)}{{{SAME_LAYOUT[found.group(2)]}}}", tex)
 

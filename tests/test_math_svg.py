@@ -342,3 +342,14 @@ def test_an_svg_that_cannot_be_parsed_stops_the_build_naming_it(tmp_path):
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and "h.md:12: image 'drawing.svg' is an SVG picture that cannot " \
         "be read" in errors[0], result.stderr
+
+
+def test_tex_shown_as_code_is_not_a_leak_and_labels_are_dropped(tmp_path):
+    body = ("\n## Section\n\nWrite `$\\sin\n\\frac{\\pi}{2}$` to get $\\sin\n\\frac{\\pi}{2}$.\n\n"
+            "$$a^n + b^n = c^n \\label{eq:fermat}$$\n")
+    project, result = build(tmp_path, body)
+    assert result.returncode == 0, result.stderr
+    assert "cannot be drawn" not in result.stdout + result.stderr
+    maths = list(html_of(project).iter("math"))
+    assert len(maths) == 2 and maths[1].get("display") == "block"
+    assert "label" not in "".join(maths[1].itertext())

@@ -67,6 +67,11 @@ def formulas(blocks: list[m.Block], line: int | None = None) -> list[Formula]:
     return out
 
 
+def _code_text(blocks: list[m.Block]) -> str:
+    return "\n".join([b.text for b in m.walk(blocks) if isinstance(b, m.CodeBlock)]
+                     + [n.text for n in m.all_inlines(blocks) if isinstance(n, m.Code)])
+
+
 def _no_page_label(page: int, pages: int) -> str:
     return ""
 
@@ -87,6 +92,7 @@ class Expected:
     # the page's margins in points (top, right, bottom, left): text past them is off the page
     margins: tuple[float, float, float, float] | None = None
     formulas: list[Formula] = field(default_factory=list)  # in reading order
+    code: str = ""  # the text of every code block and code span: TeX shown as TeX there
 
 
 def _same_name(anchor: str) -> str:
@@ -136,7 +142,7 @@ def expected(document: m.Document, citations: Citations | None, theme: Theme) ->
         page_label=functools.partial(_page_label, meta.lang),
         right_to_left=right_to_left(meta.lang),
         margins=_margins(theme),
-        formulas=formulas(document.blocks))
+        formulas=formulas(document.blocks), code=_code_text(document.blocks))
 
 
 def _margins(theme: Theme) -> tuple[float, float, float, float]:
@@ -309,15 +315,18 @@ def _compare(want: Expected, got: Extracted) -> list[Missing]:
             markers.remove(_squash(marker))
     missing += _compare_blocks(want.blocks, got)
     missing += _compare_tables(want.tables, got.tables)
-    missing += _compare_formulas(want.formulas, got)
+    missing += _compare_formulas(want.formulas, got, want.code)
     return missing
 
 
-def _compare_formulas(wanted: list[Formula], got: Extracted) -> list[Missing]:
-    """Each formula drawn, and none printed as the TeX it was typed in."""
+def _compare_formulas(wanted: list[Formula], got: Extracted, code: str = "") -> list[Missing]:
+    """Each formula drawn, and none printed as the TeX it was typed in (more often than
+    code, which shows what is typed, holds it)."""
+    text, code = _clean(got.text), _clean(code)  # line breaks as spaces, as code spans
     for formula in wanted:
-        for typed in (f"${formula.tex}$", f"\\({formula.tex}\\)", f"\\[{formula.tex}\\]"):
-            if typed in got.text:
+        tex = _clean(formula.tex)
+        for typed in (f"${tex}$", f"\\({tex}\\)", f"\\[{tex}\\]"):
+            if text.count(typed) > code.count(typed):
                 return [(formula.line, f"formula '{_shown(formula.tex)}' is printed as TeX")]
     if got.formulas is None:
         return []
