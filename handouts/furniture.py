@@ -26,14 +26,25 @@ BOX_STYLES = {*CALLOUT_STYLES.values(), PANEL_STYLE, QR_STYLE}
 def doc_control(meta: Meta) -> str:
     """The document control line, in the handout's language: version and dates, and who
     approved this version."""
+    return " · ".join(part for part in (footer_control(meta), approval(meta)) if part)
+
+
+def footer_control(meta: Meta) -> str:
+    """The running footer's part of the document control line: version and dates. Who
+    approved it is printed in the running header (approval), so that the footer, with the
+    page number beside it, stays on one line."""
     say = catalogue(meta.lang)
-    parts = [say("version", version=meta.version), say("issued", date=say.date(meta.date)),
-             say("review_due", date=say.date(meta.review_due))]
+    return " · ".join([say("version", version=meta.version),
+                       say("issued", date=say.date(meta.date)),
+                       say("review_due", date=say.date(meta.review_due))])
+
+
+def approval(meta: Meta) -> str:
+    """Who approved this version, and when; empty before approval."""
+    say = catalogue(meta.lang)
     if meta.approved_by and meta.approved_on:
-        parts.append(say("approved_on", who=meta.approved_by, date=say.date(meta.approved_on)))
-    elif meta.approved_by:
-        parts.append(say("approved", who=meta.approved_by))
-    return " · ".join(parts)
+        return say("approved_on", who=meta.approved_by, date=say.date(meta.approved_on))
+    return say("approved", who=meta.approved_by) if meta.approved_by else ""
 
 
 def date_text(day: datetime.date, lang: str = "en") -> str:

@@ -140,6 +140,8 @@ lang: en-US
 version: "1.0"
 date: 2026-01-15
 review_due: 2027-01-15
+approved_by: {name: Dr A. Chen, role: Medical Director}
+approved_on: 2026-01-10
 ---
 
 !!! note "Key points"
@@ -236,13 +238,38 @@ def _knee_png(size=(1200, 900)):
     return out.getvalue()
 
 
+# Long lines of code and words longer than a line: they wrap in the PDF and the Word file.
+WIDE = """\
+---
+title: Pump Settings
+lang: en-US
+version: "1.0"
+date: 2026-01-15
+review_due: 2027-01-15
+---
+
+## Settings
+
+```
+pump_rate_setting=0.5mg_per_kg_per_hour_for_the_first_four_hours_then_0.25mg_per_kg_per_hour
+dose_limit = "no more than 0.5 mg per kg per hour at any time, whatever the pump's own limit says"
+```
+
+The record is kept as PumpSettingsRecordForKetamineInfusionDayOneThroughTenInclusiveAndFollowUp.
+
+| Setting | Value |
+|---|---|
+| record | PumpSettingsRecordForKetamineInfusionDayOneThroughTenInclusive |
+"""
+
+
 @pytest.fixture(scope="module")
 def new_user(tmp_path_factory):
-    """A clinic's own first handout: a table, a picture, a warning box, a footnote and a
-    glossary."""
+    """A clinic's own first handout, approved: a table, a picture, a warning box, a footnote
+    and a glossary; and a page of long code lines and long words."""
     project = new_project(tmp_path_factory.mktemp("new-user"),
                           {"source/knee-injections.md": NEW_USER,
-                           "source/knee.png": _knee_png()})
+                           "source/knee.png": _knee_png(), "source/pump-settings.md": WIDE})
     result = run_build(project.root)
     assert result.returncode == 0, result.stderr
     return project
@@ -256,7 +283,7 @@ def every_build(built, new_user):
         margins = pages.margins_of(load_theme(project.styles_dir / "theme.yaml"))
         for pdf in sorted(project.output_dir.glob("*.pdf")):
             found[pdf.stem] = (project, margins)
-    assert set(OUTPUT_NAMES) | {"knee-injections"} <= set(found)
+    assert set(OUTPUT_NAMES) | {"knee-injections", "pump-settings"} <= set(found)
     return found
 
 
@@ -306,11 +333,11 @@ def test_the_ketamine_handouts_end_on_a_page_at_least_a_quarter_full(built):
 # --- the pagination rules at work --------------------------------------------------------
 
 def test_a_picture_that_does_not_fit_is_set_smaller_and_the_text_after_it_flows_up(tmp_path):
-    # Six paragraphs fill half the page; a picture the text box's width across is too tall
+    # Five paragraphs fill half the page; a picture the text box's width across is too tall
     # for what is left, but fits there at 70% or more.
     paragraph = ("You lie on a couch with your knee slightly bent. The doctor cleans the skin, "
                  "and may use an ultrasound scan to guide the needle into the joint.\n\n")
-    text = (NEW_USER.split("!!! note")[0] + "## On the day\n\n" + paragraph * 6
+    text = (NEW_USER.split("!!! note")[0] + "## On the day\n\n" + paragraph * 5
             + '![A knee](knee.png "Where the needle goes")\n\nRest the knee for a day.\n')
     project = new_project(tmp_path, {"source/knee.md": text,
                                      "source/knee.png": _knee_png((1200, 1000))})
@@ -359,3 +386,22 @@ def test_the_word_file_keeps_headings_items_and_rows_on_their_page(new_user):
         for row in table.rows)
     assert all(p.paragraph_format.keep_with_next for row in table.rows[:-1]
                for cell in row.cells for p in cell.paragraphs)
+
+
+def test_an_approved_handout_names_its_approver_in_the_header_and_keeps_its_footer_on_one_line(
+        new_user):
+    margins = pages.margins_of(load_theme(new_user.styles_dir / "theme.yaml"))
+    laid = pages.read(new_user.outputs("knee-injections")["pdf"])
+    assert len(laid) > 1
+    for page in laid:
+        top, foot = pages._furniture(page, margins)
+        assert [line.text for line in foot] == [
+            f"Version 1.0 · Issued January 15, 2026 · Review due January 15, 2027 "
+            f"Page {page.number} of {len(laid)}"]
+        if page.number > 1:  # the title page names the approver under the title
+            assert top and top[-1].text.endswith(
+                "Approved by Dr A. Chen, Medical Director on January 10, 2026"), top
+    import docx
+    word = docx.Document(str(new_user.outputs("knee-injections")["docx"]))
+    assert "Approved by Dr A. Chen" in word.sections[0].header.paragraphs[0].text
+    assert "Approved" not in word.sections[0].footer.paragraphs[0].text

@@ -24,6 +24,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
+from handouts.furniture import approval, footer_control
 from handouts.messages import catalogue
 from handouts.write.docx.fonts import embed_fonts
 from handouts.write.docx.styles import set_up_page, set_up_styles
@@ -39,7 +40,8 @@ FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml
 
 def new_document(doc: Document, theme: Theme, control: str) -> WordDocument:
     """An empty Word document set up for the handout: properties, page, styles, header and
-    footer (control is the version and dates line), typeface."""
+    footer (the version and dates; who approved it in the header), typeface. control, the
+    whole document control line, is the title page's."""
     meta = doc.meta
     word = docx.Document(io.BytesIO(_styled(theme, meta.lang, meta.paper or theme.paper)))
     props = word.core_properties
@@ -58,7 +60,7 @@ def new_document(doc: Document, theme: Theme, control: str) -> WordDocument:
         "ReviewDue": meta.review_due.isoformat(), "ApprovedBy": meta.approved_by,
         "ApprovedOn": meta.approved_on.isoformat() if meta.approved_on else "",
         "Audience": meta.audience})
-    _header_footer(word, meta.running_title, control, meta.lang)
+    _header_footer(word, meta.running_title, footer_control(meta), meta.lang, approval(meta))
     return word
 
 
@@ -135,10 +137,17 @@ def text_width(word: WordDocument) -> Length:
 
 
 def _header_footer(word: WordDocument, running_title: str, control: str,
-                   lang: str) -> None:
+                   lang: str, approved: str = "") -> None:
+    """The running title, and who approved the handout at the right, from page 2 (the
+    title page shows both); the version and dates, and the page number at the right, on
+    every page's foot, on one line."""
     section = word.sections[0]
     section.different_first_page_header_footer = True
-    section.header.paragraphs[0].text = running_title
+    header = section.header.paragraphs[0]
+    header.text = running_title
+    if approved:
+        header.paragraph_format.tab_stops.add_tab_stop(text_width(word), WD_TAB_ALIGNMENT.RIGHT)
+        header.add_run("\t" + approved)
     for footer in (section.footer, section.first_page_footer):
         line = footer.paragraphs[0]
         line.paragraph_format.tab_stops.add_tab_stop(text_width(word), WD_TAB_ALIGNMENT.RIGHT)

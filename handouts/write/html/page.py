@@ -25,7 +25,7 @@ from handouts.write import qr
 from handouts.write.html import fonts as web_fonts
 from handouts.messages import catalogue, right_to_left
 from handouts.diagnostics import WARNING, Diagnostic
-from handouts.furniture import doc_control, unwritable
+from handouts.furniture import approval, doc_control, footer_control, unwritable
 from handouts.style.theme import printable_characters
 
 if TYPE_CHECKING:
@@ -640,7 +640,10 @@ def _page_furniture(meta: Meta) -> str:
     numbers = (f"{css_string(before)} counter(page) {css_string(between)} counter(pages) "
                f"{css_string(end)}")
     return ("\n@media print {\n"
-            f"  @page {{ @bottom-left {{ content: {css_string(doc_control(meta))}; }}\n"
+            f"  @page {{ @bottom-left {{ content: {css_string(footer_control(meta))}; }}\n"
             f"          @bottom-right {{ content: {numbers}; }}\n"
-            f"          @top-left {{ content: {css_string(meta.running_title)}; }} }}\n"
-            "  @page :first { @top-left { content: none; } }\n}\n")
+            f"          @top-left {{ content: {css_string(meta.running_title)}; }}\n"
+            + (f"          @top-right {{ content: {css_string(approval(meta))}; }}\n"
+               if approval(meta) else "")
+            + "  }\n"
+            "  @page :first { @top-left { content: none; } @top-right { content: none; } }\n}\n")

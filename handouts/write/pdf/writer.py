@@ -254,6 +254,7 @@ SMALLEST_PICTURE = 0.7   # a picture may be set this much smaller to stay on its
 LAST_PAGE = 0.25         # a last page holding less than this of a page is tightened away
 # A second layout, only when the first leaves a nearly empty last page: every gap a
 # little smaller, the reference list set closer, pictures at most 85% as tall.
+# (The page checker, check/pages.py, holds pictures to the same 70%: it imports no writer.)
 TIGHTER = """@media print {
   p, ul, ol, dl, table, figure { margin-bottom: 0.4em; }
   li { margin-bottom: 0.1em; }
@@ -263,8 +264,8 @@ TIGHTER = """@media print {
   .contact-panel { margin: 1em 0; }
   .colophon { margin-top: 1em; }
   ol.references li, ul.references li { margin-bottom: 0.15em; line-height: 1.3; }
-  figure img { max-height: 85%%; }
 }"""
+TIGHTER_PICTURE = 0.85   # and pictures at most this part of their height
 
 
 def _paginated(html: Any, stylesheets: list[Any], fetcher: RefusingFetcher) -> Any:
@@ -278,14 +279,38 @@ def _paginated(html: Any, stylesheets: list[Any], fetcher: RefusingFetcher) -> A
         return html.render(stylesheets=sheets, font_config=_fonts())
 
     document = render("")
+    natural = _picture_heights(document)
     scaled = _scaled_pictures(document)
     if scaled:
-        document = render(scaled)
+        document = render(_heights_css(scaled))
     if len(document.pages) > 1 and _last_page_filled(document) < LAST_PAGE:
-        tighter = render(scaled + TIGHTER.replace("%%", "%"))
+        smaller = {src: min(scaled.get(src, height), TIGHTER_PICTURE * height)
+                   for src, height in natural.items()}
+        tighter = render(_heights_css(smaller) + TIGHTER)
         if len(tighter.pages) < len(document.pages):
             document = tighter
     return document
+
+
+def _heights_css(heights: dict[str, float]) -> str:
+    """CSS setting each picture (by its picture:N address) no taller than its height, px."""
+    rules = [f'img[src="{src}"] {{ max-height: {height:.1f}px; width: auto; }}'
+             for src, height in sorted(heights.items())]
+    return "@media print {\n" + "\n".join(rules) + "\n}\n" if rules else ""
+
+
+def _picture_heights(document: Any) -> dict[str, float]:
+    """Each figure's picture's laid out height, by its address."""
+    found: dict[str, float] = {}
+    for page in document.pages:
+        for figure in _content(page)[2]:
+            if figure.element_tag != "figure":
+                continue
+            for box in figure.descendants():
+                if (isinstance(box, boxes.ReplacedBox) and box.element_tag == "img"
+                        and box.element is not None):
+                    found.setdefault(box.element.get("src", ""), box.height)
+    return found
 
 
 def _content(page: Any) -> tuple[float, float, list[Any]]:
@@ -309,10 +334,10 @@ def _last_page_filled(document: Any) -> float:
     return 0.0 if end is None else (end - top) / (bottom - top)
 
 
-def _scaled_pictures(document: Any) -> str:
-    """CSS that sets each picture that starts a page, and would fit at the foot of the page
-    before at SMALLEST_PICTURE or more, to the height that fits there."""
-    rules = []
+def _scaled_pictures(document: Any) -> dict[str, float]:
+    """The height (px) for each picture that starts a page and would fit at the foot of
+    the page before at SMALLEST_PICTURE or more: the height that fits there."""
+    heights: dict[str, float] = {}
     for before, page in zip(document.pages, document.pages[1:]):
         top, bottom, inside = _content(page)
         _, end_before, on_before = _content(before)
@@ -327,6 +352,5 @@ def _scaled_pictures(document: Any) -> str:
             continue
         room = end_before - used - (figure.margin_height() - picture.height) - 2
         if SMALLEST_PICTURE * picture.height <= room < picture.height:
-            source = picture.element.get("src", "")
-            rules.append(f'img[src="{source}"] {{ max-height: {room:.1f}px; width: auto; }}')
-    return "@media print {\n" + "\n".join(rules) + "\n}\n" if rules else ""
+            heights[picture.element.get("src", "")] = room
+    return heights
