@@ -30,7 +30,7 @@ from handouts.style.theme import printable_characters
 
 if TYPE_CHECKING:
     from handouts.read.front_matter import Document as Source, Meta
-    from handouts.style.theme import Theme
+    from handouts.style.theme import Organisation, Theme
 
 MAX_WORD = 1000         # characters without a space (the longest DOI link is far shorter)
 
@@ -374,12 +374,47 @@ def _contact_panel(theme: Theme, doc: Source) -> list[_Element]:
     panel closing the text, before the references. Until the theme has an address, phone
     or website, the name stays in the page's footer alone (and the build warns); when the
     text holds the details ({{contact}}), they are not printed again."""
-    lines = [el("p", line) for line in theme.organisation.panel_lines(doc)]
+    org = theme.organisation
+    lines = [el("p", *_linked(line, org)) for line in org.panel_lines(doc)]
     if not lines:
         return []
     return [el("section", el("h2", catalogue(doc.meta.lang)("contact_us"), id="contact-us"),
                       el("div", *lines, **{"class": "contact"}),
                       **{"class": "contact-panel", "aria-labelledby": "contact-us"})]
+
+
+def _linked(line: str, org: Organisation) -> list[Content]:
+    """A line of the contact panel, its phone number a tel: link a phone can call with one
+    tap, its website and e-mail address links (the theme's fields, found in the line)."""
+    targets = [(org.phone, _tel(org.phone)), (org.referral_phone, _tel(org.referral_phone)),
+               (org.referral_email, _mail(org.referral_email)), (org.website, _web(org.website)),
+               (org.referral_address, _web(org.referral_address))]
+    for value, href in targets:
+        head = line[:-len(value)] if value and line.endswith(value) else None
+        if href and head is not None and (not head or head[-1].isspace()):  # the whole value
+            return [*([head] if head else []), el("a", value, href=href)]
+    return [line]
+
+
+def _tel(phone: str) -> str:
+    """tel: and the number's digits (a leading + kept), up to any extension; '' when fewer
+    than three digits (not a number)."""
+    number = re.split(r"[^\d\s()+./-]", phone, maxsplit=1)[0]
+    digits = re.sub(r"[^\d+]", "", number)
+    digits = digits[:1] + digits[1:].replace("+", "")
+    return f"tel:{digits}" if len(digits.lstrip("+")) >= 3 else ""
+
+
+def _web(address: str) -> str:
+    """A website as a link: as written with its scheme, https:// added to a bare domain;
+    '' for text that is not an address."""
+    if re.match(r"https?://\S+$", address):
+        return address
+    return f"https://{address}" if re.match(r"[\w-]+(\.[\w-]+)+(/\S*)?$", address) else ""
+
+
+def _mail(address: str) -> str:
+    return f"mailto:{address}" if re.match(r"[^@\s]+@[^@\s]+\.[^@\s]+$", address) else ""
 
 
 def _online_copy(meta: Meta) -> list[_Element]:

@@ -1,0 +1,190 @@
+"""Small screens (issue 23, item 6): the clinic's phone numbers are tel: links and its
+website a link, the catalogue page reads at 320 and 375 px with nothing pushed off screen,
+and a task's wrapped text lines up past its box, on the page and on paper. Measured in
+headless Chromium (skipped, saying why, where it cannot start) and in the PDF's text."""
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import lxml.html
+import pypdfium2
+import pytest
+
+from conftest import new_project, replace_organisation, run_build
+from handouts.write.html.page import _tel, _web
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+TASK = ("Bring your list of medicines, with the dose of each and when you last took it, "
+        "written down on one sheet of paper")
+
+HANDOUT = f"""\
+---
+title: Small Screens
+lang: en-US
+version: "1.0"
+date: 2026-01-15
+review_due: 2027-01-15
+audience: clinicians
+---
+
+## Before you come
+
+- [ ] {TASK}
+- [x] Eat a light meal
+"""
+
+CLINIC = """organisation:
+  name: Pain Medicine Practice
+  address: "1 Example Way, Springfield"
+  phone: "+1 (555) 010-0000 ext. 12"
+  website: "clinic.example.org"
+  referral_phone: "555.010.9999"
+  referral_email: "referrals@clinic.example.org"
+"""
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    project = new_project(tmp_path_factory.mktemp("small"), {"source/small.md": HANDOUT})
+    replace_organisation(project, CLINIC)
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    return project
+
+
+def test_phone_numbers_website_and_email_are_links(small):
+    page = lxml.html.parse(str(small.outputs("small")["html"])).getroot()
+    links = {a.text_content(): a.get("href") for a in page.find_class("contact")[0].iter("a")}
+    assert links == {"+1 (555) 010-0000 ext. 12": "tel:+15550100000",
+                     "clinic.example.org": "https://clinic.example.org",
+                     "555.010.9999": "tel:5550109999",
+                     "referrals@clinic.example.org": "mailto:referrals@clinic.example.org"}
+    # The words around a value stay text: "Referrals by phone: " and its number, linked.
+    line = next(p for p in page.find_class("contact")[0] if "Referrals by phone" in
+                p.text_content())
+    assert line.text == "Referrals by phone: " and line[0].tag == "a"
+
+
+@pytest.mark.parametrize("value, href", [
+    ("(555) 010-2030", "tel:5550102030"), ("+44 20 7946 0000", "tel:+442079460000"),
+    ("555-0100 x23", "tel:5550100"), ("call us", ""), ("12", "")])
+def test_a_phone_number_becomes_the_digits_a_phone_dials(value, href):
+    assert _tel(value) == href
+
+
+@pytest.mark.parametrize("value, href", [
+    ("https://clinic.example.org/a", "https://clinic.example.org/a"),
+    ("www.clinic.org", "https://www.clinic.org"), ("Ask at the desk", ""),
+    ("javascript:alert(1)", "")])
+def test_only_a_web_address_becomes_a_link(value, href):
+    assert _web(value) == href
+
+
+def test_pdf_task_text_wraps_past_its_box(small):
+    document = pypdfium2.PdfDocument(str(small.outputs("small")["pdf"]))
+    try:
+        textpage = document[0].get_textpage()
+        index, count = textpage.search("Bring your list", match_case=True).get_next()
+        text = textpage.get_text_range(index, len(TASK) + 10)
+        boxes = [(textpage.get_charbox(i, loose=True), text[i - index])  # the line's height
+                 for i in range(index, index + len(text)) if not text[i - index].isspace()]
+    finally:
+        document.close()
+    starts = {}  # each line's first letter's left edge, by the line's baseline
+    for (left, bottom, _, _), char in boxes:
+        line = round(bottom)
+        starts.setdefault(line, left)
+    assert len(starts) >= 2, "the task did not wrap: make it longer"
+    lefts = list(starts.values())[:2]
+    assert abs(lefts[0] - lefts[1]) < 1.0, lefts
+
+
+# -- Chromium ------------------------------------------------------------------------------
+
+def _chromium_problem():
+    if not CHROMIUM.is_file():
+        return f"{CHROMIUM} is absent (apt-get install chromium)"
+    started = subprocess.run([str(CHROMIUM), "--version"], capture_output=True, text=True,
+                             timeout=60)
+    if started.returncode != 0 and not os.environ.get("HANDOUTS_REQUIRE_AXE"):
+        return f"{CHROMIUM} does not start: {started.stderr.strip()[-200:]}"
+    return None
+
+
+MEASURE = """
+<script>
+addEventListener('load', () => {
+  const width = document.documentElement.clientWidth;
+  const boxes = [...document.body.querySelectorAll('*')]
+    .filter(e => e.getClientRects().length && !e.closest('.visually-hidden, thead'))
+    .map(e => { const r = e.getBoundingClientRect();
+                return {tag: e.tagName, text: (e.textContent || '').trim().slice(0, 30),
+                        label: e.getAttribute('data-label'), left: r.left, right: r.right}; });
+  const lines = [...document.querySelectorAll('li.task')].map(li => {
+    const range = document.createRange(); range.selectNodeContents(li);
+    const box = li.querySelector('.task-box').getBoundingClientRect();
+    const rects = [...range.getClientRects()].filter(r => r.width > 1 && !(
+      Math.abs(r.left - box.left) < 0.5 && Math.abs(r.top - box.top) < 0.5));  // not the box
+    return {box: box.right, lefts: [...new Set(rects.map(r => Math.round(r.left)))],
+            tops: [...new Set(rects.map(r => Math.round(r.top)))]};
+  });
+  parent.postMessage(JSON.stringify({width, scroll: document.documentElement.scrollWidth,
+                                     boxes, lines}), '*');
+});
+</script></body>"""
+
+
+def _measure(html_file, width):
+    """What Chromium lays out in a viewport `width` px wide: the page in an iframe that wide
+    (headless Chromium's window is at least 500 px), a script posting every element's
+    box to the frame's parent, which puts it in its title for --dump-dom."""
+    probe = html_file.with_name(f"probe-{width}.html")
+    probe.write_text(html_file.read_text(encoding="utf-8").replace("</body>", MEASURE),
+                     encoding="utf-8")
+    frame = html_file.with_name(f"frame-{width}.html")
+    frame.write_text(
+        "<!DOCTYPE html><html><head><title>waiting</title></head><body style='margin:0'>"
+        "<script>addEventListener('message', e => { document.title = 'M' + e.data; });"
+        f"</script><iframe src='{probe.name}' style='width:{width}px;height:900px;border:0'>"
+        "</iframe></body></html>", encoding="utf-8")
+    result = subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+         "--virtual-time-budget=5000", frame.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    found = re.search(r"<title>M(.*?)</title>", result.stdout, re.S)
+    assert found, result.stdout[-500:] + result.stderr[-500:]
+    probe.unlink()
+    frame.unlink()
+    return json.loads(lxml.html.fromstring(f"<p>{found.group(1)}</p>").text_content())
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    problem = _chromium_problem()
+    if problem:
+        pytest.skip(problem)
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_the_catalogue_keeps_every_column_on_screen(small, chromium, width):
+    measured = _measure(small.output_dir / "index.html", width)
+    assert measured["scroll"] <= width
+    for box in measured["boxes"]:
+        assert box["left"] >= 0 and box["right"] <= width + 0.5, box
+    labels = {b["label"] for b in measured["boxes"] if b["label"]}
+    assert {"Review due", "Files", "Status"} <= labels  # each cell shown, under its label
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_the_handout_page_fits_and_tasks_wrap_past_their_box(small, chromium, width):
+    measured = _measure(small.outputs("small")["html"], width)
+    assert measured["scroll"] <= width
+    for box in measured["boxes"]:
+        assert box["right"] <= width + 0.5, box
+    task = measured["lines"][0]
+    assert len(task["tops"]) >= 2, "the task did not wrap"
+    assert min(task["lefts"]) >= task["box"] - 0.5, task  # no line starts under the box
+    assert len(task["lefts"]) == 1, task  # every line starts at the same place
