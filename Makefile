@@ -11,7 +11,7 @@ STAMP   ?= $(VENV)/.installed
 # One failing handout must not stop the others; make still exits non-zero.
 MAKEFLAGS += --keep-going
 
-.PHONY: all html watch import bench bench-scale bench-real test typecheck check release clean distclean help FORCE
+.PHONY: all html watch import booklet bench bench-scale bench-real test typecheck check release clean distclean help FORCE
 
 # File names may hold spaces, which make cannot take as targets, so make does not track the
 # handouts one by one: a single `find` asks whether any file in source/, styles/ or the code
@@ -47,6 +47,12 @@ html: $(STAMP)
 # Rebuild a handout on every save, with a live preview at http://127.0.0.1:8000/
 watch: $(STAMP)
 	$(PY) build.py --watch
+
+# Every handout again, with a folded booklet of each: output/NAME-booklet.pdf (print on
+# both sides, flipping on the short edge). 'paper: booklet' in a handout or the theme
+# makes one at every build.
+booklet: $(STAMP)
+	$(PY) build.py --booklet
 
 # A Word handout into source/NAME.md: make import FILE=handout.docx (FORCE=1 overwrites).
 import: $(STAMP)
@@ -98,6 +104,7 @@ help:
 	@echo "make            build output/NAME.html, .pdf and .docx for every source/NAME.md"
 	@echo "make html       only the web pages, a quick preview"
 	@echo "make watch      rebuild on every save, with a live preview in the browser"
+	@echo "make booklet    every handout again, each with a folded booklet (NAME-booklet.pdf)"
 	@echo "make import FILE=x.docx  write source/NAME.md from a Word handout (FORCE=1 overwrites)"
 	@echo "make check      verify every word of every block is in each output"
 	@echo "make bench      time and memory against Pandoc, written to bench/results.md"

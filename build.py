@@ -5,6 +5,7 @@
     python build.py source/NAME.md     build one
     python build.py --changed          build those whose source, pictures, styles or code
                                        changed since their last good build (make runs this)
+    python build.py --booklet          also a folded booklet, output/NAME-booklet.pdf
     python build.py --html             only the web pages (a quick preview; no PDF or Word file)
     python build.py --watch            rebuild on every save; live preview at localhost:8000
     python build.py --check            verify the outputs on disk hold every word of every block
@@ -144,7 +145,8 @@ def _one(numbered: tuple[int, Path], project: Project, args: argparse.Namespace,
     try:
         if args.check:
             return _check(path, project, out, err), out, err
-        _build(path, project, args.strict, args.html, out, err, alone=total == 1)
+        _build(path, project, args.strict, args.html, out, err, alone=total == 1,
+               booklet=args.booklet)
         return False, out, err
     except Exception as exc:
         if isinstance(exc, Diagnostic):
@@ -176,15 +178,19 @@ def _report(project: Project, quiet: bool = False) -> int:
 
 
 def _build(path: Path, project: Project, strict: bool, html_only: bool, out: list[str],
-           err: list[str], alone: bool = False) -> None:
+           err: list[str], alone: bool = False, booklet: bool = False) -> None:
     started = time.perf_counter()
     results = (build_web_page(path, project) if html_only
-               else build_handout(path, project, strict=strict, side_by_side=alone))
+               else build_handout(path, project, strict=strict, side_by_side=alone,
+                                  booklet=booklet))
     for result in results:  # one per edition
         outputs = ", ".join(display_path(p) for p in result.outputs.values())
         out.append(f"built {outputs} in {time.perf_counter() - started:.1f} s; verified "
                    f"{result.words} words in {result.blocks} blocks, {result.sections} "
                    f"sections and {result.references} references in each")
+        if result.booklet:
+            out.append(f"folded booklet {display_path(result.booklet)}: print on both sides, "
+                       "flipping on the short edge; fold the stack and staple it")
         err += [f"warning: {warning}" for warning in result.warnings]
     out += [f"correction on record in {display_path(path)}: {correction}"
             for correction in results[0].corrections]
@@ -238,6 +244,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--report", action="store_true",
                         help="gather the handouts' reports into output/report.json, "
                              "output/index.html and a table")
+    parser.add_argument("--booklet", action="store_true",
+                        help="also write output/NAME-booklet.pdf, a folded booklet (as "
+                             "'paper: booklet' does)")
     parser.add_argument("--watch", action="store_true",
                         help="rebuild on every change and serve a live preview")
     parser.add_argument("--port", type=int, default=8000,

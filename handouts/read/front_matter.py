@@ -19,6 +19,18 @@ OPTIONAL = ("subtitle", "short_title", "audience", "organisation", "author", "ke
             "approved_on", "reading_grade_target", "defined_terms", "editions", "url")
 DATES = ("date", "review_due", "approved_on")
 PAPERS = ("letter", "a4")
+PAPER_HINT = ("use letter or a4, and booklet for a folded booklet as well (paper: booklet, "
+              "paper: a4 booklet)")
+
+
+def read_paper(value: str) -> tuple[str, bool] | None:
+    """'letter', 'a4', 'booklet', 'a4 booklet' ... as (size, or '' for the theme's, and
+    whether a folded booklet is wanted); None for anything else."""
+    words = str(value).lower().replace(",", " ").split()
+    sizes = [w for w in words if w in PAPERS]
+    if len(sizes) > 1 or any(w not in PAPERS and w != "booklet" for w in words):
+        return None
+    return (sizes[0] if sizes else "", "booklet" in words)
 AUDIENCES = ("patients", "clinicians")
 DEFAULT_AUDIENCE = "patients"
 DEFAULT_CSL = "american-medical-association"
@@ -71,6 +83,7 @@ class Meta:
     nocite: list[str] = field(default_factory=list)  # keys listed without being cited; '*': all
     csl: str = DEFAULT_CSL
     paper: str = ""          # empty: the theme's paper
+    booklet: bool = False    # paper: booklet: a folded booklet too (write/pdf/booklet.py)
     corrections: list[str] = field(default_factory=list)
     approved_by: str = ""           # "Name, Role": who approved this version for release
     approved_on: datetime.date | None = None
@@ -361,8 +374,9 @@ def _validate(path: Path, data: dict[object, object], lines: dict[str, int]) -> 
              "use a tag such as en, en-US or es")
     if text.get("audience", DEFAULT_AUDIENCE) not in AUDIENCES:
         fail("audience", f"unknown audience '{text['audience']}'", "use patients or clinicians")
-    if text.get("paper") and text["paper"].lower() not in PAPERS:
-        fail("paper", f"unknown paper size '{text['paper']}'", "use letter or a4")
+    paper = read_paper(text.get("paper", ""))
+    if paper is None:
+        fail("paper", f"unknown paper size '{text['paper']}'", PAPER_HINT)
     nocite = lists.get("nocite", text.get("nocite"))
     nocite_keys = [] if nocite is None else \
         _nocite_keys(nocite, lambda m, h: fail("nocite", m, h))
@@ -382,7 +396,7 @@ def _validate(path: Path, data: dict[object, object], lines: dict[str, int]) -> 
         keywords=lists.get("keywords", []),
         bibliography=lists.get("bibliography", text.get("bibliography", "")),
         nocite=nocite_keys, csl=text.get("csl", DEFAULT_CSL),
-        paper=text.get("paper", "").lower(), corrections=lists.get("corrections", []),
+        paper=paper[0] if paper else "", booklet=bool(paper and paper[1]), corrections=lists.get("corrections", []),
         approved_by=text.get("approved_by", ""), approved_on=dates.get("approved_on"),
         reading_grade_target=grade, defined_terms=lists.get("defined_terms", []),
         editions=editions, edition_audiences=edition_audiences, edition_titles=edition_titles,

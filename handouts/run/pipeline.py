@@ -57,6 +57,7 @@ class Result:
     reading: Reading | None = None  # None: a web page only
     seconds: float = 0.0
     edition: str = ""          # the edition, when the handout has editions
+    booklet: Path | None = None  # output/NAME-booklet.pdf, when one was asked for
     warnings: list[Diagnostic] = field(default_factory=list)
     corrections: list[str] = field(default_factory=list)
 
@@ -114,13 +115,14 @@ def render_edition(doc: Source, project: Project) -> Rendered:
 
 
 def build_handout(path: Path, project: Project, strict: bool = False,
-                  side_by_side: bool = False) -> list[Result]:
+                  side_by_side: bool = False, booklet: bool = False) -> list[Result]:
     """Build and verify the three outputs of each edition of one handout (of the handout,
     when it has none); return what was done, a Result per edition. A strict (release)
     build stops on any warning, before writing anything. side_by_side prints the PDFs in a
     process forked at once, which loads WeasyPrint while this one renders the first page
     and then prints while this one writes the Word file: for a single build, not in workers
-    that already share the cores."""
+    that already share the cores. booklet (make booklet) writes each edition's folded
+    booklet too, as 'paper: booklet' in the front matter or the theme does."""
     from handouts.run import batch
     from handouts.run import summary
     started = time.time() - CLOCK_SLACK
@@ -131,7 +133,7 @@ def build_handout(path: Path, project: Project, strict: bool = False,
                           finish=_release_printer) as printer:
             doc = load_handout(path, project)
             for edition in editions.documents(doc):
-                results.append(build_edition(edition, project, strict, printer))
+                results.append(build_edition(edition, project, strict, printer, booklet))
     except BaseException:
         if results:  # editions put in place before one failed: the report says so
             with contextlib.suppress(OSError):  # what failed is the error to report
@@ -161,7 +163,8 @@ def build_document(path: Path, project: Project, strict: bool = False,
 
 
 def build_edition(doc: Source, project: Project, strict: bool,
-                  printer: Beside[tuple[bytes, list[Diagnostic]]]) -> Result:
+                  printer: Beside[tuple[bytes, list[Diagnostic]]],
+                  booklet: bool = False) -> Result:
     """The three outputs of one loaded document (a handout, or one edition of it); the PDF
     is printed by printer (a batch.Beside of _printed)."""
     started = time.perf_counter()
@@ -186,13 +189,21 @@ def build_edition(doc: Source, project: Project, strict: bool,
         if strict:  # an address the PDF writer refused (the rest passed above)
             _refuse_release(editions.named(doc, refused))
         _commit(staged, targets, doc, problems + verify.check(pages, want))
+    folded = None
+    if booklet or doc.meta.booklet or rendered.theme.booklet:
+        from handouts.write.pdf import booklet as folding
+        folded = project.output_dir / f"{doc.name}-booklet.pdf"
+        folding.write_booklet(page, doc.meta.paper or rendered.theme.paper,
+                              rendered.theme.margins_mm, folded)
     unread = verify.unreadable_in_pdf(want)
     if unread:  # found after the release checks: as before, a release is not refused for it
         warnings.append(Diagnostic(
             doc.path, f"{unread} blocks in Arabic script cannot be read back out of the PDF to "
             "be checked (its joined letters)", "they were checked in the web page and Word "
             "file: look at the PDF's pages", code="pdf-unchecked-script", severity=WARNING))
-    return _result(doc, targets, want, started, warnings, reading)
+    result = _result(doc, targets, want, started, warnings, reading)
+    result.booklet = folded
+    return result
 
 
 def _refuse_release(warnings: Sequence[Diagnostic]) -> None:

@@ -20,8 +20,9 @@ from handouts.diagnostics import Diagnostic
 from handouts.messages import catalogue
 from handouts.paths import Outside, inside
 from handouts.read.images import ImageProblem, data_url
-from handouts.read.front_matter import (MAX_VALUE_CHARS, UNPRINTABLE, key_lines, read_yaml,
-                                        refuse_control_characters, unreadable_value_line)
+from handouts.read.front_matter import (MAX_VALUE_CHARS, PAPER_HINT, UNPRINTABLE, key_lines,
+                                        read_paper, read_yaml, refuse_control_characters,
+                                        unreadable_value_line)
 
 if TYPE_CHECKING:
     from handouts.read.front_matter import Document as Source
@@ -127,6 +128,7 @@ class Theme:
     font_family: str = atkinson.FAMILY
     font_size_pt: float = 11.5
     paper: str = "letter"
+    booklet: bool = False   # paper: booklet (letter sheets) or a4 booklet: a folded booklet too
     margins_mm: dict[str, float] = field(default_factory=lambda: {"top": 20, "bottom": 20,
                                                       "left": 19, "right": 19})
     organisation: Organisation = field(default_factory=Organisation)
@@ -261,9 +263,10 @@ def _validate(path: Path, data: dict[object, object], lines: dict[str, int]) -> 
                  f"use a number from {MIN_FONT_PT} to 16; patients need at least {MIN_FONT_PT} pt")
         theme.font_size_pt = size
     if "paper" in data:
-        theme.paper = str(data["paper"]).lower()
-        if theme.paper not in PAPER_MM:
-            fail("paper", f"unknown paper size '{data['paper']}'", "use letter or a4")
+        paper = read_paper(str(data["paper"]))
+        if paper is None:
+            fail("paper", f"unknown paper size '{data['paper']}'", PAPER_HINT)
+        theme.paper, theme.booklet = paper[0] or "letter", paper[1]
     if "margins_mm" in data:
         margins = data["margins_mm"]
         sides = ("top", "bottom", "left", "right")

@@ -221,21 +221,23 @@ def _parsed(text: str, fetcher: RefusingFetcher) -> weasyprint.CSS | None:
                           font_config=_fonts()) if text else None
 
 
-def write_pdf(page: Page, warnings: list[Diagnostic]) -> bytes:
-    """Return the PDF bytes; references the fetcher refused are added to warnings."""
+def write_pdf(page: Page, warnings: list[Diagnostic], extra_css: str = "") -> bytes:
+    """Return the PDF bytes; references the fetcher refused are added to warnings.
+    extra_css comes last: the folded booklet's smaller page (booklet.py)."""
     fetcher = RefusingFetcher(page.pictures)
     shared, own = page.print_css
     stylesheet, refused = _shared_stylesheet(shared, tuple(sorted(page.print_fonts.items())))
     html = weasyprint.HTML(string=page.print_html, base_url="about:blank", url_fetcher=fetcher)
     # The same page gives the same /ID, so rebuilds are byte-identical.
     content = hashlib.sha256(page.print_html.encode())
-    for part in (shared, own):
+    for part in (shared, own, extra_css):
         content.update(part.encode())
     for address in sorted(page.pictures):  # the pictures are served apart from the page
         content.update(page.pictures[address].encode())
     identifier = content.hexdigest()[:32].encode()
     with _fonts_dated(_issued(page)):
-        stylesheets = [css for css in (stylesheet, _parsed(own, fetcher)) if css]
+        stylesheets = [css for css in (stylesheet, _parsed(own, fetcher),
+                                       _parsed(extra_css, fetcher)) if css]
         document = _paginated(html, stylesheets, fetcher)
         pdf: bytes = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=identifier,
                                         custom_metadata=True, uncompressed_pdf=False,
