@@ -30,6 +30,8 @@ from lxml import etree
 from PIL import Image, UnidentifiedImageError
 
 from handouts.diagnostics import WARNING, Diagnostic, display_path
+from handouts.furniture import CALLOUT_STYLES, PANEL_STYLE, QR_STYLE
+from handouts.write.docx.styles import callout_label_style
 
 # Word's own style names are mammoth's defaults (Heading 1-6, lists by their numbering,
 # Title is mapped here); the rest are the names our DOCX writer gives (write/docx/styles.py).
@@ -49,15 +51,15 @@ p[style-name='Callout'] => p:fresh
 p[style-name='Definition Term'] => dl > dt:fresh
 p[style-name='Definition'] => dl > dd:fresh
 p[style-name='Caption'] => p.caption:fresh
+p[style-name='Table Caption'] => p.caption:fresh
 p[style-name='Contact'] => !
 p[style-name='Quote'] => blockquote > p:fresh
 p[style-name='Intense Quote'] => blockquote > p:fresh
 p[style-name='Code'] => pre:separator('\\n')
 p[style-name='Rule'] => hr
 p[style-name='Footnote Text'] => p:fresh
-table[style-name='Callout Box'] => table.note:fresh
-table[style-name='Tip Box'] => table.tip:fresh
-table[style-name='Warning Box'] => table.warning:fresh
+p[style-name='Contact Details'] => !
+p[style-name='Online Copy'] => p:fresh
 r[style-name='Citation Number'] => sup
 r[style-name='Citation'] => span
 r[style-name='Inline Code'] => code
@@ -65,6 +67,18 @@ r[style-name='Strong'] => strong
 r[style-name='Emphasis'] => em
 r[style-name='Footnote Reference'] => span
 """
+# Each kind of box (its one-cell table's style), and its printed label ("Warning", with its
+# icon), which the build prints again; the contact panel and the QR code's table are the
+# build's too, made from the theme and the front matter's url.
+_BOX_KINDS: dict[str, str] = {}
+for _kind, _style in CALLOUT_STYLES.items():
+    _BOX_KINDS.setdefault(_style, _kind)
+STYLE_MAP += "".join(f"table[style-name='{style}'] => table.box-{kind}:fresh\n"
+                     for style, kind in _BOX_KINDS.items())
+STYLE_MAP += "".join(f"p[style-name='{callout_label_style(kind)}'] => !\n"
+                     for kind in CALLOUT_STYLES)
+STYLE_MAP += (f"table[style-name='{PANEL_STYLE}'] => table.furniture:fresh\n"
+              f"table[style-name='{QR_STYLE}'] => table.online-copy:fresh\n")
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
@@ -101,12 +115,13 @@ def import_docx(path: Path, source_dir: Path, force: bool = False) -> Imported:
     def warn(message: str, hint: str = "", code: str = "import-loss") -> None:
         warnings.append(Diagnostic(path, message, hint, code=code, severity=WARNING))
 
-    pictures: dict[Path, bytes] = {}
+    # Each picture under a placeholder name until the body is ready: the pictures that
+    # stay (not those of the build's own QR code or box icons) are numbered in order.
+    found: dict[str, tuple[str, bytes]] = {}
 
     def picture(image: Any) -> dict[str, str]:
         with image.open() as stream:
             raw = stream.read()
-        number = len(pictures) + 1
         kind = PRINTABLE.get(image.content_type or "")
         if kind is None:  # BMP, TIFF, WebP...: PNG if Pillow reads it
             try:
@@ -119,13 +134,9 @@ def import_docx(path: Path, source_dir: Path, force: bool = False) -> Imported:
                      "and was left out", "save it from Word as PNG and add it with "
                      "![what it shows](picture.png)")
                 return {}
-        file = source_dir / f"{name}-{number}.{kind}"
-        pictures[file] = raw
-        alt = (image.alt_text or "").strip()
-        if not alt:
-            warn(f"picture {file.name} has no alt text",
-                 f"describe what it shows between the brackets of ![]({file.name})")
-        return {"src": file.name, "alt": alt}
+        placeholder = f"picture-{len(found)}"
+        found[placeholder] = (kind, raw)
+        return {"src": placeholder, "alt": (image.alt_text or "").strip()}
 
     try:
         result = mammoth.convert_to_html(io.BytesIO(data), style_map=STYLE_MAP,
@@ -145,6 +156,18 @@ def import_docx(path: Path, source_dir: Path, force: bool = False) -> Imported:
         warn(f"the document names no language; wrote 'lang: {FALLBACK_LANG}'",
              "change it in the front matter if the handout is in another language",
              code="import-lang")
+    pictures: dict[Path, bytes] = {}
+    for img in soup.find_all("img"):
+        if str(img.get("src")) not in found:  # a picture left out (warned above)
+            img.decompose()
+            continue
+        kind, raw = found[str(img["src"])]
+        file = source_dir / f"{name}-{len(pictures) + 1}.{kind}"
+        pictures[file] = raw
+        img["src"] = file.name
+        if not img.get("alt"):
+            warn(f"picture {file.name} has no alt text",
+                 f"describe what it shows between the brackets of ![]({file.name})")
     body = _Converter().markdown(soup)
     text = "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=1000) \
         + "---\n\n" + body.strip() + "\n"
@@ -307,6 +330,13 @@ def _front_matter(soup: BeautifulSoup, properties: dict[str, Any], name: str) ->
     if "date" in properties:
         front["date"] = properties["date"]
 
+    for table in soup.find_all("table", class_="online-copy"):  # the QR code: url
+        address = re.search(r"https?://[^\s<>\"]+[^\s<>\".,;)]", table.get_text(" "))
+        if address:
+            front["url"] = address.group(0)
+        table.decompose()
+    for table in soup.find_all("table", class_="furniture"):
+        table.decompose()
     headings = soup.find_all(re.compile(r"^h[1-6]$"))
     if headings:
         shift = 2 - min(int(h.name[1]) for h in headings)
@@ -398,14 +428,15 @@ def _captions(soup: BeautifulSoup) -> None:
 
 
 def _boxes(soup: BeautifulSoup) -> None:
-    """Our one-cell callout tables become <callout kind= title=> around the cell's blocks."""
-    for table in soup.find_all("table", class_=["note", "tip", "warning"]):
+    """Our one-cell box tables become <callout kind= title=> around the cell's blocks."""
+    for table in soup.find_all("table", class_=re.compile(r"^box-")):
+        kind = str(table["class"][0]).removeprefix("box-")
         cells = table.find_all(["td", "th"])
         if len(cells) != 1:
             del table["class"]
             continue
         title = cells[0].find("p", class_="callout-title")
-        box = soup.new_tag("callout", attrs={"kind": table["class"][0],
+        box = soup.new_tag("callout", attrs={"kind": kind,
                                              "title": _text(title) if title else ""})
         if isinstance(title, Tag):
             title.decompose()

@@ -168,6 +168,7 @@ lang: en-US
 version: "1.0"
 date: 2026-01-15
 review_due: 2027-01-15
+url: https://clinic.example.org/handouts/trip
 ---
 
 ## Before your visit
@@ -232,6 +233,9 @@ def test_our_word_file_with_a_table_footnote_picture_and_box_comes_back_whole(tm
     assert "(clinic.example.org/visit)" not in text
     with Image.open(second.source_dir / "trip-1.png") as picture:
         assert picture.format == "PNG"
+    # The QR code and the boxes' icons are the build's own: not pictures of the text.
+    assert sorted(p.name for p in second.source_dir.glob("trip-*")) == ["trip-1.png"]
+    assert "\nurl: https://clinic.example.org/handouts/trip\n" in text
     drafted(second.source_dir / "trip.md")
     result = run_build(second.root)
     assert result.returncode == 0, result.stderr
