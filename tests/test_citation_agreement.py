@@ -75,6 +75,8 @@ def test_the_word_file_prints_what_the_web_page_agreed_on(tmp_path):
     text = squash("".join(p.text for p in word.paragraphs))
     missing = []
     for what, html in outcome.identical.items():
+        if "<math>" in html:  # a formula is a picture in Word, not its TeX
+            continue
         if what.startswith("entry "):
             if squash(html) not in text:
                 missing.append(f"{what}: {html}")
