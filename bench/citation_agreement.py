@@ -340,9 +340,16 @@ def run_style(style: str, work: Path, files: list[Path] | None = None,
     return outcome, project, theirs.stdout
 
 
-def render(outcomes: list[Outcome], version: str) -> str:
+def _commit() -> str:
+    done = subprocess.run(["git", "-C", str(CODE), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True)
+    return done.stdout.strip() or "an unknown commit"
+
+
+def render(outcomes: list[Outcome], version: str, failed: dict[str, str]) -> str:
     lines = ["# Citation agreement with Pandoc's citeproc", "",
-             f"Measured by `bench/citation_agreement.py` against {version} on "
+             f"Measured by `bench/citation_agreement.py` (code at {_commit()}) against "
+             f"{version} on "
              f"tests/corpus/bib/ (real bibliographies, see its SOURCES.md). Identical = "
              "same text and inline markup, white space runs as one space, after the "
              "deliberate differences below. Targets (issue 22): 95% of entries, 98% of "
@@ -355,6 +362,8 @@ def render(outcomes: list[Outcome], version: str) -> str:
         lines.append(f"| {label} | {o.entries_same}/{o.entries} "
                      f"({o.entries_same / o.entries:.0%}) | {o.citations_same}/{o.citations} "
                      f"({o.citations_same / o.citations:.0%}) | {deliberate} |")
+    for style, why in failed.items():
+        lines.append(f"| {STYLES[style][0]} | the build stops: {why} | | |")
     lines += ["", "Deliberate differences (each accepted only in exactly this shape):", ""]
     lines += [f"- {name}: {rule}." for name, rule in DELIBERATE.items()]
     lines.append("")
@@ -374,20 +383,25 @@ def main() -> None:
     version = subprocess.run([str(pandoc_binary()), "--version"], capture_output=True,
                              text=True, check=True).stdout.splitlines()[0]
     outcomes = []
+    failed: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as work:
         for style in options.style or STYLES:
             try:
                 outcome, _, _ = run_style(style, Path(work))
             except (RuntimeError, subprocess.CalledProcessError) as exc:
                 print(f"{style}: {exc}", file=sys.stderr)
+                errors = [line for line in str(exc).splitlines() if line.startswith("error:")]
+                first = re.sub(r"^error: \S*/source/", "", errors[0]) if errors else str(exc)
+                more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+                failed[style] = (first + more).replace("|", "\\|")
                 continue
             outcomes.append(outcome)
             if not options.quiet:
                 print(f"== {style}: {len(outcome.mismatches)} mismatches")
                 print("\n".join(outcome.mismatches))
-    report = render(outcomes, version)
+    report = render(outcomes, version, failed)
     print(report)
-    if not options.style and outcomes and CODE == ROOT and ONLY == "*.bib":
+    if not options.style and CODE == ROOT and ONLY == "*.bib":
         RESULTS.write_text(report, encoding="utf-8")
 
 
