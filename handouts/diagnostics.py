@@ -20,7 +20,8 @@ RELEASE_BLOCKING = frozenset({
     "reading-grade", "undefined-terms", "unexplained-abbreviation",  # check/reading.py
     "pdf-unchecked-script", "reference-not-cited", "unknown-citation-key", "bibliography-entry-skipped",
     "installed-font", "refused-address",
-    "unused-footnote", "bare-link-text", "malformed-math"})  # read/markdown.py
+    "unused-footnote", "bare-link-text", "malformed-math", "shortcode-left-out",
+    "grid-table-spans"})  # read/markdown.py
 
 
 class Diagnostic(Exception):

@@ -246,6 +246,12 @@ class Rule:
 
 
 @dataclass
+class PageBreak:
+    """Quarto's {{< pagebreak >}}: on paper (PDF and Word), what follows starts a page."""
+    line: int | None = None
+
+
+@dataclass
 class Footnote:
     number: int
     anchor: str
@@ -289,7 +295,8 @@ class Document:
 Inline = (Text | Styled | Code | Link | LineBreak | Abbreviation | Citation | FootnoteRef
           | InlineImage | Math)
 Block = (Heading | Paragraph | BulletList | OrderedList | DefinitionList | Table | Callout
-         | Quote | CodeBlock | Figure | Division | Rule | Footnotes | References | DisplayMath)
+         | Quote | CodeBlock | Figure | Division | Rule | PageBreak | Footnotes | References
+         | DisplayMath)
 
 
 def children_of(block: Block) -> list[Block]:
@@ -305,8 +312,8 @@ def children_of(block: Block) -> list[Block]:
             return block.blocks
         case Footnotes():
             return [b for note in block.notes for b in note.blocks]
-        case (Heading() | Paragraph() | CodeBlock() | Figure() | Rule() | References()
-              | DisplayMath()):
+        case (Heading() | Paragraph() | CodeBlock() | Figure() | Rule() | PageBreak()
+              | References() | DisplayMath()):
             return []
         case _:
             assert_never(block)
@@ -333,7 +340,7 @@ def inline_lists(block: Block) -> list[list[Inline]]:
         case References():
             return [entry.children for entry in block.entries]
         case (BulletList() | OrderedList() | Quote() | CodeBlock() | Division() | Rule()
-              | Footnotes() | DisplayMath()):
+              | PageBreak() | Footnotes() | DisplayMath()):
             return []
         case _:
             assert_never(block)

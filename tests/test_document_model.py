@@ -303,13 +303,15 @@ def test_errors_stop_at_a_limit(tmp_path):
     assert len(caught.value.errors) == 20
 
 
-def test_a_fenced_div_stops_the_build_by_name(tmp_path):
+def test_a_fenced_div_naming_a_box_kind_is_that_box_and_code_keeps_its_colons(tmp_path):
+    """Pandoc's and Docusaurus' '::: warning' (tests/test_dialects.py has the rest)."""
     text = MINIMAL_FRONT_MATTER + "\n## S\n\n::: warning\nText.\n:::\n\n```\n:::\n```\n"
     project = new_project(tmp_path, {"source/a.md": text})
-    with pytest.raises(Diagnostic) as caught:
-        build_document(project.source_dir / "a.md", project)
-    assert "fenced div (':::')" in caught.value.message
-    assert caught.value.line == _lines_of(text, "::: warning")[0]
+    build_document(project.source_dir / "a.md", project)
+    blocks = render_document(project.source_dir / "a.md", project).document.blocks
+    box = next(b for b in blocks if isinstance(b, m.Callout))
+    assert (box.kind, box.line) == ("warning", _lines_of(text, "::: warning")[0])
+    assert [b.text for b in blocks if isinstance(b, m.CodeBlock)] == [":::"]
 
 
 def test_raw_html_cannot_forge_a_citation_or_a_callout(tmp_path):

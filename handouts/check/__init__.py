@@ -175,7 +175,7 @@ def _heading_texts(block: m.Block, say: Messages) -> list[str]:
             return [say("references")]
         case (m.Paragraph() | m.BulletList() | m.OrderedList() | m.DefinitionList()
               | m.Table() | m.Quote() | m.CodeBlock() | m.Figure() | m.Division() | m.Rule()
-              | m.Footnotes() | m.DisplayMath()):
+              | m.Footnotes() | m.DisplayMath() | m.PageBreak()):
             return []
         case _:
             assert_never(block)
@@ -211,7 +211,7 @@ def _collect(blocks: list[m.Block], out: list[Block], notes: bool, line: int | N
                 pass
             case (m.Heading() | m.Paragraph() | m.BulletList() | m.OrderedList() | m.Table()
                   | m.Callout() | m.Quote() | m.Figure() | m.Division() | m.Rule()
-                  | m.References()):
+                  | m.PageBreak() | m.References()):
                 texts = [m.inline_text(inlines) for inlines in m.inline_lists(block)]
                 out += [Block(kind, text, line, notes) for text in texts if squash(text)]
                 _collect(m.children_of(block), out, notes, line)

@@ -207,7 +207,7 @@ def _sections(document: m.Document) -> list[Part]:
                 out.append((m.inline_text(block.children), line, []))
             case (m.Heading() | m.Paragraph() | m.BulletList() | m.OrderedList()
                   | m.DefinitionList() | m.Table() | m.Callout() | m.Quote() | m.CodeBlock()
-                  | m.Figure() | m.Division() | m.Rule() | m.DisplayMath()):
+                  | m.Figure() | m.Division() | m.Rule() | m.DisplayMath() | m.PageBreak()):
                 out[-1][2].append(block)
             case _:
                 assert_never(block)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from handouts.diagnostics import Diagnostic, Diagnostics
+from handouts.read.dialects import BOX_KINDS
 
 if TYPE_CHECKING:
     from handouts.read.front_matter import Document, Meta
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 OPENER = re.compile(r"^:{3,}\s*(?:\{\s*\.?([\w-]+)\s*\}|([\w-]+))\s*$")
 CLOSER = re.compile(r"^:{3,}\s*$")
+ANY_OPENER = re.compile(r"^:{3,}\s*\S")
 CODE_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 # A line holding only {{contact}}: the clinic's name, address, phone and website from
 # styles/theme.yaml, as a referrer edition's "How to refer" needs them.
@@ -34,8 +36,8 @@ CONTACT = re.compile(r"^\{\{[ \t]*contact[ \t]*\}\}[ \t]*$", re.M)
 
 def select(doc: Document, edition: str | None) -> Document:
     """The document as one edition reads it: its own divs kept (their fences blanked), the
-    other editions' divs blanked. With no editions declared, doc as it is: the reader then
-    refuses any ':::' at its line."""
+    other editions' divs blanked; other fenced divs (a Quarto callout) are left to the
+    reader. With no editions declared, doc as it is."""
     if not doc.meta.editions:
         return doc
     kept: list[str] = []
@@ -43,12 +45,19 @@ def select(doc: Document, edition: str | None) -> Document:
     inside: str | None = None
     opened: int | None = None
     fence: str | None = None
+    other = 0  # other fenced divs open (a Quarto callout): theirs, with their closing lines
     for number, line in enumerate(doc.body.split("\n"), doc.body_line):
         code = CODE_FENCE.match(line)
         if code and (fence is None or code.group(1)[0] == fence[0]):
             fence = None if fence else code.group(1)
         opener = OPENER.match(line) if fence is None else None
-        if opener:
+        if opener and _box_or_division(opener.group(1) or opener.group(2), doc.meta.editions):
+            opener = None
+        if fence is None and (ANY_OPENER.match(line) and not opener or CLOSER.match(line)
+                              and other):
+            other += 1 if ANY_OPENER.match(line) else -1
+            kept.append(line if inside in (None, edition) else "")
+        elif opener:
             name = opener.group(1) or opener.group(2)
             if inside is not None:
                 errors.append(doc.error(f"'::: {name}' opens inside the '::: {inside}' block "
@@ -99,6 +108,14 @@ def _titled(doc: Document, meta: Meta, edition: str) -> tuple[Meta, dict[str, in
         meta = dataclasses.replace(meta, subtitle=own.subtitle or meta.subtitle,
                                    short_title=own.short_title or meta.short_title)
     return meta, lines
+
+
+def _box_or_division(name: str, declared: list[str]) -> bool:
+    """Whether a fenced div names a box or a class of other tools' (a Quarto callout, a
+    Docusaurus ':::note'), not an edition (nor a misspelt one)."""
+    if name in declared or any(_one_letter_apart(name, d) for d in declared):
+        return False
+    return name.removeprefix("callout-") in BOX_KINDS
 
 
 def _undeclared_hint(name: str, declared: list[str]) -> str:

@@ -41,6 +41,8 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import HTML_PLACEHOLDER, AtomicString
 
 from handouts import model as m
+from handouts.read.dialects import (BOX_KINDS, DialectExtension, grid_tables_with_spans,
+                                    page_break_text, shortcodes)
 from handouts.read.citations import (BRACKET, NARRATIVE, CiteItem, CitationSyntaxError, parse_bracket, parse_narrative)
 from handouts.diagnostics import WARNING, Diagnostic, Diagnostics
 from handouts.read.images import ImageProblem, picture
@@ -51,10 +53,14 @@ from handouts.paths import Outside, inside
 if TYPE_CHECKING:
     from handouts.read.front_matter import Document as Source
 
+# Other tools' boxes: GitHub alerts (markdown-gfm-admonition), MkDocs' ??? (pymdownx.details)
+# and === tabs (pymdownx.tabbed); dialects.py makes each a box, as 'admonition' makes !!!.
 EXTENSIONS = ["abbr", "attr_list", "def_list", "fenced_code", "footnotes", "md_in_html",
-              "tables", "admonition", "sane_lists", "smarty", "toc", "pymdownx.tasklist"]
+              "tables", "admonition", "sane_lists", "smarty", "toc", "pymdownx.tasklist",
+              "markdown_gfm_admonition", "pymdownx.details", "pymdownx.tabbed"]
 EXTENSION_CONFIGS = {"tables": {"use_align_attribute": True},
-                     "pymdownx.tasklist": {"custom_checkbox": False}}
+                     "pymdownx.tasklist": {"custom_checkbox": False},
+                     "pymdownx.tabbed": {"alternate_style": True}}
 # What raw HTML in a handout may keep; everything else (script, style, iframe, object,
 # form, event handlers, javascript: links) is removed before it is read.
 ALLOWED_TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "div", "dl",
@@ -77,7 +83,6 @@ MAX_DEPTH = 60          # elements inside one another: about 30 levels of lists
 MAX_OPEN_ANGLES = 200   # '<' that start a tag and never end it (see _refuse_open_angles)
 OPEN_ANGLE = re.compile(r"<[A-Za-z/?!][^<>]*(?=<|\Z)")
 BARE_LINK_TEXT = re.compile(r"^(https?://\S+|www\.\S+|click here|here|link|this link)$", re.I)
-FENCED_DIV = re.compile(r"^:{3,}")
 RAW_CITATION = re.compile(r"\[[^\[\]]*(?<![\w@/.:+-])-?@[\w{][^\[\]]*\]")
 ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
 # An override makes the letters print in the opposite order ('evil' as 'live'): it becomes
@@ -629,7 +634,7 @@ def markdown_html(body: str, mark: str, unclosed: list[tuple[str, int, str]] | N
     """The body as sanitised HTML; the raw HTML tags it leaves open are added to unclosed.
     Elements Python-Markdown made carry data-line: the body's line (from 0) they start on."""
     extensions: list[str | Extension] = [*EXTENSIONS, MathExtension(), _HandoutExtension(
-        mark, [] if unclosed is None else unclosed)]
+        mark, [] if unclosed is None else unclosed), DialectExtension(mark)]
     html = markdown.markdown(body, extensions=extensions, extension_configs=EXTENSION_CONFIGS,
                              output_format="html")
     return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, link_rel=None,
@@ -685,6 +690,7 @@ class _Reader:
                              "define each footnote on its own, not indented", nested) from None
         self._refuse_unclosed_html(unclosed)
         self._refuse_unholdable_characters(html)
+        self._warn_of_dialects()
         if self.errors:  # before reading what an unclosed tag has mangled
             raise Diagnostics(self.errors)
         root = lxml.html.fragment_fromstring(html, create_parent="div")
@@ -759,6 +765,19 @@ class _Reader:
                            self.lines.first + index)
             else:
                 seen[label] = self.lines.first + index
+
+    def _warn_of_dialects(self) -> None:
+        """Quarto's and Hugo's shortcodes other than a page break are left out, by name; a
+        grid table's merged cells are read as cells of their own."""
+        for index, name in shortcodes(self.doc.body):
+            self.warn("shortcode-left-out", self.lines.first + index,
+                      f"the shortcode '{{{{< {name} >}}}}' is left out: only Quarto and Hugo "
+                      "print it; write what it stands for as text, or delete it")
+        for index in grid_tables_with_spans(self.doc.body):
+            self.warn("grid-table-spans", self.lines.first + index,
+                      "this grid table has cells that span rows or columns, which are read "
+                      "as cells of their own; check the table in the outputs, or write it "
+                      "as a pipe table or an HTML table with colspan and rowspan")
 
     def _refuse_unclosed_html(self, unclosed: list[tuple[str, int, str]]) -> None:
         for tag, number, text in unclosed:
@@ -915,8 +934,10 @@ class _Reader:
         self.level = max(new, 2)
         return m.Heading(new, el.get("id") or _slug(text), inlines, line)
 
-    def paragraph(self, el: HtmlElement) -> m.Paragraph | m.Figure | None:
+    def paragraph(self, el: HtmlElement) -> m.Paragraph | m.Figure | m.PageBreak | None:
         line = self.line_of(el)
+        if len(el) == 0 and (el.text or "").strip() == page_break_text(self.mark):
+            return m.PageBreak(line or self.lines.next_matching(r"\{\{<\s*pagebreak"))
         images = [c for c in el if c.tag == "img"]
         if len(el) == 1 and images and not (el.text or "").strip() \
                 and not (images[0].tail or "").strip():
@@ -925,11 +946,6 @@ class _Reader:
         if not inlines:
             return None
         line = line or self.lines.find(m.inline_text(inlines))
-        if FENCED_DIV.match(m.inline_text(inlines)) and self.ours(el):
-            self.error("a fenced div (':::') is not supported",
-                       "write a box as !!! note \"Title\" with its text indented below; for "
-                       "text only one edition holds, declare 'editions: [patient, referrer]' "
-                       "in the front matter", line)
         return m.Paragraph(inlines, line)
 
     def figure_from_image(self, img: HtmlElement, line: int | None = None) -> m.Figure | None:
@@ -937,8 +953,10 @@ class _Reader:
         image = self.image(img, line)
         if image is None:
             return None
-        title = img.get("title") or ""
-        caption: list[m.Inline] = [m.Text(title)] if title.strip() else []
+        # A picture alone in its paragraph is a figure; its title, or else (as Pandoc's
+        # implicit figures) its alt text, is its caption.
+        title = (img.get("title") or "").strip() or image.alt
+        caption: list[m.Inline] = [m.Text(title)] if title else []
         return m.Figure(image.src, image.alt, caption, line, screen_src=image.screen_src)
 
     def figure(self, el: HtmlElement) -> m.Figure | None:
@@ -1049,10 +1067,12 @@ class _Reader:
 
     def callout(self, el: HtmlElement) -> m.Callout:
         classes = self.classes(el)
-        kind = next((c for c in classes if c != "admonition"), "note")
-        line = self.line_of(el) or self.lines.next_matching(r"^\s*!!!")
-        if kind not in CALLOUT_KINDS:
-            self.error(f"unknown box kind '{kind}'", "use " + ", ".join(CALLOUT_KINDS[:-1])
+        written = next((c for c in classes if c != "admonition"), "note")
+        kind = BOX_KINDS.get(written.lower(), "note")
+        line = self.line_of(el) or self.lines.next_matching(
+            r"^\s*(!!!|\?\?\?|===|>\s*\[!|:::|<details)")
+        if written.lower() not in BOX_KINDS:
+            self.error(f"unknown box kind '{written}'", "use " + ", ".join(CALLOUT_KINDS[:-1])
                        + " or " + CALLOUT_KINDS[-1], line)
         title_el = next((c for c in el if c.tag == "p" and "admonition-title" in self.classes(c)),
                         None)

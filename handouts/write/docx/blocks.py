@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Length, Mm, Pt
@@ -93,6 +93,8 @@ def _write(state: State, block: m.Block, out: Slot, context: Context,
             para = _paragraph(out, context)
             para.alignment = WD_ALIGN_PARAGRAPH.CENTER
             add_formula(state, para, block.tex, True)
+        case m.PageBreak():
+            _paragraph(out, context).add_run().add_break(WD_BREAK.PAGE)
         case m.Footnotes():
             _footnotes(state, block, out, context)
         case m.References():

@@ -151,7 +151,9 @@ class _Html:
                 attrs = {"class": "task-list"} if tasks else {}
                 return el("ul", *[self.item(i) for i in b.items], **attrs)
             case m.OrderedList():
-                attrs = {"start": str(b.start)} if b.start != 1 else {}
+                # WeasyPrint reads no start attribute: the PDF counts from the counter.
+                attrs = {"start": str(b.start), "style": f"counter-reset: list-item {b.start - 1}"
+                         } if b.start != 1 else {}
                 return el("ol", *[self.item(i) for i in b.items], **attrs)
             case m.DefinitionList():
                 return self.definitions(b)
@@ -172,6 +174,9 @@ class _Html:
                 return el("div", self.formula(b.tex, True), **{"class": "math-display"})
             case m.Rule():
                 return el("hr")
+            case m.PageBreak():  # on paper only
+                return el("div", **{"class": "page-break", "aria-hidden": "true",
+                                    "style": "break-after: page"})
             case m.Footnotes():
                 return self.footnotes(b)
             case m.References():

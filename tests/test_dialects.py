@@ -1,0 +1,401 @@
+"""Markdown as other tools write it (GitHub, Quarto/Pandoc, MkDocs), read into the model and
+kept in all three formats: the structure is checked in what each file holds (list depth and
+item counts, box kinds and titles, captions, line breaks), and no raw markup gets through.
+The snippets are copied from the tools' own documentation, as authors paste them."""
+
+import re
+
+import docx
+import lxml.html
+import pypdfium2
+import pytest
+from docx.oxml.ns import qn
+from PIL import Image
+
+from conftest import MINIMAL_FRONT_MATTER, new_project, run_build
+from handouts import model as m
+from handouts.diagnostics import Diagnostics
+from handouts.read.dialects import normalise
+from handouts.run.pipeline import build_document, render_document
+
+# GitHub's "Basic writing and formatting syntax" (lists, nested lists, alerts, <details>),
+# a patient leaflet's list after a sentence, Quarto's "Callout Blocks", MkDocs Material's
+# "Admonitions" and "Content tabs", and the Pandoc manual's line block.
+BODY = """
+## Before your procedure {#sec-before .unnumbered}
+
+You may be asked to:
+- stop eating 6 hours before
+- take your usual medicines, except:
+  - blood thinners
+  - diabetes tablets
+- bring a list of your medicines
+
+1. First list item
+   - First nested list item
+     - Second nested list item
+
+After that:
+
+5. Fifth step, numbered as written
+6. Sixth step
+    - a point under it, by four spaces
+
+## Boxes
+
+> [!NOTE]
+> Useful information that users should know, even when skimming content.
+
+> [!TIP]
+> Helpful advice for doing things better or more easily.
+
+> [!IMPORTANT]
+> Key information users need to know to achieve their goal.
+
+> [!WARNING] Before your infusion
+> Urgent info that needs immediate user attention to avoid problems.
+
+> [!CAUTION]
+> Advises about risks or negative outcomes of certain actions.
+
+::: {.callout-note}
+Note that there are five types of callouts, including note, warning, important, tip,
+and caution.
+:::
+
+::: {.callout-tip}
+## Tip with Title
+
+This is an example of a callout with a title.
+:::
+
+::: {.callout-caution collapse="true"}
+## Expand To Learn About Collapse
+
+This is an example of a folded caution callout that can be expanded by the user.
+:::
+
+::: {.callout-warning title="Driving after sedation"}
+Do not drive for 24 hours.
+:::
+
+!!! info "Phasellus posuere in sem ut cursus"
+
+    Lorem ipsum dolor sit amet, consectetur adipiscing elit.
+
+??? question "How long does it take?"
+
+    About two hours, with an hour of rest after.
+
+???+ failure "Missed appointment"
+
+    Call us the same day.
+
+=== "Adults"
+
+    Adults take two tablets.
+
+=== "Children"
+
+    Children take one tablet.
+
+<details>
+
+<summary>Tips for collapsed sections</summary>
+
+You can add text within a collapsed section.
+
+- and a list
+- of two items
+
+</details>
+
+## Pandoc's conventions
+
+![A nurse checks the drip in the arm of a patient who rests in a chair](drip.png)
+
+| The limerick packs laughs anatomical
+| In space that is quite economical.
+|    But the good ones I've seen
+|    So seldom are clean
+| And the clean ones so seldom are comical
+
+Ring us on the number below\\
+from Monday to Friday.
+
+"Ask us" -- we are here --- every day...
+
++---------------+---------------+--------------------+
+| Fruit         | Price         | Advantages         |
++===============+===============+====================+
+| Bananas       | $1.34         | - built-in wrapper |
+|               |               | - bright color     |
++---------------+---------------+--------------------+
+| Oranges       | $2.10         | - cures scurvy     |
+|               |               | - tasty            |
++---------------+---------------+--------------------+
+
+: Sample grid table.
+
+::: {.column-margin}
+Text in a margin column is kept in the text.
+:::
+
+{{< pagebreak >}}
+
+## After the page break
+
+Read the section above again: [before your procedure](#sec-before).
+"""
+
+RAW = ["[!NOTE]", "[!TIP]", "[!CAUTION]", ":::", "???", "===", "!!!", "{{<", "{#", ">}}",
+       "callout-", "<details", "<summary"]
+BOXES = [("note", "Note"), ("tip", "Tip"), ("important", "Important"),
+         ("warning", "Before your infusion"), ("caution", "Caution"), ("note", "Note"),
+         ("tip", "Tip with Title"), ("caution", "Expand To Learn About Collapse"),
+         ("warning", "Driving after sedation"), ("note", "Phasellus posuere in sem ut cursus"),
+         ("note", "How long does it take?"), ("danger", "Missed appointment"),
+         ("note", "Adults"), ("note", "Children"), ("note", "Tips for collapsed sections")]
+KIND_STYLES = {"note": "Callout Box", "tip": "Tip Box", "important": "Callout Box",
+               "warning": "Warning Box", "caution": "Warning Box", "danger": "Warning Box"}
+CAPTION = "A nurse checks the drip in the arm of a patient who rests in a chair"
+LIMERICK = ["The limerick packs laughs anatomical", "In space that is quite economical.",
+            "But the good ones I’ve seen", "So seldom are clean",
+            "And the clean ones so seldom are comical"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    project = new_project(tmp_path_factory.mktemp("dialects"),
+                          {"source/d.md": MINIMAL_FRONT_MATTER + BODY})
+    Image.new("RGB", (60, 40), (20, 120, 200)).save(project.source_dir / "drip.png")
+    result = build_document(project.source_dir / "d.md", project)  # verifies every word
+    rendered = render_document(project.source_dir / "d.md", project)
+    return project, result, rendered
+
+
+@pytest.fixture(scope="module")
+def page(built):
+    return lxml.html.parse(str(built[0].outputs("d")["html"])).getroot().find(".//main")
+
+
+@pytest.fixture(scope="module")
+def word(built):
+    return docx.Document(str(built[0].outputs("d")["docx"]))
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(built):
+    pdf = pypdfium2.PdfDocument(str(built[0].outputs("d")["pdf"]))
+    return [pdf[i].get_textpage().get_text_range().replace("\r", "") for i in range(len(pdf))]
+
+
+def _depth(li):
+    return sum(1 for a in li.iterancestors() if a.tag in ("ul", "ol"))
+
+
+# -- lists ------------------------------------------------------------------------------
+
+def test_lists_nest_as_github_writes_them_on_the_page(page):
+    lists = [e for e in page.iter("ul", "ol") if e.getparent().tag != "li"]
+    leaflet, github, numbered = lists[:3]
+    assert leaflet.getprevious().text_content() == "You may be asked to:"  # not merged
+    assert [len(leaflet.findall("li")), len(leaflet.find("li[2]/ul").findall("li"))] == [3, 2]
+    assert {li.text_content().strip(): _depth(li) for li in leaflet.iter("li")} == {
+        "stop eating 6 hours before": 1,
+        "take your usual medicines, except:blood thinnersdiabetes tablets": 1,
+        "blood thinners": 2, "diabetes tablets": 2, "bring a list of your medicines": 1}
+    deepest = next(li for li in github.iter("li") if li.text_content() == "Second nested list item")
+    assert github.tag == "ol" and _depth(deepest) == 3
+    assert numbered.tag == "ol" and numbered.get("start") == "5"
+    assert len(numbered.findall("li")) == 2 and _depth(numbered.find(".//ul/li")) == 2
+
+
+def test_lists_keep_their_levels_and_numbers_in_word(word):
+    levels = {}
+    for para in word.paragraphs:
+        num = para._p.pPr.numPr if para._p.pPr is not None else None
+        if num is not None:
+            levels[para.text] = num.ilvl.val
+    assert [levels[t] for t in ("stop eating 6 hours before", "blood thinners",
+                                "First list item", "First nested list item",
+                                "Second nested list item", "Fifth step, numbered as written",
+                                "a point under it, by four spaces")] == [0, 1, 0, 1, 2, 0, 1]
+    starts = word.part.numbering_part.element.findall(".//" + qn("w:startOverride"))
+    assert "5" in [s.get(qn("w:val")) for s in starts]
+
+
+def test_lists_keep_their_numbers_in_the_pdf(pdf_pages):
+    text = "\n".join(pdf_pages)
+    assert "5. \n6. " in text or re.search(r"5\.\s+6\.", text), text
+    assert "You may be asked to:\nstop eating 6 hours before" in text
+
+
+# -- boxes ------------------------------------------------------------------------------
+
+def test_every_kind_of_box_is_a_callout_in_the_model(built):
+    boxes = [b for b in m.walk(built[2].document.blocks) if isinstance(b, m.Callout)]
+    assert [(b.kind, m.inline_text(b.title)) for b in boxes] == BOXES
+    assert {b.kind for b in boxes} <= set(KIND_STYLES)
+
+
+def test_boxes_on_the_page_have_their_kind_and_title(page):
+    boxes = page.find_class("callout")
+    assert [(b.get("class").split()[1], b.find_class("callout-title")[0].text_content())
+            for b in boxes] == BOXES
+    details = boxes[-1]
+    assert [li.text_content() for li in details.iter("li")] == ["and a list", "of two items"]
+
+
+def test_boxes_in_word_are_box_tables_of_their_kind(word):
+    tables = [t for t in word.tables if t.style.name in set(KIND_STYLES.values())]
+    assert [(t.style.name, t.cell(0, 0).paragraphs[0].text) for t in tables] == [
+        (KIND_STYLES[kind], title) for kind, title in BOXES]
+    assert "Adults take two tablets." in tables[12].cell(0, 0).text
+
+
+def test_boxes_in_the_pdf_print_open_one_after_another(pdf_pages):
+    text = "\n".join(pdf_pages)
+    order = [text.index(t) for t in ("Adults", "Adults take two tablets.", "Children",
+                                    "Children take one tablet.", "How long does it take?",
+                                    "About two hours")]
+    assert sorted(order[:4]) == order[:4] and order[4] < order[5]
+
+
+# -- Pandoc ---------------------------------------------------------------------------------
+
+def test_a_picture_alone_in_its_paragraph_has_its_alt_text_as_caption(built, page, word,
+                                                                       pdf_pages):
+    figure = page.find(".//figure")
+    assert figure.find(".//img").get("alt") == CAPTION
+    assert figure.find("figcaption").text_content() == CAPTION
+    captions = [p for p in word.paragraphs if p.style.name == "Caption"]
+    assert [p.text for p in captions][:2] == ["", CAPTION]  # the picture, then its caption
+    assert captions[0]._p.find(".//" + qn("w:drawing")) is not None
+    picture = word.element.body.find(".//" + qn("wp:docPr"))
+    assert picture.get("descr") == CAPTION
+    assert CAPTION in "\n".join(pdf_pages).replace("\n", " ")
+
+
+def test_heading_attributes_give_the_anchor_and_are_not_printed(page, word):
+    heading = page.find(".//h2[@id='sec-before']")
+    assert heading.text_content() == "Before your procedure"
+    assert page.find(".//a[@href='#sec-before']") is not None
+    assert "sec_before" in [b.get(qn("w:name")) for b in
+                            word.element.body.iter(qn("w:bookmarkStart"))]
+
+
+def test_line_blocks_and_backslashes_keep_their_line_breaks(page, word, pdf_pages):
+    limerick = next(p for p in page.iter("p") if p.text_content().startswith("The limerick"))
+    assert len(limerick.findall("br")) == 4
+    assert [t.strip() for t in limerick.itertext()] == LIMERICK
+    paragraph = next(p for p in word.paragraphs if p.text.startswith("The limerick"))
+    assert [t.strip() for t in paragraph.text.split("\n")] == LIMERICK
+    assert "\n".join(LIMERICK) in "\n".join(pdf_pages)
+    ring = next(p for p in page.iter("p") if p.text_content().startswith("Ring us"))
+    assert len(ring.findall("br")) == 1
+    assert "Ring us on the number below\nfrom Monday to Friday." in "\n".join(pdf_pages)
+
+
+def test_smart_quotes_and_dashes_as_pandoc_prints_them(page, word, pdf_pages):
+    typographic = "“Ask us” – we are here — every day…"
+    assert typographic in page.text_content()
+    assert typographic in [p.text for p in word.paragraphs]
+    assert typographic in "\n".join(pdf_pages)
+
+
+def test_a_grid_table_is_a_table_in_every_format(page, word, pdf_pages):
+    table = page.find(".//table")
+    assert table.find("caption").text_content() == "Sample grid table."
+    assert [[c.text_content() for c in tr] for tr in table.iter("tr")] == [
+        ["Fruit", "Price", "Advantages"],
+        ["Bananas", "$1.34", "- built-in wrapper - bright color"],
+        ["Oranges", "$2.10", "- cures scurvy - tasty"]]
+    grid = next(t for t in word.tables if t.cell(0, 0).text == "Fruit")
+    assert [[c.text for c in row.cells] for row in grid.rows][2] == [
+        "Oranges", "$2.10", "- cures scurvy - tasty"]
+    assert "+---" not in "\n".join(pdf_pages) and "Sample grid table." in "\n".join(pdf_pages)
+
+
+def test_a_page_break_starts_a_page_in_the_pdf_and_in_word(word, pdf_pages):
+    after = next(n for n, text in enumerate(pdf_pages) if "After the page break" in text)
+    before = next(n for n, text in enumerate(pdf_pages) if "kept in the text" in text)
+    assert after == before + 1
+    assert not pdf_pages[after].split("After the page break")[0].strip("0123456789 \n")
+    breaks = word.element.body.findall(".//" + qn("w:br"))
+    assert [b.get(qn("w:type")) for b in breaks].count("page") == 1
+
+
+def test_no_raw_markup_reaches_any_output(built, page, word, pdf_pages):
+    texts = {"html": page.text_content(), "pdf": "\n".join(pdf_pages),
+             "docx": "\n".join(p.text for p in word.paragraphs) + "\n".join(
+                 c.text for t in word.tables for row in t.rows for c in row.cells)}
+    for fmt, text in texts.items():
+        assert [raw for raw in RAW if raw in text] == [], fmt
+    assert "Text in a margin column is kept in the text." in texts["pdf"]
+
+
+# -- what is left out, and bad input ------------------------------------------------------
+
+def test_a_shortcode_is_left_out_with_a_warning_naming_it(tmp_path):
+    text = MINIMAL_FRONT_MATTER + "\n## S\n\nWatch {{< video https://example.com/v.mp4 >}} it.\n"
+    project = new_project(tmp_path, {"source/a.md": text})
+    result = build_document(project.source_dir / "a.md", project)
+    found = [(w.code, w.line, w.message) for w in result.warnings if w.code == "shortcode-left-out"]
+    assert len(found) == 1 and found[0][1] == text.split("\n").index(
+        "Watch {{< video https://example.com/v.mp4 >}} it.") + 1
+    assert "'{{< video >}}'" in found[0][2]
+    html = project.outputs("a")["html"].read_text(encoding="utf-8")
+    assert "Watch  it." in html or "Watch it." in html
+    strict = run_build(project.root, "--strict", "source/a.md")
+    assert strict.returncode != 0 and "shortcode" in strict.stderr
+
+
+def test_a_grid_table_with_merged_cells_is_read_with_a_warning(tmp_path):
+    grid = ["+-----+-----+", "| Both cells |", "+=====+=====+", "| a   | b   |",
+            "+-----+-----+"]
+    text = MINIMAL_FRONT_MATTER + "\n## S\n\n" + "\n".join(grid) + "\n"
+    project = new_project(tmp_path, {"source/a.md": text})
+    result = build_document(project.source_dir / "a.md", project)
+    found = [(w.line, w.code) for w in result.warnings if w.code == "grid-table-spans"]
+    assert found == [(text.split("\n").index(grid[0]) + 1, "grid-table-spans")]
+    assert "+--" not in project.outputs("a")["html"].read_text(encoding="utf-8")
+
+
+def test_an_unclosed_callout_ends_with_the_text_and_a_stray_fence_is_left_out(tmp_path):
+    text = (MINIMAL_FRONT_MATTER + "\n## S\n\n:::\n\nText.\n\n::: {.callout-warning}\n"
+            "Warned.\n")
+    project = new_project(tmp_path, {"source/a.md": text})
+    build_document(project.source_dir / "a.md", project)
+    rendered = render_document(project.source_dir / "a.md", project)
+    boxes = [b for b in m.walk(rendered.document.blocks) if isinstance(b, m.Callout)]
+    assert [(b.kind, m.inline_text(b.blocks[0].children)) for b in boxes] == [("warning", "Warned.")]
+    assert ":::" not in project.outputs("a")["html"].read_text(encoding="utf-8")
+
+
+def test_an_unknown_box_kind_is_named_at_its_line(tmp_path):
+    text = MINIMAL_FRONT_MATTER + "\n## S\n\n!!! pied-piper \"Piper\"\n    Text.\n"
+    project = new_project(tmp_path, {"source/a.md": text})
+    with pytest.raises(Diagnostics) as caught:
+        build_document(project.source_dir / "a.md", project)
+    error = caught.value.errors[0]
+    assert "unknown box kind 'pied-piper'" in error.message
+    assert error.line == text.split("\n").index('!!! pied-piper "Piper"') + 1
+
+
+@pytest.mark.parametrize("written, read", [
+    # CommonMark: a child nests under the width of its parent's marker
+    (["- a", "  - b", "    - c"], ["- a", "    - b", "        - c"]),
+    (["1. a", "   1. b", "10. c", "    - d"], ["1. a", "    1. b", "10. c", "    - d"]),
+    (["- a", "    - b"], ["- a", "    - b"]),
+    # a list after a paragraph line: a blank line before it; '2.' cannot interrupt
+    (["Text:", "- a"], ["Text:", "", "- a"]),
+    (["In", "2019. was a year"], ["In", "2019. was a year"]),
+    # code after a list stays where it is; a list's code moves with it
+    (["- a", "", "```", "- x", "```"], ["- a", "", "```", "- x", "```"]),
+    (["- a", "", "  continued", "", "b"], ["- a", "", "    continued", "", "b"]),
+    # in a quote
+    (["> - a", ">   - b"], ["> - a", ">     - b"]),
+])
+def test_list_indents_as_python_markdown_reads_them(written, read):
+    assert normalise(written, "x") == read
