@@ -21,7 +21,7 @@ RELEASE_BLOCKING = frozenset({
     "pdf-unchecked-script", "reference-not-cited", "unknown-citation-key", "bibliography-entry-skipped",
     "installed-font", "refused-address",
     "unused-footnote", "bare-link-text", "malformed-math", "shortcode-left-out",
-    "grid-table-spans"})  # read/markdown.py
+    "grid-table-spans", "unknown-cross-reference"})  # read/markdown.py
 
 
 class Diagnostic(Exception):

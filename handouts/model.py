@@ -171,6 +171,7 @@ class Table:
     rows: list[Row]
     caption: list[Inline] = field(default_factory=list)
     line: int | None = None
+    anchor: str = ""       # its id (Quarto's {#tbl-x}), for cross references
 
     def grid(self) -> Iterator[tuple[int, int, Cell]]:
         """(row, column, cell) for each cell, its column counted past earlier row and
@@ -224,6 +225,7 @@ class Figure:
     caption: list[Inline] = field(default_factory=list)
     line: int | None = None
     screen_src: str = ""   # the same picture at a screen's size, for the web page
+    anchor: str = ""       # its id (Quarto's {#fig-x}), for cross references
 
 
 @dataclass

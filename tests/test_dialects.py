@@ -399,3 +399,49 @@ def test_an_unknown_box_kind_is_named_at_its_line(tmp_path):
 ])
 def test_list_indents_as_python_markdown_reads_them(written, read):
     assert normalise(written, "x") == read
+
+
+# -- Quarto's cross references ------------------------------------------------------------
+
+CROSS_REFERENCED = """
+## Introduction {#sec-intro}
+
+See @fig-elephant for an illustration, and [see @tbl-letters] for the letters.
+As @sec-intro says, and @fig-missing too.
+
+![An elephant in the sun](elephant.png){#fig-elephant}
+
+| Col1 | Col2 |
+|------|------|
+| A    | B    |
+
+: My Caption {#tbl-letters}
+"""
+
+
+def test_cross_references_print_the_number_or_title_and_link_to_it(tmp_path):
+    text = MINIMAL_FRONT_MATTER + CROSS_REFERENCED
+    project = new_project(tmp_path, {"source/x.md": text})
+    Image.new("RGB", (60, 40), (20, 120, 200)).save(project.source_dir / "elephant.png")
+    result = build_document(project.source_dir / "x.md", project)
+    warned = [(w.code, w.line) for w in result.warnings if "cross" in (w.code or "")]
+    assert warned == [("unknown-cross-reference",
+                       text.split("\n").index("As @sec-intro says, and @fig-missing too.") + 1)]
+    outputs = project.outputs("x")
+    page = lxml.html.parse(str(outputs["html"])).getroot()
+    links = {a.text_content(): a.get("href") for a in page.iter("a")}
+    assert {k: links[k] for k in ("Figure 1", "Table 1", "Introduction")} == {
+        "Figure 1": "#fig-elephant", "Table 1": "#tbl-letters", "Introduction": "#sec-intro"}
+    assert page.find(".//figure[@id='fig-elephant']/figcaption").text_content() == \
+        "Figure 1: An elephant in the sun"
+    assert page.find(".//table[@id='tbl-letters']/caption").text_content() == \
+        "Table 1: My Caption"
+    assert "[?fig-missing]" in page.text_content()
+    word = docx.Document(str(outputs["docx"]))
+    anchors = {h.get(qn("w:anchor")) for h in word.element.body.iter(qn("w:hyperlink"))}
+    marks = {b.get(qn("w:name")) for b in word.element.body.iter(qn("w:bookmarkStart"))}
+    assert {"fig_elephant", "tbl_letters", "sec_intro"} <= anchors & marks
+    pdf = pypdfium2.PdfDocument(str(outputs["pdf"]))
+    printed = pdf[0].get_textpage().get_text_range().replace("\r", "").replace("\n", " ")
+    assert "See Figure 1 for an illustration, and see Table 1 for the letters." in printed
+    assert "Figure 1: An elephant in the sun" in printed and "@" not in printed

@@ -45,6 +45,7 @@ from handouts.read.dialects import (BOX_KINDS, DialectExtension, grid_tables_wit
                                     page_break_text, shortcodes)
 from handouts.read.citations import (BRACKET, NARRATIVE, CiteItem, CitationSyntaxError, parse_bracket, parse_narrative)
 from handouts.diagnostics import WARNING, Diagnostic, Diagnostics
+from handouts.messages import catalogue
 from handouts.read.images import ImageProblem, picture
 from handouts.read.math_syntax import CLASS as MATH_CLASS, MathExtension
 from handouts import formula
@@ -84,6 +85,8 @@ MAX_OPEN_ANGLES = 200   # '<' that start a tag and never end it (see _refuse_ope
 OPEN_ANGLE = re.compile(r"<[A-Za-z/?!][^<>]*(?=<|\Z)")
 BARE_LINK_TEXT = re.compile(r"^(https?://\S+|www\.\S+|click here|here|link|this link)$", re.I)
 RAW_CITATION = re.compile(r"\[[^\[\]]*(?<![\w@/.:+-])-?@[\w{][^\[\]]*\]")
+CAPTION_ID = re.compile(r"\s*\{#([\w-]+)[^{}]*\}\s*$")
+CROSS_REFERENCE = re.compile(r"^(fig|tbl|sec)-", re.I)
 ATX_HEADING = re.compile(r"^\s{0,3}#{1,6}(\s|$)")
 # An override makes the letters print in the opposite order ('evil' as 'live'): it becomes
 # the embedding of the same direction, so the letters keep the order they were typed in.
@@ -698,6 +701,7 @@ class _Reader:
         if any(len(e) == 0 and sum(1 for _ in e.iterancestors()) > MAX_DEPTH for e in root.iter()):
             raise self._too_deep()
         blocks = self._leave_out_unused_notes(self.blocks(root))
+        self._cross_references(blocks)
         if self.errors:
             raise Diagnostics(self.errors)
         document = m.Document(self.doc, blocks, self.warnings)
@@ -765,6 +769,52 @@ class _Reader:
                            self.lines.first + index)
             else:
                 seen[label] = self.lines.first + index
+
+    def _cross_references(self, blocks: list[m.Block]) -> None:
+        """Quarto's @fig-x, @tbl-x and @sec-x (read as citations) as links to what they
+        name: "Figure 2", "Table 1", the section's title; figures and tables with such an
+        id are numbered in their captions. One naming nothing is printed as [?fig-x], with
+        a warning."""
+        say = catalogue(self.doc.meta.lang)
+        names: dict[str, tuple[str, list[m.Inline]]] = {}  # by id, folded: id, its name
+        counts = {"figure": 0, "table": 0}
+        for block in m.walk(blocks):
+            if isinstance(block, m.Heading) and CROSS_REFERENCE.match(block.anchor):
+                names[block.anchor.lower()] = (block.anchor, list(block.children))
+            elif isinstance(block, (m.Figure, m.Table)) and CROSS_REFERENCE.match(block.anchor):
+                kind = "figure" if isinstance(block, m.Figure) else "table"
+                counts[kind] += 1
+                label = say(kind, number=counts[kind])
+                names[block.anchor.lower()] = (block.anchor, [m.Text(label)])
+                block.caption[:0] = [m.Text(label + (": " if block.caption else ""))]
+        for block in m.walk(blocks):
+            for inlines in m.inline_lists(block):
+                self._resolve(inlines, names, block.line)
+
+    def _resolve(self, inlines: list[m.Inline], names: dict[str, tuple[str, list[m.Inline]]],
+                 line: int | None) -> None:
+        out: list[m.Inline] = []
+        for node in inlines:
+            if isinstance(node, (m.Styled, m.Link)):
+                self._resolve(node.children, names, line)
+            if not isinstance(node, m.Citation) or not all(
+                    CROSS_REFERENCE.match(item.key) for item in node.items):
+                out.append(node)
+                continue
+            for n, item in enumerate(node.items):
+                out += [m.Text(", ")] if n else []
+                out += [m.Text(item.prefix + " ")] if item.prefix else []
+                target = names.get(item.key.lower())
+                if target is None:
+                    self.warn("unknown-cross-reference", (line or self.lines.first)
+                              + node.line_offset + item.line_offset,
+                              f"'@{item.key}' names no figure, table or section; give the "
+                              f"one it means the id {{#{item.key}}}, or correct the name")
+                    out.append(m.Text(f"[?{item.key}]"))
+                else:
+                    out.append(m.Link("#" + target[0], list(target[1])))
+                out += [m.Text(" " + item.suffix.lstrip(", "))] if item.suffix else []
+        inlines[:] = out
 
     def _warn_of_dialects(self) -> None:
         """Quarto's and Hugo's shortcodes other than a page break are left out, by name; a
@@ -957,7 +1007,8 @@ class _Reader:
         # implicit figures) its alt text, is its caption.
         title = (img.get("title") or "").strip() or image.alt
         caption: list[m.Inline] = [m.Text(title)] if title else []
-        return m.Figure(image.src, image.alt, caption, line, screen_src=image.screen_src)
+        return m.Figure(image.src, image.alt, caption, line, screen_src=image.screen_src,
+                        anchor=(img.get("id") or "") if self.ours(img) else "")
 
     def figure(self, el: HtmlElement) -> m.Figure | None:
         imgs = list(el.iter("img"))
@@ -1295,6 +1346,15 @@ def _address(href: str) -> str:
     return re.sub(r"^https?://(www\.)?", "", href).rstrip("/")
 
 
+def _caption_id(caption: list[m.Inline]) -> tuple[list[m.Inline], str]:
+    """A table's caption less Quarto's '{#tbl-id}' at its end, and the id."""
+    last = caption[-1] if caption else None
+    found = CAPTION_ID.search(last.text) if isinstance(last, m.Text) else None
+    if found is None or not isinstance(last, m.Text):
+        return caption, ""
+    return caption[:-1] + [m.Text(last.text[:found.start()])], found.group(1)
+
+
 def _attach_captions(blocks: list[m.Block]) -> list[m.Block]:
     """A table's ': caption' line becomes its caption."""
     out: list[m.Block] = []
@@ -1303,6 +1363,7 @@ def _attach_captions(blocks: list[m.Block]) -> list[m.Block]:
             first = block.items[0].definitions[0] if block.items[0].definitions else []
             out[-1].caption = first[0].children if first and isinstance(first[0], m.Paragraph) \
                 else []
+            out[-1].caption, out[-1].anchor = _caption_id(out[-1].caption)
             rest = [b for d in block.items[0].definitions for b in d][1:]
             out.extend(rest)
         elif isinstance(block, _CaptionFor):

@@ -236,6 +236,7 @@ def _code(block: m.CodeBlock, para: Paragraph) -> None:
 def _figure(state: State, block: m.Figure, out: Slot, context: Context) -> None:
     para = _paragraph(out, context, "Caption")
     para.paragraph_format.keep_with_next = bool(block.caption)
+    state.bookmark(para, block.anchor)
     add_picture(state, para, block.src, block.alt)
     if block.caption:
         _inlines(state, block.caption, _paragraph(out, context, "Caption"))

@@ -26,6 +26,7 @@ def write_table(state: State, table: m.Table, out: Slot, context: Context,
     if table.caption:
         caption = out.paragraph("Table Caption")
         caption.paragraph_format.keep_with_next = True
+        state.bookmark(caption, table.anchor)
         write_inlines(state, table.caption, caption, write_blocks)
     grid = list(table.grid())
     word_table = out.add_table(rows=len(table.rows), cols=table.width())

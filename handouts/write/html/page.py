@@ -167,7 +167,8 @@ class _Html:
                 return el("pre", el("code", b.text))
             case m.Figure():
                 caption = [el("figcaption", *self.inlines(b.caption))] if b.caption else []
-                return el("figure", self.picture(b), *caption)
+                return el("figure", self.picture(b), *caption,
+                          **({"id": b.anchor} if b.anchor else {}))
             case m.Division():
                 return el("div", *self.blocks(b.blocks))
             case m.DisplayMath():
@@ -221,7 +222,7 @@ class _Html:
         parts = [el("caption", *self.inlines(b.caption))] if b.caption else []
         parts += [el("thead", *head)] if head else []
         parts += [el("tbody", *body)] if body else []
-        return el("table", *parts)
+        return el("table", *parts, **({"id": b.anchor} if b.anchor else {}))
 
     def row(self, row: m.Row) -> _Element:
         cells = []
