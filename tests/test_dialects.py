@@ -396,6 +396,14 @@ def test_an_unknown_box_kind_is_named_at_its_line(tmp_path):
     (["- a", "", "  continued", "", "b"], ["- a", "", "    continued", "", "b"]),
     # in a quote
     (["> - a", ">   - b"], ["> - a", ">     - b"]),
+    # a footnote's or a box's list; indented code; a rule is no item
+    (["[^e]:", "    1.  The top", "", "        Half figure"],
+     ["[^e]:", "    1.  The top", "", "        Half figure"]),
+    (["!!! note", "    Text:", "    - a", "      - b"],
+     ["!!! note", "    Text:", "", "    - a", "        - b"]),
+    (["Escapes:", "", "    \\   backslash", "    *   asterisk", "    +   plus"],
+     ["Escapes:", "", "    \\   backslash", "    *   asterisk", "    +   plus"]),
+    (["- a", "", "* * *", "", "text"], ["- a", "", "* * *", "", "text"]),
 ])
 def test_list_indents_as_python_markdown_reads_them(written, read):
     assert normalise(written, "x") == read

@@ -46,6 +46,7 @@ BOX_KINDS = {
 CODE_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 DIV_FENCE = re.compile(r"^(\s*)(:{3,})\s*(.*?)\s*:*\s*$")
 LIST_MARKER = re.compile(r"^( *)([-*+]|\d{1,9}\.)( +|$)")
+LABEL = re.compile(r"^\s*(\[\^[^\]]+\]:|[!?=]{3}|:)")  # a note's, a box's, a definition's
 RULE = re.compile(r"^ {0,3}([-*_])( *\1){2,} *$")
 QUOTED = re.compile(r"^ {0,3}> ?")
 DETAILS = re.compile(r"<details\b(?![^>]*\bmarkdown=)", re.I)
@@ -270,6 +271,8 @@ def _lists(lines: list[str]) -> list[str]:
     fence = None
     shift = 0      # what the lines of a fenced code block in an item move by
     previous = ""  # the line before, as written
+    outer = ""     # the last line indented less than 4 spaces: what holds indented lines
+    indented_code = False
     index = 0
     while index < len(lines):
         line = lines[index]
@@ -304,6 +307,14 @@ def _lists(lines: list[str]) -> list[str]:
             out.append(line)
             previous = line
             continue
+        if width < 4:
+            outer, indented_code = line, False
+        elif not items and not previous.strip() and not LABEL.match(outer):
+            indented_code = True  # after a paragraph and a blank line: code, as it is
+        if indented_code:
+            out.append(line)
+            previous = line
+            continue
         marker = LIST_MARKER.match(line) if not RULE.match(line) else None
         lazy = bool(previous.strip()) and marker is None
         if not lazy:
@@ -312,7 +323,10 @@ def _lists(lines: list[str]) -> list[str]:
         if marker is not None:
             if not items:
                 base = width - width % 4
+                # a paragraph's line at the same indent (not a footnote's or a box's label)
                 interrupts = previous.strip() and not LIST_MARKER.match(previous) and \
+                    len(previous) - len(previous.lstrip(" ")) == width and \
+                    not LABEL.match(previous) and \
                     (marker.group(2)[0] in "-*+" or marker.group(2) == "1.")
                 if interrupts:
                     out.append("")
