@@ -188,6 +188,12 @@ def test_a4_booklet_and_the_theme_setting(tmp_path):
     result = run_build(project.root, "source/b.md")
     assert result.returncode == 0, result.stderr
     assert (project.output_dir / "b-booklet.pdf").exists()
+    # A handout withdrawn (its source deleted) takes its booklet with it.
+    (project.source_dir / "a.md").unlink()
+    result = run_build(project.root, "--report")
+    assert result.returncode == 0, result.stderr
+    assert not (project.output_dir / "a-booklet.pdf").exists()
+    assert (project.output_dir / "b-booklet.pdf").exists()
 
 
 def test_an_unknown_paper_names_the_choices(tmp_path):
@@ -197,3 +203,22 @@ def test_an_unknown_paper_names_the_choices(tmp_path):
     assert result.returncode == 1
     assert "unknown paper size 'folded'; use letter or a4, and booklet" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_half_pages_are_verified_before_the_booklet_is_put_in_place(tmp_path, monkeypatch):
+    """The half pages are read back as the ordinary PDF is: a paragraph they lost stops
+    the build, and no booklet is written."""
+    from handouts.write.pdf import booklet as folding
+    laid_out = folding.half_page_css
+    monkeypatch.setattr(folding, "half_page_css",
+                        lambda sheet, margins: laid_out(sheet, margins)
+                        + "h2 + p { display: none }\n")
+    body = "\n## One\n\nA paragraph the booklet loses.\n\n## Two\n\nMore text.\n"
+    project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER.replace(
+        "lang: en-US", "lang: en-US\npaper: booklet") + body})
+    result = run_build(project.root)
+    assert result.returncode == 1
+    assert "a-booklet.pdf: the booklet's pages lost content: " in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (project.output_dir / "a-booklet.pdf").exists()
+    assert not [p for p in project.output_dir.iterdir() if p.name.startswith(".a-booklet")]

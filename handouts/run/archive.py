@@ -181,7 +181,9 @@ def withdraw(project: Project) -> list[str]:
 def _outputs(project: Project, name: str, entries: list[Entry]) -> list[Path]:
     """Every output file of a handout: NAME.* and each edition's, as its report lists them."""
     files = [project.output_dir / f"{name}.{fmt}" for fmt in FORMATS]
+    files.append(project.output_dir / f"{name}-booklet.pdf")  # a folded booklet, if any
     for entry in entries:
         files += [project.output_dir / f["path"] for f in entry.get("files", {}).values()]
         files += [project.output_dir / f"{entry.get('name', name)}.{fmt}" for fmt in FORMATS]
+        files.append(project.output_dir / f"{entry.get('name', name)}-booklet.pdf")
     return [f for f in files if f.parent == project.output_dir]

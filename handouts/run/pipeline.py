@@ -4,6 +4,7 @@ three outputs in place together. A failure at any step leaves the last good outp
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import os
 import tempfile
@@ -193,8 +194,14 @@ def build_edition(doc: Source, project: Project, strict: bool,
     if booklet or doc.meta.booklet or rendered.theme.booklet:
         from handouts.write.pdf import booklet as folding
         folded = project.output_dir / f"{doc.name}-booklet.pdf"
+        margins = folding.half_margins(rendered.theme.margins_mm)
+        # Its half pages checked as the ordinary PDF is: every block's text, on the page.
+        top, right, bottom, left = (margins[side] * 72 / 25.4
+                                    for side in ("top", "right", "bottom", "left"))
+        half = dataclasses.replace(want, margins=(top, right, bottom, left))
         folding.write_booklet(page, doc.meta.paper or rendered.theme.paper,
-                              rendered.theme.margins_mm, folded)
+                              rendered.theme.margins_mm, folded,
+                              lambda pdf: [p.what for p in verify.check({"pdf": pdf}, half)])
     unread = verify.unreadable_in_pdf(want)
     if unread:  # found after the release checks: as before, a release is not refused for it
         warnings.append(Diagnostic(

@@ -19,6 +19,7 @@ import io
 import os
 import tempfile
 from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pypdf
@@ -50,10 +51,15 @@ def printing_order(pages: int) -> list[tuple[int | None, int | None]]:
             for left, right in sides]
 
 
+def half_margins(margins_mm: dict[str, float]) -> dict[str, float]:
+    """The half page's margins: the theme's, scaled down with the page."""
+    return {side: round(value * MARGIN_SHARE, 1) for side, value in margins_mm.items()}
+
+
 def half_page_css(sheet: str, margins_mm: dict[str, float]) -> str:
     """The page rule for the half sheet, after the theme's own."""
     width, height = HALF_MM[sheet]
-    m = {side: round(value * MARGIN_SHARE, 1) for side, value in margins_mm.items()}
+    m = half_margins(margins_mm)
     # "Page 1 of 8" kept on one line at the right; the version and dates beside it take
     # two lines on so narrow a page.
     return (f"@page {{ size: {width}mm {height}mm; margin: {m['top']}mm {m['right']}mm "
@@ -104,21 +110,32 @@ def _keep_metadata(reader: pypdf.PdfReader, writer: pypdf.PdfWriter) -> None:
     writer.root_object[NameObject("/ViewerPreferences")] = preferences
 
 
-def write_booklet(page: Page, sheet: str, margins_mm: dict[str, float],
-                  target: Path) -> tuple[int, int]:
-    """Print the page on half sheets, impose them and put target in place (renamed, so
-    that an interrupted build leaves the last booklet); returns (pages, sheets)."""
+def write_booklet(page: Page, sheet: str, margins_mm: dict[str, float], target: Path,
+                  verify: Callable[[Path], Sequence[str]] = lambda _: ()) -> tuple[int, int]:
+    """Print the page on half sheets, have verify read them (the problems it returns stop
+    the build, as the ordinary PDF's do), impose them and put target in place (renamed,
+    so that an interrupted build leaves the last booklet); returns (pages, sheets)."""
     refused: list[Diagnostic] = []  # reported already by the ordinary PDF
     half = write_pdf(page, refused, extra_css=half_page_css(sheet, margins_mm))
     imposed, pages = impose(half, sheet)
-    handle, staged = tempfile.mkstemp(dir=target.parent, prefix=leftovers.staged_prefix(target))
+    staged: list[str] = []
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(imposed)
-        os.chmod(staged, 0o644)  # as the other outputs (mkstemp makes it the owner's only)
-        os.replace(staged, target)
+        for content in (half, imposed):
+            handle, name = tempfile.mkstemp(dir=target.parent,
+                                            prefix=leftovers.staged_prefix(target))
+            staged.append(name)
+            with os.fdopen(handle, "wb") as out:
+                out.write(content)
+        problems = verify(Path(staged[0]))
+        if problems:
+            raise Diagnostic(target, f"the booklet's pages lost content: {problems[0]}",
+                             "report this as a bug; the ordinary PDF is complete")
+        os.chmod(staged[1], 0o644)  # as the other outputs (mkstemp makes it the owner's only)
+        os.replace(staged[1], target)
     except OSError as exc:
-        Path(staged).unlink(missing_ok=True)
         raise Diagnostic(target, f"cannot be written ({exc.strerror})",
                          "make output/ a folder you may write to") from None
+    finally:
+        for name in staged:
+            Path(name).unlink(missing_ok=True)
     return pages, len(printing_order(pages)) // 2
