@@ -83,7 +83,7 @@ STYLE_MAP += (f"table[style-name='{PANEL_STYLE}'] => table.furniture:fresh\n"
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"cp": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
       "dc": "http://purl.org/dc/elements/1.1/", "dcterms": "http://purl.org/dc/terms/",
-      "w": W}
+      "w": W, "m": "http://schemas.openxmlformats.org/officeDocument/2006/math"}
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc, and an encrypted .docx
 ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 PRINTABLE = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}
@@ -144,13 +144,14 @@ def import_docx(path: Path, source_dir: Path, force: bool = False) -> Imported:
     except Exception as exc:  # mammoth raises what its XML and zip readers raise
         raise _damaged(path, exc) from None
     for message in dict.fromkeys(m.message for m in result.messages):
-        if COMMENT_STYLE.search(message):  # the comments are reported below, once
-            continue
+        if COMMENT_STYLE.search(message) or "/math}" in message:
+            continue  # comments and equations are reported below, once each
         warn(f"not carried over: {message}", _HINTS.get(message.split(":")[0], ""))
     warnings += _left_out(path, data)
 
     properties = _properties(path, data)
     soup = BeautifulSoup(result.value, "html.parser")
+    warnings += _text_boxes(path, data, soup)
     front = _front_matter(soup, properties, name)
     if "lang" not in properties:
         warn(f"the document names no language; wrote 'lang: {FALLBACK_LANG}'",
@@ -281,8 +282,8 @@ def _xml(package: zipfile.ZipFile, name: str) -> etree._Element | None:
 
 
 def _left_out(path: Path, data: bytes) -> list[Diagnostic]:
-    """What mammoth drops without a message: comments, and deleted text of tracked changes
-    (inserted text is kept)."""
+    """What mammoth drops without a message: comments, equations, and deleted text of
+    tracked changes (inserted text is kept)."""
     found = []
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         names = set(package.namelist())
@@ -294,11 +295,38 @@ def _left_out(path: Path, data: bytes) -> list[Diagnostic]:
         found.append(Diagnostic(path, f"{count} comment(s) not carried over", "read them in "
                                 "Word and work what they say into the text",
                                 code="import-loss", severity=WARNING))
+    equations = len(document.findall(".//m:oMath", NS)) if document is not None else 0
+    if equations:
+        found.append(Diagnostic(path, f"{equations} equation(s) not carried over",
+                                "write each where it stood as TeX between dollar signs, "
+                                "$...$", code="import-loss", severity=WARNING))
     if document is not None and (document.find(".//w:del", NS) is not None
                                  or document.find(".//w:ins", NS) is not None):
         found.append(Diagnostic(path, "tracked changes: imported as if all were accepted",
                                 "check the wording against the Word file",
                                 code="import-loss", severity=WARNING))
+    return found
+
+
+def _text_boxes(path: Path, data: bytes, soup: BeautifulSoup) -> list[Diagnostic]:
+    """Text boxes: mammoth places the text of some after their paragraph and drops others
+    (those drawn without a VML fallback); each is reported, quoting its start."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        document = _xml(package, "word/document.xml")
+    if document is None:
+        return []
+    body = "".join(soup.get_text().split())
+    found = []
+    for box in document.iterfind(".//w:txbxContent", NS):
+        text = " ".join("".join(str(t) for t in box.itertext()).split())
+        if not text:
+            continue
+        kept = "".join(text.split()) in body
+        found.append(Diagnostic(
+            path, f"a text box ('{text[:40]}') " + ("is placed after the paragraph that held "
+                                                    "it" if kept else "was not carried over"),
+            "put its text where it belongs, or make it a box: !!! note \"Title\"",
+            code="import-loss", severity=WARNING))
     return found
 
 

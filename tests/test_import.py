@@ -465,3 +465,31 @@ def test_a_missing_file_gets_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"error: {tmp_path / 'nowhere.docx'}: no such file; give the path of a .docx file"]
+
+
+def test_equations_and_text_boxes_are_reported(tmp_path):
+    """What mammoth drops without saying so: an equation (Word's OMML), a text box."""
+    word = docx.Document()
+    para = word.add_paragraph("The dose is ")
+    para._p.append(parse_xml('<m:oMath xmlns:m="http://schemas.openxmlformats.org/officeDocument'
+                             '/2006/math"><m:r><m:t>0.5 mg/kg</m:t></m:r></m:oMath>'))
+    box = word.add_paragraph("Before the box.")
+    box._p.append(parse_xml(
+        f'<w:r {nsdecls("w", "wp", "a")} xmlns:wps="http://schemas.microsoft.com/office/word/'
+        '2010/wordprocessingShape"><w:drawing><wp:inline><wp:extent cx="914400" cy="914400"/>'
+        '<wp:docPr id="9" name="Text Box 1"/><a:graphic><a:graphicData uri="http://schemas.'
+        'microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp><wps:txbx>'
+        '<w:txbxContent><w:p><w:r><w:t>Call 911 in an emergency.</w:t></w:r></w:p>'
+        '</w:txbxContent></wps:txbx></wps:wsp></a:graphicData></a:graphic></wp:inline>'
+        '</w:drawing></w:r>'))
+    word.save(str(tmp_path / "m.docx"))
+    project = new_project(tmp_path / "p")
+    result = run_build(project.root, "import", tmp_path / "m.docx")
+    assert result.returncode == 0, result.stderr
+    assert "m.docx: 1 equation(s) not carried over; write each where it stood as TeX" \
+        in result.stderr
+    assert "oMath" not in result.stderr  # said once, in words
+    # mammoth drops a text box drawn without Word's VML fallback: said, quoting it.
+    assert "Call 911" not in (project.source_dir / "m.md").read_text()
+    assert "m.docx: a text box ('Call 911 in an emergency.') was not carried over" \
+        in result.stderr
