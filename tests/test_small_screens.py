@@ -188,3 +188,47 @@ def test_the_handout_page_fits_and_tasks_wrap_past_their_box(small, chromium, wi
     assert len(task["tops"]) >= 2, "the task did not wrap"
     assert min(task["lefts"]) >= task["box"] - 0.5, task  # no line starts under the box
     assert len(task["lefts"]) == 1, task  # every line starts at the same place
+
+
+ARABIC_TASK = ("أحضر قائمة أدويتك مع الجرعة لكل دواء ووقت آخر جرعة مكتوبة على ورقة واحدة "
+               "لتعطيها للممرضة عند الوصول إلى العيادة في الصباح")
+
+
+def test_pdf_task_text_wraps_past_its_box_right_to_left(tmp_path):
+    """Right to left the box stands at the right, and every line ends at the same place
+    left of it (WeasyPrint sets a negative text-indent at the wrong side there)."""
+    text = (HANDOUT.replace("lang: en-US", "lang: ar").replace(TASK, ARABIC_TASK)
+            .replace("Eat a light meal", "كل وجبة خفيفة"))
+    project = new_project(tmp_path, {"source/ar.md": text})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    document = pypdfium2.PdfDocument(str(project.outputs("ar")["pdf"]))
+    try:
+        page = document[0]
+        textpage = page.get_textpage()
+        rights = {}  # each line's right edge, by its baseline
+        for i in range(textpage.count_chars()):
+            left, bottom, right, _ = textpage.get_charbox(i, loose=True)
+            char = textpage.get_text_range(i, 1)
+            if "\u0600" <= char <= "\u06ff":
+                line = round(bottom)
+                rights[line] = max(rights.get(line, 0), right)
+        boxes = [obj.get_bounds() for obj in page.get_objects()
+                 if obj.type == pypdfium2.raw.FPDF_PAGEOBJ_PATH]
+    finally:
+        document.close()
+    squares = sorted((b for b in boxes if 5 < b[2] - b[0] < 12
+                      and abs((b[2] - b[0]) - (b[3] - b[1])) < 1), key=lambda b: -b[3])
+    assert len(squares) >= 2, "the two task boxes are not drawn"
+    first, second = squares[:2]  # left, bottom, right, top; from the page's foot
+    # The task's lines: from the first box's line down to the line above the second box's.
+    lines: list[list[float]] = []  # [bottom, right] of each line: loose boxes differ a little
+    for bottom in sorted(rights):
+        if lines and bottom - lines[-1][0] < 5:
+            lines[-1] = [bottom, max(lines[-1][1], rights[bottom])]
+        else:
+            lines.append([bottom, rights[bottom]])
+    task = [right for bottom, right in lines if second[3] < bottom <= first[3]]
+    assert len(task) >= 2, "the task did not wrap"
+    assert max(task) - min(task) < 1.0, task
+    assert all(square[0] > max(task) for square in squares[:2])  # the boxes right of the text
