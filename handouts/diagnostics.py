@@ -21,7 +21,11 @@ RELEASE_BLOCKING = frozenset({
     "pdf-unchecked-script", "reference-not-cited", "unknown-citation-key", "bibliography-entry-skipped",
     "installed-font", "refused-address",
     "unused-footnote", "bare-link-text", "malformed-math", "shortcode-left-out",
-    "grid-table-spans", "unknown-cross-reference"})  # read/markdown.py
+    "grid-table-spans", "unknown-cross-reference",  # read/markdown.py
+    # a draft: read/front_matter.py, and what read/markdown.py prints in a draft's way
+    "missing-version", "missing-date", "missing-review-due", "missing-lang", "missing-title",
+    "unreadable-date", "unknown-front-matter", "heading-level-skipped", "missing-alt-text",
+    "missing-picture", "undefined-footnote"})
 
 
 class Diagnostic(Exception):
@@ -64,7 +68,9 @@ class Diagnostic(Exception):
         text = _shortened(self.message)  # a warning of no one file: its message alone
         text = f"{self.where()}: {text}" if self.path is not None or self.edition else text
         text = f"{text}; {_shortened(self.hint)}" if self.hint else text
-        text += " (a release build allows no warnings)" if self.released else ""
+        # A refused warning names its code, the name a release's log is searched by.
+        code = f": {self.code}" if self.code else ""
+        text += f" (a release build allows no warnings{code})" if self.released else ""
         # One line, whatever the author's values hold.
         return text.replace("\r", "\\r").replace("\n", "\\n")
 

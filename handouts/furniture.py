@@ -34,9 +34,12 @@ def footer_control(meta: Meta) -> str:
     approved it is printed in the running header (approval), so that the footer, with the
     page number beside it, stays on one line."""
     say = catalogue(meta.lang)
-    return " · ".join([say("version", version=meta.version),
-                       say("issued", date=say.date(meta.date)),
-                       say("review_due", date=say.date(meta.review_due))])
+    # A draft prints what it has, after the word that says it is a draft.
+    parts = [say("draft")] if meta.draft else []
+    parts += [say("version", version=meta.version)] if meta.version else []
+    parts += [say("issued", date=say.date(meta.date))] if meta.date else []
+    parts += [say("review_due", date=say.date(meta.review_due))] if meta.review_due else []
+    return " · ".join(parts)
 
 
 def approval(meta: Meta) -> str:
@@ -45,6 +48,26 @@ def approval(meta: Meta) -> str:
     if meta.approved_by and meta.approved_on:
         return say("approved_on", who=meta.approved_by, date=say.date(meta.approved_on))
     return say("approved", who=meta.approved_by) if meta.approved_by else ""
+
+
+def header_right(meta: Meta) -> str:
+    """The running header's right-hand words from page 2: a draft's mark, and who approved
+    the handout (a draft's mark alone on the title page)."""
+    return " · ".join(part for part in (draft_mark(meta), approval(meta)) if part)
+
+
+def draft_mark(meta: Meta) -> str:
+    """The mark on every page of a draft (a handout lacking document control), in the
+    running header of the PDF and the Word file and at the top of the web page; empty for
+    a handout with its document control whole."""
+    return catalogue(meta.lang)("draft") if meta.draft else ""
+
+
+def abstract_parts(meta: Meta) -> list[str]:
+    """The abstract's paragraphs (blank lines between them), each on one line: printed
+    under the title in every format."""
+    return [" ".join(part.split()) for part in re.split(r"\n\s*\n", meta.abstract)
+            if part.strip()]
 
 
 def date_text(day: datetime.date, lang: str = "en") -> str:

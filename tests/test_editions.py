@@ -328,4 +328,5 @@ def test_a_warning_two_editions_share_names_each_its_own(tmp_path):
     assert (for_patient.edition, for_referrer.edition) == ("patient", "referrer")
     assert str(for_patient).endswith("h.md:3 (patient edition): a warning; do this")
     assert str(for_referrer.as_error()).endswith(
-        "h.md:3 (referrer edition): a warning; do this (a release build allows no warnings)")
+        "h.md:3 (referrer edition): a warning; do this (a release build allows no warnings: "
+        "no-approver)")

@@ -61,7 +61,8 @@ def test_an_overdue_handout_warns_and_fails_under_release(tmp_path):
         build_document(project.source_dir / "h.md", project, strict=True)
     assert [e.code for e in caught.value.errors] == ["review-overdue"]
     assert "review-overdue" in RELEASE_BLOCKING
-    assert str(caught.value.errors[0]).endswith("(a release build allows no warnings)")
+    assert str(caught.value.errors[0]).endswith(
+        "(a release build allows no warnings: review-overdue)")
 
 
 def test_a_review_due_within_30_days_warns_that_it_is_due_soon(tmp_path):

@@ -31,7 +31,7 @@ from PIL import Image
 
 from conftest import MINIMAL_FRONT_MATTER, ROOT, new_project, run_build_process
 from handouts.diagnostics import Diagnostic, display_path
-from handouts.read.front_matter import OPTIONAL, REQUIRED
+from handouts.read.front_matter import OPTIONAL, REQUIRED, load
 from handouts.run.pipeline import build_document
 
 EXPLORING = "HANDOUT_PROPERTY_EXAMPLES" in os.environ
@@ -451,15 +451,27 @@ def test_control_characters_are_reported_not_crashed_on(project, text, message, 
 
 @pytest.mark.parametrize("text, message, fragment", [
     (with_fields(paper='"a\\nb"') + BODY, "unknown paper size 'a\\nb'", "paper:"),
-    (with_fields(lang='"en\\nUS"') + BODY, "'lang: en\\nUS' is not a language tag", "lang:"),
     (with_fields(csl='"a\\nb"') + BODY, "unknown citation style 'a\\nb'", "csl:"),
-    # The field's own line, not the '---' above it.
-    (with_fields(**{'"a\\nb"': 1}) + BODY, "unknown front-matter field 'a\\nb'", '"a\\nb": 1'),
-], ids=["paper", "lang", "csl", "field name"])
+], ids=["paper", "csl"])
 def test_errors_echoing_a_value_with_a_line_break_stay_one_line(project, text, message,
                                                                  fragment):
     # check_build asserts the whole message is one line; the break is shown as \n.
     refused(check_build(project, text), message, line_of(text, fragment))
+
+
+@pytest.mark.parametrize("text, message, fragment", [
+    (with_fields(lang='"en\\nUS"') + BODY, "'lang: en\\nUS' is not a language tag", "lang:"),
+    # The field's own line, not the '---' above it.
+    (with_fields(**{'"a\\nb"': 1}) + BODY, "unknown front-matter field 'a\\nb'", '"a\\nb": 1'),
+], ids=["lang", "field name"])
+def test_warnings_echoing_a_value_with_a_line_break_stay_one_line(project, text, message,
+                                                                   fragment):
+    """A draft's warnings (a language tag that is not one, an unknown field) as well."""
+    path = project.source_dir / "h.md"
+    path.write_text(text, encoding="utf-8")
+    warned = [w for w in load(path).warnings if message in str(w)]
+    assert len(warned) == 1, [str(w) for w in load(path).warnings]
+    assert "\n" not in str(warned[0]) and warned[0].line == line_of(text, fragment)
 
 
 @pytest.mark.parametrize("cite", ["[@sigtermans2009; @sigtermans2009]",
@@ -469,13 +481,23 @@ def test_a_key_repeated_inside_one_citation(project, cite):
     assert outcome == "built", str(outcome)
 
 
-@pytest.mark.parametrize("fields", [{"date": "2026-02-30"}, {"review_due": "2027-13-01"},
-                                    {"version": "!!int x"}, {"version": "!!bool x"}],
-                         ids=["Feb 30", "month 13", "!!int", "!!bool"])
+@pytest.mark.parametrize("fields", [{"version": "!!int x"}, {"version": "!!bool x"}],
+                         ids=["!!int", "!!bool"])
 def test_yaml_that_cannot_be_constructed_is_a_front_matter_error(project, fields):
     text = with_fields(**fields) + BODY
     refused(check_build(project, text), "front matter has a value that cannot be read",
             line_of(text, next(iter(fields)) + ":"))
+
+
+@pytest.mark.parametrize("fields", [{"date": "2026-02-30"}, {"review_due": "2027-13-01"}],
+                         ids=["Feb 30", "month 13"])
+def test_a_date_that_cannot_be_a_date_makes_a_draft_warned_at_its_line(project, fields):
+    text = with_fields(**fields) + BODY
+    path = project.source_dir / "h.md"
+    path.write_text(text, encoding="utf-8")
+    [warned] = [w for w in load(path).warnings if "cannot be read as a date" in w.message]
+    assert warned.line == line_of(text, next(iter(fields)) + ":")
+    assert load(path).meta.draft
 
 
 @pytest.mark.parametrize("date, due", [("1975-06-01", "2030-01-01"),
@@ -532,7 +554,10 @@ def test_a_citation_inside_link_text(project):
 def test_a_blank_title_is_a_missing_title(project):
     # Pointed at the blank 'title:' line the author wrote, not at the top of the front matter.
     text = with_fields(title='" "') + BODY
-    refused(check_build(project, text), "'title'", line_of(text, "title:"))
+    path = project.source_dir / "h.md"
+    path.write_text(text, encoding="utf-8")
+    [warned] = [w for w in load(path).warnings if w.code == "missing-title"]
+    assert warned.line == line_of(text, "title:")
 
 
 def test_a_character_no_font_can_draw(project):

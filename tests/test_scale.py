@@ -26,10 +26,11 @@ def _modules_after(project, *args):
 
 
 def test_bad_front_matter_is_reported_before_any_heavy_library_loads(tmp_path):
-    project = new_project(tmp_path, {"source/bad.md": "---\nlang: en\n---\n\nText.\n"})
+    project = new_project(tmp_path, {"source/bad.md": "---\nlang: en\npaper: tabloid\n---\n"
+                                                      "\nText.\n"})
     status, modules, stderr = _modules_after(project, "source/bad.md")
     assert status == 1
-    assert "front matter lacks 'title'" in stderr
+    assert "unknown paper size 'tabloid'" in stderr
     assert not modules & set(HEAVY), modules & set(HEAVY)
 
 

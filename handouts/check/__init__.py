@@ -27,7 +27,7 @@ import lxml.html
 from handouts import model as m
 from handouts.read.markdown import squash
 from handouts.messages import catalogue, right_to_left
-from handouts.furniture import approval, footer_control
+from handouts.furniture import approval, draft_mark, footer_control, header_right
 
 if TYPE_CHECKING:
     from handouts.cite.format import Citations, Reference
@@ -138,7 +138,9 @@ def expected(document: m.Document, citations: Citations | None, theme: Theme) ->
                 if isinstance(link, m.Link)},
         blocks=model_blocks(document),
         tables=[b for b in m.walk(document.blocks) if isinstance(b, m.Table)],
-        furniture=[footer_control(meta), meta.running_title, approval(meta)],
+        # footer, running title, header's right (from page 2), draft mark (page 1)
+        furniture=[footer_control(meta), meta.running_title, header_right(meta),
+                   draft_mark(meta)],
         page_label=functools.partial(_page_label, meta.lang),
         right_to_left=right_to_left(meta.lang),
         margins=_margins(theme),

@@ -234,7 +234,8 @@ def _without_furniture(page: str, number: int, total: int, want: Expected) -> st
     is drawn once a page, so each is taken off once at each end: the title page's own
     title and version line, which the footer repeats, stay."""
     # The running title (furniture[1:]) is printed from page 2 on; the first page has none.
-    furniture = want.furniture if number > 1 else want.furniture[:1]  # the footer alone
+    # On the first page: the footer, and a draft's mark (furniture[3]) alone at the right.
+    furniture = want.furniture if number > 1 else want.furniture[:1] + want.furniture[3:]
     pieces = [squash(want.page_label(number, total))] + [squash(t) for t in furniture]
     for at_start in (True, False):
         left = [piece for piece in pieces if piece]

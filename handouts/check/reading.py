@@ -128,7 +128,9 @@ def warnings_for(document: m.Document, reading: Reading, theme: Theme) -> list[D
     meta = doc.meta
     out = []
     today = datetime.date.today()
-    if meta.review_due < today:
+    if meta.review_due is None:
+        pass  # a draft's missing review date: warned about with the front matter
+    elif meta.review_due < today:
         out.append(Diagnostic(
             doc.path, f"review was due on {date_text(meta.review_due)}", "check the text "
             "against current evidence, then update version, date and review_due",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import re
+import tomllib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,12 +13,40 @@ from typing import NoReturn, Protocol
 
 import yaml
 
-from handouts.diagnostics import Diagnostic
+from handouts.diagnostics import WARNING, Diagnostic, Diagnostics
 
 REQUIRED = ("title", "lang", "version", "date", "review_due")
 OPTIONAL = ("subtitle", "short_title", "audience", "organisation", "author", "keywords",
             "bibliography", "csl", "paper", "corrections", "nocite", "approved_by",
-            "approved_on", "reading_grade_target", "defined_terms", "editions", "url")
+            "approved_on", "reading_grade_target", "defined_terms", "editions", "url",
+            "abstract", "description", "authors")
+# Document control: a handout without one of these builds as a draft, marked DRAFT on every
+# page, with a warning for each (its code in RELEASE_BLOCKING: a release refuses it). A
+# missing title is taken from a leading '# Heading', else from the file name.
+CONTROL = {"version": "missing-version", "date": "missing-date",
+           "review_due": "missing-review-due", "lang": "missing-lang"}
+DEFAULT_LANG = "en"  # until the theme's language is known (pipeline.render_edition)
+# Keys of Pandoc, Quarto, R Markdown, Jekyll, Hugo and MkDocs that tell those tools how to
+# render, publish or list a page: nothing here prints them, so they are ignored without a
+# word. Any other key is listed in one warning (a typo of one of ours looks the same).
+OTHER_TOOLS = frozenset("""
+    output format formats editor editor_options execute jupyter engine knitr params runtime
+    filters shortcodes freeze toc toc-depth toc-title toc_depth number-sections
+    number_sections documentclass classoption geometry fontsize mainfont sansfont monofont
+    linestretch papersize margin header-includes include-before include-after
+    include-in-header css highlight-style highlight code-fold code-tools code-overflow
+    fig-cap-location fig-width fig-height fig_caption self-contained embed-resources
+    theme always_allow_html vignette site github-repo description-meta
+    link-external-icon link-external-newwindow colorlinks linkcolor urlcolor citecolor
+    lof lot title-block-banner title-block-style page-layout sidebar comments lightbox
+    crossref citation google-scholar license copyright appendix-style funding doi
+    affiliations institute thanks date-format date-modified image images categories tags
+    draft weight layout slug aliases type permalink published excerpt excerpt_separator
+    lastmod publishDate expiryDate summary linkTitle menu series featured_image outputs
+    markup resources cascade build headless isCJKLanguage nav_order parent has_children
+    redirect_from sitemap last_modified_at share header classes template hide search
+    status icon dir abstract-title reference-section-title
+""".split())
 DATES = ("date", "review_due", "approved_on")
 PAPERS = ("letter", "a4")
 PAPER_HINT = ("use letter or a4, and booklet for a folded booklet as well (paper: booklet, "
@@ -51,6 +81,7 @@ MAX_YAML_VALUES = 1_000_000  # written out, aliases expanded; a large CSL-YAML e
 # before the expensive stages, so a pasted megabyte gets a clear line, not minutes of work.
 MAX_HANDOUT_BYTES = 250_000  # two editions of 350 KB took 48 s on a busy 2-core machine
 MAX_VALUE_CHARS = 1_000
+MAX_ABSTRACT_CHARS = 5_000  # a journal's abstract runs to 300 words
 MAX_TITLE_CHARS = 300     # a title set large on the first page must leave room for the text
 TITLES = ("title", "subtitle", "short_title")
 RUNNING_TITLE_CHARS = 80  # the running header: one line in its box at the page's top left
@@ -70,9 +101,9 @@ class EditionTitles:
 class Meta:
     title: str
     lang: str
-    version: str
-    date: datetime.date
-    review_due: datetime.date
+    version: str = ""                        # empty: a draft (see missing)
+    date: datetime.date | None = None        # None: a draft
+    review_due: datetime.date | None = None  # None: a draft
     subtitle: str = ""
     short_title: str = ""
     audience: str = DEFAULT_AUDIENCE
@@ -93,6 +124,14 @@ class Meta:
     edition_audiences: dict[str, str] = field(default_factory=dict)  # edition -> readers
     edition_titles: dict[str, EditionTitles] = field(default_factory=dict)  # edition -> own
     url: str = ""            # the online copy: a QR code and the address on paper
+    abstract: str = ""       # printed under the title (Pandoc's abstract, or description)
+    missing: tuple[str, ...] = ()  # document control the front matter lacks (CONTROL)
+
+    @property
+    def draft(self) -> bool:
+        """A draft lacks document control: every page of its outputs is marked DRAFT.
+        (One without an approver is a draft to the catalogue too, as it always was.)"""
+        return bool(self.missing)
 
     @property
     def running_title(self) -> str:
@@ -114,6 +153,7 @@ class Document:
     body_line: int            # line of the file on which the body starts (1-based)
     field_lines: dict[str, int]  # front-matter key -> line in the file, for error messages
     edition: str = ""         # the edition this body is, when the handout has editions
+    warnings: list[Diagnostic] = field(default_factory=list)  # the front matter's
 
     @property
     def name(self) -> str:
@@ -133,14 +173,61 @@ def load(path: str | Path) -> Document:
     """Read and validate one handout; raise Diagnostic on anything a person must fix."""
     path = Path(path)
     text = _read_text(path)
-    front, body, body_line = _split(path, text)
-    data = _parse_yaml(path, front)
-    field_lines = key_lines(front, first_line=2)
-    meta = _validate(path, data, field_lines)
+    front, body, body_line, toml = _split(path, text)
+    if toml:
+        data, field_lines = _parse_toml(path, front), _toml_key_lines(front, first_line=2)
+    else:
+        data, field_lines = _parse_yaml(path, front), key_lines(front, first_line=2)
+    warnings: list[Diagnostic] = []
+    meta = _validate(path, data, field_lines, warnings)
+    body, meta = _title_from_heading(path, body, meta, warnings, field_lines.get("title", 1))
     if not body.strip():
         raise Diagnostic(path, "the document has no text after its front matter",
                          "write the handout below the closing '---'", body_line)
-    return Document(path, meta, body, body_line, field_lines)
+    return Document(path, meta, body, body_line, field_lines, warnings=warnings)
+
+
+ATX_HEADING = re.compile(r"^ {0,3}#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+SETEXT_TITLE = re.compile(r"^ {0,3}=+[ \t]*$")
+
+
+def _title_from_heading(path: Path, body: str, meta: Meta, warnings: list[Diagnostic],
+                        title_line: int) -> tuple[str, Meta]:
+    """With no title in the front matter (MkDocs, GitHub and most pasted pages have none),
+    a leading '# Heading' (or 'Heading' over '===') is the title, taken out of the body;
+    its lines become blank, so every line after it keeps its number. The same heading under
+    a front-matter title of the same words is taken out too, not printed twice."""
+    lines = body.split("\n")
+    first = next((n for n, line in enumerate(lines) if line.strip()), None)
+    heading, end = None, 0
+    if first is not None:
+        atx = ATX_HEADING.match(lines[first])
+        if atx:
+            heading, end = atx.group(1), first + 1
+        elif first + 1 < len(lines) and SETEXT_TITLE.match(lines[first + 1]):
+            heading, end = lines[first], first + 2
+    words = _plain_heading(heading) if heading else ""
+    if words and (not meta.title or words.casefold() == meta.title.casefold()):
+        body = "\n".join([""] * end + lines[end:])
+        if not meta.title:
+            meta.title = words[:MAX_TITLE_CHARS]
+    if not meta.title:
+        meta.title = path.stem.replace("-", " ").replace("_", " ").strip().capitalize() \
+            or "Untitled"
+        warnings.append(Diagnostic(path, f"no title: the front matter has no 'title' and the "
+                                   f"text does not start with a '# Heading'; printed as "
+                                   f"'{meta.title}'", "add 'title: ...' to the front matter",
+                                   title_line, code="missing-title", severity=WARNING))
+    return body, meta
+
+
+def _plain_heading(text: str) -> str:
+    """A heading's words without Pandoc attributes ({#id .class}), links' addresses and
+    emphasis marks: the title is plain text."""
+    text = re.sub(r"\s*\{[^{}]*\}\s*$", "", text)
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"(\*\*|__|\*|`)", "", text)
+    return " ".join(text.split())
 
 
 def _read_text(path: Path) -> str:
@@ -174,24 +261,50 @@ def refuse_control_characters(path: Path, text: str) -> None:
                          text.count("\n", 0, bad.start()) + 1)
 
 
-def _split(path: Path, text: str) -> tuple[str, str, int]:
+def _split(path: Path, text: str) -> tuple[str, str, int, bool]:
+    """The front matter, the body, the line the body starts on, and whether the front
+    matter is TOML (Hugo's, between '+++' lines) rather than YAML (between '---' lines).
+    A file with no front matter is all body: a draft, its title from its first heading."""
     lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
-        raise Diagnostic(path, "does not start with front matter",
-                         "begin the file with a '---' line, the title and other fields, "
-                         "then another '---' line", 1)
+    opener = lines[0].strip() if lines else ""
+    if opener not in ("---", "+++"):
+        return "", text, 1, False
+    closers = ("+++",) if opener == "+++" else ("---", "...")
     for index in range(1, len(lines)):
-        if lines[index].strip() in ("---", "..."):
+        if lines[index].strip() in closers:
             front = "\n".join(lines[1:index])
             body = "\n".join(lines[index + 1:])
-            return front, body, index + 2
+            return front, body, index + 2, opener == "+++"
     raise Diagnostic(path, "front matter is never closed",
-                     "add a '---' line after the last front-matter field", 1)
+                     f"add a '{closers[0]}' line after the last front-matter field", 1)
+
+
+def _parse_toml(path: Path, front: str) -> dict[object, object]:
+    """Hugo's TOML front matter, read by Python's own tomllib."""
+    try:
+        return {key: value for key, value in tomllib.loads(front).items()}
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"line (\d+)", str(exc))
+        raise Diagnostic(path, f"front matter is not valid TOML ({str(exc).split(' (')[0]})",
+                         "write each field as name = \"value\"",
+                         int(found.group(1)) + 1 if found else 1) from None
+
+
+def _toml_key_lines(text: str, first_line: int) -> dict[str, int]:
+    """Each top-level TOML key -> its line (the keys before the first [table])."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.split("\n"), first_line):
+        if line.lstrip().startswith("["):
+            break
+        found = re.match(r"^\s*[\"']?([\w.-]+)[\"']?\s*=", line)
+        if found:
+            lines.setdefault(found.group(1), number)
+    return lines
 
 
 def _parse_yaml(path: Path, front: str) -> dict[object, object]:
     try:
-        data = read_yaml(front)
+        data: object = yaml.load(front, Loader=_FrontMatterLoader)  # noqa: S506 (safe)
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
         # The syntax is fine but a value cannot be made (2026-02-30, '!!int x').
         raise Diagnostic(path, "front matter has a value that cannot be read",
@@ -264,6 +377,17 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+class _FrontMatterLoader(_UniqueKeyLoader):
+    """The loader for front matter: dates stay text, read by _date, so a date YAML cannot
+    make (2024-13-45) or writes its own way (2024-12-13 10:00:00 +0100) is read, or
+    warned about, like any other."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _UniqueKeyLoader.yaml_implicit_resolvers.items()}
+
+
 def read_yaml(text: str) -> object:
     """YAML text as Python values, the safe way, refusing keys written twice."""
     data: object = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
@@ -329,23 +453,48 @@ class _Fail(Protocol):
     def __call__(self, key: str, message: str, hint: str) -> NoReturn: ...
 
 
-def _validate(path: Path, data: dict[object, object], lines: dict[str, int]) -> Meta:
-    def fail(key: str, message: str, hint: str) -> NoReturn:
+class _Stop(Exception):
+    """One front-matter problem, raised by fail() inside a field's reading: collected, so
+    every problem of the front matter is reported in one run."""
+
+    def __init__(self, problem: Diagnostic) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _validate(path: Path, data: dict[object, object], lines: dict[str, int],
+              warnings: list[Diagnostic]) -> Meta:
+    """The front matter read into a Meta. What an author can fix later is a warning
+    (appended to warnings, each with a code a release refuses); what cannot be printed at
+    all is an error. Every error is collected and raised together."""
+    def line_of(key: str) -> int:
         while key not in lines and "." in key:  # a key inside a mapping written on one line
             key = key.rsplit(".", 1)[0]
-        raise Diagnostic(path, message, hint, lines.get(key, 1))
+        return lines.get(key, 1)
 
-    unknown = sorted(set(map(str, data)) - set(REQUIRED) - set(OPTIONAL))
+    def fail(key: str, message: str, hint: str) -> NoReturn:
+        raise _Stop(Diagnostic(path, message, hint, line_of(key)))
+
+    def warn(code: str, key: str, message: str, hint: str) -> None:
+        warnings.append(Diagnostic(path, message, hint, line_of(key), code=code,
+                                   severity=WARNING))
+
+    errors: list[Diagnostic] = []
+    fields = {str(k): v for k, v in data.items()}
+    unknown = [k for k in fields if k not in REQUIRED + OPTIONAL and k not in OTHER_TOOLS]
     if unknown:
-        fail(unknown[0], f"unknown front-matter field '{unknown[0]}'",
-             "known fields: " + ", ".join(REQUIRED + OPTIONAL))
-    for key in REQUIRED:
-        if data.get(key) is None or not str(data[key]).strip():
-            if key in data:
-                fail(key, f"'{key}' is empty", f"write the {key} after '{key}:'")
-            raise Diagnostic(path, f"front matter lacks '{key}'",
-                             f"add a line '{key}: ...' between the '---' lines", 2)
-    # Each field read in the order of REQUIRED + OPTIONAL, so the first problem is reported.
+        warn("unknown-front-matter", unknown[0], "unknown front-matter "
+             f"field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}, ignored",
+             "correct it if it is a typo of one of ours, or delete it (README: \"Front "
+             "matter from other tools\")")
+    # Other tools' spellings of ours: Quarto's 'authors', a 'description' for the abstract.
+    if fields.get("author") is None and fields.get("authors") is not None:
+        fields["author"] = fields["authors"]
+    if fields.get("abstract") is None and fields.get("description") is not None:
+        fields["abstract"] = fields["description"]
+    lang = fields.get("lang")
+    if isinstance(lang, str):
+        fields["lang"] = lang.replace("_", "-")  # R's en_US
     text: dict[str, str] = {}
     lists: dict[str, list[str]] = {}
     dates: dict[str, datetime.date] = {}
@@ -354,43 +503,86 @@ def _validate(path: Path, data: dict[object, object], lines: dict[str, int]) -> 
     edition_audiences: dict[str, str] = {}
     edition_titles: dict[str, EditionTitles] = {}
     for key in REQUIRED + OPTIONAL:
-        value = data.get(key)
-        if value is None:
+        value = fields.get(key)
+        if key in ("authors", "description"):
             continue
-        if key == "reading_grade_target":
-            grade = _reading_grade(value, fail)
-        elif key in DATES:
-            dates[key] = _date(key, value, fail)
-        elif key == "editions":
-            editions, edition_audiences, edition_titles = _editions(value, fail)
-        else:
-            checked = _text(key, value, fail)
-            if isinstance(checked, list):
-                lists[key] = checked
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if key in CONTROL:
+                lacks = "has an empty" if key in fields else "lacks"
+                warn(CONTROL[key], key, f"the front matter {lacks} '{key}': the handout is "
+                     "built as a DRAFT",
+                     f"write '{key}: ...' in the front matter before a release")
+            continue
+        try:
+            if key == "reading_grade_target":
+                grade = _reading_grade(value, fail)
+            elif key in DATES:
+                day = _date(value)
+                if day is None:
+                    shown = str(value)[:40]
+                    warn(CONTROL.get(key, "unreadable-date"), key,
+                         f"'{key}: {shown}' cannot be read as a date"
+                         + (": the handout is built as a DRAFT" if key in CONTROL else
+                            ", so it is left out"),
+                         "write it as YYYY-MM-DD, e.g. 2026-11-23")
+                elif day.year not in YEARS:
+                    fail(key, f"'{key}' is out of range", "use a year from 1980 to 2107")
+                else:
+                    dates[key] = day
+            elif key == "editions":
+                editions, edition_audiences, edition_titles = _editions(value, fail)
+            elif key == "author":
+                text[key] = _authors(value, fail)
             else:
-                text[key] = checked
-    if not LANG_TAG.match(text["lang"]):
-        fail("lang", f"'lang: {text['lang']}' is not a language tag",
+                checked = _text(key, value, fail)
+                if isinstance(checked, list):
+                    lists[key] = checked
+                else:
+                    text[key] = checked
+        except _Stop as stop:
+            errors.append(stop.problem)
+    if "keywords" in lists:  # keywords: "a, b, c", as Hugo and R Markdown write them
+        lists["keywords"] = [k.strip() for item in lists["keywords"] for k in item.split(",")
+                             if k.strip()]
+    if text.get("lang") and not LANG_TAG.match(text["lang"]):
+        warn("missing-lang", "lang", f"'lang: {text['lang']}' is not a language tag, so the "
+             "theme's language is used: the handout is built as a DRAFT",
              "use a tag such as en, en-US or es")
-    if text.get("audience", DEFAULT_AUDIENCE) not in AUDIENCES:
-        fail("audience", f"unknown audience '{text['audience']}'", "use patients or clinicians")
-    paper = read_paper(text.get("paper", ""))
-    if paper is None:
-        fail("paper", f"unknown paper size '{text['paper']}'", PAPER_HINT)
-    nocite = lists.get("nocite", text.get("nocite"))
-    nocite_keys = [] if nocite is None else \
-        _nocite_keys(nocite, lambda m, h: fail("nocite", m, h))
+        del text["lang"]
     if text.get("url") and not re.fullmatch(r"https?://[^\s<>\"]+\.[^\s<>\"]+", text["url"]):
-        fail("url", f"'url: {text['url']}' is not a web address",
-             "write the online copy's full address, e.g. https://clinic.example.org/handout")
-    if dates.get("approved_on") and dates["approved_on"] > dates["date"]:
-        fail("approved_on", "'approved_on' is after the issue date",
-             "a version is approved before it is issued; check both dates")
-    if dates["review_due"] < dates["date"]:
-        fail("review_due", "'review_due' is before 'date'", "set a review date after the issue date")
+        # Hugo's and Jekyll's url is the page's path on their site: not an address on paper.
+        warn("unknown-front-matter", "url", f"'url: {text['url']}' is not a web address, "
+             "so it is ignored", "write the online copy's full address, e.g. "
+             "https://clinic.example.org/handout")
+        del text["url"]
+    checks: list[tuple[str, bool, str, str]] = [
+        ("audience", text.get("audience", DEFAULT_AUDIENCE) not in AUDIENCES,
+         f"unknown audience '{text.get('audience')}'", "use patients or clinicians"),
+        ("paper", read_paper(text.get("paper", "")) is None,
+         f"unknown paper size '{text.get('paper')}'", PAPER_HINT),
+        ("approved_on", "approved_on" in dates and "date" in dates
+         and dates["approved_on"] > dates["date"], "'approved_on' is after the issue date",
+         "a version is approved before it is issued; check both dates"),
+        ("review_due", "review_due" in dates and "date" in dates
+         and dates["review_due"] < dates["date"], "'review_due' is before 'date'",
+         "set a review date after the issue date")]
+    errors += [Diagnostic(path, message, hint, line_of(key))
+               for key, wrong, message, hint in checks if wrong]
+    nocite = lists.get("nocite", text.get("nocite"))
+    nocite_keys: list[str] = []
+    try:
+        nocite_keys = [] if nocite is None else \
+            _nocite_keys(nocite, lambda m, h: fail("nocite", m, h))
+    except _Stop as stop:
+        errors.append(stop.problem)
+    if errors:
+        raise Diagnostics(errors) if len(errors) > 1 else errors[0]
+    missing = tuple(key for key in CONTROL if key not in text and key not in dates)
+    paper = read_paper(text.get("paper", ""))
     return Meta(
-        title=text["title"], lang=text["lang"], version=text["version"], date=dates["date"],
-        review_due=dates["review_due"], subtitle=text.get("subtitle", ""),
+        title=text.get("title", ""), lang=text.get("lang", DEFAULT_LANG),
+        version=text.get("version", ""), date=dates.get("date"),
+        review_due=dates.get("review_due"), subtitle=text.get("subtitle", ""),
         short_title=text.get("short_title", ""), audience=text.get("audience", DEFAULT_AUDIENCE),
         organisation=text.get("organisation", ""), author=text.get("author", ""),
         keywords=lists.get("keywords", []),
@@ -400,21 +592,63 @@ def _validate(path: Path, data: dict[object, object], lines: dict[str, int]) -> 
         approved_by=text.get("approved_by", ""), approved_on=dates.get("approved_on"),
         reading_grade_target=grade, defined_terms=lists.get("defined_terms", []),
         editions=editions, edition_audiences=edition_audiences, edition_titles=edition_titles,
-        url=text.get("url", ""))
+        url=text.get("url", ""), abstract=text.get("abstract", ""), missing=missing)
+
+
+def _authors(value: object, fail: _Fail) -> str:
+    """author as a name, a list of names, or a list of {name, orcid, affiliation, email}
+    (Quarto's and Pandoc's; name may itself be {given, family} or {literal}): the names."""
+    items = value if isinstance(value, list) else [value]
+    names: list[str] = []
+    for item in items:
+        name = item.get("name", item.get("literal")) if isinstance(item, dict) else item
+        if isinstance(name, dict):
+            name = name.get("literal") or " ".join(
+                str(name[k]) for k in ("given", "family") if name.get(k))
+        if isinstance(name, str) and name.strip():
+            # Pandoc's inline note in a name ('A. Name^[corresponding author]') is left out.
+            names.append(" ".join(re.sub(r"\^\[[^\]]*\]", "", name).split()))
+        elif not (isinstance(name, str) or name is None):
+            fail("author", "'author' is not a name or a list of names",
+                 "write 'author: A. Name', or a list of names")
+    joined = ", ".join(names)
+    checked = _text("author", joined, fail)
+    assert isinstance(checked, str)
+    return checked
+
+
+# Dates as other tools' front matter writes them; each read only where it is unambiguous.
+DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%Y/%m/%d")
+
+
+def _date(value: object) -> datetime.date | None:
+    """A date as YAML or TOML gives it (a date, a date and time) or as text: '2024-12-13',
+    '2024-12-13T10:00:00Z', 'December 13, 2024', '13 December 2024', '2024-12' (its first
+    day). None when it cannot be read unambiguously ('12/01/2024', 'today', R code)."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if not isinstance(value, str):
+        return None
+    text = " ".join(value.strip().split())
+    try:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+    except ValueError:
+        pass
+    if re.fullmatch(r"\d{4}-\d{2}", text):
+        with contextlib.suppress(ValueError):
+            return datetime.date.fromisoformat(text + "-01")
+    for form in DATE_FORMATS:
+        with contextlib.suppress(ValueError):
+            return datetime.datetime.strptime(text.replace("Sept ", "Sep "), form).date()
+    return None
 
 
 def _reading_grade(value: object, fail: _Fail) -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not 1 <= value <= 20:
         fail("reading_grade_target", "'reading_grade_target' is not a school grade",
              "write a number from 1 to 20, e.g. 8")
-    return value
-
-
-def _date(key: str, value: object, fail: _Fail) -> datetime.date:
-    if not isinstance(value, datetime.date) or isinstance(value, datetime.datetime):
-        fail(key, f"'{key}' is not a date", "write it as YYYY-MM-DD, e.g. 2026-11-23")
-    if value.year not in YEARS:
-        fail(key, f"'{key}' is out of range", "use a year from 1980 to 2107")
     return value
 
 
@@ -503,7 +737,8 @@ def _text(key: str, value: object, fail: _Fail) -> str | list[str]:
     texts = checked if isinstance(checked, list) else [checked]
     if any(UNPRINTABLE.search(v) for v in texts):
         fail(key, f"'{key}' contains a control character", "remove the escape sequence")
-    longest = MAX_TITLE_CHARS if key in TITLES else MAX_VALUE_CHARS
+    longest = MAX_TITLE_CHARS if key in TITLES else \
+        MAX_ABSTRACT_CHARS if key == "abstract" else MAX_VALUE_CHARS
     if any(len(v) > longest for v in texts):
         fail(key, f"'{key}' is longer than {longest} characters",
              "shorten it; the handout's text belongs below the front matter")

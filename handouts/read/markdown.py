@@ -672,11 +672,13 @@ class _Reader:
         self.errors: list[Diagnostic] = []
         self.warnings: list[Diagnostic] = []
         self.level = 1            # the title is the one h1
+        self.shift = 0            # 1 when the body's sections are '#' headings (read())
         self.abbreviations_seen: set[str] = set()
 
     def read(self) -> m.Document:
         unclosed: list[tuple[str, int, str]] = []
         self._refuse_notes_defined_twice()
+        self._warn_of_undefined_notes()
         self._refuse_open_angles()
         try:
             html = markdown_html(self.doc.body.translate(OVERRIDES_AS_EMBEDDINGS), self.mark,
@@ -700,6 +702,9 @@ class _Reader:
         self._refuse_citations_in_raw_html(root)
         if any(len(e) == 0 and sum(1 for _ in e.iterancestors()) > MAX_DEPTH for e in root.iter()):
             raise self._too_deep()
+        # A body whose sections are '#' headings (the title in the front matter, or taken
+        # from its first heading) has each heading printed a level down: its '#' is '##'.
+        self.shift = 1 if any(self.ours(h) for h in root.iter("h1")) else 0
         blocks = self._leave_out_unused_notes(self.blocks(root))
         self._cross_references(blocks)
         if self.errors:
@@ -829,6 +834,26 @@ class _Reader:
                       "as cells of their own; check the table in the outputs, or write it "
                       "as a pipe table or an HTML table with colspan and rowspan")
 
+    def _warn_of_undefined_notes(self) -> None:
+        """A reference to a footnote never defined prints as typed, '[^2]', where a reader
+        sees it; the author hears where (code blocks and spans are left alone)."""
+        defined = {found.group(1).lower() for text in self.lines.lines
+                   if (found := re.match(r"^\s{0,3}\[\^([^\]]+)\]:", text))}
+        fence = ""
+        for index, text in enumerate(self.lines.lines):
+            opened = re.match(r"^\s{0,3}(`{3,}|~{3,})", text)
+            if opened and (not fence or opened.group(1)[0] == fence[0]):
+                fence = "" if fence else opened.group(1)
+                continue
+            if fence or text.startswith(("    ", "\t")):
+                continue
+            for label in re.findall(r"\[\^([^\]\s]+)\](?!:)", re.sub(r"`[^`]*`", "", text)):
+                if label.lower() not in defined:
+                    self.warn("undefined-footnote", self.lines.first + index,
+                              f"footnote [^{label}] is referred to but never defined, so it "
+                              f"prints as typed; define it on a line '[^{label}]: The note.', "
+                              "or delete the reference")
+
     def _refuse_unclosed_html(self, unclosed: list[tuple[str, int, str]]) -> None:
         for tag, number, text in unclosed:
             self.error(f"the HTML tag <{tag}> is never closed",
@@ -955,6 +980,8 @@ class _Reader:
             return self.figure(el)
         if tag == "img":
             image = self.image(el)
+            if isinstance(image, m.Text):
+                return _missing_picture_box(image, self.lines.current())
             return m.Figure(image.src, image.alt, [], self.lines.current(),
                             screen_src=image.screen_src) if image else None
         self.error(f"the HTML element <{tag}> cannot be written to every format",
@@ -966,7 +993,7 @@ class _Reader:
         line = self.line_of(el)
         inlines = self.inlines(el)
         text = m.inline_text(inlines).strip()
-        new = int(el.tag[1])
+        new = min(int(el.tag[1]) + self.shift, 6)
         line = line or self.lines.find(text, headings_only=True)
         if not text:
             self.error("a heading has no text", "write the heading after the #", line)
@@ -979,12 +1006,15 @@ class _Reader:
             self.error(f"heading '{text}' is inside a list or a table",
                        "start headings at the left margin, with a blank line before", line)
         elif new > self.level + 1:
-            self.error(f"heading '{text}' skips from level {self.level} to {new}",
-                       f"use {'#' * (self.level + 1)} here, or add the missing level", line)
+            self.warn("heading-level-skipped", line,
+                      f"heading '{text}' skips a level ({'#' * (new - self.shift)} after "
+                      f"{'#' * max(self.level - self.shift, 1)}), so it is printed one level "
+                      "below the heading before it; use one '#' more than that heading")
+            new = self.level + 1
         self.level = max(new, 2)
         return m.Heading(new, el.get("id") or _slug(text), inlines, line)
 
-    def paragraph(self, el: HtmlElement) -> m.Paragraph | m.Figure | m.PageBreak | None:
+    def paragraph(self, el: HtmlElement) -> m.Paragraph | m.Figure | m.Callout | m.PageBreak | None:
         line = self.line_of(el)
         if len(el) == 0 and (el.text or "").strip() == page_break_text(self.mark):
             return m.PageBreak(line or self.lines.next_matching(r"\{\{<\s*pagebreak"))
@@ -998,9 +1028,12 @@ class _Reader:
         line = line or self.lines.find(m.inline_text(inlines))
         return m.Paragraph(inlines, line)
 
-    def figure_from_image(self, img: HtmlElement, line: int | None = None) -> m.Figure | None:
+    def figure_from_image(self, img: HtmlElement, line: int | None = None
+                          ) -> m.Figure | m.Callout | None:
         line = line or self._image_line(img)
         image = self.image(img, line)
+        if isinstance(image, m.Text):
+            return _missing_picture_box(image, line)
         if image is None:
             return None
         # A picture alone in its paragraph is a figure; its title, or else (as Pandoc's
@@ -1010,7 +1043,7 @@ class _Reader:
         return m.Figure(image.src, image.alt, caption, line, screen_src=image.screen_src,
                         anchor=(img.get("id") or "") if self.ours(img) else "")
 
-    def figure(self, el: HtmlElement) -> m.Figure | None:
+    def figure(self, el: HtmlElement) -> m.Figure | m.Callout | None:
         imgs = list(el.iter("img"))
         caption = el.find("figcaption")
         if len(imgs) != 1:
@@ -1020,6 +1053,8 @@ class _Reader:
             return None
         line = self._image_line(imgs[0])
         image = self.image(imgs[0], line)
+        if isinstance(image, m.Text):
+            return _missing_picture_box(image, line)
         if image is None:
             return None
         return m.Figure(image.src, image.alt,
@@ -1185,6 +1220,8 @@ class _Reader:
             return self.abbreviation(el)
         if tag == "img":
             image = self.image(el, self._image_line(el))
+            if isinstance(image, m.Text):  # not found: its name in brackets, in the line
+                return [m.Text(f"[{MISSING_PICTURE}: {image.text}]")]
             return [image] if image else []
         cited, problem = el.get("data-cite"), el.get("data-cite-error")
         if tag == "span" and self.ours(el) and cited:
@@ -1269,20 +1306,26 @@ class _Reader:
                 return self.lines.next_matching(pattern)
         return self.lines.current()
 
-    def image(self, img: HtmlElement, line: int | None = None) -> m.InlineImage | None:
-        """The picture checked and carried as a data: URL, or None after an error."""
+    def image(self, img: HtmlElement, line: int | None = None
+              ) -> m.InlineImage | m.Text | None:
+        """The picture checked and carried as a data: URL, or None after an error; for a
+        picture not found (a draft's), the words that stand in its place, with a warning."""
         src, alt = img.get("src") or "", (img.get("alt") or "").strip()
         line = line or self.lines.current()
         # A picture pasted in as a data: URL is named by its start, not printed whole.
         shown = src if len(src) <= 200 and not src.startswith("data:") else src[:40] + "…"
-        if not alt:
-            self.error(f"image '{shown}' has no alt text",
-                       "describe it: ![what the picture shows](file.png)", line)
-            return None
+        if not alt and src:  # printed, as a picture a screen reader passes over
+            self.warn("missing-alt-text", line, f"image '{shown}' has no alt text; describe "
+                      "it: ![what the picture shows](file.png)")
         if not src:
             self.error("an image has no file name",
                        "write ![what the picture shows](file.png)", line)
             return None
+        if re.match(r"https?://", src, re.I):  # pasted from a web page: never fetched
+            self.warn("missing-picture", line, f"image '{shown}' is on the web, and the build "
+                      "reads no address, so a box with its name stands in its place; save "
+                      "the picture into source/ and write its file name")
+            return m.Text(shown)
         try:
             path = inside(self.doc.path.parent, src)
         except Outside:
@@ -1291,16 +1334,29 @@ class _Reader:
             self.error(f"image '{shown}' is not a file in source/",
                        "copy the image into source/ and link it by its file name", line)
             return None
-        if not path.is_file():
-            problem = "is a folder, not a picture" if path.is_dir() else "not found"
-            self.error(f"image '{shown}' {problem}", "check the file name", line)
+        if path.is_dir():
+            self.error(f"image '{shown}' is a folder, not a picture", "check the file name",
+                       line)
             return None
+        if not path.is_file():  # a draft's picture still to come: a box in its place
+            self.warn("missing-picture", line, f"image '{shown}' not found, so a box with its "
+                      "name stands in its place; check the file name, or copy the picture "
+                      "into source/")
+            return m.Text(shown)
         try:
             found = picture(path, self.source_root.parent / ".cache" / "pictures")
             return m.InlineImage(found.print_url, alt, found.screen_url)
         except ImageProblem as problem:
             self.error(f"image '{shown}' {problem.message}", problem.hint, line)
             return None
+
+
+MISSING_PICTURE = "Picture not found"
+
+
+def _missing_picture_box(words: m.Text, line: int | None) -> m.Callout:
+    """What stands for a picture not found, in every format: a warning box naming it."""
+    return m.Callout("warning", [m.Text(MISSING_PICTURE)], [m.Paragraph([words], line)], line)
 
 
 class _CaptionFor(m.DefinitionList):

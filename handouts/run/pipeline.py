@@ -105,8 +105,11 @@ def render_edition(doc: Source, project: Project) -> Rendered:
     from handouts.style.stylesheet import read_stylesheet
     from handouts.style.theme import load_theme
     theme = load_theme(project.styles_dir / "theme.yaml")
+    if "lang" in doc.meta.missing:  # a draft in the theme's language
+        doc = dataclasses.replace(doc, meta=dataclasses.replace(doc.meta, lang=theme.lang))
     doc = editions.fill_contact(doc, theme.organisation)
     document = read(doc, project.source_dir)
+    document.warnings = [*doc.warnings, *document.warnings]  # the front matter's first
     citations = cite.prepare(document, project.source_dir)
     cite.resolve(document, citations)
     if citations:

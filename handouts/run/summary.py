@@ -8,6 +8,7 @@ output/report.json has this shape (REPORT_VERSION 1; fields are added, never ren
 
     {"report_version": 1,
      "handouts": [{"name", "edition", "title", "audience", "lang", "version", "date", "review_due",
+                   "draft" (lacks document control), "missing": [version|date|review_due|lang],
                    "approved_by", "approved_on", "seconds", "warnings": [...],
                    "corrections": [...],
                    "files": {"html"|"pdf"|"docx": {"path", "bytes"}}, "pages",
@@ -16,7 +17,7 @@ output/report.json has this shape (REPORT_VERSION 1; fields are added, never ren
                                              "grade", "smog", "longest": [...]}],
                                "undefined_terms": [[term, line]],
                                "unexplained_abbreviations": [[abbreviation, line]]},
-                   "status": "current"|"draft" (approved or not),
+                   "status": "current"|"draft" (approved and not a draft, or not),
                    "archived": [{"version", "archived_on", "folder", "files": [...]}]}],
      "withdrawn": [{"name", "title", "version", "editions", "withdrawn_on",
                     "archived": [...as above]}]}
@@ -117,8 +118,10 @@ def _report_of(result: Result) -> Entry:
     data: Entry = {
         "name": result.name, "edition": result.edition, "title": meta.title,
         "audience": meta.audience,
-        "lang": meta.lang, "version": meta.version, "date": meta.date.isoformat(),
-        "review_due": meta.review_due.isoformat(), "approved_by": meta.approved_by,
+        "lang": meta.lang, "version": meta.version,
+        "date": meta.date.isoformat() if meta.date else "",
+        "review_due": meta.review_due.isoformat() if meta.review_due else "",
+        "draft": meta.draft, "missing": list(meta.missing), "approved_by": meta.approved_by,
         "approved_on": meta.approved_on.isoformat() if meta.approved_on else "",
         "seconds": result.seconds, "warnings": [str(w) for w in result.warnings],
         "corrections": result.corrections,
@@ -142,7 +145,8 @@ def summarize(project: Project) -> list[str]:
             for entry in archive.entries_of(json.loads(path.read_text(encoding="utf-8"))):
                 entry["files"] = {fmt: f for fmt, f in entry["files"].items()
                                   if (project.output_dir / f["path"]).is_file()}
-                entry["status"] = "current" if entry.get("approved_by") else "draft"
+                entry["status"] = "current" if entry.get("approved_by") and \
+                    not entry.get("draft") else "draft"
                 entry["archived"] = [_of_edition(v, entry["name"]) for v in versions]
                 handouts.append(entry)
     withdrawn = [{**note, "archived": [_archived(r) for r in
@@ -187,7 +191,8 @@ def table(handouts: Sequence[Entry]) -> list[str]:
             else f"{reading['grade']:g}"
         size = sum(f["bytes"] for f in h["files"].values())
         rows.append((h["name"], str(h["pages"]), f"{size / 1024:.0f} KB", f"{h['seconds']:.1f} s",
-                     str(len(h["warnings"])), grade, h["version"], h["review_due"],
+                     str(len(h["warnings"])), grade, h["version"] or "DRAFT",
+                     h["review_due"] or "DRAFT",
                      h["approved_on"] or "no"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
@@ -195,6 +200,14 @@ def table(handouts: Sequence[Entry]) -> list[str]:
 
 LABELS = (("html", "Web page"), ("pdf", "PDF"), ("docx", "Word"))
 STATUS = {"current": "Current", "draft": "Draft (not approved)", "withdrawn": "Withdrawn"}
+
+
+def _status(entry: Entry) -> str:
+    """Current, Draft (not approved), or DRAFT and what document control it lacks."""
+    if entry.get("draft"):
+        return html.escape("DRAFT (no " + ", ".join(
+            str(k).replace("_", " ") for k in entry.get("missing", [])) + ")")
+    return STATUS[entry.get("status", "draft")]
 
 
 def catalogue(handouts: Sequence[Entry], withdrawn: Sequence[Entry] = ()) -> str:
@@ -213,7 +226,7 @@ def catalogue(handouts: Sequence[Entry], withdrawn: Sequence[Entry] = ()) -> str
             f"<td data-label=\"For\">{html.escape(h.get('edition') or h['audience'])}</td>"
             f"<td data-label=\"Language\">{html.escape(h['lang'])}</td>"
             f"<td>{html.escape(h['version'])}</td>"  # labelled by its place (CSS)
-            f"<td data-label=\"Status\">{STATUS[h.get('status', 'draft')]}</td>"
+            f"<td data-label=\"Status\">{_status(h)}</td>"
             f"<td data-label=\"Review due\">{html.escape(h['review_due'])}</td>"
             f"<td data-label=\"Files\">{links or 'none'}</td>"
             f"<td data-label=\"Archived\">{_archive_links(h.get('archived', []), title)}</td>"

@@ -20,9 +20,9 @@ from handouts.diagnostics import Diagnostic
 from handouts.messages import catalogue
 from handouts.paths import Outside, inside
 from handouts.read.images import ImageProblem, data_url
-from handouts.read.front_matter import (MAX_VALUE_CHARS, PAPER_HINT, UNPRINTABLE, key_lines,
-                                        read_paper, read_yaml, refuse_control_characters,
-                                        unreadable_value_line)
+from handouts.read.front_matter import (DEFAULT_LANG, LANG_TAG, MAX_VALUE_CHARS, PAPER_HINT,
+                                        UNPRINTABLE, key_lines, read_paper, read_yaml,
+                                        refuse_control_characters, unreadable_value_line)
 
 if TYPE_CHECKING:
     from handouts.read.front_matter import Document as Source
@@ -129,6 +129,7 @@ class Theme:
     font_size_pt: float = 11.5
     paper: str = "letter"
     booklet: bool = False   # paper: booklet (letter sheets) or a4 booklet: a folded booklet too
+    lang: str = DEFAULT_LANG  # the language of a handout whose front matter names none
     margins_mm: dict[str, float] = field(default_factory=lambda: {"top": 20, "bottom": 20,
                                                       "left": 19, "right": 19})
     organisation: Organisation = field(default_factory=Organisation)
@@ -262,6 +263,11 @@ def _validate(path: Path, data: dict[object, object], lines: dict[str, int]) -> 
             fail("font_size_pt", f"'font_size_pt: {size}' is out of range",
                  f"use a number from {MIN_FONT_PT} to 16; patients need at least {MIN_FONT_PT} pt")
         theme.font_size_pt = size
+    if "lang" in data:
+        theme.lang = str(data["lang"]).strip()
+        if not LANG_TAG.match(theme.lang):
+            fail("lang", f"'lang: {theme.lang}' is not a language tag",
+                 "use a tag such as en, en-US or es")
     if "paper" in data:
         paper = read_paper(str(data["paper"]))
         if paper is None:

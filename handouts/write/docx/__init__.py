@@ -22,7 +22,7 @@ from handouts.write.docx.blocks import (write_blocks, write_contact, write_masth
                                         write_online_copy)
 from handouts.style import fonts
 from handouts.write.docx.fonts import embed_subset
-from handouts.write.docx.package import FootnotesPart, finish, new_document
+from handouts.write.docx.package import FootnotesPart, finish, issue_day, new_document
 from handouts.write.docx.pagination import keep_pages
 from handouts.write.docx.state import Context, State
 
@@ -58,4 +58,4 @@ def write_docx(document: m.Document, theme: Theme) -> bytes:
                 for i in m.inline_lists(b))
     if state.emoji:
         embed_subset(word, fonts.EMOJI, fonts.PACKAGED[fonts.EMOJI]["normal"], state.emoji)
-    return finish(word, doc.meta.date, doc, words)
+    return finish(word, issue_day(doc.meta), doc, words)

@@ -21,7 +21,7 @@ from lxml import etree
 
 from handouts import model as m
 from handouts.model import inline_text
-from handouts.furniture import CALLOUT_STYLES, PANEL_STYLE, QR_STYLE
+from handouts.furniture import CALLOUT_STYLES, PANEL_STYLE, QR_STYLE, abstract_parts
 from handouts.messages import Messages, catalogue
 from handouts.write import qr
 from handouts.write.docx.inlines import Format, add_formula, add_picture, write_inlines
@@ -279,6 +279,8 @@ def write_masthead(state: State, meta: Meta, theme: Theme, control: str) -> None
     if meta.subtitle:
         state.word.add_paragraph(meta.subtitle, style="Subtitle")
     state.word.add_paragraph(control, style="Document Control")
+    for part in abstract_parts(meta):
+        state.word.add_paragraph().add_run(part).italic = True
 
 
 def write_contact(state: State, theme: Theme) -> None:

@@ -24,7 +24,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from handouts.furniture import approval, footer_control
+from handouts.furniture import draft_mark, footer_control, header_right
 from handouts.messages import catalogue
 from handouts.write.docx.fonts import embed_fonts
 from handouts.write.docx.styles import set_up_page, set_up_styles
@@ -32,7 +32,7 @@ from handouts.write.docx.styles import set_up_page, set_up_styles
 if TYPE_CHECKING:
     from docx.document import Document as WordDocument
 
-    from handouts.read.front_matter import Document
+    from handouts.read.front_matter import Document, Meta
     from handouts.style.theme import Theme
 
 FOOTNOTES_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
@@ -51,16 +51,19 @@ def new_document(doc: Document, theme: Theme, control: str) -> WordDocument:
     props.keywords = _property(", ".join(meta.keywords))
     props.language = meta.lang
     props.version = _property(meta.version)
-    props.comments = f"Review due {meta.review_due.isoformat()}"
-    issued = datetime.datetime.combine(meta.date, datetime.time())
+    props.comments = f"Review due {meta.review_due.isoformat()}" if meta.review_due else \
+        "Draft"
+    issued = datetime.datetime.combine(issue_day(meta), datetime.time())
     props.created = props.modified = issued
     props.last_modified_by = props.author
     _custom_properties(word, {
-        "Version": meta.version, "Issued": meta.date.isoformat(),
-        "ReviewDue": meta.review_due.isoformat(), "ApprovedBy": meta.approved_by,
+        "Version": meta.version or "Draft", "Issued": meta.date.isoformat() if meta.date else "",
+        "ReviewDue": meta.review_due.isoformat() if meta.review_due else "",
+        "ApprovedBy": meta.approved_by,
         "ApprovedOn": meta.approved_on.isoformat() if meta.approved_on else "",
         "Audience": meta.audience})
-    _header_footer(word, meta.running_title, footer_control(meta), meta.lang, approval(meta))
+    _header_footer(word, meta.running_title, footer_control(meta), meta.lang, header_right(meta))
+    _draft_mark(word, draft_mark(meta))
     return word
 
 
@@ -134,6 +137,19 @@ def text_width(word: WordDocument) -> Length:
     width, left, right = section.page_width, section.left_margin, section.right_margin
     assert width is not None and left is not None and right is not None
     return Length(width - left - right)
+
+
+def _draft_mark(word: WordDocument, mark: str) -> None:
+    """A draft's mark at the right of the title page's header (the other pages' header has
+    it before who approved it: furniture.header_right)."""
+    if not mark:
+        return
+    section = word.sections[0]
+    for header in (section.first_page_header,):
+        line = header.paragraphs[0]
+        line.paragraph_format.tab_stops.add_tab_stop(text_width(word), WD_TAB_ALIGNMENT.RIGHT)
+        run = line.add_run("\t" + mark)
+        run.bold = True
 
 
 def _header_footer(word: WordDocument, running_title: str, control: str,
@@ -224,6 +240,12 @@ class FootnoteContainer:
         tbl = CT_Tbl.new_tbl(rows, cols, self.width)
         self.element.append(tbl)
         return Table(tbl, self)
+
+
+def issue_day(meta: Meta) -> datetime.date:
+    """The date the Word file carries: the issue date, or for a draft without one a fixed
+    day (1980-01-01, the zip format's first), so a rebuild gives the same bytes."""
+    return meta.date or datetime.date(1980, 1, 1)
 
 
 def finish(word: WordDocument, day: datetime.date, doc: Document | None = None,

@@ -25,7 +25,8 @@ from handouts.write import qr
 from handouts.write.html import fonts as web_fonts
 from handouts.messages import catalogue, right_to_left
 from handouts.diagnostics import WARNING, Diagnostic
-from handouts.furniture import approval, doc_control, footer_control, unwritable
+from handouts.furniture import (abstract_parts, doc_control, draft_mark, footer_control,
+                                header_right, unwritable)
 from handouts.style.theme import printable_characters
 
 if TYPE_CHECKING:
@@ -594,9 +595,12 @@ def _page(doc: Source, theme: Theme, main: _Element, css: str, document: m.Docum
         el("p", meta.organisation or org.name, **{"class": "organisation"}), **{"class": "brand"})
     header = el("header",
         brand,
+        *([el("p", draft_mark(meta), **{"class": "draft-mark screen-only"})]
+          if meta.draft else []),
         el("h1", meta.title, id="title"),
         *([el("p", meta.subtitle, **{"class": "subtitle"})] if meta.subtitle else []),
         el("p", doc_control(meta), **{"class": "doc-control"}),
+        *[el("p", part, **{"class": "abstract"}) for part in abstract_parts(meta)],
         **{"class": "masthead", "data-short-title": meta.running_title})
     # With a contact panel, or the details in the text, the footer's name is for the screen
     # only: on paper it would stand alone at the end, under the references.
@@ -617,17 +621,20 @@ def _page(doc: Source, theme: Theme, main: _Element, css: str, document: m.Docum
     shared = (theme.css_variables(meta.paper or theme.paper, fallback)
               + theme.resolve_variables(css, fallback) + callouts.css(theme))
     own = _page_furniture(meta)
+    say = catalogue(meta.lang)
     head = el("head",
         el("meta", charset="utf-8"),
         el("meta", name="viewport", content="width=device-width, initial-scale=1"),
         el("title", meta.title),
         el("meta", name="author", content=meta.author or meta.organisation or org.name),
-        el("meta", name="description", content=meta.subtitle or meta.title),
+        el("meta", name="description", content=meta.abstract or meta.subtitle or meta.title),
         el("meta", name="keywords", content=", ".join(meta.keywords)),
-        el("meta", name="dcterms.created", content=meta.date.isoformat()),
-        el("meta", name="dcterms.modified", content=meta.date.isoformat()),
-        el("meta", name="handout.version", content=meta.version),
-        el("meta", name="handout.review-due", content=meta.review_due.isoformat()),
+        *([el("meta", name="dcterms.created", content=meta.date.isoformat()),
+           el("meta", name="dcterms.modified", content=meta.date.isoformat())]
+          if meta.date else []),
+        el("meta", name="handout.version", content=meta.version or say("draft")),
+        *([el("meta", name="handout.review-due", content=meta.review_due.isoformat())]
+          if meta.review_due else []),
         *([el("meta", name="handout.approved-by", content=meta.approved_by)]
           if meta.approved_by else []),
         *([el("meta", name="handout.approved-on", content=meta.approved_on.isoformat())]
@@ -684,7 +691,12 @@ def _page_furniture(meta: Meta) -> str:
             f"  @page {{ @bottom-left {{ content: {css_string(footer_control(meta))}; }}\n"
             f"          @bottom-right {{ content: {numbers}; }}\n"
             f"          @top-left {{ content: {css_string(meta.running_title)}; }}\n"
-            + (f"          @top-right {{ content: {css_string(approval(meta))}; }}\n"
-               if approval(meta) else "")
+            + (f"          @top-right {{ content: {css_string(header_right(meta))}; }}\n"
+               if header_right(meta) else "")
             + "  }\n"
-            "  @page :first { @top-left { content: none; } @top-right { content: none; } }\n}\n")
+            "  @page :first { @top-left { content: none; } @top-right { content: "
+            f"{css_string(draft_mark(meta)) if meta.draft else 'none'}; }} }}\n"
+            # A draft's mark, bold and red, at the top right of every page.
+            + ("  @page { @top-right { font-weight: bold; color: #9B1C1C; } }\n"
+               if meta.draft else "")
+            + "}\n")
