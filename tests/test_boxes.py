@@ -157,11 +157,11 @@ def test_labels_are_in_the_handouts_language(tmp_path):
 
 
 def test_a_box_kind_the_model_does_not_know_is_an_error_naming_the_kinds(tmp_path):
-    text = HANDOUT.split("## On the day")[0].replace("!!! tip", "!!! hint")
+    text = HANDOUT.split("## On the day")[0].replace("!!! tip", "!!! sparkle")
     project = new_project(tmp_path, {"source/bad.md": text})
     result = run_build(project.root)
     assert result.returncode == 1
-    assert re.search(r"bad\.md:\d+: unknown box kind 'hint'", result.stderr)
+    assert re.search(r"bad\.md:\d+: unknown box kind 'sparkle'", result.stderr)
     assert "note, tip, important, warning, caution or danger" in result.stderr
 
 
