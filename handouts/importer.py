@@ -456,14 +456,24 @@ def _captions(soup: BeautifulSoup) -> None:
 
 
 def _boxes(soup: BeautifulSoup) -> None:
-    """Our one-cell box tables become <callout kind= title=> around the cell's blocks."""
-    for table in soup.find_all("table", class_=re.compile(r"^box-")):
-        kind = str(table["class"][0]).removeprefix("box-")
+    """Our one-cell box tables become <callout kind= title=> around the cell's blocks; so
+    does any other table of one cell, the way Word users draw a box (a note), its title
+    the first paragraph when that is all bold."""
+    for table in soup.find_all("table"):
+        classes = [str(c) for c in table.get("class") or []]
+        kind = classes[0].removeprefix("box-") if classes and classes[0].startswith("box-") \
+            else "note"
         cells = table.find_all(["td", "th"])
-        if len(cells) != 1:
-            del table["class"]
+        if len(cells) != 1 or table.find("table", recursive=True) is not None:
+            if classes:
+                del table["class"]
             continue
         title = cells[0].find("p", class_="callout-title")
+        first = cells[0].find(True, recursive=False)
+        if title is None and isinstance(first, Tag) and first.name == "p":
+            strong = first.find("strong", recursive=False)
+            if isinstance(strong, Tag) and _text(strong) == _text(first) and _text(first):
+                title = first
         box = soup.new_tag("callout", attrs={"kind": kind,
                                              "title": _text(title) if title else ""})
         if isinstance(title, Tag):

@@ -288,6 +288,9 @@ def make_word_file(path, alt="Two hands holding a cup"):
                              ("Ibuprofen", "With meals")]):
         for c, value in enumerate(row):
             table.cell(r, c).text = value
+    box = word.add_table(rows=1, cols=1).cell(0, 0)  # a box, as Word users draw one
+    box.paragraphs[0].add_run("Before you come").bold = True
+    box.add_paragraph("Stop blood thinners only if your doctor says so.")
     picture = io.BytesIO(png())
     word.add_paragraph().add_run().add_picture(picture, width=Inches(3))
     if alt is not None:
@@ -344,6 +347,7 @@ def test_a_word_file_made_with_python_docx_keeps_its_constructs(tmp_path):
             "-   Numbness\n    -   In the arm that was numbed\n-   Weakness",
             "1.  Take the first dose\n    1.  With food\n2.  Take the second dose",
             "| Medicine | When |\n| --- | --- |\n| Paracetamol | Every six hours |",
+            '!!! note "Before you come"\n    Stop blood thinners only if your doctor says so.',
             "![Two hands holding a cup](after-your-block-1.png)",
             "Call us any time.",
             "[^1]: Ask the nurse if you are unsure."]:
@@ -368,11 +372,11 @@ def test_a_word_file_made_with_python_docx_keeps_its_constructs(tmp_path):
                      ("Take the second dose", "0")]
     assert [[c.text for c in row.cells] for row in word.tables[0].rows][1] == \
         ["Paracetamol", "Every six hours"]
+    assert word.tables[1].style.name == "Callout Box"
     styled = {(r.text, r.style.name) for p in word.paragraphs for r in p.runs}
     assert ("Do not drive", "Strong") in styled and ("24 hours", "Emphasis") in styled
     assert ("footnote", " Ask the nurse if you are unsure.") in word_paragraphs(out["docx"])
-    assert word.inline_shapes and \
-        word.inline_shapes[0]._inline.docPr.get("descr") == "Two hands holding a cup"
+    assert "Two hands holding a cup" in [s._inline.docPr.get("descr") for s in word.inline_shapes]
     pdf = pypdf.PdfReader(str(out["pdf"]))
     links = [a.get_object()["/A"].get("/URI") for page in pdf.pages
              for a in page.get("/Annots") or [] if "/A" in a.get_object()]
