@@ -291,6 +291,31 @@ def outside(page: Page, margins: Margins) -> list[tuple[Line, str]]:
     return found
 
 
+def outside_runs(path: Path, margins: Margins) -> list[tuple[int, str, str]]:
+    """(page, text, where) for each run of text past the page's edges or the text box's
+    sides: outside's judgement on PDFium's text rectangles (a run of text on one line each),
+    a tenth of the time reading every letter takes, for the build's own check."""
+    document = pdfium.PdfDocument(str(path))
+    found = []
+    try:
+        for number, page in enumerate(document, 1):
+            width, height = page.get_size()
+            textpage = page.get_textpage()
+            for index in range(textpage.count_rects()):
+                left, bottom, right, top = textpage.get_rect(index)
+                if left < -SLACK or right > width + SLACK or bottom < -SLACK or top > height + SLACK:
+                    where = "off the page"
+                elif left < margins.left - SLACK or right > width - margins.right + SLACK:
+                    where = "past the margin"
+                else:
+                    continue
+                text = textpage.get_text_bounded(left, bottom, right, top)
+                found.append((number, re.sub(r"\s+", " ", text).strip(), where))
+    finally:
+        document.close()
+    return found
+
+
 def off_page(page: Page, margins: Margins) -> list[Finding]:
     return [Finding(page.number, "off-page", f"text '{_shown(line.text)}' runs {where} "
                     f"({line.left:.0f} to {line.right:.0f} pt of {page.width:.0f})")

@@ -69,12 +69,10 @@ def read(path: Path, want: Expected | None = None) -> Extracted:
 
 def outside_texts(path: Path, margins: tuple[float, float, float, float]
                   ) -> list[tuple[int, str, str]]:
-    """(page, line, where) for every line of text past the page's edges or the text box's
-    sides (the page checker's reading: check.pages)."""
+    """(page, text, where) for every run of text past the page's edges or the text box's
+    sides (the page checker's judgement: check.pages)."""
     from handouts.check import pages
-    box = pages.Margins(*margins)
-    return [(page.number, line.text, where) for page in pages.read(path)
-            for line, where in pages.outside(page, box)]
+    return pages.outside_runs(path, pages.Margins(*margins))
 
 
 def _formulas(reader: pypdf.PdfReader, want: Expected | None) -> list[str]:
