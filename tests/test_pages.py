@@ -405,3 +405,16 @@ def test_an_approved_handout_names_its_approver_in_the_header_and_keeps_its_foot
     word = docx.Document(str(new_user.outputs("knee-injections")["docx"]))
     assert "Approved by Dr A. Chen" in word.sections[0].header.paragraphs[0].text
     assert "Approved" not in word.sections[0].footer.paragraphs[0].text
+
+
+def test_bold_last_words_of_a_document_are_not_a_stranded_heading(tmp_path):
+    # The clinic's name closes every handout, in bold; on the last page nothing follows it.
+    body = PARAGRAPH * 10 + "<div style='height: 22pt'></div><p><b>Pain Medicine Practice</b></p>"
+    path = _pdf(tmp_path, body, "p { margin: 0 0 0.6em; orphans: 1; widows: 1 }")
+    laid = pages.read(path)
+    assert len(laid) == 1 and laid[0].lines[-2].top > laid[0].height * 0.85, laid[0].lines[-2:]
+    assert pages.check(path, MARGINS) == []
+    # The same words with a page after them are a heading left behind.
+    path = _pdf(tmp_path, body + "<p style='break-before: page'>More.</p>",
+                "p { margin: 0 0 0.6em; orphans: 1; widows: 1 }")
+    assert _kinds(pages.check(path, MARGINS)) == ["stranded"]

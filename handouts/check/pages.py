@@ -341,6 +341,8 @@ def _stranded(page: Page, margins: Margins, body: float, following: Page | None
         if start.top < page.height * (1 - FOOT):
             continue
         below = len(lines) - n + _picture_lines(page, lines[n - 1].bottom, body)
+        if following is None and not below:
+            continue  # the document's last words, bold (the clinic's name): nothing follows
         if below < 2 and not (below and _starts_with_heading(
                 following, margins, body)):
             found.append(Finding(page.number, "stranded",

@@ -47,6 +47,8 @@ def keep_pages(word: WordDocument) -> None:
         listed = child.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is not None
         if listed and len(para.text) <= SHORT_ITEM:
             para.paragraph_format.keep_together = True
+        if _heading(para):  # also directly: LibreOffice lets the style's go at times
+            para.paragraph_format.keep_with_next = True
         if listed and previous is not None and _heading(previous):
             para.paragraph_format.keep_with_next = True  # a heading's first two items
         previous = para
