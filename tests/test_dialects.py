@@ -386,14 +386,16 @@ def test_an_unclosed_callout_ends_with_the_text_and_a_stray_fence_is_left_out(tm
     assert ":::" not in project.outputs("a")["html"].read_text(encoding="utf-8")
 
 
-def test_an_unknown_box_kind_is_named_at_its_line(tmp_path):
+def test_an_unknown_box_kind_is_a_note_named_at_its_line(tmp_path):
     text = MINIMAL_FRONT_MATTER + "\n## S\n\n!!! pied-piper \"Piper\"\n    Text.\n"
     project = new_project(tmp_path, {"source/a.md": text})
-    with pytest.raises(Diagnostics) as caught:
-        build_document(project.source_dir / "a.md", project)
-    error = caught.value.errors[0]
-    assert "unknown box kind 'pied-piper'" in error.message
-    assert error.line == text.split("\n").index('!!! pied-piper "Piper"') + 1
+    result = build_document(project.source_dir / "a.md", project)
+    found = [w for w in result.warnings if w.code == "unknown-box-kind"]
+    assert [(w.line, "'pied-piper'" in w.message) for w in found] == [
+        (text.split("\n").index('!!! pied-piper "Piper"') + 1, True)]
+    rendered = render_document(project.source_dir / "a.md", project)
+    assert [(b.kind, m.inline_text(b.title)) for b in rendered.document.blocks
+            if isinstance(b, m.Callout)] == [("note", "Piper")]
 
 
 @pytest.mark.parametrize("written, read", [
@@ -466,3 +468,55 @@ def test_cross_references_print_the_number_or_title_and_link_to_it(tmp_path):
     printed = pdf[0].get_textpage().get_text_range().replace("\r", "").replace("\n", " ")
     assert "See Figure 1 for an illustration, and see Table 1 for the letters." in printed
     assert "Figure 1: An elephant in the sun" in printed and "@" not in printed
+
+
+def test_code_in_tabs_and_fences_with_mkdocs_titles_stay_code(tmp_path):
+    """MkDocs Material's content tabs with code, its fences with a title, and R Markdown's
+    chunk options: code in every format, never read as Markdown ('#include' a heading)."""
+    text = MINIMAL_FRONT_MATTER + """
+## S
+
+=== "C"
+
+    ``` c
+    #include <stdio.h>
+
+    int main(void) {
+      return 0;
+    }
+    ```
+
+=== "C++"
+
+    ``` c++
+    #include <iostream>
+    ```
+
+``` py title="bubble_sort.py"
+# sort the list
+def bubble_sort(items):
+    pass
+```
+
+```{r, echo=FALSE}
+# a chunk
+plot(cars)
+```
+
+- an item with code
+
+  ```
+  # not a heading
+  ```
+"""
+    project = new_project(tmp_path, {"source/a.md": text})
+    build_document(project.source_dir / "a.md", project)
+    blocks = render_document(project.source_dir / "a.md", project).document.blocks
+    boxes = [b for b in blocks if isinstance(b, m.Callout)]
+    assert [[c.text for c in b.blocks if isinstance(c, m.CodeBlock)] for b in boxes] == [
+        ['#include <stdio.h>\n\nint main(void) {\n  return 0;\n}'], ["#include <iostream>"]]
+    assert [b.text for b in blocks if isinstance(b, m.CodeBlock)] == [
+        "# sort the list\ndef bubble_sort(items):\n    pass", "# a chunk\nplot(cars)"]
+    item = next(b for b in blocks if isinstance(b, m.BulletList)).items[0]
+    assert [b.text for b in item.blocks if isinstance(b, m.CodeBlock)] == ["# not a heading"]
+    assert [b for b in m.walk(blocks) if isinstance(b, m.Heading)][1:] == []

@@ -44,6 +44,9 @@ BOX_KINDS = {
 }
 
 CODE_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
+# An info string Python-Markdown's fenced_code reads: a language, {attributes}, hl_lines.
+FENCE_INFO = re.compile(r"""\{[^\n]*\}|\.?[\w#.+-]*\s*(hl_lines=("|')[^"']*\2\s*)?""")
 DIV_FENCE = re.compile(r"^(\s*)(:{3,})\s*(.*?)\s*:*\s*$")
 LIST_MARKER = re.compile(r"^( *)([-*+]|\d{1,9}\.)( +|$)")
 LABEL = re.compile(r"^\s*(\[\^[^\]]+\]:|[!?=]{3}|:)")  # a note's, a box's, a definition's
@@ -72,7 +75,61 @@ def page_break_text(mark: str) -> str:
 
 def normalise(lines: list[str], mark: str) -> list[str]:
     """The body's lines rewritten for Python-Markdown (see the module's description)."""
-    return _lists(_pandoc(_grid_tables(lines)[0], mark))
+    return _indented_fences(_lists(_pandoc(_grid_tables(_fence_info(lines))[0], mark)))
+
+
+def _fence_info(lines: list[str]) -> list[str]:
+    """Code fences whose info string Python-Markdown cannot read (MkDocs' '``` title="x"',
+    R Markdown's '```{r, echo=FALSE}') as '```lang': otherwise the fence is not code at
+    all, and what it shows is read as Markdown."""
+    out = []
+    fence = None
+    for line in lines:
+        found = FENCE.match(line)
+        if found and fence is None and not (found.group(2)[0] == "`" and "`" in found.group(3)):
+            fence = found.group(2)
+            info = found.group(3).strip()
+            if info and not FENCE_INFO.fullmatch(info):
+                lang = re.match(r"[{.\s]*([\w#+-]*)", info)
+                line = found.group(1) + fence + (lang.group(1) if lang else "")
+        elif found and fence and found.group(2)[0] == fence[0] and \
+                len(found.group(2)) >= len(fence) and not found.group(3).strip():
+            fence = None
+        out.append(line)
+    return out
+
+
+def _indented_fences(lines: list[str]) -> list[str]:
+    """Fenced code in a box, a tab or a list item (indented, which Python-Markdown's
+    fenced_code does not read) as indented code: its fences blank, its lines 4 spaces in."""
+    out = []
+    fence: tuple[str, int] | None = None  # its fence, its indent: converted
+    top = None   # a fence at the margin, read by fenced_code
+    outer = ""   # the last line indented less than 4 spaces
+    for line in lines:
+        found = FENCE.match(line)
+        width = len(line) - len(line.lstrip(" "))
+        if fence is not None:
+            if found and found.group(2)[0] == fence[0][0] and \
+                    len(found.group(2)) >= len(fence[0]) and not found.group(3).strip():
+                fence = None
+                out.append("")
+            else:
+                kept = line[fence[1]:] if not line[:fence[1]].strip() else line.lstrip()
+                out.append(" " * (fence[1] + 4) + kept if line.strip() else line)
+            continue
+        if top is None and found and width >= 4 and (
+                LABEL.match(outer) or LIST_MARKER.match(outer)):
+            fence = (found.group(2), width)
+            out.append("")
+            continue
+        if found and width < 4:
+            top = None if top and found.group(2)[0] == top[0] and \
+                not found.group(3).strip() else top or found.group(2)
+        if line.strip() and width < 4:
+            outer = line
+        out.append(line)
+    return out
 
 
 def grid_tables_with_spans(text: str) -> list[int]:

@@ -1153,13 +1153,15 @@ class _Reader:
 
     def callout(self, el: HtmlElement) -> m.Callout:
         classes = self.classes(el)
-        written = next((c for c in classes if c != "admonition"), "note")
+        named = [c for c in classes if c != "admonition"] or ["note"]
+        written = next((c for c in named if c.lower() in BOX_KINDS), named[0])
         kind = BOX_KINDS.get(written.lower(), "note")
         line = self.line_of(el) or self.lines.next_matching(
             r"^\s*(!!!|\?\?\?|===|>\s*\[!|:::|<details)")
-        if written.lower() not in BOX_KINDS:
-            self.error(f"unknown box kind '{written}'", "use " + ", ".join(CALLOUT_KINDS[:-1])
-                       + " or " + CALLOUT_KINDS[-1], line)
+        if written.lower() not in BOX_KINDS:  # another tool's own kind: printed as a note
+            self.warn("unknown-box-kind", line,
+                      f"unknown box kind '{written}', printed as a note; use "
+                      + ", ".join(CALLOUT_KINDS[:-1]) + " or " + CALLOUT_KINDS[-1])
         title_el = next((c for c in el if c.tag == "p" and "admonition-title" in self.classes(c)),
                         None)
         title: list[m.Inline] = []
