@@ -164,7 +164,7 @@ class Citations:
     def _references(self, answer: dict[str, Json]) -> list[Reference]:
         refs = []
         for number, (key, inlines) in enumerate(_entries(answer), 1):
-            children = _linked_dois(self.inlines(inlines))
+            children = _linked_dois(_unlinked_titles(self.inlines(inlines)))
             text = _squeezed(m.inline_text(children))
             refs.append(Reference(key.lower(), anchor_for(key.lower()), number,
                                   htmllib.escape(text, quote=False), children))
@@ -411,6 +411,21 @@ def _names(family: list[str]) -> str:
     if len(family) == 2:
         return f"{family[0]} and {family[1]}"
     return f"{family[0]} et al."
+
+
+def _unlinked_titles(inlines: list[m.Inline]) -> list[m.Inline]:
+    """A title pandoc links to its DOI (where the style prints no DOI) as text: a link in
+    the list is an address, set whole (styles/handout.css), and a title must wrap."""
+    out: list[m.Inline] = []
+    for node in inlines:
+        if isinstance(node, m.Link) and not node.href.startswith("#") and \
+                re.search(r"\s", m.inline_text(node.children).strip()):
+            out += node.children
+        elif isinstance(node, m.Styled):
+            out.append(m.Styled(node.style, _unlinked_titles(node.children)))
+        else:
+            out.append(node)
+    return _merged(out)
 
 
 def _linked_dois(inlines: list[m.Inline]) -> list[m.Inline]:
