@@ -418,3 +418,46 @@ def test_a_narrative_citation_in_a_numeric_style_names_the_authors(tmp_path, csl
 def test_every_style_name_people_use_is_a_bundled_csl_file():
     for name, style in cite_format.ALIASES.items():
         assert (cite_format.STYLES / f"{style}.csl").is_file(), name
+
+
+MALFORMED = {
+    "no comma after the key": ("@article{bad2021\n  author = {Bad, Bob},\n  title = {T},\n"
+                               "  year = {2021}\n}\n", 1, "there is no comma after its key"),
+    "a stray closing brace": ("@article{bad2021,\n  author = {Bad, Bob},\n  journal = {Pain}},"
+                              "\n  year = {2021}\n}\n", 3,
+                              "a '}' closes the entry 'bad2021' early, so its fields after it "
+                              "(year) would be lost"),
+    "an entry never closed": ("@article{bad2021,\n  author = {Bad, Bob},\n  title = {T},\n"
+                              "  year = {2021}\n\n", 1, "it is never closed"),
+}
+
+
+@pytest.mark.parametrize("cited", [True, False], ids=["cited: error", "not cited: warning"])
+@pytest.mark.parametrize("name", MALFORMED)
+def test_a_malformed_bibtex_entry_is_named_at_its_line_with_the_reason(tmp_path, name, cited):
+    """Never fields dropped without a word, nor 'unknown citation key' for a key that is
+    written: the entry's own line and what is wrong with it."""
+    bib, line, reason = MALFORMED[name]  # line: within the entry
+    good = "@article{good2020, author={Good, Ann}, title={Fine}, journal={Pain}, year={2020}}\n\n"
+    body = "Cited [@good2020]." + (" And [@bad2021]." if cited else "")
+    project = new_project(tmp_path, {"source/b.bib": good + bib, "source/c.md": handout(
+        body, bibliography="b.bib")})
+    if cited:
+        with pytest.raises(Diagnostics) as caught:
+            build_document(project.source_dir / "c.md", project)
+        [problem] = caught.value.errors
+    else:
+        result = build_document(project.source_dir / "c.md", project)
+        [problem] = [w for w in result.warnings if w.code == "bibliography-entry-skipped"]
+        assert "Good A. Fine. Pain." in texts(project)["html"]
+    assert (Path(problem.path).name, problem.line) == ("b.bib", line + 2)
+    assert reason in problem.message
+
+
+@pytest.mark.parametrize("csl", ["ama", "apa"])
+def test_field_and_type_names_in_capitals_are_read(tmp_path, csl):
+    bib = ("@ARTICLE{Up2001,\n  Author = {Doe, Jane},\n  TITLE = {Upper case fields},\n"
+           "  Journal = {Pain},\n  Year = {2001}\n}\n")
+    project = with_bibliography(tmp_path, bib, "Cited [@up2001].", csl=csl)
+    [entry] = references_of(project)
+    assert "Doe" in entry and "Pain" in entry and "2001" in entry

@@ -23,7 +23,7 @@ from bibtexparser import middlewares
 from bibtexparser.entrypoint import parse_string
 from bibtexparser.library import Library
 from bibtexparser.middlewares.names import NameParts
-from bibtexparser.model import DuplicateBlockKeyBlock, Entry as BibEntry
+from bibtexparser.model import DuplicateBlockKeyBlock, Entry as BibEntry, ImplicitComment
 from pylatexenc.latex2text import LatexNodes2Text
 
 from handouts.diagnostics import Diagnostic
@@ -144,15 +144,19 @@ def _bibtex(path: Path, text: str) -> Bibliography:
                                "give each entry its own key", line)
             result.broken[block.key.lower()] = error
             continue
+        key = key or _key_without_comma(raw)
         error = Diagnostic(path, f"the entry '{key or raw.strip()[:40]}' is not valid "
-                           "BibTeX", "check its braces, quotes and commas (each field is "
-                           "written name = {value}, and the entry ends with '}')", line)
+                           f"BibTeX{_reason(raw)}", "check its braces, quotes and commas (each "
+                           "field is written name = {value}, and the entry ends with '}')", line)
         if key:
             result.broken[key.lower()] = error
         else:
             result.unreadable.append(error)
+    _stray_braces(path, library, result)
     for entry in library.entries:
         line = (entry.start_line or 0) + 1  # bibtexparser counts from 0
+        if key_is_broken(result, entry.key):
+            continue
         key, raw = entry.key, entry.raw or ""
         control = UNPRINTABLE.search(raw)
         if control:
@@ -180,6 +184,52 @@ class _EntryProblem(ValueError):
     def __init__(self, message: str, hint: str) -> None:
         super().__init__(message)
         self.message, self.hint = message, hint
+
+
+def key_is_broken(result: Bibliography, key: str) -> bool:
+    return key.lower() in result.broken and key.lower() not in result.where
+
+
+def _key_without_comma(raw: str) -> str:
+    """The key of '@article{doe2020 author = ...', whose comma after the key is missing."""
+    found = re.match(r"\s*@\w+\s*[{(]\s*([^\s,{}()=\"#%'~\\]+)\s+[A-Za-z][\w-]*\s*=", raw)
+    return found.group(1) if found else ""
+
+
+def _reason(raw: str) -> str:
+    """What is wrong with an entry bibtexparser cannot read, as far as can be told."""
+    if _key_without_comma(raw):
+        return ": there is no comma after its key"
+    depth = raw.count("{") - raw.count("\\{") - raw.count("}") + raw.count("\\}")
+    if depth > 0:
+        return ": it is never closed (a '{' has no '}')"
+    if depth < 0:
+        return ": it has a '}' too many"
+    return ""
+
+
+FIELD_AFTER_BRACE = re.compile(r"\s*,?\s*[A-Za-z][\w-]*\s*=\s*[{\"\w]")
+
+
+def _stray_braces(path: Path, library: Library, result: Bibliography) -> None:
+    """An entry a stray '}' closes early ('journal = {Pain}},'): the fields after it read
+    as a comment, and would be lost without a word. The entry is broken, at the brace."""
+    previous: BibEntry | None = None
+    for block in library.blocks:
+        if isinstance(block, BibEntry):
+            previous = block
+            continue
+        raw = block.raw or ""
+        if previous is not None and isinstance(block, ImplicitComment) and \
+                FIELD_AFTER_BRACE.match(raw):
+            lost = re.findall(r"([A-Za-z][\w-]*)\s*=", raw)
+            line = (previous.start_line or 0) + 1 + (previous.raw or "").count("\n")
+            result.broken[previous.key.lower()] = Diagnostic(
+                path, f"a '}}' closes the entry '{previous.key}' early, so its fields after it "
+                f"({', '.join(lost)}) would be lost", "delete the extra '}' on this line",
+                line)
+            result.cut.setdefault(path, []).append((previous.raw or "") + raw)
+        previous = None
 
 
 def _raw_key(raw: str) -> str:
