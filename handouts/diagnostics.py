@@ -18,7 +18,7 @@ RELEASE_BLOCKING = frozenset({
     "review-overdue", "review-due-soon", "no-approver", "no-contact", "no-next-step",
     "no-referral-route",
     "reading-grade", "undefined-terms", "unexplained-abbreviation",  # check/reading.py
-    "pdf-unchecked-script", "reference-not-cited", "unknown-citation-key", "bibliography-entry-skipped",
+    "pdf-unchecked-script", "reference-not-cited", "unknown-citation-key", "bibliography-entry-type", "bibliography-entry-skipped",
     "installed-font", "refused-address",
     "unused-footnote", "bare-link-text", "malformed-math", "shortcode-left-out",
     "grid-table-spans", "unknown-cross-reference", "unknown-box-kind",  # read/markdown.py

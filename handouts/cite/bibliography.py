@@ -26,7 +26,7 @@ from bibtexparser.middlewares.names import NameParts
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry as BibEntry, ImplicitComment
 from pylatexenc.latex2text import LatexNodes2Text
 
-from handouts.diagnostics import Diagnostic
+from handouts.diagnostics import WARNING, Diagnostic
 from handouts.paths import Outside, inside
 from handouts.read.front_matter import Document as Source
 from handouts.read.front_matter import UNPRINTABLE, read_yaml, refuse_control_characters
@@ -51,6 +51,13 @@ TYPES = {
     "periodical": "periodical", "suppbook": "chapter", "suppcollection": "chapter",
     "reference": "book", "inreference": "entry-encyclopedia", "standard": "standard",
 }
+# biblatex's other types (and its custom ones), which pandoc reads: entries like the rest.
+OTHER_TYPES = {"letter", "video", "audio", "image", "music", "movie", "artwork", "commentary",
+               "jurisdiction", "legislation", "legal", "review", "performance", "generic",
+               "set", "xdata", "mvreference", "mvproceedings", "suppperiodical", "bibnote",
+               "article-journal", "customa", "customb", "customc", "customd", "custome",
+               "customf", "letters", "newspaper", "magazine", "map", "interview", "speech",
+               "thesis", "unpublished", "online"}
 NAME_FIELDS = {"author": "author", "editor": "editor", "translator": "translator"}
 TEXT_FIELDS = {
     "title": "title", "journal": "container-title", "journaltitle": "container-title",
@@ -83,6 +90,7 @@ class Bibliography:
     unreadable: list[Diagnostic] = field(default_factory=list)  # problems naming no key
     # per BibTeX file, the text of each entry it cannot read: left out of what pandoc reads
     cut: dict[Path, list[str]] = field(default_factory=dict)
+    doubtful: list[Diagnostic] = field(default_factory=list)  # warnings, entries still read
 
     def __contains__(self, key: str) -> bool:
         return key.lower() in self.where
@@ -102,6 +110,7 @@ class Bibliography:
         self.broken.update(other.broken)
         self.unreadable += other.unreadable
         self.cut.update(other.cut)
+        self.doubtful += other.doubtful
 
 
 def read_file(path: Path) -> Bibliography:
@@ -167,9 +176,11 @@ def _bibtex(path: Path, text: str) -> Bibliography:
             continue
         try:
             csl = _csl_from_bibtex(entry)
-        except _EntryProblem as problem:
-            result.broken[key.lower()] = Diagnostic(path, problem.message, problem.hint, line)
-            continue
+        except _EntryProblem as problem:  # pandoc reads it as @misc: a warning
+            result.doubtful.append(Diagnostic(path, problem.message, problem.hint, line,
+                                              code="bibliography-entry-type",
+                                              severity=WARNING))
+            csl = {"id": key, "type": "document"}
         if key.lower() in result.where:  # keys ignore case, as in BibTeX
             result.broken[key.lower()] = Diagnostic(
                 path, f"key '{key}' is defined twice (first on line "
@@ -244,10 +255,11 @@ def _first_line(library: Library, key: str) -> int | str:
 def _csl_from_bibtex(entry: BibEntry) -> Entry:
     kind = entry.entry_type.lower()
     fields = {f.key.lower(): f.value for f in entry.fields}  # names split, the rest text
-    if kind not in TYPES:
+    if kind not in TYPES and kind not in OTHER_TYPES:
         raise _EntryProblem(f"unknown entry type '@{entry.entry_type}' (entry '{entry.key}')",
-                            "use @article, @book, @incollection, @misc, @online, ...")
-    csl: Entry = {"id": entry.key, "type": TYPES[kind]}
+                            "use @article, @book, @incollection, @misc, @online, ...; pandoc "
+                            "prints it as a @misc entry")
+    csl: Entry = {"id": entry.key, "type": TYPES.get(kind, "document")}
     published = fields.get("howpublished")
     address = re.search(r"https?://[^\s{}]+", published) if isinstance(published, str) else None
     if address and not fields.get("url"):  # howpublished = {\url{https://...}}

@@ -553,6 +553,7 @@ def prepare(document: m.Document, source_dir: Path) -> Citations | None:
                          lines.get(folded) or doc.line_of("nocite"), code=UNKNOWN,
                          severity=WARNING)
               for folded, key in keys.items() if folded not in bibliography]
+    warned += bibliography.doubtful
     warned += [_not_cited(problem) for problem in
                [b for k, b in bibliography.broken.items() if k not in keys]
                + bibliography.unreadable]
