@@ -51,12 +51,16 @@ def read(path: Path, want: Expected | None = None) -> Extracted:
     # pointing at the reference list stand for the in-text markers.
     bodies: list[str] = []
     notes: list[str] = []
+    # Each note is at the foot of one page: once found there, it is not looked for again
+    # (a note style's short note can read like a later reference entry).
+    remaining = collections.Counter(squash(b.text) for b in want.blocks
+                                    if b.notes and squash(b.text)) if want else None
     for n, page_text in enumerate(pages, 1):
-        if want:
+        if want and remaining is not None:
             body, foot = _notes_apart(
                 _without_furniture(squash(LIST_NUMBERS.sub("", page_text)), n, len(pages),
                                    want),
-                want)
+                remaining)
             bodies.append(body)
             notes += foot
     return Extracted(headings=_outline_titles(reader.outline), text=text,
@@ -94,20 +98,20 @@ def _formulas(reader: pypdf.PdfReader, want: Expected | None) -> list[str]:
     return found
 
 
-def _notes_apart(page: str, want: Expected) -> tuple[str, list[str]]:
+def _notes_apart(page: str, remaining: collections.Counter[str]) -> tuple[str, list[str]]:
     """A page's squashed text without the footnotes at its foot, and those notes' texts in
     the order they stand there. A paragraph the page break splits reads whole again, not
     broken by the notes between its halves; each note is taken where it stands last on the
-    page: at the foot."""
-    wanted = [squash(b.text) for b in want.blocks if b.notes and squash(b.text)]
+    page: at the foot. remaining counts the notes not yet found on an earlier page (two
+    notes may say the same)."""
     found: list[tuple[int, str]] = []
-    counts = collections.Counter(wanted)  # two notes may say the same
-    for text in sorted(counts, key=len, reverse=True):  # a longer note holds a shorter
-        for _ in range(counts[text]):
+    for text in sorted(remaining, key=len, reverse=True):  # a longer note holds a shorter
+        for _ in range(remaining[text]):
             at = page.rfind(text)
             if at < 0:
                 break
             found.append((at, text))
+            remaining[text] -= 1
             page = page[:at] + "\0" * len(text) + page[at + len(text):]
     found.sort()
     return page.replace("\0", ""), [text for _, text in found]

@@ -122,7 +122,9 @@ class Citations:
         meta: dict[str, Json] = {
             "csl": _meta(str(style.path)), "lang": _meta(lang),
             "bibliography": {"t": "MetaList", "c": [_meta(str(f)) for f in files]},
-            "link-citations": {"t": "MetaBool", "c": True},
+            # Links from citations to their entries; not in a note, where a link would keep
+            # pandoc from setting the note's period inside the closing quote.
+            "link-citations": {"t": "MetaBool", "c": not style.note},
             "handouts-particles": {"t": "MetaBool", "c": style.particles_kept}}
         if nocite:
             meta["nocite"] = {"t": "MetaInlines", "c": [{"t": "Cite", "c": [
@@ -211,14 +213,17 @@ class Citations:
             elif kind == "Link":
                 parts = _list(content)
                 target = _list(parts[2])[0] if len(parts) > 2 else ""
-                out.append(self._link(str(target), self.inlines(_list(parts[1]))))
+                link = self._link(str(target), self.inlines(_list(parts[1])))
+                out += link if isinstance(link, list) else [link]
             elif kind == "Code":
                 out.append(m.Code(str(_list(content)[1])))
             elif kind == "Math":
                 out.append(m.Text(str(_list(content)[1])))
         return _merged(out)
 
-    def _link(self, href: str, children: list[m.Inline]) -> m.Inline:
+    def _link(self, href: str, children: list[m.Inline]) -> m.Inline | list[m.Inline]:
+        if any(isinstance(node, m.Link) for node in m.walk_inlines(children)):
+            return children  # a link holds no link (a note's names and title around a URL)
         if not href.startswith("#ref-"):
             return m.Link(href, children)
         reference = self._by_key.get(href.removeprefix("#ref-").lower())
@@ -497,6 +502,11 @@ def _close_up(inlines: list[m.Inline]) -> None:
             if mark:
                 before.text += mark.group()
                 after.text = after.text[mark.end():]
+    # A note style's citation is its note mark (and a narrative one's names before it): a
+    # footnote like the text's own, in every format and in what verification expects.
+    inlines[:] = [part for node in inlines for part in (
+        node.rendered if isinstance(node, m.Citation) and node.rendered
+        and isinstance(node.rendered[-1], m.FootnoteRef) else [node])]
 
 
 def _add_notes(document: m.Document, notes: list[m.Footnote]) -> None:
