@@ -16,11 +16,12 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from conftest import MINIMAL_FRONT_MATTER, new_project, run_build
+from conftest import MINIMAL_FRONT_MATTER, ROOT, new_project, run_build
 from handouts import check as verify
 from handouts.write.pdf.booklet import printing_order
 
 LETTER_LANDSCAPE = (792, 612)
+ROOT_MAKEFILE = ROOT / "Makefile"
 A4_LANDSCAPE = (841.89, 595.28)
 
 
@@ -222,3 +223,18 @@ def test_the_half_pages_are_verified_before_the_booklet_is_put_in_place(tmp_path
     assert "Traceback" not in result.stderr
     assert not (project.output_dir / "a-booklet.pdf").exists()
     assert not [p for p in project.output_dir.iterdir() if p.name.startswith(".a-booklet")]
+
+
+def test_make_booklet_asks_for_one_of_every_handout(tmp_path):
+    """make booklet runs build.py --booklet: a booklet of a handout that does not ask for
+    one in its front matter."""
+    project = new_project(tmp_path, {"source/b.md": MINIMAL_FRONT_MATTER
+                                     + "\n## One\n\nSome text.\n"})
+    result = run_build(project.root, "--booklet")
+    assert result.returncode == 0, result.stderr
+    assert "folded booklet output/b-booklet.pdf: print on both sides, flipping on the short " \
+           "edge" in result.stdout.replace(str(project.root) + "/", "")
+    sheets = pypdf.PdfReader(str(project.output_dir / "b-booklet.pdf")).pages
+    assert len(sheets) == 2  # one sheet, front and back, for a one-page handout
+    assert "booklet:" in (ROOT_MAKEFILE.read_text()) and "build.py --booklet" in \
+        ROOT_MAKEFILE.read_text()
