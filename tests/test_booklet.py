@@ -236,5 +236,10 @@ def test_make_booklet_asks_for_one_of_every_handout(tmp_path):
            "edge" in result.stdout.replace(str(project.root) + "/", "")
     sheets = pypdf.PdfReader(str(project.output_dir / "b-booklet.pdf")).pages
     assert len(sheets) == 2  # one sheet, front and back, for a one-page handout
+    # Listed in output/report.json and linked from the catalogue page.
+    import json
+    report = json.loads((project.output_dir / "report.json").read_text())
+    assert report["handouts"][0]["files"]["booklet"]["path"] == "b-booklet.pdf"
+    assert 'href="b-booklet.pdf"' in (project.output_dir / "index.html").read_text()
     assert "booklet:" in (ROOT_MAKEFILE.read_text()) and "build.py --booklet" in \
         ROOT_MAKEFILE.read_text()

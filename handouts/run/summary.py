@@ -11,7 +11,7 @@ output/report.json has this shape (REPORT_VERSION 1; fields are added, never ren
                    "draft" (lacks document control), "missing": [version|date|review_due|lang],
                    "approved_by", "approved_on", "seconds", "warnings": [...],
                    "corrections": [...],
-                   "files": {"html"|"pdf"|"docx": {"path", "bytes"}}, "pages",
+                   "files": {"html"|"pdf"|"docx"|"booklet": {"path", "bytes"}}, "pages",
                    "reading": {"grade", "smog", "target", "words", "you",
                                "sections": [{"title", "line", "words", "sentences",
                                              "grade", "smog", "longest": [...]}],
@@ -65,6 +65,8 @@ class Result(Protocol):
     def outputs(self) -> Mapping[str, Path]: ...
     @property
     def reading(self) -> Reading | None: ...
+    @property
+    def booklet(self) -> Path | None: ...
 
 REPORT_VERSION = 1
 
@@ -126,7 +128,8 @@ def _report_of(result: Result) -> Entry:
         "seconds": result.seconds, "warnings": [str(w) for w in result.warnings],
         "corrections": result.corrections,
         "files": {fmt: {"path": path.name, "bytes": path.stat().st_size}
-                  for fmt, path in result.outputs.items()},
+                  for fmt, path in [*result.outputs.items(),
+                                    *([("booklet", result.booklet)] if result.booklet else [])]},
         "pages": _page_count(result.outputs["pdf"]),
         "reading": result.reading.as_dict(),
     }
@@ -198,7 +201,7 @@ def table(handouts: Sequence[Entry]) -> list[str]:
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
 
-LABELS = (("html", "Web page"), ("pdf", "PDF"), ("docx", "Word"))
+LABELS = (("html", "Web page"), ("pdf", "PDF"), ("docx", "Word"), ("booklet", "Booklet"))
 STATUS = {"current": "Current", "draft": "Draft (not approved)", "withdrawn": "Withdrawn"}
 
 
