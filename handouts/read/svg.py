@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+import fontpkg_atkinson_hyperlegible as atkinson
 from lxml import etree
 
 SVG = "http://www.w3.org/2000/svg"
@@ -82,9 +83,22 @@ def png(svg: bytes, width: float) -> bytes:
     zoom = PRINT_DPI / 96
     if width * zoom > 4000:  # a poster-sized SVG: no more than 4000 pixels across
         zoom = max(4000 / width, 0.01)
-    drawn: bytes = resvg_py.svg_to_bytes(svg_string=svg.decode("utf-8"), zoom=zoom,
-                                         skip_system_fonts=False)
+    # Text in the picture is set in the packaged fonts, not this computer's: the same
+    # PNG on every machine (a family the SVG names that is not among them falls back).
+    drawn: bytes = resvg_py.svg_to_bytes(
+        svg_string=svg.decode("utf-8"), zoom=zoom, skip_system_fonts=True,
+        font_files=_font_files(), font_family=atkinson.FAMILY,
+        sans_serif_family=atkinson.FAMILY, serif_family=atkinson.FAMILY,
+        monospace_family=atkinson.FAMILY)
     return drawn
+
+
+def _font_files() -> list[str]:
+    from handouts.style import fonts
+    from handouts.style.theme import BUNDLED_FONTS
+    return [str(atkinson.ROOT / "files" / name) for name in
+            BUNDLED_FONTS[atkinson.FAMILY].values()] + [
+        str(path) for faces in fonts.PACKAGED.values() for path in faces.values()]
 
 
 def _remove(element: etree._Element) -> None:
