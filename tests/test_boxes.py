@@ -397,3 +397,32 @@ def test_word_task_items_wrap_past_their_box(boxes):
 DECORATIVE = "http://schemas.microsoft.com/office/drawing/2017/decorative"
 from conftest import ROOT  # noqa: E402
 ROOT_THEME = ROOT / "styles" / "theme.yaml"
+
+
+def test_word_boxes_drawn_by_libreoffice_end_at_the_right_margin(boxes, tmp_path):
+    """Printed by LibreOffice, no rule of a box, the contact panel or a table crosses the
+    right margin (LibreOffice draws a table's side rules outside its columns' width)."""
+    import os
+    import shutil
+    import subprocess
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if os.environ.get("HANDOUTS_REQUIRE_LIBREOFFICE") == "1":
+            pytest.fail("LibreOffice is required but soffice is not installed")
+        pytest.skip("LibreOffice (soffice) is not installed: apt-get install libreoffice-writer")
+    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+                    "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
+                    str(boxes["docx"])], check=True, capture_output=True, timeout=300)
+    theme = load_theme(ROOT_THEME)
+    document = pypdfium2.PdfDocument(str(tmp_path / "boxes.pdf"))
+    try:
+        scale = 144 / 72
+        for number in range(len(document)):
+            page = _grey(document, number, scale)
+            width_pt = document[number].get_width()
+            margin = (width_pt - theme.margins_mm["right"] / 25.4 * 72) * scale
+            inked = [x for y in range(0, page.height, 2) for x in
+                     range(int(margin) + 2, page.width) if page.getpixel((x, y)) < 200]
+            assert not inked, f"page {number + 1}: ink {max(inked) - margin:.0f} px past the margin"
+    finally:
+        document.close()

@@ -298,7 +298,8 @@ def test_word_callout_box_lines_up_with_the_margins(built, ketamine):
         assert box._tbl.tblPr.find(qn("w:tblInd")) is None
         width = box._tbl.tblPr.find(qn("w:tblW"))
         assert width.get(qn("w:type")) == "dxa"
-        assert abs(int(width.get(qn("w:w"))) - text_width) <= 1
+        # narrowed by its side rules, which LibreOffice draws outside the columns' width
+        assert text_width - 300 <= int(width.get(qn("w:w"))) <= text_width
 
 
 @pytest.mark.parametrize("text, message, line", [

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Length, Mm, Pt, RGBColor
+from docx.shared import Length, Mm, Pt, RGBColor, Twips
 from docx.styles.style import BaseStyle, CharacterStyle, ParagraphStyle
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
@@ -321,18 +321,46 @@ def _shading(color: str) -> etree._Element:
 
 
 def fit_table(table: Table) -> None:
-    """A table (a box too) from margin to margin and no further, as in the PDF: its width
-    set to its columns' (python-docx divides the text width among them), and no indent.
-    In Word 2013's layout, which the file asks for (compatibilityMode 15), an indent moves
-    the table's rule in from the margin, and the table out past the other margin by as
-    much."""
+    """A table (a box too) from margin to margin and no further, as in the PDF: no indent,
+    and its columns (python-docx divides the text width among them) narrowed by the width
+    of its side rules, which LibreOffice draws outside the columns' width. In Word 2013's
+    layout, which the file asks for (compatibilityMode 15), an indent moves the table's
+    rule in from the margin, and the table out past the other margin by as much."""
     tbl_pr = table._tbl.tblPr
     for indent in tbl_pr.findall(qn("w:tblInd")):
         tbl_pr.remove(indent)
-    width = sum(int(col.get(qn("w:w")) or 0) for col in table._tbl.tblGrid.iter(qn("w:gridCol")))
+    columns = list(table._tbl.tblGrid.iter(qn("w:gridCol")))
+    widths = [int(col.get(qn("w:w")) or 0) for col in columns]
+    total = sum(widths)
+    rules = _side_rules_twips(table)
+    if total > rules:
+        widths = [w * (total - rules) // total for w in widths]
+        for col, w in zip(columns, widths):
+            col.set(qn("w:w"), str(w))
+        for tr in table._tbl.tr_lst:
+            at = 0
+            for tc in tr.tc_lst:
+                span = tc.grid_span
+                tc.width = Twips(sum(widths[at:at + span]))
+                at += span
     for old in tbl_pr.findall(qn("w:tblW")):
         tbl_pr.remove(old)
-    place(tbl_pr, _element("w:tblW", w=str(width), type="dxa"))
+    place(tbl_pr, _element("w:tblW", w=str(sum(widths)), type="dxa"))
+
+
+def _side_rules_twips(table: Table) -> int:
+    """How wide the table style's left and right rules are drawn, in twips (a double rule
+    is three times its line)."""
+    style = table.style
+    borders = style.element.find(f"{qn('w:tblPr')}/{qn('w:tblBorders')}") if style else None
+    width = 0
+    for side in ("left", "right"):
+        edge = borders.find(qn(f"w:{side}")) if borders is not None else None
+        if edge is None or edge.get(qn("w:val")) in ("nil", "none"):
+            continue
+        eighths = int(edge.get(qn("w:sz")) or 0)
+        width += eighths * (3 if edge.get(qn("w:val")) == "double" else 1) * 20 // 8
+    return width
 
 
 def callout_label_style(kind: str) -> str:
