@@ -85,6 +85,8 @@ DRAFT_CASES = {
                           "source/a.md:11", "missing-picture", False),
     "a picture on the web": (COMPLETE + "\n## One\n\nSee ![a map](https://example.org/m.png)"
                              " here.\n", "source/a.md:11", "missing-picture", False),
+    "a picture outside source/": (COMPLETE + "\n## One\n\n![Secret](../../etc/hostname)\n",
+                                  "source/a.md:11", "missing-picture", False),
     "a reference to an undefined footnote": (COMPLETE + "\n## One\n\nText.[^2]\n",
                                              "source/a.md:11", "undefined-footnote", False),
     "an unused footnote": (COMPLETE + "\n## One\n\nText.\n\n[^1]: Never used.\n",

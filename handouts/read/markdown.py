@@ -1332,10 +1332,15 @@ class _Reader:
             path = inside(self.doc.path.parent, src)
         except Outside:
             path = None
-        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or not path:
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I):
             self.error(f"image '{shown}' is not a file in source/",
                        "copy the image into source/ and link it by its file name", line)
             return None
+        if not path:  # never read: a draft's box names it, as for a picture not found
+            self.warn("missing-picture", line, f"image '{shown}' is not a file in source/, "
+                      "so a box with its name stands in its place; copy the image into "
+                      "source/ and link it by its file name")
+            return m.Text(shown)
         if path.is_dir():
             self.error(f"image '{shown}' is a folder, not a picture", "check the file name",
                        line)
