@@ -94,10 +94,9 @@ def png(svg: bytes, width: float) -> bytes:
 
 
 def _font_files() -> list[str]:
+    """The bundled typeface's files and the packaged fallbacks'."""
     from handouts.style import fonts
-    from handouts.style.theme import BUNDLED_FONTS
-    return [str(atkinson.ROOT / "files" / name) for name in
-            BUNDLED_FONTS[atkinson.FAMILY].values()] + [
+    return sorted(str(path) for path in (atkinson.ROOT / "files").glob("*.ttf")) + [
         str(path) for faces in fonts.PACKAGED.values() for path in faces.values()]
 
 
