@@ -379,13 +379,13 @@ HIDDEN = [
     (r"\][ \t]?\[[^\]]*\]", 0),                          # reference-link labels
     (r"\[[^\[\]]*@[^\[\]]*\]", 0),                        # bracketed citations, whole
     (r"(?<![\w@])-?@[\w][\w:.#$%&+?<>~/-]*(\s*\[[^\[\]]*\])?", 0),  # narrative citations
-    (r"^[ \t]*[?!]{3}\+?[ \t]*\S+", re.M),                # a box's kind (its title shows)
+    (r"^[ \t]*[?!]{3}\+?([ \t]*[\w-]+)+", re.M),         # a box's kind and classes (its title shows)
     (r"^([ \t]*([-*+]|\d+[.)])[ \t]+)\[[ xX]\]", re.M),   # task-list boxes
     (r"^[ \t>]*\d+[.)](?=[ \t])", re.M),                  # list numbers (counted, not text)
     (r"\{:?[ \t]*[#.:][^}]*\}", 0),                       # attribute lists
     (r"\[TOC\]", 0),
     (r"\{\{[^{}]*\}\}", 0),                                # {{contact}}: the theme's text
-    (r"^:::.*$", re.M),                                   # fenced divs (refused)
+    (r"^:::.*$", re.M),                                   # fenced divs' fences
 ]
 HIDDEN = [re.compile(pattern, flags) for pattern, flags in HIDDEN]
 
