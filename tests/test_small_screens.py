@@ -14,7 +14,7 @@ import pypdfium2
 import pytest
 
 from conftest import new_project, replace_organisation, run_build
-from handouts.write.html.page import _tel, _web
+from handouts.style.theme import tel_address as _tel, web_address as _web
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 TASK = ("Bring your list of medicines, with the dose of each and when you last took it, "
@@ -232,3 +232,24 @@ def test_pdf_task_text_wraps_past_its_box_right_to_left(tmp_path):
     assert len(task) >= 2, "the task did not wrap"
     assert max(task) - min(task) < 1.0, task
     assert all(square[0] > max(task) for square in squares[:2])  # the boxes right of the text
+
+
+def test_details_written_into_the_text_link_their_phone_and_email(tmp_path):
+    """{{contact}} in the text: its phone numbers and e-mail are links there too; a website
+    written as its address stays text (its words would not say where it leads)."""
+    text = HANDOUT.replace("## Before you come", "## How to refer\n\n{{contact}}\n\n"
+                           "## Before you come")
+    project = new_project(tmp_path, {"source/refer.md": text})
+    replace_organisation(project, CLINIC.replace('"clinic.example.org"',
+                                                 '"https://clinic.example.org"'))
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    assert "link text" not in result.stderr
+    page = lxml.html.parse(str(project.outputs("refer")["html"])).getroot()
+    assert not page.find_class("contact-panel")  # the text holds the details
+    links = {a.text_content(): a.get("href") for a in page.iter("a")
+             if (a.get("href") or "").startswith(("tel:", "mailto:", "https:"))}
+    assert links == {"+1 (555) 010-0000 ext. 12": "tel:+15550100000",
+                     "555.010.9999": "tel:5550109999",
+                     "referrals@clinic.example.org": "mailto:referrals@clinic.example.org"}
+    assert "https://clinic.example.org" in page.text_content()

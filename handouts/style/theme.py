@@ -54,6 +54,27 @@ MARKDOWN_PUNCTUATION = re.compile(r"[\\`*_{}\[\]<>()#+!|~&]")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def tel_address(phone: str) -> str:
+    """tel: and the number's digits (a leading + kept), up to any extension; '' when fewer
+    than three digits (not a number)."""
+    number = re.split(r"[^\d\s()+./-]", phone, maxsplit=1)[0]
+    digits = re.sub(r"[^\d+]", "", number)
+    digits = digits[:1] + digits[1:].replace("+", "")
+    return f"tel:{digits}" if len(digits.lstrip("+")) >= 3 else ""
+
+
+def web_address(address: str) -> str:
+    """A website as a link: as written with its scheme, https:// added to a bare domain;
+    '' for text that is not an address."""
+    if re.match(r"https?://[^\s<>]+$", address):
+        return address
+    return f"https://{address}" if re.match(r"[\w-]+(\.[\w-]+)+(/[^\s<>]*)?$", address) else ""
+
+
+def mail_address(address: str) -> str:
+    return f"mailto:{address}" if re.match(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", address) else ""
+
+
 @dataclass
 class Organisation:
     name: str = ""
@@ -99,9 +120,35 @@ class Organisation:
 
     def contact_markdown(self, doc: Source) -> str:
         """contact_text as the one line of Markdown {{contact}} becomes, each detail on a line
-        of its own as in the panel (<br> between them); the details are text, never markup."""
-        return "<br>".join(MARKDOWN_PUNCTUATION.sub(lambda c: f"&#{ord(c.group())};", line)
-                          for line in self.contact_text(doc))
+        of its own as in the panel (<br> between them); the details are text, never markup,
+        but a phone number, e-mail address or website is a link (link_in), as in the panel."""
+        def text(value: str) -> str:
+            return MARKDOWN_PUNCTUATION.sub(lambda c: f"&#{ord(c.group())};", value)
+        lines = []
+        for line in self.contact_text(doc):
+            found = self.link_in(line)
+            # A website written as its address stays text here: the reader would warn that
+            # the link's words do not say where it leads (the panel links it).
+            if found and not re.match(r"(https?://|www\.)", found[1], re.I):
+                lines.append(text(found[0]) + f"[{text(found[1])}](<{found[2]}>)")
+            else:
+                lines.append(text(line))
+        return "<br>".join(lines)
+
+    def link_in(self, line: str) -> tuple[str, str, str] | None:
+        """(the words before, the detail, its address) for a line of the details that ends
+        with a phone number (tel:), an e-mail address (mailto:) or a website, as written
+        in the theme's fields; None for a line without one."""
+        targets = [(self.phone, tel_address(self.phone)),
+                   (self.referral_phone, tel_address(self.referral_phone)),
+                   (self.referral_email, mail_address(self.referral_email)),
+                   (self.website, web_address(self.website)),
+                   (self.referral_address, web_address(self.referral_address))]
+        for value, href in targets:
+            head = line[:-len(value)] if value and line.endswith(value) else None
+            if href and head is not None and (not head or head[-1].isspace()):  # all of it
+                return head, value, href
+        return None
 
     def in_text(self, doc: Source) -> bool:
         """Whether the text holds the details ({{contact}} filled in): then no panel and no

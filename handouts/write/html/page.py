@@ -392,36 +392,12 @@ def _contact_panel(theme: Theme, doc: Source) -> list[_Element]:
 
 def _linked(line: str, org: Organisation) -> list[Content]:
     """A line of the contact panel, its phone number a tel: link a phone can call with one
-    tap, its website and e-mail address links (the theme's fields, found in the line)."""
-    targets = [(org.phone, _tel(org.phone)), (org.referral_phone, _tel(org.referral_phone)),
-               (org.referral_email, _mail(org.referral_email)), (org.website, _web(org.website)),
-               (org.referral_address, _web(org.referral_address))]
-    for value, href in targets:
-        head = line[:-len(value)] if value and line.endswith(value) else None
-        if href and head is not None and (not head or head[-1].isspace()):  # the whole value
-            return [*([head] if head else []), el("a", value, href=href)]
-    return [line]
-
-
-def _tel(phone: str) -> str:
-    """tel: and the number's digits (a leading + kept), up to any extension; '' when fewer
-    than three digits (not a number)."""
-    number = re.split(r"[^\d\s()+./-]", phone, maxsplit=1)[0]
-    digits = re.sub(r"[^\d+]", "", number)
-    digits = digits[:1] + digits[1:].replace("+", "")
-    return f"tel:{digits}" if len(digits.lstrip("+")) >= 3 else ""
-
-
-def _web(address: str) -> str:
-    """A website as a link: as written with its scheme, https:// added to a bare domain;
-    '' for text that is not an address."""
-    if re.match(r"https?://\S+$", address):
-        return address
-    return f"https://{address}" if re.match(r"[\w-]+(\.[\w-]+)+(/\S*)?$", address) else ""
-
-
-def _mail(address: str) -> str:
-    return f"mailto:{address}" if re.match(r"[^@\s]+@[^@\s]+\.[^@\s]+$", address) else ""
+    tap, its website and e-mail address links (Organisation.link_in)."""
+    found = org.link_in(line)
+    if not found:
+        return [line]
+    head, value, href = found
+    return [*([head] if head else []), el("a", value, href=href)]
 
 
 def _online_copy(meta: Meta) -> list[_Element]:
