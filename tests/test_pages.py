@@ -246,6 +246,7 @@ lang: en-US
 version: "1.0"
 date: 2026-01-15
 review_due: 2027-01-15
+bibliography: wide.bib
 ---
 
 ## Settings
@@ -260,6 +261,16 @@ The record is kept as PumpSettingsRecordForKetamineInfusionDayOneThroughTenInclu
 | Setting | Value |
 |---|---|
 | record | PumpSettingsRecordForKetamineInfusionDayOneThroughTenInclusive |
+
+The settings follow the hospital's guideline.[@longaddress2020]
+"""
+WIDE_BIB = """\
+@misc{longaddress2020,
+  author = {Smith, Jane},
+  title = {Ketamine infusion settings},
+  year = {2020},
+  url = {https://www.example.org/guidelines/pain/2020/ketamine-infusion-settings-for-adults-with-complex-regional-pain-syndrome/fulltext.pdf}
+}
 """
 
 
@@ -269,7 +280,8 @@ def new_user(tmp_path_factory):
     and a glossary; and a page of long code lines and long words."""
     project = new_project(tmp_path_factory.mktemp("new-user"),
                           {"source/knee-injections.md": NEW_USER,
-                           "source/knee.png": _knee_png(), "source/pump-settings.md": WIDE})
+                           "source/knee.png": _knee_png(), "source/pump-settings.md": WIDE,
+                           "source/wide.bib": WIDE_BIB})
     result = run_build(project.root)
     assert result.returncode == 0, result.stderr
     return project
