@@ -344,13 +344,16 @@ def test_the_ketamine_handouts_end_on_a_page_at_least_a_quarter_full(built):
 
 # --- the pagination rules at work --------------------------------------------------------
 
-def test_a_picture_that_does_not_fit_is_set_smaller_and_the_text_after_it_flows_up(tmp_path):
-    # Five paragraphs fill half the page; a picture the text box's width across is too tall
-    # for what is left, but fits there at 70% or more.
+@pytest.mark.parametrize("paragraphs, heading", [(5, ""), (4, "## Where the needle goes\n\n")],
+                         ids=["after text", "under its own heading"])
+def test_a_picture_that_does_not_fit_is_set_smaller_and_the_text_after_it_flows_up(
+        tmp_path, paragraphs, heading):
+    # The paragraphs fill half the page; a picture the text box's width across is too tall
+    # for what is left, but fits there at 70% or more (with its heading, kept with it).
     paragraph = ("You lie on a couch with your knee slightly bent. The doctor cleans the skin, "
                  "and may use an ultrasound scan to guide the needle into the joint.\n\n")
-    text = (NEW_USER.split("!!! note")[0] + "## On the day\n\n" + paragraph * 5
-            + '![A knee](knee.png "Where the needle goes")\n\nRest the knee for a day.\n')
+    text = (NEW_USER.split("!!! note")[0] + "## On the day\n\n" + paragraph * paragraphs
+            + heading + '![A knee](knee.png "Where the needle goes")\n\nRest the knee for a day.\n')
     project = new_project(tmp_path, {"source/knee.md": text,
                                      "source/knee.png": _knee_png((1200, 1000))})
     result = run_build(project.root)

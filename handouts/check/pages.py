@@ -412,7 +412,12 @@ def first_unit(page: Page, margins: Margins, body: float, shrink: float = SMALLE
     start = min([line.top for line in lines[:1]] + ([top_area.top] if top_area else []))
     end = start
     n = 0
-    if lines and lines[0].top <= start + 1 and is_heading(lines[0], body):
+    # A heading's own rule or ground (a box no more than a line deeper than it) is the
+    # heading's; a box reaching further holds it (a callout's title) and moves whole.
+    heading = bool(lines) and is_heading(lines[0], body) and not any(
+        a.top <= lines[0].top + 1 and a.bottom > lines[0].bottom + lines[0].height
+        for a in page.pictures + page.boxes if a.top > margins.top - SLACK)
+    if heading:
         while n < len(lines) and is_heading(lines[n], body):
             n += 1
         end = lines[n - 1].bottom

@@ -253,6 +253,7 @@ def write_pdf(page: Page, warnings: list[Diagnostic], extra_css: str = "") -> by
 # -- pagination: pictures scaled down before they move, a last page worth printing -------
 
 SMALLEST_PICTURE = 0.7   # a picture may be set this much smaller to stay on its page
+HEADINGS = {"h2", "h3", "h4", "h5", "h6"}
 LAST_PAGE = 0.25         # a last page holding less than this of a page is tightened away
 # A second layout, only when the first leaves a nearly empty last page: every gap a
 # little smaller, the reference list set closer, pictures at most 85% as tall.
@@ -336,23 +337,37 @@ def _last_page_filled(document: Any) -> float:
     return 0.0 if end is None else (end - top) / (bottom - top)
 
 
+def _px(value: Any) -> float:
+    """A computed length in CSS px (WeasyPrint's Dimension, or a number)."""
+    return float(getattr(value, "value", value) or 0)
+
+
 def _scaled_pictures(document: Any) -> dict[str, float]:
-    """The height (px) for each picture that starts a page and would fit at the foot of
-    the page before at SMALLEST_PICTURE or more: the height that fits there."""
+    """The height (px) for each picture that starts a page (alone, or under the headings
+    kept with it) and would fit at the foot of the page before at SMALLEST_PICTURE or
+    more: the height that fits there."""
     heights: dict[str, float] = {}
     for before, page in zip(document.pages, document.pages[1:]):
         top, bottom, inside = _content(page)
         _, end_before, on_before = _content(before)
         used = _bottom(on_before)
-        figure = next((b for b in inside if b.element_tag == "figure"
-                       and abs(b.position_y - top) < 2), None)
-        picture = next((b for b in inside if isinstance(b, boxes.ReplacedBox)
-                        and b.element_tag == "img"), None) if figure else None
-        if used is None or figure is None or picture is None or picture.element is None:
+        figure = next((b for b in inside if b.element_tag == "figure"), None)
+        if used is None or figure is None:
             continue
-        if not any(d is picture for d in figure.descendants()):
+        # Only headings may stand above it on the page: they moved with it.
+        above = [b for b in inside if isinstance(b, (boxes.LineBox, boxes.ReplacedBox))
+                 and b.position_y < figure.position_y]
+        if any(b.element_tag not in HEADINGS for b in above):
             continue
-        room = end_before - used - (figure.margin_height() - picture.height) - 2
+        headings = figure.position_y - top
+        if headings > 0:  # their space above, which the page's top took away, comes back
+            headings += max((_px(b.style["margin_top"]) for b in inside
+                             if b.element_tag in HEADINGS), default=0.0)
+        picture = next((b for b in figure.descendants() if isinstance(b, boxes.ReplacedBox)
+                        and b.element_tag == "img" and b.element is not None), None)
+        if picture is None:
+            continue
+        room = end_before - used - headings - (figure.margin_height() - picture.height) - 2
         if SMALLEST_PICTURE * picture.height <= room < picture.height:
             heights[picture.element.get("src", "")] = room
     return heights
