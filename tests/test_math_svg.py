@@ -353,3 +353,21 @@ def test_tex_shown_as_code_is_not_a_leak_and_labels_are_dropped(tmp_path):
     maths = list(html_of(project).iter("math"))
     assert len(maths) == 2 and maths[1].get("display") == "block"
     assert "label" not in "".join(maths[1].itertext())
+
+
+def test_a_formula_word_equations_cannot_hold_is_its_picture_on_the_baseline(tmp_path,
+                                                                             monkeypatch):
+    from handouts import formula
+
+    def refused(tex, display):
+        raise formula.FormulaProblem("Word's equations cannot hold it")
+    monkeypatch.setattr(formula, "omml", refused)
+    project, result = build(tmp_path, "\n## Section\n\nThe rate $R_t$ is high.\n")
+    assert result.returncode == 0, result.stderr  # verified: the picture counts as drawn
+    word = docx.Document(str(project.output_dir / "h.docx"))
+    assert not list(word.element.body.iter(f"{OMML}oMath"))
+    described = [pr for pr in word.element.body.iter(qn("wp:docPr")) if pr.get("descr") == "R_t"]
+    assert len(described) == 1
+    run = next(r for r in word.element.body.iter(qn("w:r"))
+               if r.find(f".//{qn('wp:docPr')}") is not None)
+    assert int(run.find(f"{qn('w:rPr')}/{qn('w:position')}").get(qn("w:val"))) < 0
