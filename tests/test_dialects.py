@@ -520,3 +520,20 @@ plot(cars)
     item = next(b for b in blocks if isinstance(b, m.BulletList)).items[0]
     assert [b.text for b in item.blocks if isinstance(b, m.CodeBlock)] == ["# not a heading"]
     assert [b for b in m.walk(blocks) if isinstance(b, m.Heading)][1:] == []
+
+
+def test_mkdocs_icon_shortcodes_are_left_out_but_not_from_code(tmp_path):
+    text = MINIMAL_FRONT_MATTER + """
+## S
+
+=== ":octicons-mark-github-16: Octicons"
+
+    Write `:material-alert:` for the icon :material-alert: in a page.
+"""
+    project = new_project(tmp_path, {"source/a.md": text})
+    build_document(project.source_dir / "a.md", project)
+    blocks = render_document(project.source_dir / "a.md", project).document.blocks
+    box = next(b for b in blocks if isinstance(b, m.Callout))
+    assert m.inline_text(box.title) == "Octicons"
+    assert m.inline_text(box.blocks[0].children) == \
+        "Write :material-alert: for the icon in a page."

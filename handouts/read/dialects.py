@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import markdown
 from markdown.extensions import Extension
-from markdown.inlinepatterns import SubstituteTagInlineProcessor
+from markdown.inlinepatterns import InlineProcessor, SubstituteTagInlineProcessor
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
@@ -461,6 +461,15 @@ def _tabs_as_boxes(tabs: etree.Element) -> list[etree.Element]:
     return boxes
 
 
+class _Icon(InlineProcessor):
+    """MkDocs Material's icon shortcodes (':octicons-mark-github-16:', ':material-alert:'):
+    the theme's pictures, which no other tool has; left out, as decoration."""
+
+    def handleMatch(  # type: ignore[override]  # the stubs give InlineProcessor Pattern's
+            self, match: re.Match[str], data: str) -> tuple[etree.Element, int, int]:
+        return etree.Element("span"), match.start(0), match.end(0)
+
+
 class DialectExtension(Extension):
     """Registers the rewrites: the lines after NormalizeWhitespace (30), before the lines
     are followed again (27); the boxes after the inline patterns (20) and the table of
@@ -476,3 +485,6 @@ class DialectExtension(Extension):
         # Pandoc's hard line break, above 'escape' (180), below code spans (190).
         md.inlinePatterns.register(SubstituteTagInlineProcessor(r"\\\n", "br"),
                                    "backslash-break", 185)
+        md.inlinePatterns.register(
+            _Icon(r"(?<![\w:]):(?:octicons|material|fontawesome|simple)-[a-z0-9-]+:(?![\w:])"),
+            "mkdocs-icon", 184)
