@@ -401,6 +401,9 @@ def test_the_word_file_keeps_headings_items_and_rows_on_their_page(new_user):
         for row in table.rows)
     assert all(p.paragraph_format.keep_with_next for row in table.rows[:-1]
                for cell in row.cells for p in cell.paragraphs)
+    # A heading's first paragraph keeps with the table after it, not with a picture.
+    first = {p.text[:20]: p.paragraph_format.keep_with_next for p in word.paragraphs}
+    assert first["Your care team will "] and not first["You lie on a couch w"]
 
 
 def test_an_approved_handout_names_its_approver_in_the_header_and_keeps_its_footer_on_one_line(

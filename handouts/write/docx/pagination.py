@@ -35,7 +35,8 @@ def keep_pages(word: WordDocument) -> None:
     for extent in body.iter(qn("wp:extent")):
         _at_most(extent, int(height * TALLEST_PICTURE))
     previous: Paragraph | None = None
-    for child in body.iterchildren():
+    children = list(body.iterchildren())
+    for n, child in enumerate(children):
         if child.tag == qn("w:tbl"):
             _keep_table(child, word)
             previous = None
@@ -51,7 +52,22 @@ def keep_pages(word: WordDocument) -> None:
             para.paragraph_format.keep_with_next = True
         if listed and previous is not None and _heading(previous):
             para.paragraph_format.keep_with_next = True  # a heading's first two items
+        elif (previous is not None and _heading(previous) and not _heading(para)
+              and _text_follows(children[n + 1:], word)):
+            # A heading's first paragraph keeps with the text, list or table after it;
+            # not with a heading (sections would chain) or a picture (which would move it
+            # too): as styles/handout.css does.
+            para.paragraph_format.keep_with_next = True
         previous = para
+
+
+def _text_follows(following: list[BaseOxmlElement], word: WordDocument) -> bool:
+    """Whether a table, or a paragraph that is neither a heading nor a picture, is next."""
+    after = next((c for c in following if c.tag in (qn("w:p"), qn("w:tbl"))), None)
+    if after is None or not isinstance(after, CT_P):
+        return after is not None
+    return not _heading(Paragraph(after, word._body)) and after.find(
+        f".//{qn('w:drawing')}") is None
 
 
 def _heading(para: Paragraph) -> bool:
