@@ -12,7 +12,7 @@ import pytest
 from docx.oxml.ns import qn
 from PIL import Image
 
-from conftest import MINIMAL_FRONT_MATTER, new_project, run_build
+from conftest import MINIMAL_FRONT_MATTER, ROOT, new_project, run_build
 from handouts import model as m
 from handouts.diagnostics import Diagnostics
 from handouts.furniture import CALLOUT_STYLES
@@ -537,3 +537,59 @@ def test_mkdocs_icon_shortcodes_are_left_out_but_not_from_code(tmp_path):
     assert m.inline_text(box.title) == "Octicons"
     assert m.inline_text(box.blocks[0].children) == \
         "Write :material-alert: for the icon in a page."
+
+
+# -- real documents, as their authors wrote them (tests/corpus/real/SOURCES.md) -------------
+
+REAL = ROOT / "tests" / "corpus" / "real"
+
+
+def _build_real(tmp_path, name):
+    folder = REAL / name
+    document = next(p for p in sorted(folder.iterdir()) if p.suffix == ".md")
+    project = new_project(tmp_path, {f"source/{name}.md": document.read_text(encoding="utf-8")})
+    build_document(project.source_dir / f"{name}.md", project)  # a draft, verified
+    blocks = render_document(project.source_dir / f"{name}.md", project).document.blocks
+    return project, blocks
+
+
+def _shape(block):
+    """A list as (tag, the lists in each item), nested."""
+    return ("ol" if isinstance(block, m.OrderedList) else "ul",
+            [[_shape(b) for b in item.blocks if isinstance(b, (m.BulletList, m.OrderedList))]
+             for item in block.items])
+
+
+def test_mkdocs_material_lists_nest_as_mkdocs_shows_them(tmp_path):
+    project, blocks = _build_real(tmp_path, "mkdocs-lists")
+    lists = [b for b in m.walk(blocks) if isinstance(b, (m.BulletList, m.OrderedList))]
+    inner = {id(c) for b in lists for c in m.walk(m.children_of(b))}
+    assert [_shape(b) for b in lists if id(b) not in inner][1:3] == [
+        ("ul", [[("ul", [[], [], []])]]),
+        ("ol", [[("ol", [[], [("ol", [[], [], []])]])]])]
+    page = lxml.html.parse(str(project.outputs("mkdocs-lists")["html"])).getroot()
+    deepest = next(li for li in page.iter("li") if li.text_content() == "Mauris dictum mi lacus")
+    assert _depth(deepest) == 3
+    word = docx.Document(str(project.outputs("mkdocs-lists")["docx"]))
+    levels = {p.text: p._p.pPr.numPr.ilvl.val for p in word.paragraphs
+              if p._p.pPr is not None and p._p.pPr.numPr is not None}
+    assert [levels[t] for t in ("Mauris dictum mi lacus", "Nam vulputate tincidunt fringilla.")
+            ] == [2, 1]
+
+
+def test_github_alerts_of_a_real_page_are_boxes_of_their_kinds(tmp_path):
+    project, blocks = _build_real(tmp_path, "github-alerts")
+    kinds = ["note", "tip", "important", "warning", "caution"]
+    assert [b.kind for b in m.walk(blocks) if isinstance(b, m.Callout)] == kinds
+    outputs = project.outputs("github-alerts")
+    page = lxml.html.parse(str(outputs["html"])).getroot()
+    assert [b.get("class").split()[1] for b in page.find_class("callout")] == kinds
+    for code in page.iter("pre"):  # the page shows the markup as code, too
+        code.drop_tree()
+    assert "[!" not in page.text_content()
+    word = docx.Document(str(outputs["docx"]))
+    assert [t.style.name for t in word.tables if t.style.name in set(CALLOUT_STYLES.values())
+            ] == [CALLOUT_STYLES[k] for k in kinds]
+    pdf = pypdfium2.PdfDocument(str(outputs["pdf"]))
+    text = "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    assert all(LABELS[kind] in text for kind in kinds)
