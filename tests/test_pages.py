@@ -412,7 +412,7 @@ def test_an_approved_handout_names_its_approver_in_the_header_and_keeps_its_foot
     laid = pages.read(new_user.outputs("knee-injections")["pdf"])
     assert len(laid) > 1
     for page in laid:
-        top, foot = pages._furniture(page, margins)
+        top, foot = pages.furniture(page, margins)
         assert [line.text for line in foot] == [
             f"Version 1.0 · Issued January 15, 2026 · Review due January 15, 2027 "
             f"Page {page.number} of {len(laid)}"]

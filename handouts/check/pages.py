@@ -46,6 +46,11 @@ SMALLEST = 0.7      # the scale a picture may be set at before it moves to the n
 SLACK = 1.5          # points: rounding, and a glyph's side bearing past its advance
 
 
+# A letter read off the page: itself, left, top, right, bottom (points, from the top),
+# its size and whether it is bold.
+Char = tuple[str, float, float, float, float, float, bool]
+
+
 class Margins(NamedTuple):
     """The page's margins in points."""
     top: float
@@ -127,8 +132,8 @@ def _page(number: int, page: pdfium.PdfPage) -> Page:
     out = Page(number, width, height)
     textpage = page.get_textpage()
     raw = textpage.raw
-    current: list[tuple[str, float, float, float, float, float, bool]] = []
-    lines: list[list[tuple[str, float, float, float, float, float, bool]]] = []
+    current: list[Char] = []
+    lines: list[list[Char]] = []
     weight_name = ctypes.create_string_buffer(256)
     flags = ctypes.c_int()
     for index in range(textpage.count_chars()):
@@ -172,7 +177,7 @@ def _page(number: int, page: pdfium.PdfPage) -> Page:
     return out
 
 
-def _line(chars: list[tuple[str, float, float, float, float, float, bool]]) -> Line:
+def _line(chars: list[Char]) -> Line:
     shown = [c for c in chars if c[0] != " "]
     sizes: dict[float, int] = {}
     for c in shown:
@@ -243,7 +248,7 @@ def _body(page: Page, margins: Margins) -> list[Line]:
             if line.bottom > margins.top + SLACK and line.top < page.height - margins.bottom - SLACK]
 
 
-def _furniture(page: Page, margins: Margins) -> tuple[list[Line], list[Line]]:
+def furniture(page: Page, margins: Margins) -> tuple[list[Line], list[Line]]:
     """The lines in the top margin and in the bottom margin."""
     return ([line for line in page.lines if line.bottom <= margins.top + SLACK],
             [line for line in page.lines if line.top >= page.height - margins.bottom - SLACK])
@@ -451,7 +456,7 @@ def _text_block(lines: list[Line]) -> list[Line]:
 
 def _furniture_lines(page: Page, margins: Margins) -> list[Finding]:
     found = []
-    for where, lines in zip(("header", "footer"), _furniture(page, margins)):
+    for where, lines in zip(("header", "footer"), furniture(page, margins)):
         rows = _rows(lines)
         if len(rows) > 1:
             found.append(Finding(page.number, "furniture",
@@ -473,9 +478,4 @@ def _rows(lines: list[Line]) -> list[str]:
 def _shown(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     return text if len(text) <= 50 else text[:47] + "..."
-
-
-def last_page_fullness(path: Path, margins: Margins) -> float:
-    pages = read(path)
-    return fullness(pages[-1], margins) if pages else 0.0
 
