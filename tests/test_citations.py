@@ -461,3 +461,29 @@ def test_field_and_type_names_in_capitals_are_read(tmp_path, csl):
     project = with_bibliography(tmp_path, bib, "Cited [@up2001].", csl=csl)
     [entry] = references_of(project)
     assert "Doe" in entry and "Pain" in entry and "2001" in entry
+
+
+def test_a_rebuild_with_unchanged_references_does_not_start_pandoc(tmp_path, monkeypatch):
+    """Formatted citations are kept under .cache/citations by content: the warm rebuild
+    gives the same page byte for byte without running pandoc, and a changed entry runs it
+    again."""
+    import subprocess
+    import time
+    project = new_project(tmp_path, {"source/c.md": handout(
+        "Shown [@sigtermans2009; @kirkpatrick2020], as @schwartzman2009 found.")})
+    cold = render_document(project.source_dir / "c.md", project).page.html
+    started = []
+    real_run = subprocess.run
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: started.append(a) or real_run(*a, **k))
+    began = time.perf_counter()
+    warm = render_document(project.source_dir / "c.md", project)
+    assert warm.page.html == cold and started == []
+    document = warm.document
+    began = time.perf_counter()
+    cite_format.prepare(document, project.source_dir)
+    assert time.perf_counter() - began < 0.5  # about 15 ms; generous on a busy machine
+    bib = project.source_dir / "references.bib"
+    bib.write_text(bib.read_text(encoding="utf-8").replace("Optimizing", "Optimising"),
+                   encoding="utf-8")
+    changed = render_document(project.source_dir / "c.md", project).page.html
+    assert len(started) == 1 and "Optimising" in changed

@@ -1,8 +1,11 @@
 """Bibliographies: BibTeX and biblatex (as Zotero, Mendeley and JabRef export them),
-CSL-JSON and CSL-YAML, one file or several, read into CSL-JSON entries for citeproc-py.
+CSL-JSON and CSL-YAML, one file or several: their keys, each key's line, and what is wrong
+with an entry, at its line. Pandoc reads the entries themselves (cite/engine.py), so what
+is formatted is what `pandoc --citeproc` formats; this reader only needs to find keys and
+problems, fast (no LaTeX is decoded here).
 
-BibTeX is read by bibtexparser 2, which decodes LaTeX ({\\"o}, {\\o}, \\mkbibquote) and goes
-on past an entry it cannot read; that entry is reported with its line and key, and only
+BibTeX is read by bibtexparser 2, which goes on past an entry it cannot read; that entry
+is reported with its line, key and reason, is left out of what pandoc reads, and only
 stops the build if the handout cites it. Fields no style prints (abstract, file,
 keywords) are never a reason to fail.
 """
@@ -19,12 +22,9 @@ from pathlib import Path
 from typing import TypeAlias
 
 import yaml
-from bibtexparser import middlewares
 from bibtexparser.entrypoint import parse_string
 from bibtexparser.library import Library
-from bibtexparser.middlewares.names import NameParts
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry as BibEntry, ImplicitComment
-from pylatexenc.latex2text import LatexNodes2Text
 
 from handouts.diagnostics import WARNING, Diagnostic
 from handouts.paths import Outside, inside
@@ -58,7 +58,6 @@ OTHER_TYPES = {"letter", "video", "audio", "image", "music", "movie", "artwork",
                "article-journal", "customa", "customb", "customc", "customd", "custome",
                "customf", "letters", "newspaper", "magazine", "map", "interview", "speech",
                "thesis", "unpublished", "online"}
-NAME_FIELDS = {"author": "author", "editor": "editor", "translator": "translator"}
 TEXT_FIELDS = {
     "title": "title", "journal": "container-title", "journaltitle": "container-title",
     "booktitle": "container-title", "shortjournal": "container-title-short",
@@ -73,7 +72,6 @@ LANGUAGES = {"english": "en", "american": "en-US", "british": "en-GB", "german":
              "ngerman": "de", "french": "fr", "spanish": "es", "italian": "it",
              "dutch": "nl", "portuguese": "pt", "russian": "ru", "chinese": "zh",
              "japanese": "ja", "arabic": "ar", "vietnamese": "vi"}
-LATEX = LatexNodes2Text()
 # Limits no real export comes near, checked before the decoder recurses or Python refuses.
 MAX_DEPTH = 50
 MAX_NUMBER_DIGITS = 20
@@ -137,10 +135,7 @@ def read_file(path: Path) -> Bibliography:
 
 def _bibtex(path: Path, text: str) -> Bibliography:
     with warnings.catch_warnings(action="ignore"):  # bibtexparser warns of what it skips
-        # Names are split before LaTeX is decoded, so a name in braces stays whole.
-        library = parse_string(text, append_middleware=[
-            middlewares.SeparateCoAuthors(), middlewares.SplitNameParts(),
-            middlewares.LatexDecodingMiddleware()])
+        library = parse_string(text)
     result = Bibliography()
     for block in library.failed_blocks:
         line = (block.start_line or 0) + 1
@@ -267,9 +262,6 @@ def _csl_from_bibtex(entry: BibEntry) -> Entry:
         del fields["howpublished"]
     if kind == "misc" and fields.get("url"):
         csl["type"] = "webpage"  # a web page exported as @misc, as Zotero and Mendeley do
-    for name, target in NAME_FIELDS.items():
-        if isinstance(fields.get(name), list):
-            csl[target] = [_name(n) for n in fields[name]]
     for name, target in TEXT_FIELDS.items():
         value = fields.get(name)
         if isinstance(value, str) and value.strip() and target not in csl:
@@ -301,25 +293,6 @@ def _csl_from_bibtex(entry: BibEntry) -> Entry:
     if isinstance(page, str):  # always text here, from TEXT_FIELDS
         csl["page"] = re.sub(r"\s*[-–]+\s*", "–", page)
     return csl
-
-
-def _name(parts: NameParts) -> dict[str, Json]:
-    """bibtexparser's NameParts as a CSL name; a name in braces ({World Health
-    Organization}) stays whole."""
-    family = _latex(parts.last)
-    if not parts.first and not parts.von:
-        return {"literal": family}
-    name: dict[str, Json] = {"family": family, "given": _latex(parts.first)}
-    if parts.von:
-        name["non-dropping-particle"] = _latex(parts.von)
-    if parts.jr:
-        name["suffix"] = _latex(parts.jr)
-    return name
-
-
-def _latex(words: list[str]) -> str:
-    """Name words as text: J{\\o}rgen is Jørgen; braces go."""
-    return _text(LATEX.latex_to_text(" ".join(words)))
 
 
 def _text(value: str) -> str:
