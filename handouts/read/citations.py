@@ -65,6 +65,8 @@ class CiteItem:
     suffix: str = ""
     label: str = ""            # a CSL locator label (page, chapter, ...), or ''
     locator: str = ""
+    term: str = ""             # the locator's term as written ('pp.', 'table'), or ''
+
     suppress_author: bool = False
     line_offset: int = 0       # lines from the citation's first line to this key's
 
@@ -88,8 +90,7 @@ def parse_bracket(inside: str) -> list[CiteItem] | None:
         item = _item(_key(key.group(2)), unescaped(part[key.end():]),
                      unescaped(prefix.strip()))
         item.suppress_author = key.group(1) == "-"
-        if item.key.lower() not in {i.key.lower() for i in items}:  # a work once per citation
-            items.append(item)
+        items.append(item)  # a work cited twice in one citation, as Pandoc: two locators
     return items
 
 
@@ -124,6 +125,7 @@ def _item(key: str, rest: str, prefix: str) -> CiteItem:
         if found:
             term, value, suffix = found.groups()
             item.label = dict(TERMS)[term] if term else "page"
+            item.term = term or ""
             item.locator = value.strip()
             item.suffix = suffix.rstrip()
             return item
