@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import re
 import shutil
 import subprocess
@@ -55,9 +56,23 @@ def words(text: str) -> collections.Counter[str]:
 
 
 def pandoc_words(path: Path) -> collections.Counter[str]:
-    plain = subprocess.run([pandoc(), "-f", "markdown", "-t", "plain", "--wrap=none",
-                            str(path)], capture_output=True, text=True, check=True).stdout
+    """The words of Pandoc's reading, less formulas (drawn, not words, in ours) and the
+    keys of citations (printed formatted in ours, as '[@key]' in Pandoc's plain text)."""
+    tree = json.loads(subprocess.run([pandoc(), "-f", "markdown", "-t", "json", str(path)],
+                                     capture_output=True, text=True, check=True).stdout)
+    plain = subprocess.run([pandoc(), "-f", "json", "-t", "plain", "--wrap=none"],
+                           input=json.dumps(_without(tree, {"Math", "Cite"})),
+                           capture_output=True, text=True, check=True).stdout
     return words(plain)
+
+
+def _without(node: object, kinds: set[str]) -> object:
+    if isinstance(node, list):
+        return [_without(n, kinds) for n in node
+                if not (isinstance(n, dict) and n.get("t") in kinds)]
+    if isinstance(node, dict):
+        return {k: _without(v, kinds) for k, v in node.items()}
+    return node
 
 
 def output_texts(out: Path, stem: str) -> dict[str, str]:
@@ -69,10 +84,11 @@ def output_texts(out: Path, stem: str) -> dict[str, str]:
     texts = {"html": "", "pdf": "", "docx": "", "prose": ""}
     for html in sorted(out.glob(f"{stem}*.html")):
         page = lxml.html.parse(str(html)).getroot()
-        texts["html"] += page.text_content() + "\n"
+        # The page is written without spaces between its blocks: join texts with one.
+        texts["html"] += " ".join(page.itertext()) + "\n"
         for code in page.xpath("//pre|//code"):  # examples of markup are not markup
             code.drop_tree()
-        texts["prose"] += page.text_content() + "\n"
+        texts["prose"] += " ".join(page.itertext()) + "\n"
     for pdf in sorted(out.glob(f"{stem}*.pdf")):
         if pdf.name.endswith("-booklet.pdf"):
             continue
