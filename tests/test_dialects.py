@@ -593,3 +593,12 @@ def test_github_alerts_of_a_real_page_are_boxes_of_their_kinds(tmp_path):
     pdf = pypdfium2.PdfDocument(str(outputs["pdf"]))
     text = "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
     assert all(LABELS[kind] in text for kind in kinds)
+
+
+def test_a_grid_table_row_not_lined_up_with_its_borders_loses_nothing():
+    grid = ["+--------+---------+", "| Study  | Finding |", "+========+=========+",
+            "| [Sigtermans](https://doi.org/10.1016/x) | Pain relief [@sigtermans2009] |",
+            "+--------+---------+"]
+    assert normalise(grid, "x") == [
+        "| Study | Finding |", "| --- | --- |",
+        "| [Sigtermans](https://doi.org/10.1016/x) | Pain relief [@sigtermans2009] |", "", ""]

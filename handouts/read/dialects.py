@@ -189,10 +189,17 @@ def _grid_table(lines: list[str]) -> tuple[list[str], bool]:
             continue
         if cells is None:
             cells = [[] for _ in edges[1:]]
+        parts = [text[left + 1:right] for left, right in zip(edges, edges[1:])]
         if any(len(text) <= edge or text[edge] != "|" for edge in edges):
-            regular = False
-        for k, (left, right) in enumerate(zip(edges, edges[1:])):
-            cells[k].append(text[left + 1:right].strip().replace("|", "\\|"))
+            # a row not lined up with the borders: its own '|' divide it, if they can
+            split = text.strip().strip("|").split("|")
+            if len(split) == len(parts):
+                parts = split
+            else:
+                regular = False
+                parts[-1] += text[edges[-1]:]  # nothing past the last border is lost
+        for k, part in enumerate(parts):
+            cells[k].append(part.strip().strip("|").strip().replace("|", "\\|"))
     if cells is not None:
         rows.append([" ".join(part for part in cell if part) for cell in cells])
     if not rows:
