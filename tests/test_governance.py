@@ -222,9 +222,13 @@ def test_a_reference_listed_but_never_cited_is_a_warning_and_stops_a_release(tmp
 
 
 def warning_codes():
-    """Every code of a Diagnostic made with severity=WARNING in handouts/, read with ast."""
+    """Every code of a Diagnostic made with severity=WARNING in handouts/, read with ast.
+    The importer's warnings (what a Word file could not carry over) are printed by
+    `build.py import`, never by a build, so no release meets them."""
     codes = set()
     for path in (ROOT / "handouts").rglob("*.py"):
+        if path.name == "importer.py":
+            continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Diagnostic":
                 keywords = {k.arg: k.value for k in node.keywords}

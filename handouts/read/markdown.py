@@ -995,8 +995,9 @@ class _Reader:
         text = m.inline_text(inlines).strip()
         new = min(int(el.tag[1]) + self.shift, 6)
         line = line or self.lines.find(text, headings_only=True)
-        if not text:
-            self.error("a heading has no text", "write the heading after the #", line)
+        if not text:  # Pandoc keeps an empty heading; there is nothing of it to print
+            self.warn("empty-heading", line, "a heading has no text, so it is left out; "
+                      "write the heading after the #, or delete the line")
             return None
         if new == 1:
             self.error(f"second top-level title '{text}'",
