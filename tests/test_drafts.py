@@ -458,3 +458,17 @@ def test_an_undefined_footnote_prints_as_typed(tmp_path):
     assert len(warned) == 1 and "[^2]" in warned[0]
     assert "Text.[^2]" in pdf_pages(project)[0]
     assert "Text.[^2]" in page_text(project)
+
+
+def test_pandoc_title_block_gives_title_authors_and_date(tmp_path):
+    """Pandoc's own '% title' block, as in its manual: title, authors (';'), date."""
+    text = ("% Nerve blocks for chronic pain\n%   Jane Doe;  John Roe\n% June 15, 2026\n\n"
+            "## What to expect\n\nA small injection.\n\n![](gone.png)\n")
+    project, result = build(tmp_path, text)
+    assert result.returncode == 0, result.stderr
+    page = lxml.html.parse(str(project.output_dir / "a.html")).getroot()
+    assert page.find(".//h1").text_content() == "Nerve blocks for chronic pain"
+    assert page.find(".//meta[@name='author']").get("content") == "Jane Doe, John Roe"
+    assert "DRAFT · Issued June 15, 2026" in pdf_pages(project)[0]
+    assert any(":9: image 'gone.png' has no alt text" in w
+               for w in lines_of(result.stderr, "warning")), result.stderr

@@ -176,6 +176,9 @@ def load(path: str | Path) -> Document:
     front, body, body_line, toml = _split(path, text)
     if toml:
         data, field_lines = _parse_toml(path, front), _toml_key_lines(front, first_line=2)
+    elif text.startswith("%"):
+        body, data, field_lines = _pandoc_title_block(text)
+        body_line = 1
     else:
         data, field_lines = _parse_yaml(path, front), key_lines(front, first_line=2)
     warnings: list[Diagnostic] = []
@@ -277,6 +280,32 @@ def _split(path: Path, text: str) -> tuple[str, str, int, bool]:
             return front, body, index + 2, opener == "+++"
     raise Diagnostic(path, "front matter is never closed",
                      f"add a '{closers[0]}' line after the last front-matter field", 1)
+
+
+def _pandoc_title_block(text: str) -> tuple[str, dict[object, object], dict[str, int]]:
+    """Pandoc's title block: up to three lines starting with '%' (title; authors separated
+    by ';'; date), each continued on lines that start with a space. Returns the body, its
+    lines before it blank so every line keeps its number, and the fields with their lines."""
+    lines = text.split("\n")
+    parts: list[tuple[int, list[str]]] = []
+    index = 0
+    while index < len(lines) and len(parts) < 3 and lines[index].startswith("%"):
+        start, words = index, [lines[index][1:].strip()]
+        index += 1
+        while index < len(lines) and lines[index][:1] == " " and lines[index].strip():
+            words.append(lines[index].strip())
+            index += 1
+        parts.append((start, words))
+    data: dict[object, object] = {}
+    field_lines: dict[str, int] = {}
+    for (start, words), key in zip(parts, ("title", "author", "date")):
+        joined = " ".join(w for w in words if w)
+        if not joined:
+            continue
+        data[key] = [a.strip() for a in joined.split(";") if a.strip()] if key == "author" \
+            else joined
+        field_lines[key] = start + 1
+    return "\n".join([""] * index + lines[index:]), data, field_lines
 
 
 def _parse_toml(path: Path, front: str) -> dict[object, object]:
