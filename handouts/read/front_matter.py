@@ -630,7 +630,7 @@ def _authors(value: object, fail: _Fail) -> str:
     items = value if isinstance(value, list) else [value]
     names: list[str] = []
     for item in items:
-        name = item.get("name", item.get("literal")) if isinstance(item, dict) else item
+        name = item.get("name", item.get("literal", item)) if isinstance(item, dict) else item
         if isinstance(name, dict):
             name = name.get("literal") or " ".join(
                 str(name[k]) for k in ("given", "family") if name.get(k))
