@@ -360,8 +360,8 @@ def render(outcomes: list[Outcome], version: str, failed: dict[str, str]) -> str
         label = STYLES[o.style][0]
         deliberate = ", ".join(f"{k}: {v}" for k, v in sorted(o.deliberate.items())) or "–"
         lines.append(f"| {label} | {o.entries_same}/{o.entries} "
-                     f"({o.entries_same / o.entries:.0%}) | {o.citations_same}/{o.citations} "
-                     f"({o.citations_same / o.citations:.0%}) | {deliberate} |")
+                     f"({o.entries_same / o.entries:.1%}) | {o.citations_same}/{o.citations} "
+                     f"({o.citations_same / o.citations:.1%}) | {deliberate} |")
     for style, why in failed.items():
         lines.append(f"| {STYLES[style][0]} | the build stops: {why} | | |")
     lines += ["", "Deliberate differences (each accepted only in exactly this shape):", ""]
