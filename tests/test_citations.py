@@ -501,3 +501,26 @@ def test_a_formula_in_a_title_is_drawn_as_a_formula(tmp_path):
                 if isinstance(n, m.Math)]
     assert [f.tex for f in formulas] == ["_2"]
     assert "$" not in texts(project)["html"]
+
+
+@pytest.mark.parametrize("csl, book, chapter", [
+    ("ama", "Jaffé P, ed. Regesta Pontificum Romanorum. 2nd ed. 1885.",
+     "Madelung O. Cuprous oxide. In: Madelung O, Rössler U, eds. Landolt-Börnstein. Springer; "
+     "1998:1-5."),
+    ("vancouver", "Jaffé P, editor. Regesta pontificum romanorum. 2nd ed. 1885.",
+     "Madelung O. Cuprous oxide. In: Madelung O, Rössler U, editors. Landolt-börnstein. "
+     "Springer; 1998. p. 1–5."),
+])
+def test_editor_labels_stand_after_the_names_apart_from_them(tmp_path, csl, book, chapter):
+    """AMA 11th ed. 3.13.2 ('Jaffé P, ed.') and Citing Medicine ch. 2 ('Madelung O, Rössler U,
+    editors'); Pandoc's citeproc prints ', ed.Jaffé P.' and 'In, eds.Madelung O'."""
+    bib = ("@book{jaffe, editor = {Jaffé, Philipp}, title = {Regesta Pontificum Romanorum}, "
+           "year = {1885}, edition = {2}}\n@incollection{mad, author = {Madelung, O.}, "
+           "editor = {Madelung, O. and Rössler, U.}, title = {Cuprous oxide}, "
+           "booktitle = {Landolt-Börnstein}, publisher = {Springer}, year = {1998}, "
+           "pages = {1--5}}\n")
+    project = with_bibliography(tmp_path, bib, "One [@jaffe]. Two [@mad].", csl=csl)
+    build_document(project.source_dir / "c.md", project)
+    assert references_of(project) == [book, chapter]
+    for fmt, text in texts(project).items():
+        assert squash(book) in squash(text) and squash(chapter) in squash(text), fmt

@@ -167,6 +167,8 @@ class Citations:
         refs = []
         for number, (key, inlines) in enumerate(_entries(answer), 1):
             children = _linked_dois(_unlinked_titles(self.inlines(inlines)))
+            if self.style.particles_kept:
+                children = _editors_labelled(children)
             text = _squeezed(m.inline_text(children))
             refs.append(Reference(key.lower(), anchor_for(key.lower()), number,
                                   htmllib.escape(text, quote=False), children))
@@ -416,6 +418,20 @@ def _names(family: list[str]) -> str:
     if len(family) == 2:
         return f"{family[0]} and {family[1]}"
     return f"{family[0]} et al."
+
+
+# Pandoc sets an editor label before the names it follows, run into them: ', ed.Jaffé P.',
+# 'In, eds.Madelung O, Rössler U.'. AMA (11th ed. 3.13.2) and Citing Medicine (ch. 2, 'Editor')
+# put it after the names, apart: 'Jaffé P, ed.', 'In: Madelung O, Rössler U, eds.'.
+EDITOR_LABEL = re.compile(r"(^|\bIn), (eds?\.|editors?)(?=[^\W\d_])([^.;:]+?)\.(?=\s|$)")
+
+
+def _editors_labelled(inlines: list[m.Inline]) -> list[m.Inline]:
+    def apart(found: re.Match[str]) -> str:
+        label = found.group(2) if found.group(2).endswith(".") else found.group(2) + "."
+        return ("In: " if found.group(1) else "") + f"{found.group(3)}, {label}"
+    return [m.Text(EDITOR_LABEL.sub(apart, node.text)) if isinstance(node, m.Text) else node
+            for node in inlines]
 
 
 def _unlinked_titles(inlines: list[m.Inline]) -> list[m.Inline]:
