@@ -155,6 +155,8 @@ class _Html:
                 # WeasyPrint reads no start attribute: the PDF counts from the counter.
                 attrs = {"start": str(b.start), "style": f"counter-reset: list-item {b.start - 1}"
                          } if b.start != 1 else {}
+                if b.start + len(b.items) - 1 >= 10:  # "10." needs more room than "9."
+                    attrs["class"] = "long"
                 return el("ol", *[self.item(i) for i in b.items], **attrs)
             case m.DefinitionList():
                 return self.definitions(b)
