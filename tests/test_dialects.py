@@ -602,3 +602,19 @@ def test_a_grid_table_row_not_lined_up_with_its_borders_loses_nothing():
     assert normalise(grid, "x") == [
         "| Study | Finding |", "| --- | --- |",
         "| [Sigtermans](https://doi.org/10.1016/x) | Pain relief [@sigtermans2009] |", "", ""]
+
+
+def test_mkdocs_material_content_tabs_page_builds_with_each_tab_a_box(tmp_path):
+    """Its pictures live outside the page's folder (placeholders, with warnings); its
+    paragraph 'Content tabs are linked ...' starts a page under the running title
+    'Content tabs', which the PDF's check once took for that title and reported lost."""
+    project, blocks = _build_real(tmp_path, "mkdocs-content-tabs")
+    titles = [m.inline_text(b.title) for b in m.walk(blocks) if isinstance(b, m.Callout)]
+    assert titles[:6] == ["Open me in a new tab …", "… or me …", "… or even me",
+                          "Readable anchor links", "Feature enabled", "Feature disabled"]
+    assert titles[6:8] == ["C", "C++"]
+    code = [c.text for b in m.walk(blocks) if isinstance(b, m.Callout)
+            for c in b.blocks if isinstance(c, m.CodeBlock)]
+    assert any(text.startswith("#include <stdio.h>") for text in code)
+    assert not [b for b in m.walk(blocks) if isinstance(b, m.Heading)
+                and "include" in m.inline_text(b.children)]

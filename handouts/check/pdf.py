@@ -234,13 +234,16 @@ def _text_of(text: pdfium.PdfObject, textpage: pdfium.PdfTextPage) -> str:
 def _without_furniture(page: str, number: int, total: int, want: Expected) -> str:
     """A page's squashed text less the running header and footer at its start and end. Each
     is drawn once a page, so each is taken off once at each end: the title page's own
-    title and version line, which the footer repeats, stay."""
+    title and version line, which the footer repeats, stay. The end first, where PDFium
+    puts them, and what is taken off there is not taken off the start again: a page whose
+    text starts with the running title's words ('Content tabs are linked ...' under the
+    running title 'Content tabs') keeps them."""
     # The running title (furniture[1:]) is printed from page 2 on; the first page has none.
     # On the first page: the footer, and a draft's mark (furniture[3]) alone at the right.
     furniture = want.furniture if number > 1 else want.furniture[:1] + want.furniture[3:]
     pieces = [squash(want.page_label(number, total))] + [squash(t) for t in furniture]
-    for at_start in (True, False):
-        left = [piece for piece in pieces if piece]
+    left = [piece for piece in pieces if piece]
+    for at_start in (False, True):
         while found := next((p for p in left if (page.startswith(p) if at_start
                                                  else page.endswith(p))), None):
             page = page[len(found):] if at_start else page[:-len(found)]
