@@ -60,7 +60,15 @@ PARTICLE_RULE = ("a lowercase particle stays before the surname in AMA and Vanco
 DOI_RULE = ("a DOI field that holds the whole address (https://doi.org/10...) is the DOI, "
             "printed once as the style prints a DOI (CSL 1.0.2: the doi variable is the bare "
             "DOI; issue 22), where Pandoc prints 'https://doi.org/https://doi.org/10...'")
-DELIBERATE = {"narrative": NARRATIVE_RULE, "particle": PARTICLE_RULE, "doi-url": DOI_RULE}
+EDITOR_RULE = ("an editor's label follows the editors' names, set apart by a comma (AMA Manual "
+               "of Style 11th ed. 3.11.5: 'In: Bijker WE, Law J, eds.'; Citing Medicine ch. 2: "
+               "'In: Seibt F, editor.'), where Pandoc glues the label to the names before "
+               "them: ', eds.Bijker WE, Law J.' and 'In, editorSeibt F.'")
+DELIBERATE = {"narrative": NARRATIVE_RULE, "particle": PARTICLE_RULE, "doi-url": DOI_RULE,
+              "editor-label": EDITOR_RULE}
+# Pandoc's print of AMA's and Vancouver's editors: the label glued before the names, a
+# comma before it, at the entry's start or after "In".
+GLUED_EDITOR = re.compile(r"(?P<lead>^|In), (?P<label>eds?\.|editors?)(?P<names>[^.<]+)\.(?= |$)")
 # Pandoc's print of a DOI field holding an address: the style's DOI prefix, then the address.
 DOUBLED_DOI = re.compile(r"(doi:\s*|https://doi\.org/)https?://(?:dx\.)?doi\.org/", re.I)
 
@@ -69,7 +77,7 @@ DOUBLED_DOI = re.compile(r"(doi:\s*|https://doi\.org/)https?://(?:dx\.)?doi\.org
 # surname ("van", "de la", and whatever else an author wrote in lowercase there).
 MOVED_PARTICLE = re.compile(
     r"(?P<family>[^\s,.;:<>]+(?:[ -][A-Z][^\s,.;:<>]*)*) (?P<initials>[A-Z][A-Za-z]{0,3}) "
-    r"(?P<particle>(?:[a-zà-ÿ’'][^\s,.;:<>]* )*[a-zà-ÿ’'][^\s,.;:<>]*)(?=[,.;]|$| et al)")
+    r"(?P<particle>(?!et al\b)(?:[a-zà-ÿ’'][^\s,.;:<>]* )*[a-zà-ÿ’'][^\s,.;:<>]*)(?=[,.;]|$| et al)")
 
 
 SIMPLE_KEY = re.compile(r"\w(?:[\w:.#$%&+?<>~/-]*\w)?")
@@ -209,6 +217,12 @@ def read_page(html: str, ours: bool) -> tuple[dict[str, str], dict[str, str]]:
 
 # --- the comparison ----------------------------------------------------------------------
 
+def _editors_after(match: re.Match[str]) -> str:
+    lead = "In: " if match["lead"] else ""
+    label = match["label"] if match["label"].endswith(".") else match["label"] + "."
+    return f"{lead}{match['names']}, {label}"
+
+
 def moved_particles(text: str) -> str:
     return MOVED_PARTICLE.sub(lambda m: f"{m['particle']} {m['family']} {m['initials']}",
                               text)
@@ -259,6 +273,9 @@ def compare(style: str, numeric: bool, made: Handout, ours_html: str, pandoc_htm
         if numeric and MOVED_PARTICLE.search(theirs):
             theirs = moved_particles(theirs)
             accepted.append("particle")
+        if numeric and GLUED_EDITOR.search(theirs):
+            theirs = GLUED_EDITOR.sub(_editors_after, theirs)
+            accepted.append("editor-label")
         if ours == theirs or (numeric and narrative and only_names_added(ours, theirs)):
             if ours != theirs:
                 accepted.append("narrative")
