@@ -171,7 +171,7 @@ MARKUP = {"i": "i", "em": "i", "b": "b", "strong": "b", "sup": "sup", "sub": "su
 def _tag(element) -> str | None:
     style = re.sub(r"\s", "", element.get("style") or "").lower()
     classes = set((element.get("class") or "").split())
-    if "smallcaps" in classes or "font-variant:small-caps" in style:
+    if classes & {"smallcaps", "small-caps"} or "font-variant:small-caps" in style:
         return "sc"
     return MARKUP.get(element.tag)
 

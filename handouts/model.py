@@ -31,7 +31,7 @@ class Text:
 @dataclass
 class Styled:
     """Inline content in one style: strong, emphasis, superscript, subscript, underline,
-    small (as HTML names them), or print-address: a link's address for readers on paper,
+    small (as HTML names them), small-caps (a style's Roman numerals), or print-address: a link's address for readers on paper,
     not shown on screen."""
     style: str
     children: list[Inline]

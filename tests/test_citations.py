@@ -524,3 +524,19 @@ def test_editor_labels_stand_after_the_names_apart_from_them(tmp_path, csl, book
     assert references_of(project) == [book, chapter]
     for fmt, text in texts(project).items():
         assert squash(book) in squash(text) and squash(chapter) in squash(text), fmt
+
+
+def test_small_capitals_a_style_asks_for_are_small_capitals_in_every_format(tmp_path):
+    """biblatex's \\textsc (Roman numerals in a title) comes out of Pandoc's citeproc as
+    small capitals: a span the stylesheet sets in small capitals on the page and in the PDF,
+    and a Word run with its small-capitals property, not plain lowercase."""
+    bib = ("@book{jaffe,\n  editor = {Jaff\\'e, Philipp},\n  title = {Regesta ad annum "
+           "post Christum natum \\textsc{mcxcviii}},\n  year = {1885},\n}\n")
+    project = with_bibliography(tmp_path, bib, "Text [@jaffe].", csl="apa")
+    assert run_build(project.root).returncode == 0
+    paths = project.outputs("c")
+    page = lxml.html.parse(str(paths["html"])).getroot()
+    assert [s.text for s in page.xpath("//span[@class='small-caps']")] == ["mcxcviii"]
+    runs = [r for p in docx.Document(str(paths["docx"])).paragraphs for r in p.runs]
+    assert [r.text for r in runs if r.font.small_caps] == ["mcxcviii"]
+    assert "mcxcviii" in texts(project)["pdf"]

@@ -204,7 +204,7 @@ class Citations:
                 out.append(m.Text(" "))
             elif kind in STYLED:
                 out.append(m.Styled(STYLED[str(kind)], self.inlines(_list(content))))
-            elif kind in ("Span", "Cite", "SmallCaps", "Strikeout") or kind == "Quoted":
+            elif kind in ("Span", "Cite", "Strikeout") or kind == "Quoted":
                 inner = _list(content)[1] if kind in ("Span", "Cite", "Quoted") else content
                 nested = self.inlines(_list(inner))
                 if kind == "Quoted":
@@ -236,7 +236,7 @@ class Citations:
 
 
 STYLED = {"Emph": "em", "Strong": "strong", "Superscript": "sup", "Subscript": "sub",
-          "Underline": "u"}
+          "Underline": "u", "SmallCaps": "small-caps"}
 
 
 def json_text(value: Json) -> str:

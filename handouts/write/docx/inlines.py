@@ -39,6 +39,7 @@ class Format:
     sub: bool = False
     underline: bool = False
     small: bool = False
+    small_caps: bool = False
     code: bool = False
     citation: bool = False
     link: etree._Element | None = None   # the w:hyperlink element runs go into
@@ -101,6 +102,8 @@ def _styled(state: State, node: m.Styled, fmt: Format) -> Format:
             return replace(fmt, underline=True)
         case "small":
             return replace(fmt, small=True)
+        case "small-caps":
+            return replace(fmt, small_caps=True)
         case _:
             raise state.cannot(node)
 
@@ -229,6 +232,8 @@ def _add_run(state: State, para: Paragraph, text: str, fmt: Format, emoji: bool)
         run.font.superscript = True
     if fmt.sub:
         run.font.subscript = True
+    if fmt.small_caps:
+        run.font.small_caps = True
     return run
 
 

@@ -302,8 +302,8 @@ class _Html:
         match node:
             case m.Text():
                 return [node.text]
-            case m.Styled() if node.style == "print-address":
-                return [el("span", *self.inlines(node.children), **{"class": "print-address"})]
+            case m.Styled() if node.style in ("print-address", "small-caps"):
+                return [el("span", *self.inlines(node.children), **{"class": node.style})]
             case m.Styled():
                 return [el(node.style, *self.inlines(node.children))]
             case m.Code():
