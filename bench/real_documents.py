@@ -33,6 +33,7 @@ DOCUMENTS = (".md", ".qmd", ".Rmd", ".rmd", ".markdown")
 RAW_MARKUP = re.compile(r"\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]|^\s*(:::|\?\?\?|!!!|===\s*\")"
                         r"|\{\{<|\{#[\w-]+", re.M | re.I)
 WORD = re.compile(r"\w+")
+KNITR_CHUNK = re.compile(r"^(\s*```+)\s*\{(\w+)[ ,][^}\n]*\}", re.M)
 LIMIT = 0.03  # the share of Pandoc's words an output may lose
 
 
@@ -58,7 +59,10 @@ def words(text: str) -> collections.Counter[str]:
 def pandoc_words(path: Path) -> collections.Counter[str]:
     """The words of Pandoc's reading, less formulas (drawn, not words, in ours) and the
     keys of citations (printed formatted in ours, as '[@key]' in Pandoc's plain text)."""
-    tree = json.loads(subprocess.run([pandoc(), "-f", "markdown", "-t", "json", str(path)],
+    # A knitr chunk's options ({r name, fig.cap=...}) are knitr's, never printed; Pandoc,
+    # reading the file without knitr, would print the fence's line as text.
+    text = KNITR_CHUNK.sub(r"\1{.\2}", path.read_text(encoding="utf-8"))
+    tree = json.loads(subprocess.run([pandoc(), "-f", "markdown", "-t", "json"], input=text,
                                      capture_output=True, text=True, check=True).stdout)
     plain = subprocess.run([pandoc(), "-f", "json", "-t", "plain", "--wrap=none"],
                            input=json.dumps(_without(tree, {"Math", "Cite"})),

@@ -25,7 +25,7 @@ RELEASE_BLOCKING = frozenset({
     # a draft: read/front_matter.py, and what read/markdown.py prints in a draft's way
     "missing-version", "missing-date", "missing-review-due", "missing-lang", "missing-title",
     "unreadable-date", "unknown-front-matter", "heading-level-skipped", "missing-alt-text",
-    "missing-picture", "undefined-footnote", "empty-heading"})
+    "missing-picture", "undefined-footnote", "empty-heading", "no-bibliography"})
 
 
 class Diagnostic(Exception):

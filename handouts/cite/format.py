@@ -564,10 +564,8 @@ def prepare(document: m.Document, source_dir: Path) -> Citations | None:
     nocite = doc.meta.nocite
     if not citations and not nocite:
         return None
-    if not doc.meta.bibliography:
-        raise doc.error("the document cites works but names no bibliography",
-                        "add 'bibliography: references.bib' to the front matter",
-                        line=placed[0][1] if placed else doc.line_of("nocite"))
+    if not doc.meta.bibliography:  # a chapter whose book names it elsewhere: a draft
+        return _without_bibliography(doc, citations, placed, load_style(doc, source_dir))
     bibliography = read_all(doc, source_dir)
     keys = {k.lower(): k for c in citations for k in c.keys}
     wanted = list(bibliography.where) if "*" in nocite else [k.lower() for k in nocite]
@@ -609,6 +607,20 @@ def prepare(document: m.Document, source_dir: Path) -> Citations | None:
                 "cited in the text", "cite it where it supports a claim, or drop it from nocite",
                 doc.line_of("nocite"), code="reference-not-cited", severity=WARNING))
     result.warnings = warned
+    return result
+
+
+def _without_bibliography(doc: Source, citations: list[m.Citation],
+                          placed: list[tuple[m.Citation, int | None]], style: Style
+                          ) -> Citations:
+    """Every key unknown, printed as [?key]: one warning that names no bibliography, at the
+    first citation, for the draft to build and a release to refuse."""
+    result = Citations(citations, Bibliography(), style, [], doc.meta.lang, [], None)
+    result.warnings = [Diagnostic(
+        doc.path, "the document cites works but names no bibliography, so each citation "
+        "prints as [?key]", "add 'bibliography: references.bib' to the front matter",
+        placed[0][1] if placed else doc.line_of("nocite"), code="no-bibliography",
+        severity=WARNING)]
     return result
 
 
