@@ -540,3 +540,69 @@ def test_small_capitals_a_style_asks_for_are_small_capitals_in_every_format(tmp_
     runs = [r for p in docx.Document(str(paths["docx"])).paragraphs for r in p.runs]
     assert [r.text for r in runs if r.font.small_caps] == ["mcxcviii"]
     assert "mcxcviii" in texts(project)["pdf"]
+
+
+# -- Pandoc's own front-matter keys that change the output -----------------------------------
+
+PANDOC_REFERENCES = """references:
+- id: harden2022
+  type: article-journal
+  author:
+  - family: Harden
+    given: R. Norman
+  title: Complex regional pain syndrome practical diagnostic and treatment guidelines
+  container-title: Pain Medicine
+  issued: 2022
+  volume: 23
+"""
+
+
+def _pandoc_keys(tmp_path, extra, body="Guidelines exist [@harden2022]."):
+    text = (f'---\ntitle: Citations\nlang: en\nversion: "1"\ndate: 2026-01-01\n'
+            f"review_due: 2027-01-01\n{extra}---\n\n## Section\n\n{body}\n")
+    project = new_project(tmp_path, {"source/c.md": text})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    return project, result
+
+
+def test_references_written_in_the_front_matter_are_cited_and_listed(tmp_path):
+    """Pandoc's references: (CSL-YAML in the front matter), with no bibliography file; the
+    entry is formatted, listed and linked in every format, and no key is unknown."""
+    project, result = _pandoc_keys(tmp_path, PANDOC_REFERENCES)
+    assert "unknown" not in result.stderr
+    for text in texts(project).values():
+        assert squash("Harden RN. Complex regional pain syndrome") in squash(text)
+    page = lxml.html.parse(str(project.outputs("c")["html"])).getroot()
+    assert page.xpath("//span[@class='citation']//a[@href='#ref-harden2022']")
+
+
+def test_an_unknown_key_beside_front_matter_references_names_them(tmp_path):
+    project, result = _pandoc_keys(tmp_path, PANDOC_REFERENCES, "See [@harden2022; @nobody].")
+    assert "unknown citation key 'nobody'; add it to the front matter's references" \
+        in result.stderr.replace(str(project.root) + "/", "")
+
+
+def test_suppress_bibliography_prints_citations_without_the_list(tmp_path):
+    project, _ = _pandoc_keys(tmp_path, PANDOC_REFERENCES + "suppress-bibliography: true\n")
+    for kind, text in texts(project).items():
+        assert "Complex regional pain syndrome" not in text, kind
+    page = lxml.html.parse(str(project.outputs("c")["html"])).getroot()
+    assert page.xpath("//span[@class='citation']") and not page.xpath("//ol[@class='references']")
+
+
+def test_link_citations_false_leaves_citations_unlinked(tmp_path):
+    project, _ = _pandoc_keys(tmp_path, PANDOC_REFERENCES + "link-citations: false\n")
+    page = lxml.html.parse(str(project.outputs("c")["html"])).getroot()
+    assert page.xpath("//span[@class='citation']") and \
+        not page.xpath("//span[@class='citation']//a")
+    assert "Complex regional pain syndrome" in texts(project)["pdf"]
+
+
+def test_a_pandoc_flag_that_is_not_true_or_false_is_one_line(tmp_path):
+    text = (f'---\ntitle: C\nlang: en\nversion: "1"\ndate: 2026-01-01\nreview_due: 2027-01-01\n'
+            f"suppress-bibliography: sometimes\n---\n\n## Section\n\nText.\n")
+    project = new_project(tmp_path, {"source/c.md": text})
+    result = run_build(project.root)
+    assert result.returncode == 1
+    assert "c.md:7: 'suppress-bibliography' is true or false" in result.stderr

