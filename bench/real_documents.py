@@ -34,6 +34,8 @@ RAW_MARKUP = re.compile(r"\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]|^\s*(:::|\?\
                         r"|\{\{<|\{#[\w-]+", re.M | re.I)
 WORD = re.compile(r"\w+")
 KNITR_CHUNK = re.compile(r"^(\s*```+)\s*\{(\w+)[ ,][^}\n]*\}", re.M)
+MKDOCS_FENCE = re.compile(r"""^(\s*```+)\s*(\w+)\s+title=["']([^"'\n]*)["'].*$""", re.M)
+MKDOCS_ICON = re.compile(r":(?:material|octicons|fontawesome|simple)-[a-z0-9-]+:")
 LIMIT = 0.03  # the share of Pandoc's words an output may lose
 
 
@@ -59,9 +61,14 @@ def words(text: str) -> collections.Counter[str]:
 def pandoc_words(path: Path) -> collections.Counter[str]:
     """The words of Pandoc's reading, less formulas (drawn, not words, in ours) and the
     keys of citations (printed formatted in ours, as '[@key]' in Pandoc's plain text)."""
-    # A knitr chunk's options ({r name, fig.cap=...}) are knitr's, never printed; Pandoc,
-    # reading the file without knitr, would print the fence's line as text.
+    # What the document's own tool never prints as text, and Pandoc, reading the file
+    # without that tool, would: a knitr chunk's options ({r name, fig.cap=...}) and an
+    # MkDocs fence's title="..." (Pandoc prints the fence line of either as text), and
+    # MkDocs' icon shortcodes (:octicons-file-code-16:, drawn as icons). Each is written as
+    # Pandoc's own form of the same thing, or left out.
     text = KNITR_CHUNK.sub(r"\1{.\2}", path.read_text(encoding="utf-8"))
+    text = MKDOCS_FENCE.sub(r'\1{.\2 title="\3"}', text)
+    text = MKDOCS_ICON.sub("", text)
     tree = json.loads(subprocess.run([pandoc(), "-f", "markdown", "-t", "json"], input=text,
                                      capture_output=True, text=True, check=True).stdout)
     plain = subprocess.run([pandoc(), "-f", "json", "-t", "plain", "--wrap=none"],

@@ -443,12 +443,12 @@ def test_a_missing_picture_is_a_box_with_its_name_in_every_format(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Picture not found" in page_text(project) and "diagram.png" in page_text(project)
     first = pdf_pages(project)[0]
-    assert "Picture not found" in first and "diagram.png" in first
-    assert "[Picture not found: map.png]" in first
+    assert "Picture not found" in first and "A diagram (diagram.png)" in first
+    assert "[Picture not found: a map (map.png)]" in first
     word = docx.Document(project.output_dir / "a.docx")
     text = "\n".join(p.text for p in word.paragraphs) + "\n".join(
         c.text for t in word.tables for row in t.rows for c in row.cells)
-    assert "diagram.png" in text and "[Picture not found: map.png]" in text
+    assert "A diagram (diagram.png)" in text and "[Picture not found: a map (map.png)]" in text
 
 
 def test_an_undefined_footnote_prints_as_typed(tmp_path):

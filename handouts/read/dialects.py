@@ -92,6 +92,11 @@ def _fence_info(lines: list[str]) -> list[str]:
             if info and not FENCE_INFO.fullmatch(info):
                 lang = re.match(r"[{.\s]*([\w#+-]*)", info)
                 line = found.group(1) + fence + (lang.group(1) if lang else "")
+                # MkDocs' title="x" and Quarto's filename="x" name the code above it
+                named = re.search(r"""\b(?:title|filename)=("|')([^"'\n]+)\1""", info)
+                if named and "`" not in named.group(2):
+                    line = (found.group(1) + fence + "{" + (f".{lang.group(1)} " if lang and
+                            lang.group(1) else "") + f'title="{named.group(2)}"' + "}")
         elif found and fence and found.group(2)[0] == fence[0] and \
                 len(found.group(2)) >= len(fence) and not found.group(3).strip():
             fence = None

@@ -973,7 +973,13 @@ class _Reader:
             line = self.line_of(el) or (self.line_of(previous) if stashed and previous
                                         is not None else None) \
                 or self.lines.find(el.text_content())
-            return m.CodeBlock(el.text_content().rstrip("\n"), line)
+            code = m.CodeBlock(el.text_content().rstrip("\n"), line)
+            named = el.find("code")
+            title = (named.get("title") or "").strip() if named is not None else ""
+            if title:  # a fence's title="x" (MkDocs) or filename="x" (Quarto), over its code
+                return m.Division([m.Paragraph([m.Styled("em", [m.Text(title)])], line), code],
+                                  line)
+            return code
         if tag == "hr":
             return m.Rule(self.line_of(el) or self.lines.current())
         if tag == "figure":
@@ -1328,7 +1334,7 @@ class _Reader:
             self.warn("missing-picture", line, f"image '{shown}' is on the web, and the build "
                       "reads no address, so a box with its name stands in its place; save "
                       "the picture into source/ and write its file name")
-            return m.Text(shown)
+            return _stand_in(alt, shown)
         try:
             path = inside(self.doc.path.parent, src)
         except Outside:
@@ -1341,7 +1347,7 @@ class _Reader:
             self.warn("missing-picture", line, f"image '{shown}' is not a file in source/, "
                       "so a box with its name stands in its place; copy the image into "
                       "source/ and link it by its file name")
-            return m.Text(shown)
+            return _stand_in(alt, shown)
         if path.is_dir():
             self.error(f"image '{shown}' is a folder, not a picture", "check the file name",
                        line)
@@ -1350,7 +1356,7 @@ class _Reader:
             self.warn("missing-picture", line, f"image '{shown}' not found, so a box with its "
                       "name stands in its place; check the file name, or copy the picture "
                       "into source/")
-            return m.Text(shown)
+            return _stand_in(alt, shown)
         try:
             found = picture(path, self.source_root.parent / ".cache" / "pictures")
             return m.InlineImage(found.print_url, alt, found.screen_url)
@@ -1360,6 +1366,11 @@ class _Reader:
 
 
 MISSING_PICTURE = "Picture not found"
+
+
+def _stand_in(alt: str, shown: str) -> m.Text:
+    """The words in a missing picture's place: what it shows, and its file name."""
+    return m.Text(f"{alt} ({shown})" if alt else shown)
 
 
 def _missing_picture_box(words: m.Text, line: int | None) -> m.Callout:
