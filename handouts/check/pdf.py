@@ -100,21 +100,50 @@ def _formulas(reader: pypdf.PdfReader, want: Expected | None) -> list[str]:
 
 def _notes_apart(page: str, remaining: collections.Counter[str]) -> tuple[str, list[str]]:
     """A page's squashed text without the footnotes at its foot, and those notes' texts in
-    the order they stand there. A paragraph the page break splits reads whole again, not
-    broken by the notes between its halves; each note is taken where it stands last on the
-    page: at the foot. remaining counts the notes not yet found on an earlier page (two
-    notes may say the same)."""
-    found: list[tuple[int, str]] = []
+    the order they stand there; remaining counts the notes not yet found on an earlier page
+    (two notes may say the same). The notes are the page's last text (its furniture taken
+    off), so they are peeled off its end first, each with its number: a note's words found
+    higher on the page (code that shows the note's own Markdown) are the page's, and a
+    paragraph the page break splits reads whole again. What cannot be peeled (a box's label
+    stands between a note's blocks) is taken where it stands last on the page."""
+    peeled: list[str] = []
+    number: int | None = None  # the number of the last note peeled, where it was read
+    while True:
+        # a longer note ends with a shorter one's words: the longer is tried first; the
+        # number of the note below stands between two notes
+        candidates = sorted((t for t in remaining if remaining[t] > 0), key=len, reverse=True)
+        hit = next(((text, cut) for cut in _numbers_at_end(page, peeled) for text in candidates
+                    if page[:len(page) - len(cut)].endswith(text)), None)
+        if hit is None:
+            break
+        text, cut = hit
+        number = int(cut) if cut else None
+        page = page[:len(page) - len(cut) - len(text)]
+        peeled.insert(0, text)
+        remaining[text] -= 1
+    if peeled:  # the first note's own number: one less than the next one's, or one digit
+        first = str(number - 1) if number else page[-1:]
+        page = page[:-len(first)] if first.isdigit() and page.endswith(first) else page
+    placed: list[tuple[int, str]] = []
     for text in sorted(remaining, key=len, reverse=True):  # a longer note holds a shorter
         for _ in range(remaining[text]):
             at = page.rfind(text)
             if at < 0:
                 break
-            found.append((at, text))
+            placed.append((at, text))
             remaining[text] -= 1
             page = page[:at] + "\0" * len(text) + page[at + len(text):]
-    found.sort()
-    return page.replace("\0", ""), [text for _, text in found]
+    placed.sort()
+    return page.replace("\0", ""), [text for _, text in placed] + peeled
+
+
+def _numbers_at_end(page: str, peeled: list[str]) -> list[str]:
+    """The note numbers that may end the page: none before the first note is peeled; then
+    the shortest digits first (no number is longer than four)."""
+    if not peeled:
+        return [""]
+    digits = len(page) - len(page.rstrip("0123456789"))
+    return [page[len(page) - n:] for n in range(1, min(digits, 4) + 1)]
 
 
 def pdf_page_texts(path: Path) -> list[str]:
