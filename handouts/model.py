@@ -197,6 +197,20 @@ class Table:
 # The kinds of box, each with its own label, colour, rule and icon (style/callouts.py).
 CALLOUT_KINDS = ("note", "tip", "important", "warning", "caution", "danger")
 
+# The six kinds of box, and what other tools call them (MkDocs Material's types,
+# reStructuredText's, Quarto's, Docusaurus').
+BOX_KINDS = {
+    "note": "note", "abstract": "note", "summary": "note", "tldr": "note", "info": "note",
+    "todo": "note", "question": "note", "help": "note", "faq": "note", "example": "note",
+    "quote": "note", "cite": "note", "seealso": "note", "admonition": "note",
+    "tip": "tip", "hint": "tip", "success": "tip", "check": "tip", "done": "tip",
+    "important": "important",
+    "warning": "warning", "attention": "warning",
+    "caution": "caution",
+    "danger": "danger", "error": "danger", "failure": "danger", "fail": "danger",
+    "missing": "danger", "bug": "danger",
+}
+
 
 @dataclass
 class Callout:

@@ -466,6 +466,11 @@ def _linked_dois(inlines: list[m.Inline]) -> list[m.Inline]:
             out.append(m.Text(node.text[at:]))
         elif isinstance(node, m.Styled):
             out.append(m.Styled(node.style, _linked_dois(node.children)))
+        elif (isinstance(node, m.Link) and node.href.startswith("https://doi.org/") and out
+              and isinstance(out[-1], m.Text) and out[-1].text.endswith("doi:")):
+            # pandoc links the DOI after the style's 'doi:': the two are one, kept whole
+            out[-1] = m.Text(out[-1].text[:-len("doi:")])
+            out.append(m.Link(node.href, [m.Text("doi:"), *node.children], node.label))
         else:
             out.append(node)
     return [n for n in out if not (isinstance(n, m.Text) and not n.text)]

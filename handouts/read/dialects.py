@@ -29,19 +29,7 @@ from markdown.inlinepatterns import InlineProcessor, SubstituteTagInlineProcesso
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
-# The six kinds of box, and what other tools call them (MkDocs Material's types,
-# reStructuredText's, Quarto's, Docusaurus').
-BOX_KINDS = {
-    "note": "note", "abstract": "note", "summary": "note", "tldr": "note", "info": "note",
-    "todo": "note", "question": "note", "help": "note", "faq": "note", "example": "note",
-    "quote": "note", "cite": "note", "seealso": "note", "admonition": "note",
-    "tip": "tip", "hint": "tip", "success": "tip", "check": "tip", "done": "tip",
-    "important": "important",
-    "warning": "warning", "attention": "warning",
-    "caution": "caution",
-    "danger": "danger", "error": "danger", "failure": "danger", "fail": "danger",
-    "missing": "danger", "bug": "danger",
-}
+from handouts.model import BOX_KINDS
 
 CODE_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")

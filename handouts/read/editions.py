@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from handouts.diagnostics import Diagnostic, Diagnostics
-from handouts.read.dialects import BOX_KINDS
+from handouts.model import BOX_KINDS
 
 if TYPE_CHECKING:
     from handouts.read.front_matter import Document, Meta

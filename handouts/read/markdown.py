@@ -41,8 +41,9 @@ from markdown.treeprocessors import Treeprocessor
 from markdown.util import HTML_PLACEHOLDER, AtomicString
 
 from handouts import model as m
-from handouts.read.dialects import (BOX_KINDS, DialectExtension, grid_tables_with_spans,
-                                    page_break_text, shortcodes)
+from handouts.model import BOX_KINDS
+from handouts.read.dialects import (DialectExtension, grid_tables_with_spans, page_break_text,
+                                    shortcodes)
 from handouts.read.citations import (BRACKET, NARRATIVE, CiteItem, CitationSyntaxError, parse_bracket, parse_narrative)
 from handouts.diagnostics import WARNING, Diagnostic, Diagnostics
 from handouts.messages import catalogue
