@@ -14,10 +14,11 @@ from docx.oxml.text.paragraph import CT_P
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.text.paragraph import Paragraph
 
+from handouts.furniture import SHORT_TABLE
+
 if TYPE_CHECKING:
     from docx.document import Document as WordDocument
 
-SHORT_TABLE = 12     # rows: a table this short is kept on one page, with its caption
 SHORT_ITEM = 400     # characters: a list item this short is kept on one page
 # Word cannot set a picture smaller to fit the space left on a page, as the PDF does: a
 # picture taller than this part of the text box is set smaller to begin with, so that the

@@ -25,8 +25,8 @@ from handouts.write import qr
 from handouts.write.html import fonts as web_fonts
 from handouts.messages import catalogue, right_to_left
 from handouts.diagnostics import WARNING, Diagnostic
-from handouts.furniture import (abstract_parts, doc_control, draft_mark, footer_control,
-                                header_right, unwritable)
+from handouts.furniture import (SHORT_TABLE, abstract_parts, doc_control, draft_mark,
+                                footer_control, header_right, unwritable)
 from handouts.style.theme import printable_characters
 
 if TYPE_CHECKING:
@@ -225,7 +225,10 @@ class _Html:
         parts = [el("caption", *self.inlines(b.caption))] if b.caption else []
         parts += [el("thead", *head)] if head else []
         parts += [el("tbody", *body)] if body else []
-        return el("table", *parts, **({"id": b.anchor} if b.anchor else {}))
+        attrs = {"id": b.anchor} if b.anchor else {}
+        if len(b.rows) <= SHORT_TABLE:  # kept whole on its page (the PDF's pagination)
+            attrs["class"] = "short"
+        return el("table", *parts, **attrs)
 
     def row(self, row: m.Row) -> _Element:
         cells = []
