@@ -606,3 +606,17 @@ def test_a_pandoc_flag_that_is_not_true_or_false_is_one_line(tmp_path):
     result = run_build(project.root)
     assert result.returncode == 1
     assert "c.md:7: 'suppress-bibliography' is true or false" in result.stderr
+
+
+def test_two_citations_side_by_side_keep_their_space(tmp_path):
+    """'Text [@a] [@b]' in a numeric style: '¹ ²', never '¹²', which reads as twelve; the
+    Word file holds two markers, not one (found by the property tests)."""
+    project = new_project(tmp_path, {"source/c.md": handout(
+        "Text [@sigtermans2009] [@sigtermans2009] and [@sigtermans2009] [@kirkpatrick2020].")})
+    result = run_build(project.root)
+    assert result.returncode == 0, result.stderr
+    page = lxml.html.parse(str(project.outputs("c")["html"])).getroot()
+    text = page.xpath("string(//main//p[contains(., 'Text')])")
+    assert "Text1 1 and1 2." == " ".join(text.split()), text
+    from handouts.check import docx as word_reader  # runs in the Citation styles, apart
+    assert word_reader.read(project.outputs("c")["docx"]).markers == ["1", "1", "1", "2"]

@@ -521,6 +521,8 @@ def _close_up(inlines: list[m.Inline]) -> None:
         before = inlines[index - 1] if index else None
         if not (note or raised) or not isinstance(before, m.Text):
             continue
+        if not before.text.strip() and index >= 2 and isinstance(inlines[index - 2], m.Citation):
+            continue  # two citations side by side keep their space: '¹ ²', never '¹²'
         before.text = before.text.rstrip(" ")
         after = inlines[index + 1] if index + 1 < len(inlines) else None
         if note and isinstance(after, m.Text):
