@@ -597,9 +597,11 @@ def problems_of(project, document, status, stderr):
         return [f"exit status 0 without {', '.join(absent)}"]
     omitted = left_out(stderr)
     lines = document.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    problems = [f"a warning says line {n} is left out, but that line is not a footnote: "
+    # what a warning may leave out: an unused footnote, an empty heading ('## ')
+    problems = [f"a warning says line {n} is left out, but that line is no footnote nor empty heading: "
                 f"{lines[n - 1][:80]!r}" for n in omitted
-                if not (0 < n <= len(lines) and lines[n - 1].lstrip().startswith("[^"))]
+                if not (0 < n <= len(lines) and (lines[n - 1].lstrip().startswith("[^")
+                                                 or re.fullmatch(r"\s*#+\s*#*\s*", lines[n - 1])))]
     expected = source_words(document.text, omitted)
     for fmt, read in (("html", html_text), ("pdf", pdf_text), ("docx", docx_text)):
         lost = missing_words(expected, read(outputs[fmt]), fmt)
