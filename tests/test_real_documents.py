@@ -1,7 +1,8 @@
 """Real documents nobody here wrote (tests/corpus/real/, sources in SOURCES.md), built as
 their authors wrote them: each builds as a draft, shows no other tool's raw markup, and
 loses no more than 3% of the words Pandoc's reading of the same file keeps, in each of the
-three outputs. A few are also checked for structure: list nesting, box kinds, captions."""
+three outputs; its PDF passes the page checker. A few are also checked for structure: list
+nesting, box kinds, pictures."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+
+from handouts.check import pages
+from handouts.style.theme import load_theme
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus" / "real"
@@ -46,6 +50,10 @@ def test_builds_as_written_and_keeps_pandocs_words(name, kept):
     for kind, lost in outcome.lost.items():
         assert lost <= bench.LIMIT, (
             f"{kind} lost {lost:.1%} of Pandoc's words, e.g. {outcome.missing.get(kind)}")
+    # and its pages as a print designer would have them (handouts/check/pages.py)
+    margins = pages.margins_of(load_theme(ROOT / "styles" / "theme.yaml"))
+    for pdf in sorted((kept / name).glob("*.pdf")):
+        assert pages.check(pdf, margins) == [], pdf.name
 
 
 def _page(kept: Path, name: str) -> lxml.html.HtmlElement:

@@ -13,6 +13,7 @@ from docx.oxml.ns import qn
 from docx.oxml.text.paragraph import CT_P
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from handouts.furniture import SHORT_TABLE
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from docx.document import Document as WordDocument
 
 SHORT_ITEM = 400     # characters: a list item this short is kept on one page
+LINE = 90            # characters on a line of text, about, for a row's height
+TALL_ROW_LINES = 15  # a table row (a box is one) taller than this may run onto the next page
 # Word cannot set a picture smaller to fit the space left on a page, as the PDF does: a
 # picture taller than this part of the text box is set smaller to begin with, so that the
 # hole it leaves where it moves stays small.
@@ -65,6 +68,10 @@ def keep_pages(word: WordDocument) -> None:
 def _text_follows(following: list[BaseOxmlElement], word: WordDocument) -> bool:
     """Whether a table, or a paragraph that is neither a heading nor a picture, is next."""
     after = next((c for c in following if c.tag in (qn("w:p"), qn("w:tbl"))), None)
+    if after is not None and after.tag == qn("w:tbl"):
+        # a tall box may break across pages, but LibreOffice moves a table a paragraph
+        # keeps with whole: kept with a tall one, the heading would leave a page half empty
+        return not any(_tall(row) for row in after.findall(qn("w:tr")))
     if after is None or not isinstance(after, CT_P):
         return after is not None
     return not _heading(Paragraph(after, word._body)) and after.find(
@@ -77,19 +84,32 @@ def _heading(para: Paragraph) -> bool:
 
 
 def _keep_table(table: BaseOxmlElement, word: WordDocument) -> None:
-    """Rows never split; a short table kept whole, each row with the next."""
+    """Rows never split, but for one taller than a third of a page (a box that holds a
+    long code block would leave a page half empty before it); a short table kept whole,
+    each row with the next."""
     rows = table.findall(qn("w:tr"))
     for n, row in enumerate(rows):
         properties = row.find(qn("w:trPr"))
         if properties is None:
             properties = OxmlElement("w:trPr")
             row.insert(0 if row.find(qn("w:tblPrEx")) is None else 1, properties)
+        if _tall(row):  # the writer keeps every box whole: this one may break
+            for kept in properties.findall(qn("w:cantSplit")):
+                properties.remove(kept)
+            continue
         if properties.find(qn("w:cantSplit")) is None:
             properties.insert(0, OxmlElement("w:cantSplit"))
         if len(rows) <= SHORT_TABLE and n + 1 < len(rows):
             for paragraph in row.iter(qn("w:p")):
                 if isinstance(paragraph, CT_P):
                     Paragraph(paragraph, word._body).paragraph_format.keep_with_next = True
+
+
+def _tall(row: etree._Element) -> bool:
+    """A table row taller than TALL_ROW_LINES lines of text, about."""
+    lines = sum(1 + len("".join(t.text or "" for t in p.iter(qn("w:t")))) // LINE
+                + len(p.findall(f".//{qn('w:br')}")) for p in row.iter(qn("w:p")))
+    return lines > TALL_ROW_LINES
 
 
 def _at_most(extent: BaseOxmlElement, tallest: int) -> None:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from handouts.read.front_matter import Document as Source, Meta
     from handouts.style.theme import Organisation, Theme
 
+ONE_LINE = 80           # characters: a paragraph of a line or less at the body's size
 MAX_WORD = 1000         # characters without a space (the longest DOI link is far shorter)
 
 Content = str | _Element  # what an element holds: text and elements
@@ -146,7 +147,9 @@ class _Html:
                 self.level = b.level
                 return el(f"h{b.level}", *self.inlines(b.children), id=b.anchor)
             case m.Paragraph():
-                return el("p", *self.inlines(b.children))
+                # a line or less: the pagination keeps it with what follows its heading
+                short = len(m.inline_text(b.children)) <= ONE_LINE
+                return el("p", *self.inlines(b.children), **({"class": "short"} if short else {}))
             case m.BulletList():
                 tasks = any(item.task is not None for item in b.items)
                 attrs = {"class": "task-list"} if tasks else {}
