@@ -15,8 +15,10 @@ if TYPE_CHECKING:
     from handouts.read.front_matter import Document, Meta
 
 # The Word style of each kind of box: the Word writer sets it, the checker knows a box by it.
-# rows: a table this short is kept whole on one page, with its caption (PDF and Word)
+# A table this short is kept whole on one page, with its caption (PDF and Word): so many
+# rows, and so many characters in all (tall rows make a long table of few rows)
 SHORT_TABLE = 12
+SHORT_TABLE_CHARACTERS = 1200
 # The note box (the key points) keeps the name it has always had.
 CALLOUT_STYLES = {"note": "Callout Box", "tip": "Tip Box", "important": "Important Box",
                   "warning": "Warning Box", "caution": "Caution Box", "danger": "Danger Box"}

@@ -515,8 +515,12 @@ plot(cars)
     boxes = [b for b in blocks if isinstance(b, m.Callout)]
     assert [[c.text for c in b.blocks if isinstance(c, m.CodeBlock)] for b in boxes] == [
         ['#include <stdio.h>\n\nint main(void) {\n  return 0;\n}'], ["#include <iostream>"]]
-    assert [b.text for b in blocks if isinstance(b, m.CodeBlock)] == [
-        "# sort the list\ndef bubble_sort(items):\n    pass", "# a chunk\nplot(cars)"]
+    assert [b.text for b in blocks if isinstance(b, m.CodeBlock)] == ["# a chunk\nplot(cars)"]
+    # the titled fence: its title printed over its code
+    [titled] = [b for b in blocks if isinstance(b, m.Division)]
+    assert [m.inline_text(b.children) if isinstance(b, m.Paragraph) else b.text
+            for b in titled.blocks] == [
+        "bubble_sort.py", "# sort the list\ndef bubble_sort(items):\n    pass"]
     item = next(b for b in blocks if isinstance(b, m.BulletList)).items[0]
     assert [b.text for b in item.blocks if isinstance(b, m.CodeBlock)] == ["# not a heading"]
     assert [b for b in m.walk(blocks) if isinstance(b, m.Heading)][1:] == []

@@ -15,7 +15,6 @@ import io
 import os
 import re
 import signal
-import time
 
 import docx
 import lxml.html
@@ -36,7 +35,7 @@ from handouts.run.pipeline import build_document
 
 EXPLORING = "HANDOUT_PROPERTY_EXAMPLES" in os.environ
 EXAMPLES = int(os.environ.get("HANDOUT_PROPERTY_EXAMPLES", "25"))
-SECONDS_PER_BUILD = 10
+SECONDS_PER_BUILD = 20  # a hang guard (3x), not a speed test
 SETTINGS = dict(deadline=None, max_examples=EXAMPLES, derandomize=not EXPLORING,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow, HealthCheck.filter_too_much,
@@ -205,7 +204,6 @@ def check_build(project, text):
     path.write_text(text, encoding="utf-8")
     for output in project.outputs("h").values():
         output.unlink(missing_ok=True)
-    started = time.perf_counter()
     # A build that never ends (a parser reading on past the end) fails instead of hanging.
     previous = signal.signal(signal.SIGALRM, _never_ends)
     signal.alarm(3 * SECONDS_PER_BUILD)
@@ -222,8 +220,8 @@ def check_build(project, text):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-    elapsed = time.perf_counter() - started
-    assert elapsed < SECONDS_PER_BUILD, f"one build took {elapsed:.1f} s"
+    # No time is asserted (the machines are shared and noisy: speed is the benchmark's);
+    # the alarm above stops only a build that never ends.
     return outcome
 
 

@@ -15,7 +15,7 @@ from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from handouts.furniture import SHORT_TABLE
+from handouts.furniture import SHORT_TABLE, SHORT_TABLE_CHARACTERS
 
 if TYPE_CHECKING:
     from docx.document import Document as WordDocument
@@ -88,6 +88,8 @@ def _keep_table(table: BaseOxmlElement, word: WordDocument) -> None:
     long code block would leave a page half empty before it); a short table kept whole,
     each row with the next."""
     rows = table.findall(qn("w:tr"))
+    short = len(rows) <= SHORT_TABLE and sum(
+        len(t.text or "") for t in table.iter(qn("w:t"))) <= SHORT_TABLE_CHARACTERS
     for n, row in enumerate(rows):
         properties = row.find(qn("w:trPr"))
         if properties is None:
@@ -99,7 +101,7 @@ def _keep_table(table: BaseOxmlElement, word: WordDocument) -> None:
             continue
         if properties.find(qn("w:cantSplit")) is None:
             properties.insert(0, OxmlElement("w:cantSplit"))
-        if len(rows) <= SHORT_TABLE and n + 1 < len(rows):
+        if short and n + 1 < len(rows):
             for paragraph in row.iter(qn("w:p")):
                 if isinstance(paragraph, CT_P):
                     Paragraph(paragraph, word._body).paragraph_format.keep_with_next = True

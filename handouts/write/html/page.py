@@ -25,7 +25,7 @@ from handouts.write import qr
 from handouts.write.html import fonts as web_fonts
 from handouts.messages import catalogue, right_to_left
 from handouts.diagnostics import WARNING, Diagnostic
-from handouts.furniture import (SHORT_TABLE, abstract_parts, doc_control, draft_mark,
+from handouts.furniture import (SHORT_TABLE, SHORT_TABLE_CHARACTERS, abstract_parts, doc_control, draft_mark,
                                 footer_control, header_right, unwritable)
 from handouts.style.theme import printable_characters
 
@@ -229,7 +229,10 @@ class _Html:
         parts += [el("thead", *head)] if head else []
         parts += [el("tbody", *body)] if body else []
         attrs = {"id": b.anchor} if b.anchor else {}
-        if len(b.rows) <= SHORT_TABLE:  # kept whole on its page (the PDF's pagination)
+        characters = sum(len(m.inline_text(inlines)) for r in b.rows for c in r.cells
+                         for block in m.walk(c.blocks) for inlines in m.inline_lists(block))
+        if len(b.rows) <= SHORT_TABLE and characters <= SHORT_TABLE_CHARACTERS:
+            # kept whole on its page (the PDF's pagination)
             attrs["class"] = "short"
         return el("table", *parts, **attrs)
 
