@@ -49,17 +49,24 @@ def embed_fonts(word: WordDocument, family: str) -> None:
     font.set(qn("w:name"), family)
     for number, ((style, weight), filename) in enumerate(files.items(), 1):
         data = (atkinson.ROOT / "files" / filename).read_bytes()
-        key = "{" + str(uuid.UUID(bytes=hashlib.sha256(data).digest()[:16])).upper() + "}"
-        part = Part(PackURI(f"/word/fonts/font{number}.odttf"), OBFUSCATED_FONT,
-                    obfuscate(data, key), word.part.package)
-        embed = OxmlElement(EMBED_TAGS[(style, weight)])
-        embed.set(qn("r:id"), table_part.relate_to(part, FONT_RELATIONSHIP))
-        embed.set(qn("w:fontKey"), key)
-        font.append(embed)
+        font.append(_embedded(word, table_part, number, data, EMBED_TAGS[(style, weight)]))
     table.append(font)
     table_part._blob = etree.tostring(table, xml_declaration=True, encoding="UTF-8",
                                       standalone=True)
     _turn_on_embedding(word.settings.element)
+
+
+def _embedded(word: WordDocument, table_part: Part, number: int, data: bytes, tag: str
+              ) -> etree._Element:
+    """One font file as Word embeds it: obfuscated with a key made from its bytes, a part
+    of its own, and the font table's element that names it."""
+    key = "{" + str(uuid.UUID(bytes=hashlib.sha256(data).digest()[:16])).upper() + "}"
+    part = Part(PackURI(f"/word/fonts/font{number}.odttf"), OBFUSCATED_FONT,
+                obfuscate(data, key), word.part.package)
+    embed = OxmlElement(tag)
+    embed.set(qn("r:id"), table_part.relate_to(part, FONT_RELATIONSHIP))
+    embed.set(qn("w:fontKey"), key)
+    return embed
 
 
 def embed_subset(word: WordDocument, family: str, path: Path, chars: set[str]) -> None:
@@ -73,13 +80,7 @@ def embed_subset(word: WordDocument, family: str, path: Path, chars: set[str]) -
     font.set(qn("w:name"), family)
     number = 1 + sum(1 for name in word.part.package.iter_parts()
                      if str(name.partname).startswith("/word/fonts/"))
-    key = "{" + str(uuid.UUID(bytes=hashlib.sha256(data).digest()[:16])).upper() + "}"
-    part = Part(PackURI(f"/word/fonts/font{number}.odttf"), OBFUSCATED_FONT,
-                obfuscate(data, key), word.part.package)
-    embed = OxmlElement(EMBED_TAGS[("normal", 400)])
-    embed.set(qn("r:id"), table_part.relate_to(part, FONT_RELATIONSHIP))
-    embed.set(qn("w:fontKey"), key)
-    font.append(embed)
+    font.append(_embedded(word, table_part, number, data, EMBED_TAGS[("normal", 400)]))
     table.append(font)
     table_part._blob = etree.tostring(table, xml_declaration=True, encoding="UTF-8",
                                       standalone=True)
