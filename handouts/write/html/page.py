@@ -147,9 +147,10 @@ class _Html:
                 self.level = b.level
                 return el(f"h{b.level}", *self.inlines(b.children), id=b.anchor)
             case m.Paragraph():
+                written = self.inlines(b.children)
                 # a line or less: the pagination keeps it with what follows its heading
                 short = len(m.inline_text(b.children)) <= ONE_LINE
-                return el("p", *self.inlines(b.children), **({"class": "short"} if short else {}))
+                return el("p", *written, **({"class": "short"} if short else {}))
             case m.BulletList():
                 tasks = any(item.task is not None for item in b.items)
                 attrs = {"class": "task-list"} if tasks else {}
