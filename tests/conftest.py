@@ -3,6 +3,8 @@
 import contextlib
 import io
 import logging
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -160,3 +162,44 @@ def built(tmp_path_factory):
     result = run_build(project.root)
     assert result.returncode == 0, result.stderr
     return project
+
+
+# -- Chromium, for what a page looks like at a phone's width ----------------------------------
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+
+
+def chromium_problem():
+    """Why Chromium cannot measure a page here, or None. An installed Chromium may still not
+    start (a library missing); CI, which requires the browser checks, fails instead."""
+    if not CHROMIUM.is_file():
+        return f"{CHROMIUM} is absent (apt-get install chromium)"
+    started = subprocess.run([str(CHROMIUM), "--version"], capture_output=True, text=True,
+                             timeout=60)
+    if started.returncode != 0 and not os.environ.get("HANDOUTS_REQUIRE_AXE"):
+        return f"{CHROMIUM} does not start: {started.stderr.strip()[-200:]}"
+    return None
+
+
+def posted_in_frame(html_file, width, script):
+    """What a script added to a copy of the page posts to its parent, the page shown in an
+    iframe `width` px wide (headless Chromium's window is at least 500 px); the frame puts
+    it in its title for --dump-dom."""
+    probe = html_file.with_name(f"probe-{width}.html")
+    probe.write_text(html_file.read_text(encoding="utf-8").replace("</body>", script),
+                     encoding="utf-8")
+    frame = html_file.with_name(f"frame-{width}.html")
+    frame.write_text(
+        "<!DOCTYPE html><html><head><title>waiting</title></head><body style='margin:0'>"
+        "<script>addEventListener('message', e => { document.title = 'M' + e.data; });"
+        f"</script><iframe src='{probe.name}' style='width:{width}px;height:900px;border:0'>"
+        "</iframe></body></html>", encoding="utf-8")
+    result = subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
+         "--virtual-time-budget=5000", frame.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    found = re.search(r"<title>M(.*?)</title>", result.stdout, re.S)
+    assert found, result.stdout[-500:] + result.stderr[-500:]
+    probe.unlink()
+    frame.unlink()
+    return found.group(1)

@@ -8,13 +8,13 @@ import json
 import os
 import re
 import subprocess
-from pathlib import Path
 
 import lxml.html
 import pypdf
 import pytest
 
-from conftest import new_project, replace_organisation, run_build
+from conftest import (chromium_problem, new_project, posted_in_frame, replace_organisation,
+                      run_build)
 from test_make import checkout, make, outputs, queued  # noqa: F401 - checkout: a fixture
 
 CONTACT = "organisation:\n  name: Pain Clinic\n  phone: 555-0100\n  address: 1 Main St\n"
@@ -208,47 +208,15 @@ def test_make_notices_a_deleted_source_and_withdraws_it(checkout):  # noqa: F811
     assert make(checkout, "PY=false").returncode == 0, "nothing changed since: no Python"
 
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-
-
 def page_width(html_file, width):
-    """The page's scrollWidth in Chromium in a viewport `width` px wide: the page shown in
-    an iframe that wide (headless Chromium's window is at least 500 px), a script added to
-    a copy of it posting the width to the frame's parent."""
-    probe = html_file.with_name("probe.html")
-    probe.write_text(html_file.read_text(encoding="utf-8").replace(
-        "</body>", "<script>parent.postMessage(document.documentElement.scrollWidth, '*')"
-        "</script></body>"), encoding="utf-8")
-    frame = html_file.with_name("frame.html")
-    frame.write_text(
-        "<!DOCTYPE html><html><head><title>waiting</title></head><body style='margin:0'>"
-        "<script>addEventListener('message', e => { document.title = 'W' + e.data; });"
-        f"</script><iframe src='{probe.name}' style='width:{width}px;height:900px;border:0'>"
-        "</iframe></body></html>", encoding="utf-8")
-    result = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
-         "--virtual-time-budget=5000", frame.as_uri()],
-        capture_output=True, text=True, timeout=120)
-    found = re.search(r"<title>W(\d+)</title>", result.stdout)
-    assert found, result.stdout + result.stderr
-    return int(found.group(1))
-
-
-def _chromium_problem():
-    """Why Chromium cannot measure a page here, or None. An installed Chromium may still not
-    start (a library missing); CI, which requires the browser checks, fails instead."""
-    if not CHROMIUM.is_file():
-        return f"{CHROMIUM} is absent (apt-get install chromium)"
-    started = subprocess.run([str(CHROMIUM), "--version"], capture_output=True, text=True,
-                             timeout=60)
-    if started.returncode != 0 and not os.environ.get("HANDOUTS_REQUIRE_AXE"):
-        return f"{CHROMIUM} does not start: {started.stderr.strip()[-200:]}"
-    return None
+    """The page's scrollWidth in Chromium in a viewport `width` px wide."""
+    return int(posted_in_frame(html_file, width, "<script>parent.postMessage("
+                               "document.documentElement.scrollWidth, '*')</script></body>"))
 
 
 def test_the_catalogue_reads_at_320_px(tmp_path):
     """Current, draft and withdrawn handouts with archived versions: no sideways scrolling."""
-    problem = _chromium_problem()
+    problem = chromium_problem()
     if problem:
         pytest.skip(problem)
     project = project_with(tmp_path, {})

@@ -15,18 +15,10 @@ import lxml.html
 import pypdf
 import pytest
 
-from conftest import new_project, run_build
+from conftest import MINIMAL_FRONT_MATTER, new_project, run_build
 from handouts.diagnostics import RELEASE_BLOCKING
 
-COMPLETE = """\
----
-title: A Test Handout
-lang: en-US
-version: "1.0"
-date: 2026-01-15
-review_due: 2027-01-15
----
-"""
+COMPLETE = MINIMAL_FRONT_MATTER.replace("bibliography: references.bib\n", "")
 # Enough text for three pages: "every page" means something.
 LONG_BODY = "".join(f"\n## Part {n}\n\n" + "Walk a little further each day, and rest when "
                     "the pain flares. " * 12 + "\n" for n in range(1, 9))

@@ -4,19 +4,15 @@ and a task's wrapped text lines up past its box, on the page and on paper. Measu
 headless Chromium (skipped, saying why, where it cannot start) and in the PDF's text."""
 
 import json
-import os
-import re
-import subprocess
-from pathlib import Path
 
 import lxml.html
 import pypdfium2
 import pytest
 
-from conftest import new_project, replace_organisation, run_build
+from conftest import (chromium_problem, new_project, posted_in_frame, replace_organisation,
+                      run_build)
 from handouts.style.theme import tel_address as _tel, web_address as _web
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 TASK = ("Bring your list of medicines, with the dose of each and when you last took it, "
         "written down on one sheet of paper")
 
@@ -104,16 +100,6 @@ def test_pdf_task_text_wraps_past_its_box(small):
 
 # -- Chromium ------------------------------------------------------------------------------
 
-def _chromium_problem():
-    if not CHROMIUM.is_file():
-        return f"{CHROMIUM} is absent (apt-get install chromium)"
-    started = subprocess.run([str(CHROMIUM), "--version"], capture_output=True, text=True,
-                             timeout=60)
-    if started.returncode != 0 and not os.environ.get("HANDOUTS_REQUIRE_AXE"):
-        return f"{CHROMIUM} does not start: {started.stderr.strip()[-200:]}"
-    return None
-
-
 MEASURE = """
 <script>
 addEventListener('load', () => {
@@ -138,32 +124,15 @@ addEventListener('load', () => {
 
 
 def _measure(html_file, width):
-    """What Chromium lays out in a viewport `width` px wide: the page in an iframe that wide
-    (headless Chromium's window is at least 500 px), a script posting every element's
-    box to the frame's parent, which puts it in its title for --dump-dom."""
-    probe = html_file.with_name(f"probe-{width}.html")
-    probe.write_text(html_file.read_text(encoding="utf-8").replace("</body>", MEASURE),
-                     encoding="utf-8")
-    frame = html_file.with_name(f"frame-{width}.html")
-    frame.write_text(
-        "<!DOCTYPE html><html><head><title>waiting</title></head><body style='margin:0'>"
-        "<script>addEventListener('message', e => { document.title = 'M' + e.data; });"
-        f"</script><iframe src='{probe.name}' style='width:{width}px;height:900px;border:0'>"
-        "</iframe></body></html>", encoding="utf-8")
-    result = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom",
-         "--virtual-time-budget=5000", frame.as_uri()],
-        capture_output=True, text=True, timeout=120)
-    found = re.search(r"<title>M(.*?)</title>", result.stdout, re.S)
-    assert found, result.stdout[-500:] + result.stderr[-500:]
-    probe.unlink()
-    frame.unlink()
-    return json.loads(lxml.html.fromstring(f"<p>{found.group(1)}</p>").text_content())
+    """What Chromium lays out in a viewport `width` px wide: every element's box, as the
+    MEASURE script posts it."""
+    posted = posted_in_frame(html_file, width, MEASURE)
+    return json.loads(lxml.html.fromstring(f"<p>{posted}</p>").text_content())
 
 
 @pytest.fixture(scope="module")
 def chromium():
-    problem = _chromium_problem()
+    problem = chromium_problem()
     if problem:
         pytest.skip(problem)
 
