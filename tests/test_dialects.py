@@ -622,3 +622,67 @@ def test_mkdocs_material_content_tabs_page_builds_with_each_tab_a_box(tmp_path):
     assert any(text.startswith("#include <stdio.h>") for text in code)
     assert not [b for b in m.walk(blocks) if isinstance(b, m.Heading)
                 and "include" in m.inline_text(b.children)]
+
+
+# The Pandoc manual's table captions ("Table:" or ":" above or below the table), Quarto's
+# table div with its id, bracketed spans, and a definition that is not a caption.
+PANDOC_CAPTIONS = """
+## Tables
+
+Link to a float element with `\\ref{identifier}`, where
+`identifier` must be defined in the float's caption.
+
+: Comparison of programming languages.
+  []{label="proglangs"}
+
+| Language | Created |
+|----------|---------|
+| Haskell  | 1990    |
+
+Text between the tables.
+
+| Drug | Dose |
+|------|------|
+| A    | 1 mg |
+
+Table: Doses, as the Pandoc manual writes a caption below.
+
+::: {#tbl-panel}
+| E | F |
+|---|---|
+| 5 | 6 |
+
+: A Quarto table div
+:::
+
+See @tbl-panel. A [bracketed span]{.underline} keeps its words and `[code]{x}` its marks.
+
+Term
+: a definition, not a caption.
+"""
+
+
+def test_pandoc_table_captions_above_or_below_are_captions_not_definitions(tmp_path):
+    project = new_project(tmp_path, {"source/x.md": MINIMAL_FRONT_MATTER + PANDOC_CAPTIONS})
+    result = build_document(project.source_dir / "x.md", project)
+    assert not [w for w in result.warnings if "cross" in (w.code or "")]
+    outputs = project.outputs("x")
+    page = lxml.html.parse(str(outputs["html"])).getroot()
+    captions = [c.text_content() for c in page.iter("caption")]
+    assert captions == ["Comparison of programming languages.",
+                        "Doses, as the Pandoc manual writes a caption below.",
+                        "Table 1: A Quarto table div"]
+    assert page.find(".//table[@id='tbl-panel']") is not None
+    paragraph = next(p.text_content() for p in page.iter("p")
+                     if p.text_content().startswith("Link to a float"))
+    assert paragraph.endswith("must be defined in the float’s caption.")
+    assert [dt.text_content() for dt in page.iter("dt")] == ["Term"]
+    main = page.find(".//main")
+    text = main.text_content()
+    assert "A bracketed span keeps its words and [code]{x} its marks." in text
+    prose = " ".join(main.xpath(".//text()[not(parent::code)]"))
+    assert "{" not in prose and "Table:" not in prose and "label=" not in prose
+    word = docx.Document(str(outputs["docx"]))
+    printed = "\n".join(p.text for p in word.paragraphs)
+    assert "Comparison of programming languages." in printed and "Table:" not in printed
+    assert "label=" not in printed

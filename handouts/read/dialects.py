@@ -11,6 +11,8 @@ line of the file:
 - Pandoc and Quarto fenced divs (`::: {.callout-note title="..."}`, `::: {.class}`), and
   Docusaurus' `:::note`: a box (as `!!! kind "Title"`) or a plain division;
 - `<details>` with its text written in Markdown, as GitHub reads it;
+- Pandoc table captions ('Table: ...' or ': ...' above or below a table), bracketed
+  spans ('[text]{.class}', printed as their text);
 - Pandoc line blocks (`| ` lines), the `{-}` heading attribute, Quarto and Hugo
   shortcodes (`{{< pagebreak >}}` becomes a page break; the others are left out and named);
 - a backslash at the end of a line: a line break (an inline pattern);
@@ -48,6 +50,10 @@ TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 SHORTCODE = re.compile(r"\{\{([<%])\s*(/?[\w./-]+)[^}]*?[>%]\}\}")
 PAGE_BREAK = re.compile(r"^\s*\{\{<\s*pagebreak\s*>\}\}\s*$")
 GRID_BORDER = re.compile(r"^(\s{0,3})\+(?:[-=:]+\+)+\s*$")
+TABLE_CAPTION = re.compile(r"^ {0,3}(?:[Tt]able)?:[ \t]+(?=\S)")
+BRACKETED_SPAN = re.compile(r"(?<![!\]\\])\[([^\[\]]*)\]\{[^{}]*\}")
+CODE_SPAN = re.compile(r"(`+).+?(?<!`)\1(?!`)")
+DIV_ID = re.compile(r"\{[^}]*#(tbl-[\w-]+)")
 
 
 @dataclass
@@ -63,7 +69,14 @@ def page_break_text(mark: str) -> str:
 
 def normalise(lines: list[str], mark: str) -> list[str]:
     """The body's lines rewritten for Python-Markdown (see the module's description)."""
-    return _indented_fences(_lists(_pandoc(_grid_tables(_fence_info(lines))[0], mark)))
+    return _indented_fences(_lists(_pandoc(
+        _table_captions(_grid_tables(_fence_info(lines))[0], mark), mark)))
+
+
+def table_caption_text(mark: str) -> str:
+    """The word a Pandoc table caption's 'Table:' or ':' is read as (the run's mark), so
+    the reader can give the paragraph to its table."""
+    return f"tablecaption{mark}"
 
 
 def _fence_info(lines: list[str]) -> list[str]:
@@ -205,6 +218,64 @@ def _grid_table(lines: list[str]) -> tuple[list[str], bool]:
         [""] * max(0, len(lines) - len(table)), regular
 
 
+def _table_captions(lines: list[str], mark: str) -> list[str]:
+    """Pandoc's table captions: a paragraph starting 'Table:' or ':' right before or after
+    a pipe table, its start rewritten to table_caption_text. Otherwise a ':' caption above
+    a table reads as a definition, the paragraph before it as its terms. Inside Quarto's
+    '::: {#tbl-x}' the caption takes the div's id, as '{#tbl-x}' written after it would."""
+    out = list(lines)
+    ids: list[str] = []  # the open fenced divs' table ids ("" for none)
+    fence = None
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        code = CODE_FENCE.match(line)
+        if code:
+            fence = None if fence and code.group(1)[0] == fence[0] else fence or code.group(1)
+        div = DIV_FENCE.match(line) if fence is None and not code else None
+        if div:
+            if div.group(3):
+                found = DIV_ID.search(div.group(3))
+                ids.append(found.group(1) if found else "")
+            elif ids:
+                ids.pop()
+        starts = fence is None and not code and TABLE_CAPTION.match(line) and (
+            index == 0 or not lines[index - 1].strip())
+        if not starts:
+            index += 1
+            continue
+        end = index
+        while end < len(lines) and lines[end].strip() and not DIV_FENCE.match(lines[end]):
+            end += 1
+        if _table_ends_before(lines, index) or _table_starts_after(lines, end):
+            out[index] = TABLE_CAPTION.sub(table_caption_text(mark) + " ", line, count=1)
+            table_id = next((i for i in reversed(ids) if i), "")
+            if table_id and "{#" not in lines[end - 1]:
+                out[end - 1] = out[end - 1].rstrip() + " {#" + table_id + "}"
+        index = end
+    return out
+
+
+def _table_ends_before(lines: list[str], index: int) -> bool:
+    """Whether a pipe table ends a blank line (or a div's fence) above lines[index]."""
+    above = index - 1
+    while above >= 0 and (not lines[above].strip() or DIV_FENCE.match(lines[above])):
+        above -= 1
+    start = above
+    while start >= 0 and lines[start].strip().startswith("|"):
+        start -= 1
+    return above > start and any(TABLE_RULE.match(line) for line in lines[start + 1:above + 1])
+
+
+def _table_starts_after(lines: list[str], end: int) -> bool:
+    """Whether a pipe table starts a blank line below a paragraph ending at lines[end]."""
+    below = end
+    while below < len(lines) and not lines[below].strip():
+        below += 1
+    return below + 1 < len(lines) and "|" in lines[below] and \
+        bool(TABLE_RULE.match(lines[below + 1]))
+
+
 def shortcodes(text: str) -> list[tuple[int, str]]:
     """(line index, name) of each shortcode in text that is left out (all but a page
     break on a line of its own), outside code."""
@@ -262,11 +333,22 @@ def _pandoc(lines: list[str], mark: str) -> list[str]:
         else:
             line = SHORTCODE.sub("", line) if "{{" in line else line
         line = DETAILS.sub('<details markdown="1"', line)
+        line = _spans(line) if "]{" in line else line
         line = UNNUMBERED.sub(r"\1 {.unnumbered}", line)
         out.append(indent + line if line.strip() else line)
     for opener in list(pending):
         _open_box(out, pending, opener, None)
     return _line_blocks(out)
+
+
+def _spans(line: str) -> str:
+    """Pandoc's bracketed spans ('[text]{.class}', '[]{label="x"}') as their text, as
+    Pandoc prints them; code spans are left as written."""
+    out, start = [], 0
+    for code in CODE_SPAN.finditer(line):
+        out += [BRACKETED_SPAN.sub(r"\1", line[start:code.start()]), code.group()]
+        start = code.end()
+    return "".join(out) + BRACKETED_SPAN.sub(r"\1", line[start:])
 
 
 def _div(attributes: str) -> tuple[str | None, str]:

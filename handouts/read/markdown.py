@@ -43,7 +43,7 @@ from markdown.util import HTML_PLACEHOLDER, AtomicString
 from handouts import model as m
 from handouts.model import BOX_KINDS
 from handouts.read.dialects import (DialectExtension, grid_tables_with_spans, page_break_text,
-                                    shortcodes)
+                                    shortcodes, table_caption_text)
 from handouts.read.citations import (BRACKET, NARRATIVE, CiteItem, CitationSyntaxError, parse_bracket, parse_narrative)
 from handouts.diagnostics import WARNING, Diagnostic, Diagnostics
 from handouts.messages import catalogue
@@ -930,7 +930,7 @@ class _Reader:
                 loose += self.inline(child, with_tail=True)
         if loose and any(not isinstance(i, m.Text) or i.text.strip() for i in loose):
             blocks.append(self.loose_paragraph(loose, first))
-        return _attach_captions(blocks)
+        return _attach_captions(blocks, table_caption_text(self.mark))
 
     def loose_paragraph(self, inlines: list[m.Inline], line: int | None = None) -> m.Paragraph:
         inlines = _trim(inlines)
@@ -1431,10 +1431,20 @@ def _caption_id(caption: list[m.Inline]) -> tuple[list[m.Inline], str]:
     return caption[:-1] + [m.Text(last.text[:found.start()])], found.group(1)
 
 
-def _attach_captions(blocks: list[m.Block]) -> list[m.Block]:
-    """A table's ': caption' line becomes its caption."""
+def _attach_captions(blocks: list[m.Block], word: str) -> list[m.Block]:
+    """A table's caption, written as Pandoc writes it, becomes its caption: a ': caption'
+    line under it (read as a term-less definition), or a paragraph the dialects reader
+    began with word ('Table:' or ':' right above or below the table)."""
     out: list[m.Block] = []
+    waiting: list[m.Inline] | None = None  # a caption read before its table
     for block in blocks:
+        caption = _marked_caption(block, word)
+        if caption is not None:
+            if out and isinstance(out[-1], m.Table) and not out[-1].caption:
+                out[-1].caption, out[-1].anchor = _caption_id(caption)
+            else:
+                waiting = caption
+            continue
         if isinstance(block, _CaptionFor) and out and isinstance(out[-1], m.Table):
             first = block.items[0].definitions[0] if block.items[0].definitions else []
             out[-1].caption = first[0].children if first and isinstance(first[0], m.Paragraph) \
@@ -1445,8 +1455,27 @@ def _attach_captions(blocks: list[m.Block]) -> list[m.Block]:
         elif isinstance(block, _CaptionFor):
             out.append(m.DefinitionList(block.items, block.line))
         else:
+            if waiting is not None and isinstance(block, m.Table) and not block.caption:
+                block.caption, block.anchor = _caption_id(waiting)
+            elif waiting is not None:
+                out.append(m.Paragraph(waiting))
+            waiting = None
             out.append(block)
+    if waiting is not None:
+        out.append(m.Paragraph(waiting))
     return out
+
+
+def _marked_caption(block: m.Block, word: str) -> list[m.Inline] | None:
+    """The caption in a paragraph that starts with word, less the word; None for any
+    other block."""
+    if not isinstance(block, m.Paragraph) or not block.children:
+        return None
+    first = block.children[0]
+    if not isinstance(first, m.Text) or not first.text.startswith(word):
+        return None
+    rest = first.text[len(word):].lstrip()
+    return _trim(([m.Text(rest)] if rest else []) + block.children[1:])
 
 
 BLOCK_TAGS = {"p", "ul", "ol", "dl", "table", "div", "section", "blockquote", "pre", "hr",
