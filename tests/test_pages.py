@@ -436,3 +436,22 @@ def test_bold_last_words_of_a_document_are_not_a_stranded_heading(tmp_path):
     path = _pdf(tmp_path, body + "<p style='break-before: page'>More.</p>",
                 "p { margin: 0 0 0.6em; orphans: 1; widows: 1 }")
     assert _kinds(pages.check(path, MARGINS)) == ["stranded"]
+
+
+def test_code_is_neither_the_body_text_nor_a_heading(tmp_path):
+    """A page of code examples (GitHub's alerts page quotes each alert's source) sets more
+    letters in code than in the body's size; the body's text is still the body, not a heading
+    stranded at the page's foot."""
+    code = "<pre style='font: 11pt monospace; margin: 0 0 8pt'>" + "\n".join(
+        f"&gt; [!CAUTION] line {n}: advises about risks" for n in range(47)
+        ) + "</pre>"
+    body = code + "<p style='font-size: 12pt'>Advises about risks or negative outcomes.</p>" + \
+        "<p style='break-before: page'>More.</p>"
+    path = _pdf(tmp_path, body, "body { font-size: 12pt }")
+    laid = pages.read(path)
+    assert sum(line.letters for line in laid[0].lines if line.code) > \
+        sum(line.letters for line in laid[0].lines if not line.code)
+    text = next(line for line in laid[0].lines if line.text.startswith("Advises"))
+    assert pages.body_size(laid, MARGINS) == text.size > laid[0].lines[0].size
+    assert text.top > laid[0].height * (1 - pages.FOOT)  # where a heading would be stranded
+    assert pages.check(path, MARGINS, breaks=[1]) == []

@@ -47,8 +47,8 @@ SLACK = 1.5          # points: rounding, and a glyph's side bearing past its adv
 
 
 # A letter read off the page: itself, left, top, right, bottom (points, from the top),
-# its size and whether it is bold.
-Char = tuple[str, float, float, float, float, float, bool]
+# its size, whether it is bold and whether its font is monospaced (code).
+Char = tuple[str, float, float, float, float, float, bool, bool]
 
 
 class Margins(NamedTuple):
@@ -75,6 +75,7 @@ class Line:
     size: float              # the size most of its letters are set in
     bold: bool               # every letter bold
     letters: int = 0
+    code: bool = False       # every letter in a monospaced font
 
     @property
     def height(self) -> float:
@@ -160,6 +161,7 @@ def _page(number: int, page: pdfium.PdfPage) -> Page:
         name = weight_name.value.decode("latin-1", "replace")
         bold = weight >= 600 or bool(re.search(r"bold|black|heavy|semibold", name, re.I)) \
             or bool(flags.value & (1 << 18))  # ForceBold
+        mono = bool(flags.value & 1) or bool(re.search(r"mono|courier|consol", name, re.I))
         if current:
             shown = [c for c in current if c[0] != " "]
             upper, lower = min(c[2] for c in shown), max(c[4] for c in shown)
@@ -167,7 +169,7 @@ def _page(number: int, page: pdfium.PdfPage) -> Page:
             if box[3] < upper - reach or box[1] > lower + reach:  # not this line's
                 lines.append(current)
                 current = []
-        current.append((char, box[0], box[1], box[2], box[3], size, bold))
+        current.append((char, box[0], box[1], box[2], box[3], size, bold, mono))
     if current:
         lines.append(current)
     out.lines = [_line(chars) for chars in lines if any(c[0] != " " for c in chars)]
@@ -188,7 +190,7 @@ def _line(chars: list[Char]) -> Line:
                 size=max(sizes, key=lambda s: sizes[s]),
                 bold=all(c[6] for c in shown if c[0].isalnum()) and any(c[0].isalnum()
                                                                         for c in shown),
-                letters=len(shown))
+                letters=len(shown), code=all(c[7] for c in shown))
 
 
 def _merged(lines: list[Line]) -> list[Line]:
@@ -207,7 +209,8 @@ def _merged(lines: list[Line]) -> list[Line]:
                       max(mate.bottom, line.bottom), min(mate.left, line.left),
                       max(mate.right, line.right),
                       mate.size if mate.letters >= line.letters else line.size,
-                      mate.bold and line.bold, mate.letters + line.letters)
+                      mate.bold and line.bold, mate.letters + line.letters,
+                      mate.code and line.code)
         out[out.index(mate)] = joined
     return out
 
@@ -234,10 +237,13 @@ def _areas(page: pdfium.PdfPage, out: Page) -> None:
 
 
 def body_size(pages: list[Page], margins: Margins) -> float:
-    """The size most of the text box's letters are set in."""
+    """The size most of the text box's letters are set in, code left out (set smaller, it
+    would make the body text of a page of code examples read as headings)."""
     sizes: dict[float, int] = {}
     for page in pages:
         for line in _body(page, margins):
+            if line.code:
+                continue
             sizes[line.size] = sizes.get(line.size, 0) + line.letters
     return max(sizes, key=lambda s: sizes[s]) if sizes else 0.0
 
@@ -255,6 +261,8 @@ def furniture(page: Page, margins: Margins) -> tuple[list[Line], list[Line]]:
 
 
 def is_heading(line: Line, body: float) -> bool:
+    if line.code:
+        return False
     return line.bold or (body > 0 and line.size >= body * LARGER)
 
 
