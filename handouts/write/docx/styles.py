@@ -66,7 +66,10 @@ def set_up_styles(word: WordDocument, theme: Theme, lang: str) -> None:
         style.paragraph_format.space_before = Pt(14 if name != "Heading 3" else 10)
         style.paragraph_format.space_after = Pt(4)
         style.paragraph_format.keep_with_next = True
-    _border(styles["Heading 2"], "bottom", t.primary_color, 12)
+    # The rule under a section's heading, drawn close under it: LibreOffice leaves the
+    # space between text and rule out when it judges whether a heading kept with the next
+    # paragraph fits at a page's foot, and left headings there alone.
+    _border(styles["Heading 2"], "bottom", t.primary_color, 12, space=0)
     for name in ("Title", "Subtitle", "List Paragraph", "Quote", "Caption", "Header",
                  "Footer"):
         _font(styles[name], t.font_family, None, text)
@@ -299,12 +302,12 @@ def _child(parent: etree._Element, tag: str) -> etree._Element:
     return child
 
 
-def _border(style: ParagraphStyle, side: str, color: str, eighths: int) -> None:
+def _border(style: ParagraphStyle, side: str, color: str, eighths: int, space: int = 4) -> None:
     p_pr = style.element.get_or_add_pPr()
     borders = p_pr.find(qn("w:pBdr"))
     if borders is None:
         borders = place(p_pr, OxmlElement("w:pBdr"))
-    borders.append(_element(f"w:{side}", val="single", sz=str(eighths), space="4",
+    borders.append(_element(f"w:{side}", val="single", sz=str(eighths), space=str(space),
                             color=color[1:]))
 
 
