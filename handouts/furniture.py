@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 # rows, and so many characters in all (tall rows make a long table of few rows)
 SHORT_TABLE = 12
 SHORT_TABLE_CHARACTERS = 1200
+# A paragraph of a line or less at the body's size: under a heading, it is kept with what
+# follows it (a list, a table, a paragraph; not a box), in the PDF and in Word alike.
+ONE_LINE_CHARACTERS = 80
+# A box taller than this many lines, about, may break across pages (PDF and Word): kept
+# whole, one holding a long code block moved to the next page and left a hole behind it.
+TALL_BOX_LINES = 15
+LINE_CHARACTERS = 90  # on a line of the text box, about
 # The note box (the key points) keeps the name it has always had.
 CALLOUT_STYLES = {"note": "Callout Box", "tip": "Tip Box", "important": "Important Box",
                   "warning": "Warning Box", "caution": "Caution Box", "danger": "Danger Box"}

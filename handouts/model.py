@@ -407,3 +407,15 @@ def inline_text(inlines: list[Inline], citations: bool = True) -> str:
             case _:
                 assert_never(node)
     return "".join(parts)
+
+
+def lines_about(blocks: list[Block], line: int) -> int:
+    """How many lines blocks take, about: a paragraph's characters by line (line characters
+    to a line), a code block's own lines."""
+    count = 0
+    for block in walk(blocks):
+        if isinstance(block, CodeBlock):
+            count += block.text.count("\n") + 1
+        for inlines in inline_lists(block):
+            count += 1 + len(inline_text(inlines)) // line
+    return count

@@ -203,3 +203,23 @@ def posted_in_frame(html_file, width, script):
     probe.unlink()
     frame.unlink()
     return found.group(1)
+
+
+# -- LibreOffice, to print the Word files for the page checker ---------------------------------
+
+def print_word_files(files, out, profile):
+    """{stem: the PDF LibreOffice prints of each Word file}, all in one soffice call; skips
+    where LibreOffice is absent, unless CI requires it (HANDOUTS_REQUIRE_LIBREOFFICE=1)."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if os.environ.get("HANDOUTS_REQUIRE_LIBREOFFICE") == "1":
+            pytest.fail("LibreOffice is required (HANDOUTS_REQUIRE_LIBREOFFICE=1) but "
+                        "soffice is not installed: apt-get install libreoffice-writer")
+        pytest.skip("LibreOffice (soffice) is not installed, so the Word files' pages cannot "
+                    "be printed to be checked: apt-get install libreoffice-writer")
+    subprocess.run([soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(out), *map(str, files)],
+                   check=True, capture_output=True, timeout=600)
+    made = {Path(f).stem: Path(out) / f"{Path(f).stem}.pdf" for f in files}
+    assert all(path.exists() for path in made.values()), sorted(os.listdir(out))
+    return made

@@ -14,6 +14,8 @@ from pathlib import Path
 import lxml.html
 import pytest
 
+from conftest import print_word_files
+
 from handouts.check import pages
 from handouts.style.theme import load_theme
 
@@ -97,6 +99,28 @@ def test_the_papers_pictures_keep_their_words(kept):
     page = _page(kept, "joss-inara")
     assert [img.get("alt") for img in page.xpath("//img[contains(@alt, 'Nyan')]")] == \
         ["Nyan cat"]
+
+
+def test_each_word_file_as_libreoffice_prints_it_passes_the_page_checker(kept,
+                                                                          tmp_path_factory):
+    """The Word file of each document, printed by LibreOffice, has no stranded heading, no
+    hole, nothing off the page, and as many pages as its PDF, give or take one."""
+    for name in FOLDERS:  # built here, where another worker ran the build test
+        if not (kept / name).exists():
+            assert bench.build_one(CORPUS / name, kept).built
+    files = sorted(kept.glob("*/*.docx"))
+    assert len(files) == len(FOLDERS)
+    printed = print_word_files(files, tmp_path_factory.mktemp("word-pdfs"),
+                               tmp_path_factory.mktemp("lo-profile"))
+    margins = pages.margins_of(load_theme(ROOT / "styles" / "theme.yaml"))
+    found = {}
+    for docx in files:
+        word = printed[docx.stem]
+        findings = pages.check(word, margins, shrink=1.0) + pages.check(
+            docx.with_suffix(".pdf"), margins, word_pages=pages.page_count(word))
+        if findings:
+            found[docx.stem] = [str(f) for f in findings]
+    assert found == {}
 
 
 @pytest.fixture(scope="module", autouse=True)

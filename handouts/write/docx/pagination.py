@@ -6,6 +6,7 @@ lays them out by: keepNext, keepLines, widowControl, and cantSplit on table rows
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import TYPE_CHECKING
 
 from docx.oxml import OxmlElement
@@ -15,14 +16,13 @@ from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
-from handouts.furniture import SHORT_TABLE, SHORT_TABLE_CHARACTERS
+from handouts.furniture import (CALLOUT_STYLES, LINE_CHARACTERS, ONE_LINE_CHARACTERS,
+                                SHORT_TABLE, SHORT_TABLE_CHARACTERS, TALL_BOX_LINES)
 
 if TYPE_CHECKING:
     from docx.document import Document as WordDocument
 
 SHORT_ITEM = 400     # characters: a list item this short is kept on one page
-LINE = 90            # characters on a line of text, about, for a row's height
-TALL_ROW_LINES = 15  # a table row (a box is one) taller than this may run onto the next page
 # Word cannot set a picture smaller to fit the space left on a page, as the PDF does: a
 # picture taller than this part of the text box is set smaller to begin with, so that the
 # hole it leaves where it moves stays small.
@@ -57,21 +57,53 @@ def keep_pages(word: WordDocument) -> None:
         if listed and previous is not None and _heading(previous):
             para.paragraph_format.keep_with_next = True  # a heading's first two items
         elif (previous is not None and _heading(previous) and not _heading(para)
+              and len(para.text) <= ONE_LINE_CHARACTERS
               and _text_follows(children[n + 1:], word)):
-            # A heading's first paragraph keeps with the text, list or table after it;
-            # not with a heading (sections would chain) or a picture (which would move it
-            # too): as styles/handout.css does.
+            # A heading's first paragraph, a line long, keeps with the text, list or table
+            # after it; not with a heading (sections would chain), a box or a picture (which
+            # would move it too): as styles/handout.css does.
             para.paragraph_format.keep_with_next = True
         previous = para
+    _items_kept_with_their_lists(word)
+
+
+def _items_kept_with_their_lists(word: WordDocument) -> None:
+    """A list item kept on a page with the first two items of the list under it ("Wound
+    care:" and its points): left at a page's foot alone, its words in bold read as a
+    heading stranded. Only over a list of one level: items whose lists hold lists would
+    chain keeps from level to level, and move a whole long list."""
+    for paragraph in word.element.body.iter(qn("w:p")):
+        level = _level(paragraph)
+        if level is None:
+            continue
+        under: list[etree._Element] = []
+        following = paragraph.getnext()
+        deeper = None if following is None else _level(following)
+        while following is not None and deeper is not None and deeper > level:
+            under.append(following)
+            following = following.getnext()
+            deeper = None if following is None else _level(following)
+        if under and all(_level(item) == level + 1 for item in under):
+            for kept in [paragraph, *under[:1]]:
+                if isinstance(kept, CT_P):
+                    Paragraph(kept, word._body).paragraph_format.keep_with_next = True
+
+
+def _level(element: etree._Element) -> int | None:
+    """A list item's level (0 the outermost); None for what is not a list item."""
+    if element.tag != qn("w:p"):
+        return None
+    found = element.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:ilvl')}")
+    if found is None:
+        return None
+    return int(found.get(qn("w:val")) or 0)
 
 
 def _text_follows(following: list[BaseOxmlElement], word: WordDocument) -> bool:
     """Whether a table, or a paragraph that is neither a heading nor a picture, is next."""
     after = next((c for c in following if c.tag in (qn("w:p"), qn("w:tbl"))), None)
     if after is not None and after.tag == qn("w:tbl"):
-        # a tall box may break across pages, but LibreOffice moves a table a paragraph
-        # keeps with whole: kept with a tall one, the heading would leave a page half empty
-        return not any(_tall(row) for row in after.findall(qn("w:tr")))
+        return _style(after, word) not in CALLOUT_STYLES.values()
     if after is None or not isinstance(after, CT_P):
         return after is not None
     return not _heading(Paragraph(after, word._body)) and after.find(
@@ -98,6 +130,8 @@ def _keep_table(table: BaseOxmlElement, word: WordDocument) -> None:
         if _tall(row):  # the writer keeps every box whole: this one may break
             for kept in properties.findall(qn("w:cantSplit")):
                 properties.remove(kept)
+            if _style(table, word) in CALLOUT_STYLES.values():
+                _head_row(row, word)
             continue
         if properties.find(qn("w:cantSplit")) is None:
             properties.insert(0, OxmlElement("w:cantSplit"))
@@ -107,11 +141,73 @@ def _keep_table(table: BaseOxmlElement, word: WordDocument) -> None:
                     Paragraph(paragraph, word._body).paragraph_format.keep_with_next = True
 
 
+def _style(table: BaseOxmlElement, word: WordDocument) -> str:
+    found = table.find(f"{qn('w:tblPr')}/{qn('w:tblStyle')}")
+    if found is None:
+        return ""
+    return str(word.styles.element.get_by_id(found.get(qn("w:val"))).name_val or "")
+
+
+def _head_row(row: etree._Element, word: WordDocument) -> None:
+    """A tall box's label and title (and a paragraph of up to three lines after them) moved
+    into a row of their own above it, kept whole and with the rest. LibreOffice never breaks a
+    row that holds a paragraph kept with the next (as the label and title are), so the box
+    would move whole and leave a page half empty; and without the keep its label could be
+    left alone at a page's foot."""
+    cell = row.find(qn("w:tc"))
+    if cell is None:
+        return
+    blocks = [c for c in cell if c.tag in (qn("w:p"), qn("w:tbl"))]
+    head = 0
+    while head < len(blocks) and _leads(blocks[head], word):
+        head += 1
+    if head < len(blocks) and blocks[head].tag == qn("w:tbl"):
+        return  # a box in the box: LibreOffice would leave the title without it
+    if head + 1 < len(blocks) and _lines(blocks[head]) <= 3:
+        head += 1
+    if not head or head >= len(blocks):
+        return
+    top = deepcopy(row)
+    top_cell = top.find(qn("w:tc"))
+    assert top_cell is not None
+    for child in list(top_cell):
+        if child.tag != qn("w:tcPr"):
+            top_cell.remove(child)
+    for block in blocks[:head]:
+        top_cell.append(block)  # moved, not copied
+    properties = top.find(qn("w:trPr"))
+    if properties is not None and properties.find(qn("w:cantSplit")) is None:
+        properties.insert(0, OxmlElement("w:cantSplit"))
+    for paragraph in top_cell.iter(qn("w:p")):
+        if isinstance(paragraph, CT_P):
+            Paragraph(paragraph, word._body).paragraph_format.keep_with_next = True
+    row.addprevious(top)
+
+
+def _leads(block: etree._Element, word: WordDocument) -> bool:
+    """A box's label or title: a paragraph kept with the next, or a heading."""
+    if not isinstance(block, CT_P):
+        return False
+    paragraph = Paragraph(block, word._body)
+    return _kept(paragraph) or _heading(paragraph)
+
+
+def _kept(paragraph: Paragraph) -> bool:
+    """Kept with the next paragraph, itself or by its style."""
+    style = paragraph.style
+    return bool(paragraph.paragraph_format.keep_with_next or (
+        style is not None and style.paragraph_format.keep_with_next))
+
+
 def _tall(row: etree._Element) -> bool:
-    """A table row taller than TALL_ROW_LINES lines of text, about."""
-    lines = sum(1 + len("".join(t.text or "" for t in p.iter(qn("w:t")))) // LINE
-                + len(p.findall(f".//{qn('w:br')}")) for p in row.iter(qn("w:p")))
-    return lines > TALL_ROW_LINES
+    """A table row taller than TALL_BOX_LINES lines of text, about."""
+    return sum(_lines(p) for p in row.iter(qn("w:p"))) > TALL_BOX_LINES
+
+
+def _lines(paragraph: etree._Element) -> int:
+    """A paragraph's lines, about."""
+    return 1 + len("".join(t.text or "" for t in paragraph.iter(qn("w:t")))) // LINE_CHARACTERS \
+        + len(paragraph.findall(f".//{qn('w:br')}"))
 
 
 def _at_most(extent: BaseOxmlElement, tallest: int) -> None:

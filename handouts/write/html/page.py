@@ -25,15 +25,16 @@ from handouts.write import qr
 from handouts.write.html import fonts as web_fonts
 from handouts.messages import catalogue, right_to_left
 from handouts.diagnostics import WARNING, Diagnostic
-from handouts.furniture import (SHORT_TABLE, SHORT_TABLE_CHARACTERS, abstract_parts, doc_control, draft_mark,
-                                footer_control, header_right, unwritable)
+from handouts.furniture import (LINE_CHARACTERS, ONE_LINE_CHARACTERS, SHORT_TABLE,
+                                SHORT_TABLE_CHARACTERS, TALL_BOX_LINES, abstract_parts,
+                                doc_control, draft_mark, footer_control, header_right,
+                                unwritable)
 from handouts.style.theme import printable_characters
 
 if TYPE_CHECKING:
     from handouts.read.front_matter import Document as Source, Meta
     from handouts.style.theme import Organisation, Theme
 
-ONE_LINE = 80           # characters: a paragraph of a line or less at the body's size
 MAX_WORD = 1000         # characters without a space (the longest DOI link is far shorter)
 
 Content = str | _Element  # what an element holds: text and elements
@@ -149,7 +150,7 @@ class _Html:
             case m.Paragraph():
                 written = self.inlines(b.children)
                 # a line or less: the pagination keeps it with what follows its heading
-                short = len(m.inline_text(b.children)) <= ONE_LINE
+                short = len(m.inline_text(b.children)) <= ONE_LINE_CHARACTERS
                 return el("p", *written, **({"class": "short"} if short else {}))
             case m.BulletList():
                 tasks = any(item.task is not None for item in b.items)
@@ -264,8 +265,10 @@ class _Html:
         # drawn as a background, which assistive technology does not read twice.
         icon = el("span", **{"class": "callout-icon", "aria-hidden": "true"})
         label = el("p", icon, self.say(f"callout_{b.kind}"), **{"class": "callout-label"})
-        return el("div", label, *title, *self.blocks(b.blocks), **{"class": f"callout {b.kind}",
-                                                                 "role": "note"})
+        # a tall box may break across pages, as in Word (styles/handout.css, Pagination)
+        tall = " long" if m.lines_about(b.blocks, LINE_CHARACTERS) > TALL_BOX_LINES else ""
+        return el("div", label, *title, *self.blocks(b.blocks),
+                  **{"class": f"callout {b.kind}{tall}", "role": "note"})
 
     def footnotes(self, b: m.Footnotes) -> _Element:
         """Notes the text does not place at a section's end (render does, see
