@@ -218,6 +218,18 @@ def test_a_leading_heading_is_the_title_and_sections_shift_a_level(tmp_path):
                for w in lines_of(result.stderr, "warning")), result.stderr
 
 
+def test_a_heading_after_a_leading_html_comment_is_still_the_title(tmp_path):
+    """Pages often open with a licence or a linter's switch in a comment before '# Title'."""
+    text = ("<!--\nCopyright the clinic. CC BY 4.0.\n-->\n<!-- markdownlint-disable MD041 -->"
+            "\n\n# Looking after your back\n\n## Rest\n\nRest a little.\n")
+    project, result = build(tmp_path, text)
+    assert result.returncode == 0, result.stderr
+    page = lxml.html.parse(str(project.output_dir / "a.html")).getroot()
+    assert [h.text_content() for h in page.iter("h1")] == ["Looking after your back"]
+    assert [h.text_content() for h in page.iter("h2")] == ["Rest"]
+    assert "missing-title" not in result.stderr and "no title" not in result.stderr
+
+
 # JOSS paper front matter (Pandoc): github.com/openjournals, 'SDA: a symbolic differential
 # algebra package in C++' (2024): authors with ORCIDs and an inline note in a name.
 JOSS = """\

@@ -204,11 +204,12 @@ SETEXT_TITLE = re.compile(r"^ {0,3}=+[ \t]*$")
 def _title_from_heading(path: Path, body: str, meta: Meta, warnings: list[Diagnostic],
                         title_line: int) -> tuple[str, Meta]:
     """With no title in the front matter (MkDocs, GitHub and most pasted pages have none),
-    a leading '# Heading' (or 'Heading' over '===') is the title, taken out of the body;
-    its lines become blank, so every line after it keeps its number. The same heading under
-    a front-matter title of the same words is taken out too, not printed twice."""
+    a leading '# Heading' (or 'Heading' over '===', after any HTML comments) is the title,
+    taken out of the body; its lines become blank, so every line after it keeps its number.
+    The same heading under a front-matter title of the same words is taken out too, not
+    printed twice."""
     lines = body.split("\n")
-    first = next((n for n, line in enumerate(lines) if line.strip()), None)
+    first = _first_text_line(lines)
     heading, end = None, 0
     if first is not None:
         atx = ATX_HEADING.match(lines[first])
@@ -229,6 +230,20 @@ def _title_from_heading(path: Path, body: str, meta: Meta, warnings: list[Diagno
                                    f"'{meta.title}'", "add 'title: ...' to the front matter",
                                    title_line, code="missing-title", severity=WARNING))
     return body, meta
+
+
+def _first_text_line(lines: list[str]) -> int | None:
+    """The first line that is neither blank nor in an HTML comment (a licence, or
+    '<!-- markdownlint-disable -->', often comes before a page's '# Heading')."""
+    comment = False
+    for n, line in enumerate(lines):
+        text = line.strip()
+        if comment or text.startswith("<!--"):
+            comment = "-->" not in text
+            continue
+        if text:
+            return n
+    return None
 
 
 def _plain_heading(text: str) -> str:
