@@ -284,7 +284,7 @@ def sweep() -> str:
     with an item holding a list) are caught by the page checker."""
     parts = ["---\ntitle: After Your Procedure\nlang: en-US\nversion: \"1.0\"\n"
              "date: 2026-01-15\nreview_due: 2027-01-15\n---\n"]
-    for k in range(18):
+    for k in range(30):
         words = 12 + (k * 37) % 95
         parts.append(f"## Section {k + 1}\n\n" + " ".join(
             FILLER[n % len(FILLER)] for n in range(words)) + ".\n")
@@ -294,8 +294,11 @@ def sweep() -> str:
                          "by themselves\n- **Pain**:\n  - Paracetamol is usually enough\n"
                          "  - Ice packs on the neck\n- **Diet**: Soft foods at first\n")
         elif k % 3 == 1:
-            parts.append("- **Rest**: Plan for a week off work\n- **Lifting**: Nothing heavy "
-                         "for two weeks\n- **Driving**: When you can turn your head\n")
+            parts.append("- **Fasting**: Nothing to eat for six hours before\n- **Medicines**"
+                         ": Bring a list of them\n")
+            parts.append(f"## Going home, day {k + 1}\n\n- **Rest**: Plan for a week off "
+                         "work\n- **Lifting**: Nothing heavy for two weeks\n- **Driving**: "
+                         "When you can turn your head\n")
         else:
             code = "\n".join(f"    step {n}: check the pump reads {n * 5} mL" for n in range(56))
             parts.append(f'!!! note "Pump log, day {k + 1}"\n    ```\n{code}\n    ```\n')
@@ -304,7 +307,9 @@ def sweep() -> str:
 
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
-    project = new_project(tmp_path_factory.mktemp("sweep"), {"source/after.md": sweep()})
+    shape = (Path(__file__).parent / "corpus" / "pages" / "leaflet-shape.md").read_text()
+    project = new_project(tmp_path_factory.mktemp("sweep"),
+                          {"source/after.md": sweep(), "source/leaflet-shape.md": shape})
     result = run_build(project.root)
     assert result.returncode == 0, result.stderr
     return project
@@ -331,7 +336,8 @@ def every_build(built, new_user, swept):
         margins = pages.margins_of(load_theme(project.styles_dir / "theme.yaml"))
         for pdf in sorted(project.output_dir.glob("*.pdf")):
             found[pdf.stem] = (project, margins)
-    assert set(OUTPUT_NAMES) | {"knee-injections", "pump-settings", "after"} <= set(found)
+    assert set(OUTPUT_NAMES) | {"knee-injections", "pump-settings", "after",
+                                "leaflet-shape"} <= set(found)
     return found
 
 
