@@ -342,6 +342,20 @@ def _px(value: Any) -> float:
     return float(getattr(value, "value", value) or 0)
 
 
+def _kept_after(figure: Any, inside: list[Any]) -> float:
+    """The height of the blocks that must follow a figure onto its page (break-before:
+    avoid, as the clinic's name at a handout's end does), one after another."""
+    top = figure.position_y + figure.margin_height()
+    end = top
+    while True:  # (a margin between two blocks is shared: the next starts inside it)
+        kept = next((b for b in inside if isinstance(b, boxes.BlockBox)
+                     and end - _px(b.style["margin_top"]) - 1 < b.position_y < end + 1
+                     and b.style["break_before"] == "avoid"), None)
+        if kept is None:
+            return float(end - top)
+        end = kept.position_y + kept.margin_height()
+
+
 def _scaled_pictures(document: Any) -> dict[str, float]:
     """The height (px) for each picture that starts a page (alone, or under the headings
     kept with it) and would fit at the foot of the page before at SMALLEST_PICTURE or
@@ -351,12 +365,18 @@ def _scaled_pictures(document: Any) -> dict[str, float]:
         top, bottom, inside = _content(page)
         _, end_before, on_before = _content(before)
         used = _bottom(on_before)
+        if used is not None:  # and the space the blocks ending there keep under them
+            used = max([used] + [b.position_y + b.margin_height() for b in on_before
+                                 if isinstance(b, boxes.BlockBox)
+                                 and b.position_y + b.margin_height() < end_before - 1])
         figure = next((b for b in inside if b.element_tag == "figure"), None)
         if used is None or figure is None:
             continue
         # Only headings may stand above it on the page: they moved with it.
+        # (Half a pixel's grace: the picture's own top was read a rounding above its
+        # figure's, which had kept every picture that starts a page from being scaled.)
         above = [b for b in inside if isinstance(b, (boxes.LineBox, boxes.ReplacedBox))
-                 and b.position_y < figure.position_y]
+                 and b.position_y < figure.position_y - 0.5]
         if any(b.element_tag not in HEADINGS for b in above):
             continue
         headings = figure.position_y - top
@@ -367,7 +387,8 @@ def _scaled_pictures(document: Any) -> dict[str, float]:
                         and b.element_tag == "img" and b.element is not None), None)
         if picture is None:
             continue
-        room = end_before - used - headings - (figure.margin_height() - picture.height) - 2
+        room = end_before - used - headings - (figure.margin_height() - picture.height) - 2 \
+            - _kept_after(figure, inside)
         if SMALLEST_PICTURE * picture.height <= room < picture.height:
             heights[picture.element.get("src", "")] = room
     return heights
