@@ -484,3 +484,22 @@ def test_code_is_neither_the_body_text_nor_a_heading(tmp_path):
     assert pages.body_size(laid, MARGINS) == text.size > laid[0].lines[0].size
     assert text.top > laid[0].height * (1 - pages.FOOT)  # where a heading would be stranded
     assert pages.check(path, MARGINS, breaks=[1]) == []
+
+
+def test_footnotes_under_the_last_words_are_not_their_text(tmp_path):
+    """The clinic's name in bold closes the last page; the page's footnotes below it, in
+    their area over the text box's foot, are not lines of its section."""
+    body = PARAGRAPH * 9 + ("<p>Most people need a dose or two.<span class='fn'>Doses vary "
+                            "between protocols.</span></p><div style='height: 58pt'></div>"
+                            "<p><b>Pain Medicine Practice</b></p>")
+    css = ("@page { @footnote { border-top: 1px solid black; padding-top: 4pt } } "
+           ".fn { float: footnote; font-size: 10pt } p { margin: 0 0 0.6em; orphans: 1; "
+           "widows: 1 }")
+    path = _pdf(tmp_path, body, css)
+    laid = pages.read(path)
+    name = next(line for line in laid[0].lines if line.text == "Pain Medicine Practice")
+    note = next(line for line in laid[0].lines if "Doses vary" in line.text)
+    assert len(laid) == 1 and name.top > laid[0].height * (1 - pages.FOOT) and \
+        note.top > name.bottom
+    assert pages.notes_top(laid[0], MARGINS) < note.top
+    assert pages.check(path, MARGINS) == []

@@ -99,6 +99,7 @@ class Page:
     lines: list[Line] = field(default_factory=list)       # the text, furniture included
     pictures: list[Area] = field(default_factory=list)
     boxes: list[Area] = field(default_factory=list)
+    rules: list[Area] = field(default_factory=list)      # thin lines, 60 pt long or more
 
 
 @dataclass(frozen=True)
@@ -111,11 +112,12 @@ class Finding:
         return f"page {self.page}: {self.message}" if self.page else self.message
 
 
-def read(path: Path) -> list[Page]:
-    """Every page's lines, pictures and boxes."""
+def read(path: Path, two_up: bool = False) -> list[Page]:
+    """Every page's lines, pictures and boxes; two_up: the pages are sheets holding two
+    pages side by side (a booklet's), so no line runs across their middle."""
     document = pdfium.PdfDocument(str(path))
     try:
-        return [_page(number, page) for number, page in enumerate(document, 1)]
+        return [_page(number, page, two_up) for number, page in enumerate(document, 1)]
     finally:
         document.close()
 
@@ -128,8 +130,9 @@ def page_count(path: Path) -> int:
         document.close()
 
 
-def _page(number: int, page: pdfium.PdfPage) -> Page:
+def _page(number: int, page: pdfium.PdfPage, two_up: bool = False) -> Page:
     width, height = page.get_size()
+    middle = width / 2 if two_up else None
     out = Page(number, width, height)
     textpage = page.get_textpage()
     raw = textpage.raw
@@ -166,7 +169,8 @@ def _page(number: int, page: pdfium.PdfPage) -> Page:
             shown = [c for c in current if c[0] != " "]
             upper, lower = min(c[2] for c in shown), max(c[4] for c in shown)
             reach = (lower - upper) * 0.4
-            if box[3] < upper - reach or box[1] > lower + reach:  # not this line's
+            if box[3] < upper - reach or box[1] > lower + reach or \
+                    _across(middle, current[-1][1], box[0]):  # not this line's
                 lines.append(current)
                 current = []
         current.append((char, box[0], box[1], box[2], box[3], size, bold, mono))
@@ -174,7 +178,7 @@ def _page(number: int, page: pdfium.PdfPage) -> Page:
         lines.append(current)
     out.lines = [_line(chars) for chars in lines if any(c[0] != " " for c in chars)]
     out.lines.sort(key=lambda line: (round(line.top), line.left))
-    out.lines = _merged(out.lines)
+    out.lines = _merged(out.lines, middle)
     _areas(page, out)
     return out
 
@@ -193,14 +197,20 @@ def _line(chars: list[Char]) -> Line:
                 letters=len(shown), code=all(c[7] for c in shown))
 
 
-def _merged(lines: list[Line]) -> list[Line]:
+def _across(middle: float | None, left: float, right: float) -> bool:
+    """Whether two places are on either side of a two-up sheet's middle."""
+    return middle is not None and (left < middle) != (right < middle)
+
+
+def _merged(lines: list[Line], middle: float | None = None) -> list[Line]:
     """Runs of text PDFium read apart that share a line (a list's number drawn last, a
-    right-aligned page number) joined into one line, left to right."""
+    right-aligned page number) joined into one line, left to right; never across a two-up
+    sheet's middle."""
     out: list[Line] = []
     for line in lines:
-        middle = (line.top + line.bottom) / 2
-        mate = next((o for o in reversed(out[-6:]) if o.top - 0.5 <= middle <= o.bottom + 0.5),
-                    None)
+        centre = (line.top + line.bottom) / 2
+        mate = next((o for o in reversed(out[-6:]) if o.top - 0.5 <= centre <= o.bottom + 0.5
+                     and not _across(middle, o.left, line.left)), None)
         if mate is None:
             out.append(line)
             continue
@@ -234,6 +244,8 @@ def _areas(page: pdfium.PdfPage, out: Page) -> None:
             out.pictures.append(area)
         elif 4 < area.bottom - area.top < out.height * 0.8 and area.right - area.left > 20:
             out.boxes.append(area)  # not a rule, a bullet, an underline or the page's ground
+        elif area.bottom - area.top <= 2 and area.right - area.left > 60:
+            out.rules.append(area)
 
 
 def body_size(pages: list[Page], margins: Margins) -> float:
@@ -340,7 +352,7 @@ def _stranded(page: Page, margins: Margins, body: float, following: Page | None
     """A heading (or caption) in the page's foot with fewer than two lines of its content
     below it on the page; or with fewer than all of it, where it has fewer than two (a
     glossary's term with a one-line meaning, the next term at the top of the next page)."""
-    lines = _body(page, margins)
+    lines = [line for line in _body(page, margins) if line.top < notes_top(page, margins)]
     found = []
     n = 0
     while n < len(lines):
@@ -363,6 +375,24 @@ def _stranded(page: Page, margins: Margins, body: float, following: Page | None
                                  f"with {below} line{'s' if below != 1 else ''} of its text "
                                  "below it (at least 2 wanted)"))
     return found
+
+
+def notes_top(page: Page, margins: Margins) -> float:
+    """Where the footnotes at the page's foot begin, or the page's foot. WeasyPrint draws
+    its footnote area as a box standing on the text box's foot, its rule on top; Word
+    (LibreOffice) puts a short rule at the text box's left over them. Neither has text just
+    above it, as a heading's rule or a table's has, nor bold text under it."""
+    foot = page.height - margins.bottom
+    areas = [a for a in page.boxes if abs(a.bottom - foot) <= 2 * SLACK and a.top > page.height / 2]
+    areas += [r for r in page.rules if abs(r.left - margins.left) <= 2 * SLACK
+              and r.top > page.height / 2]
+    for area in sorted(areas, key=lambda a: a.top):
+        below = [line for line in page.lines if area.top <= line.top and line.bottom <= foot]
+        above = [line for line in page.lines
+                 if area.top - 1.5 * line.height <= line.bottom <= area.top + 0.5]
+        if below and not above and not any(line.bold for line in below):
+            return area.top
+    return page.height
 
 
 def _starts_with_heading(page: Page | None, margins: Margins, body: float) -> bool:
