@@ -37,20 +37,27 @@ BOX_STYLES = {*CALLOUT_STYLES.values(), PANEL_STYLE, QR_STYLE}
 def doc_control(meta: Meta) -> str:
     """The document control line, in the handout's language: version and dates, and who
     approved this version."""
-    return " · ".join(part for part in (footer_control(meta), approval(meta)) if part)
+    return " · ".join(part for part in (draft_mark(meta), footer_control(meta), approval(meta))
+                      if part)
 
 
 def footer_control(meta: Meta) -> str:
     """The running footer's part of the document control line: version and dates. Who
-    approved it is printed in the running header (approval), so that the footer, with the
-    page number beside it, stays on one line."""
+    approved it, and a draft's mark, are printed in the running header (header_right), so
+    that the footer, with the page number beside it, stays on one line (a Spanish draft's
+    wrapped onto three)."""
     say = catalogue(meta.lang)
-    # A draft prints what it has, after the word that says it is a draft.
-    parts = [say("draft")] if meta.draft else []
-    parts += [say("version", version=meta.version)] if meta.version else []
+    parts = [say("version", version=meta.version)] if meta.version else []
     parts += [say("issued", date=say.date(meta.date))] if meta.date else []
     parts += [say("review_due", date=say.date(meta.review_due))] if meta.review_due else []
     return " · ".join(parts)
+
+
+def booklet_footer(meta: Meta) -> str:
+    """The running footer of a folded booklet's half pages: the version alone. The dates
+    are on its cover, under the title (doc_control): with them, so narrow a footer took two
+    lines."""
+    return catalogue(meta.lang)("version", version=meta.version) if meta.version else ""
 
 
 def approval(meta: Meta) -> str:

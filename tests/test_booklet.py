@@ -7,6 +7,7 @@ compared with the order worked out here by hand; every page appears once, blanks
 the end; the text of the half pages, read in page order, is the text of the ordinary PDF,
 word for word; the sheets are rendered and the blank halves are white."""
 
+import dataclasses
 import math
 import re
 import shutil
@@ -18,7 +19,9 @@ from PIL import Image
 
 from conftest import MINIMAL_FRONT_MATTER, ROOT, new_project, run_build
 from handouts import check as verify
-from handouts.write.pdf.booklet import printing_order
+from handouts.check import pages
+from handouts.style.theme import load_theme
+from handouts.write.pdf.booklet import half_margins, printing_order
 
 LETTER_LANDSCAPE = (792, 612)
 ROOT_MAKEFILE = ROOT / "Makefile"
@@ -62,12 +65,14 @@ def number(text):
     return int(found[0][0]), int(found[0][1])
 
 
-def without_furniture(text, running_title, control):
+def without_furniture(text, running_title, *controls):
     """A half page's words: no running title, version line or page number; no bullets,
     which the PDF draws apart from their items' text, and no hyphens, which PDFium drops
     at a line's end when it reads a region ("N-methyl-" / "D-aspartate")."""
     text = squash(PAGE_LABEL.sub("", text)).replace("•", "")
-    text = text.replace(squash(running_title), "").replace(squash(control), "")
+    text = text.replace(squash(running_title), "")
+    for control in controls:  # the document control line, then a half page's footer
+        text = text.replace(squash(control), "")
     return text.replace("-", "").replace("\x02", "")  # \x02: PDFium's mark for it
 
 
@@ -128,8 +133,8 @@ def test_every_page_of_text_appears_once_in_reading_order(booklet):
     normal = [page.get_textpage().get_text_range() for page in pdf]
     running_title = "IV ketamine for CRPS"
     control = re.search(r"Version 1\.0 · Issued .*?2027", " ".join(normal[0].split())).group(0)
-    booklet_text = "".join(without_furniture(by_number[n], running_title, control)
-                           for n in sorted(by_number))
+    booklet_text = "".join(without_furniture(by_number[n], running_title, control,
+                                             "Version 1.0") for n in sorted(by_number))
     ordinary_text = "".join(without_furniture(t, running_title, control) for t in normal)
     assert len(ordinary_text) > 4000
     assert booklet_text == ordinary_text
@@ -212,8 +217,7 @@ def test_the_half_pages_are_verified_before_the_booklet_is_put_in_place(tmp_path
     from handouts.write.pdf import booklet as folding
     laid_out = folding.half_page_css
     monkeypatch.setattr(folding, "half_page_css",
-                        lambda sheet, margins: laid_out(sheet, margins)
-                        + "h2 + p { display: none }\n")
+                        lambda *args: laid_out(*args) + "h2 + p { display: none }\n")
     body = "\n## One\n\nA paragraph the booklet loses.\n\n## Two\n\nMore text.\n"
     project = new_project(tmp_path, {"source/a.md": MINIMAL_FRONT_MATTER.replace(
         "lang: en-US", "lang: en-US\npaper: booklet") + body})
@@ -243,3 +247,43 @@ def test_make_booklet_asks_for_one_of_every_handout(tmp_path):
     assert 'href="b-booklet.pdf"' in (project.output_dir / "index.html").read_text()
     assert "booklet:" in (ROOT_MAKEFILE.read_text()) and "build.py --booklet" in \
         ROOT_MAKEFILE.read_text()
+
+
+def half_pages(path):
+    """The half pages of a booklet, in reading order, for the page checker: each sheet
+    side read by the checker and its lines, pictures and boxes parted at the middle (the
+    half sheets are imposed at full size: only the right half is moved across)."""
+    sides = pages.read(path, two_up=True)
+    found = {}
+    for side, numbers in zip(sides, printing_order(2 * len(sides))):
+        middle = side.width / 2
+        for slot, page_number in enumerate(numbers):
+            shift = slot * middle
+            half = pages.Page(page_number or 0, middle, side.height)
+            half.lines = [dataclasses.replace(line, left=line.left - shift,
+                                              right=line.right - shift)
+                          for line in side.lines if (line.left >= middle) == bool(slot)]
+            for name in ("pictures", "boxes", "rules"):
+                setattr(half, name, [dataclasses.replace(a, left=a.left - shift,
+                                                         right=a.right - shift)
+                                     for a in getattr(side, name)
+                                     if (a.left >= middle - 1) == bool(slot)])
+            found[page_number] = half
+    # (printing_order here numbers every half; the blanks at the end hold no lines)
+    return [found[n] for n in sorted(found) if found[n].lines]
+
+
+def test_the_half_pages_pass_the_page_checker(booklet):
+    """No stranded heading, no hole, nothing off the half page, and the footer (the
+    version, and the page number) on one line, on every half page of both editions."""
+    theme = load_theme(booklet.styles_dir / "theme.yaml")
+    m = half_margins(theme.margins_mm)
+    margins = pages.Margins(*(m[side] * pages.MM for side in ("top", "right", "bottom", "left")))
+    for name in ("ketamine-crps-patient", "ketamine-crps-referrer"):
+        laid = half_pages(booklet.output_dir / f"{name}-booklet.pdf")
+        assert [number(" ".join(line.text for line in p.lines))[0] for p in laid] == \
+            list(range(1, len(laid) + 1))
+        assert pages.check_pages(laid, margins) == [], name
+        for half in laid:
+            foot = pages.furniture(half, margins)[1]
+            assert len(foot) == 1 and foot[0].text.startswith("Version "), foot

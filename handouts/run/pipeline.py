@@ -18,6 +18,7 @@ from handouts.read import editions
 from handouts.run import leftovers
 from handouts.diagnostics import RELEASE_BLOCKING, WARNING, Diagnostic, Diagnostics
 from handouts.read.front_matter import Document as Source, Meta, load
+from handouts.furniture import booklet_footer
 from handouts.paths import Outside, inside
 from handouts.run.project import Project, inputs_digest
 
@@ -204,7 +205,8 @@ def build_edition(doc: Source, project: Project, strict: bool,
         half = dataclasses.replace(want, margins=(top, right, bottom, left))
         folding.write_booklet(page, doc.meta.paper or rendered.theme.paper,
                               rendered.theme.margins_mm, folded,
-                              lambda pdf: [p.what for p in verify.check({"pdf": pdf}, half)])
+                              lambda pdf: [p.what for p in verify.check({"pdf": pdf}, half)],
+                              booklet_footer(doc.meta))
     unread = verify.unreadable_in_pdf(want)
     if unread:  # found after the release checks: as before, a release is not refused for it
         warnings.append(Diagnostic(

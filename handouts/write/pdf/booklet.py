@@ -28,6 +28,7 @@ from pypdf.generic import BooleanObject, DictionaryObject, NameObject, TextStrin
 from handouts.diagnostics import Diagnostic
 from handouts.run import leftovers
 from handouts.style.theme import PAPER_MM
+from handouts.write.html.page import css_string
 from handouts.write.pdf.writer import write_pdf
 
 if TYPE_CHECKING:
@@ -56,16 +57,18 @@ def half_margins(margins_mm: dict[str, float]) -> dict[str, float]:
     return {side: round(value * MARGIN_SHARE, 1) for side, value in margins_mm.items()}
 
 
-def half_page_css(sheet: str, margins_mm: dict[str, float]) -> str:
-    """The page rule for the half sheet, after the theme's own."""
+def half_page_css(sheet: str, margins_mm: dict[str, float], footer: str | None = None) -> str:
+    """The page rule for the half sheet, after the theme's own; footer: the running
+    footer's words, if not the full page's (the version and dates take two lines on so
+    narrow a page)."""
     width, height = HALF_MM[sheet]
     m = half_margins(margins_mm)
-    # "Page 1 of 8" kept on one line at the right; the version and dates beside it take
-    # two lines on so narrow a page.
+    words = f" content: {css_string(footer)};" if footer is not None else ""
+    # "Page 1 of 8" kept on one line at the right
     return (f"@page {{ size: {width}mm {height}mm; margin: {m['top']}mm {m['right']}mm "
             f"{m['bottom']}mm {m['left']}mm;\n"
-            "  @bottom-left { width: 78%; }\n"
-            "  @bottom-right { width: 22%; white-space: nowrap; } }\n")
+            f"  @bottom-left {{ width: 70%;{words} }}\n"
+            "  @bottom-right { width: 30%; white-space: nowrap; } }\n")
 
 
 def impose(pdf: bytes, sheet: str) -> tuple[bytes, int]:
@@ -111,12 +114,14 @@ def _keep_metadata(reader: pypdf.PdfReader, writer: pypdf.PdfWriter) -> None:
 
 
 def write_booklet(page: Page, sheet: str, margins_mm: dict[str, float], target: Path,
-                  verify: Callable[[Path], Sequence[str]] = lambda _: ()) -> tuple[int, int]:
-    """Print the page on half sheets, have verify read them (the problems it returns stop
-    the build, as the ordinary PDF's do), impose them and put target in place (renamed,
-    so that an interrupted build leaves the last booklet); returns (pages, sheets)."""
+                  verify: Callable[[Path], Sequence[str]] = lambda _: (),
+                  footer: str | None = None) -> tuple[int, int]:
+    """Print the page on half sheets (footer: their running footer's words), have verify
+    read them (the problems it returns stop the build, as the ordinary PDF's do), impose
+    them and put target in place (renamed, so that an interrupted build leaves the last
+    booklet); returns (pages, sheets)."""
     refused: list[Diagnostic] = []  # reported already by the ordinary PDF
-    half = write_pdf(page, refused, extra_css=half_page_css(sheet, margins_mm))
+    half = write_pdf(page, refused, extra_css=half_page_css(sheet, margins_mm, footer))
     imposed, pages = impose(half, sheet)
     staged: list[str] = []
     try:
