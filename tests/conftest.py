@@ -223,3 +223,32 @@ def print_word_files(files, out, profile):
     made = {Path(f).stem: Path(out) / f"{Path(f).stem}.pdf" for f in files}
     assert all(path.exists() for path in made.values()), sorted(os.listdir(out))
     return made
+
+
+# -- every PDF a test builds, through the page checker -----------------------------------------
+
+@pytest.fixture(autouse=True)
+def _pages_checked(request):
+    """After each test, every PDF the build wrote into the test's own folder
+    (output/*.pdf under tmp_path) passes the page checker (handouts/check/pages.py): no
+    stranded heading, no hole, nothing off the page, the footer on one line. A test whose
+    PDFs break a rule on purpose says so: @pytest.mark.page_defects("why"). Booklets are
+    checked by test_booklet, page by page before they are imposed."""
+    if "tmp_path" not in request.fixturenames or \
+            request.node.get_closest_marker("page_defects") is not None:
+        yield
+        return
+    folder = request.getfixturevalue("tmp_path")  # now, so that it is kept until after
+    yield
+    from handouts.check import pages
+    from handouts.style.theme import load_theme
+    found = []
+    for pdf in sorted(folder.rglob("output/*.pdf")):
+        if pdf.stem.endswith("-booklet"):
+            continue
+        try:
+            margins = pages.margins_of(load_theme(pdf.parent.parent / "styles" / "theme.yaml"))
+        except Exception:  # a theme a test broke on purpose: its outputs are the last good
+            continue
+        found += [f"{pdf.name}: {finding}" for finding in pages.check(pdf, margins)]
+    assert not found, "the page checker:\n" + "\n".join(found)
