@@ -44,6 +44,7 @@ FULL = 0.75          # how full a page other than the last must be
 LARGER = 1.08        # a heading's size against the body's
 SMALLEST = 0.7      # the scale a picture may be set at before it moves to the next page
 SLACK = 1.5          # points: rounding, and a glyph's side bearing past its advance
+SPACE = 16           # points: the space a block keeps above and below it (a figure's, a box's)
 
 
 # A letter read off the page: itself, left, top, right, bottom (points, from the top),
@@ -356,7 +357,7 @@ def _stranded(page: Page, margins: Margins, body: float, following: Page | None
     found = []
     n = 0
     while n < len(lines):
-        if not is_heading(lines[n], body):
+        if not is_heading(lines[n], body) or _continues(lines, n, body):
             n += 1
             continue
         group = n
@@ -375,6 +376,17 @@ def _stranded(page: Page, margins: Margins, body: float, following: Page | None
                                  f"with {below} line{'s' if below != 1 else ''} of its text "
                                  "below it (at least 2 wanted)"))
     return found
+
+
+def _continues(lines: list[Line], n: int, body: float) -> bool:
+    """Whether a line in bold goes on the paragraph above it (set as close under it as a
+    paragraph's lines are, in its size): bold words inside a paragraph are no heading."""
+    if n == 0:
+        return False
+    above, line = lines[n - 1], lines[n]
+    # (a paragraph's lines stand about 0.6 of a line apart, paragraphs 1.2)
+    close = line.top - above.bottom <= 0.8 * above.height and abs(line.size - above.size) < 0.5
+    return close and (not is_heading(above, body) or _continues(lines, n - 1, body))
 
 
 def notes_top(page: Page, margins: Margins) -> float:
@@ -418,8 +430,8 @@ def _hole(page: Page, following: Page, margins: Margins, body: float, shrink: fl
     if filled >= FULL:
         return []
     first = first_unit(following, margins, body, shrink)
-    if first is not None and first > box_bottom - bottom:
-        return []  # kept together, and too tall for the space
+    if first is not None and first + SPACE > box_bottom - bottom:
+        return []  # kept together, and too tall for the space (with its space around it)
     return [Finding(page.number, "hole", f"the page is only {filled:.0%} full, and what starts "
                     f"page {following.number} ({first or 0:.0f} pt) would fit in the "
                     f"{box_bottom - bottom:.0f} pt left")]
@@ -471,15 +483,31 @@ def first_unit(page: Page, margins: Margins, body: float, shrink: float = SMALLE
             end = max(end, pictures[0].top + shrink * (pictures[0].bottom - pictures[0].top))
         return end - start
     pictures = [a for a in page.pictures if a.top <= start + 2 and a.bottom > start]
-    if pictures:  # a picture would have been scaled down to fit, to shrink
-        return shrink * max(a.bottom - a.top for a in pictures)
+    if pictures:
+        return _picture_unit(page, lines, pictures, shrink)
     holding = [a for a in page.boxes
                if a.top <= start + 2 and a.bottom > start and a.top > margins.top - SLACK]
     if holding:
         return max(a.bottom for a in holding) - start
     block = _text_block(lines)
     block = block if len(block) <= 6 else block[:3]
+    if len(block) == 1:  # a line introducing a picture, or an item's words over it
+        under = [a for a in page.pictures if 0 <= a.top - block[0].bottom < 24]
+        if under:
+            return block[0].bottom - start + (under[0].top - block[0].bottom) + \
+                _picture_unit(page, lines, under, shrink)
     return block[-1].bottom - start if block else None
+
+
+def _picture_unit(page: Page, lines: list[Line], pictures: list[Area], shrink: float
+                  ) -> float:
+    """The height pictures side by side take, scaled down to fit (to shrink), and their
+    caption, the lines just under them, which moves with them."""
+    bottom = max(a.bottom for a in pictures)
+    caption = _text_block([line for line in lines if line.top >= bottom - 1])
+    caption = caption if caption and caption[0].top - bottom < 12 else []
+    return shrink * max(a.bottom - a.top for a in pictures) + (
+        caption[-1].bottom - bottom if caption else 0)
 
 
 def _text_block(lines: list[Line]) -> list[Line]:
