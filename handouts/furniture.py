@@ -22,6 +22,12 @@ SHORT_TABLE_CHARACTERS = 1200
 # A paragraph of a line or less at the body's size: under a heading, it is kept with what
 # follows it (a list, a table, a paragraph; not a box), in the PDF and in Word alike.
 ONE_LINE_CHARACTERS = 80
+
+
+def leads_in(text: str) -> bool:
+    """A paragraph of a line or less that ends in a colon ("You should see a histogram like
+    this:"): it introduces what follows, and is kept on a page with it (PDF and Word)."""
+    return len(text) <= ONE_LINE_CHARACTERS and text.rstrip().endswith(":")
 # A box taller than this many lines, about, may break across pages (PDF and Word): kept
 # whole, one holding a long code block moved to the next page and left a hole behind it.
 TALL_BOX_LINES = 15

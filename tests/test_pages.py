@@ -279,9 +279,10 @@ FILLER = ("Most people feel some soreness where the needle went in for a day or 
 def sweep() -> str:
     """A leaflet whose headings land at every height of a page: each section's paragraph is
     a different length, and what follows the heading differs (a list whose items hold lists,
-    a list of one-line items, a box longer than a page with a code block). So keeps that
-    work at one height and fail at another (LibreOffice's with a ruled heading, WeasyPrint's
-    with an item holding a list) are caught by the page checker."""
+    a list of one-line items, a box longer than a page with a code block, an item holding a
+    picture). So keeps that work at one height and fail at another (LibreOffice's with a
+    ruled heading, WeasyPrint's with an item holding a list or a picture) are caught by the
+    page checker."""
     parts = ["---\ntitle: After Your Procedure\nlang: en-US\nversion: \"1.0\"\n"
              "date: 2026-01-15\nreview_due: 2027-01-15\n---\n"]
     for k in range(30):
@@ -299,9 +300,13 @@ def sweep() -> str:
             parts.append(f"## Going home, day {k + 1}\n\n- **Rest**: Plan for a week off "
                          "work\n- **Lifting**: Nothing heavy for two weeks\n- **Driving**: "
                          "When you can turn your head\n")
-        else:
+        elif k % 6 == 2:
             code = "\n".join(f"    step {n}: check the pump reads {n * 5} mL" for n in range(56))
             parts.append(f'!!! note "Pump log, day {k + 1}"\n    ```\n{code}\n    ```\n')
+        elif k % 6 == 5:  # an item holding a picture
+            parts.append("1. Switch the pump on.\n2. Check the screen:\n"
+                         "   `Menu → Status`  \n![The status screen](pump.png)\n"
+                         "3. Call us if it shows an alarm.\n")
     return "\n".join(parts)
 
 
@@ -309,7 +314,8 @@ def sweep() -> str:
 def swept(tmp_path_factory):
     shape = (Path(__file__).parent / "corpus" / "pages" / "leaflet-shape.md").read_text()
     project = new_project(tmp_path_factory.mktemp("sweep"),
-                          {"source/after.md": sweep(), "source/leaflet-shape.md": shape})
+                          {"source/after.md": sweep(), "source/leaflet-shape.md": shape,
+                           "source/pump.png": _knee_png((1200, 800))})
     result = run_build(project.root)
     assert result.returncode == 0, result.stderr
     return project

@@ -17,7 +17,8 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from handouts.furniture import (CALLOUT_STYLES, LINE_CHARACTERS, ONE_LINE_CHARACTERS,
-                                SHORT_TABLE, SHORT_TABLE_CHARACTERS, TALL_BOX_LINES)
+                                SHORT_TABLE, SHORT_TABLE_CHARACTERS, TALL_BOX_LINES,
+                                leads_in)
 
 if TYPE_CHECKING:
     from docx.document import Document as WordDocument
@@ -52,7 +53,8 @@ def keep_pages(word: WordDocument) -> None:
         listed = child.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is not None
         if listed and len(para.text) <= SHORT_ITEM:
             para.paragraph_format.keep_together = True
-        if _heading(para):  # also directly: LibreOffice lets the style's go at times
+        if _heading(para) or (not listed and leads_in(para.text)):
+            # (a heading also directly: LibreOffice lets the style's go at times)
             para.paragraph_format.keep_with_next = True
         if listed and previous is not None and _heading(previous):
             para.paragraph_format.keep_with_next = True  # a heading's first two items

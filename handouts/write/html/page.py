@@ -28,7 +28,7 @@ from handouts.diagnostics import WARNING, Diagnostic
 from handouts.furniture import (LINE_CHARACTERS, ONE_LINE_CHARACTERS, SHORT_TABLE,
                                 SHORT_TABLE_CHARACTERS, TALL_BOX_LINES, abstract_parts,
                                 doc_control, draft_mark, footer_control, header_right,
-                                unwritable)
+                                leads_in, unwritable)
 from handouts.style.theme import printable_characters
 
 if TYPE_CHECKING:
@@ -149,9 +149,12 @@ class _Html:
                 return el(f"h{b.level}", *self.inlines(b.children), id=b.anchor)
             case m.Paragraph():
                 written = self.inlines(b.children)
-                # a line or less: the pagination keeps it with what follows its heading
-                short = len(m.inline_text(b.children)) <= ONE_LINE_CHARACTERS
-                return el("p", *written, **({"class": "short"} if short else {}))
+                # a line or less: the pagination keeps it with what follows its heading;
+                # one ending in a colon, with what follows it
+                text = m.inline_text(b.children)
+                kinds = ["short"] * (len(text) <= ONE_LINE_CHARACTERS) + \
+                    ["lead-in"] * leads_in(text)
+                return el("p", *written, **({"class": " ".join(kinds)} if kinds else {}))
             case m.BulletList():
                 tasks = any(item.task is not None for item in b.items)
                 attrs = {"class": "task-list"} if tasks else {}

@@ -253,6 +253,7 @@ def write_pdf(page: Page, warnings: list[Diagnostic], extra_css: str = "") -> by
 # -- pagination: pictures scaled down before they move, a last page worth printing -------
 
 SMALLEST_PICTURE = 0.7   # a picture may be set this much smaller to stay on its page
+SCALING_PASSES = 3       # layouts that may set pictures smaller, after the first
 HEADINGS = {"h2", "h3", "h4", "h5", "h6"}
 LAST_PAGE = 0.25         # a last page holding less than this of a page is tightened away
 # A second layout, only when the first leaves a nearly empty last page: every gap a
@@ -283,8 +284,13 @@ def _paginated(html: Any, stylesheets: list[Any], fetcher: RefusingFetcher) -> A
 
     document = render("")
     natural = _picture_heights(document)
-    scaled = _scaled_pictures(document)
-    if scaled:
+    scaled: dict[str, float] = {}
+    for _ in range(SCALING_PASSES):  # a picture scaled moves the pages after it: look again
+        more = {src: height for src, height in _scaled_pictures(document).items()
+                if height >= SMALLEST_PICTURE * natural.get(src, height) - 1}
+        if not more:
+            break
+        scaled.update(more)
         document = render(_heights_css(scaled))
     if len(document.pages) > 1 and _last_page_filled(document) < LAST_PAGE:
         smaller = {src: min(scaled.get(src, height), TIGHTER_PICTURE * height)
@@ -342,9 +348,17 @@ def _px(value: Any) -> float:
     return float(getattr(value, "value", value) or 0)
 
 
+def _leads_in(box: Any) -> bool:
+    """A line of a paragraph kept with what follows it, which moved with it: one that
+    introduces it (p.lead-in), or a line's paragraph under a heading (p.short)."""
+    return box.element_tag == "p" and box.element is not None and \
+        bool({"lead-in", "short"} & set((box.element.get("class") or "").split()))
+
+
 def _kept_after(figure: Any, inside: list[Any]) -> float:
-    """The height of the blocks that must follow a figure onto its page (break-before:
-    avoid, as the clinic's name at a handout's end does), one after another."""
+    """The height of what must follow a figure onto its page: the blocks after it that
+    avoid a break before them (the clinic's name at a handout's end), one after another,
+    up to the first line of one that may break after it."""
     top = figure.position_y + figure.margin_height()
     end = top
     while True:  # (a margin between two blocks is shared: the next starts inside it)
@@ -353,13 +367,19 @@ def _kept_after(figure: Any, inside: list[Any]) -> float:
                      and b.style["break_before"] == "avoid"), None)
         if kept is None:
             return float(end - top)
-        end = kept.position_y + kept.margin_height()
+        # its first line comes along; a break may follow that
+        first = next((d for d in kept.descendants() if isinstance(d, boxes.LineBox)), None)
+        if first is None or first.position_y + first.margin_height() >= \
+                kept.position_y + kept.margin_height() - 1:
+            end = kept.position_y + kept.margin_height()
+        else:
+            return float(first.position_y + first.margin_height() - top)
 
 
 def _scaled_pictures(document: Any) -> dict[str, float]:
-    """The height (px) for each picture that starts a page (alone, or under the headings
-    kept with it) and would fit at the foot of the page before at SMALLEST_PICTURE or
-    more: the height that fits there."""
+    """The height (px) for each picture that starts a page (in a figure or a list item,
+    alone or under the headings and the line introducing it, kept with it) and would fit
+    at the foot of the page before at SMALLEST_PICTURE or more: the height that fits."""
     heights: dict[str, float] = {}
     for before, page in zip(document.pages, document.pages[1:]):
         top, bottom, inside = _content(page)
@@ -367,17 +387,22 @@ def _scaled_pictures(document: Any) -> dict[str, float]:
         used = _bottom(on_before)
         if used is not None:  # and the space the blocks ending there keep under them
             used = max([used] + [b.position_y + b.margin_height() for b in on_before
-                                 if isinstance(b, boxes.BlockBox)
-                                 and b.position_y + b.margin_height() < end_before - 1])
-        figure = next((b for b in inside if b.element_tag == "figure"), None)
+                                 if isinstance(b, boxes.BlockBox) and abs(
+                                     b.position_y + b.margin_height()
+                                     - _px(b.style["margin_bottom"]) - used) < 2])
+        # a figure, or a list item holding a picture ("Check the screen:" over it)
+        figure = next((b for b in inside if b.element_tag in ("figure", "li")
+                       and isinstance(b, boxes.BlockBox) and any(
+                           isinstance(d, boxes.ReplacedBox) and d.element_tag == "img"
+                           for d in b.descendants())), None)
         if used is None or figure is None:
             continue
-        # Only headings may stand above it on the page: they moved with it.
+        # Only headings and a line introducing it may stand above it: they moved with it.
         # (Half a pixel's grace: the picture's own top was read a rounding above its
         # figure's, which had kept every picture that starts a page from being scaled.)
         above = [b for b in inside if isinstance(b, (boxes.LineBox, boxes.ReplacedBox))
                  and b.position_y < figure.position_y - 0.5]
-        if any(b.element_tag not in HEADINGS for b in above):
+        if any(b.element_tag not in HEADINGS and not _leads_in(b) for b in above):
             continue
         headings = figure.position_y - top
         if headings > 0:  # their space above, which the page's top took away, comes back
