@@ -276,26 +276,35 @@ def _paginated(html: Any, stylesheets: list[Any], fetcher: RefusingFetcher) -> A
     """The page laid out (WeasyPrint's Document), with the rules CSS cannot say: a picture
     that would leave a hole where it did not fit is set smaller (to SMALLEST_PICTURE at
     least) to stay on the page before, and the text after it flows up; a handout whose last
-    page would hold less than LAST_PAGE of a page is laid out again a little tighter, and
-    kept so only where that saves the page. Each second layout happens only when needed."""
+    page would hold less than LAST_PAGE of a page is laid out again a little tighter (its
+    pictures fitted again), and kept so only where that saves the page. Each further
+    layout happens only when needed."""
     def render(extra: str) -> Any:
         sheets = stylesheets + ([_parsed(extra, fetcher)] if extra else [])
         return html.render(stylesheets=sheets, font_config=_fonts())
 
-    document = render("")
-    natural = _picture_heights(document)
-    scaled: dict[str, float] = {}
-    for _ in range(SCALING_PASSES):  # a picture scaled moves the pages after it: look again
-        more = {src: height for src, height in _scaled_pictures(document).items()
-                if height >= SMALLEST_PICTURE * natural.get(src, height) - 1}
-        if not more:
-            break
-        scaled.update(more)
-        document = render(_heights_css(scaled))
+    def fitted(extra: str, heights: dict[str, float], document: Any = None
+               ) -> tuple[Any, dict[str, float]]:
+        """Laid out with extra and pictures no taller than heights (document, if laid out
+        so already); and again, each picture that would leave a hole set smaller, while one
+        does (a picture scaled moves every page after it)."""
+        document = document or render(_heights_css(heights) + extra)
+        for _ in range(SCALING_PASSES):
+            more = {src: height for src, height in _scaled_pictures(document).items()
+                    if height >= SMALLEST_PICTURE * natural.get(src, height) - 1}
+            if not more:
+                break
+            heights = {**heights, **more}
+            document = render(_heights_css(heights) + extra)
+        return document, heights
+
+    first = render("")
+    natural = _picture_heights(first)
+    document, scaled = fitted("", {}, first)
     if len(document.pages) > 1 and _last_page_filled(document) < LAST_PAGE:
         smaller = {src: min(scaled.get(src, height), TIGHTER_PICTURE * height)
                    for src, height in natural.items()}
-        tighter = render(_heights_css(smaller) + TIGHTER)
+        tighter, _ = fitted(TIGHTER, smaller)
         if len(tighter.pages) < len(document.pages):
             document = tighter
     return document
