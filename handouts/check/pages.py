@@ -47,6 +47,9 @@ SLACK = 1.5          # points: rounding, and a glyph's side bearing past its adv
 SPACE = 16           # points: the space a block keeps above and below it (a figure's, a box's)
 
 
+# A list item's line: its bullet or number first.
+LIST_ITEM = re.compile(r"^([•◦▪‣–—-]|\d{1,3}[.)]|[a-z][.)])\s")
+
 # A letter read off the page: itself, left, top, right, bottom (points, from the top),
 # its size, whether it is bold and whether its font is monospaced (code).
 Char = tuple[str, float, float, float, float, float, bool, bool]
@@ -276,6 +279,9 @@ def furniture(page: Page, margins: Margins) -> tuple[list[Line], list[Line]]:
 def is_heading(line: Line, body: float) -> bool:
     if line.code:
         return False
+    if LIST_ITEM.match(line.text) and not line.text.endswith(":") and \
+            line.size < body * LARGER:
+        return False  # a list item in bold (a heading may be numbered, but is larger)
     return line.bold or (body > 0 and line.size >= body * LARGER)
 
 
