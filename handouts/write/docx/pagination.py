@@ -27,13 +27,16 @@ SHORT_ITEM = 400     # characters: a list item this short is kept on one page
 # Word cannot set a picture smaller to fit the space left on a page, as the PDF does: a
 # picture taller than this part of the text box is set smaller to begin with, so that the
 # hole it leaves where it moves stays small.
-TALLEST_PICTURE = 0.45
+TALLEST_PICTURE = 0.4
 
 
 def keep_pages(word: WordDocument) -> None:
     styles = word.styles
     styles["Normal"].paragraph_format.widow_control = True
-    styles["Caption"].paragraph_format.keep_with_next = True  # a table's caption, above it
+    # A table's caption, above it, keeps with it (its own style, Table Caption); a figure's,
+    # under its picture, keeps with nothing: kept with the heading after it, a picture,
+    # caption and heading moved as one, and LibreOffice left the heading at a page's foot.
+    styles["Caption"].paragraph_format.keep_with_next = False
     body = word.element.body
     section = word.sections[0]
     height = (section.page_height or 0) - (section.top_margin or 0) - (section.bottom_margin or 0)
@@ -51,8 +54,13 @@ def keep_pages(word: WordDocument) -> None:
         para = Paragraph(child, word._body)
         name = para.style.name if para.style is not None else ""
         listed = child.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is not None
-        if listed and len(para.text) <= SHORT_ITEM:
+        # a short item on one page; not one holding a picture, which may start the next
+        # page (as in the PDF): kept whole, it moved with the items kept with it
+        pictured = child.find(f".//{qn('w:drawing')}") is not None
+        if listed and len(para.text) <= SHORT_ITEM and not pictured:
             para.paragraph_format.keep_together = True
+        elif listed and pictured:  # its picture's line may start a page alone
+            para.paragraph_format.widow_control = False
         if _heading(para) or (not listed and leads_in(para.text)):
             # (a heading also directly: LibreOffice lets the style's go at times)
             para.paragraph_format.keep_with_next = True
@@ -61,9 +69,9 @@ def keep_pages(word: WordDocument) -> None:
         elif (previous is not None and _heading(previous) and not _heading(para)
               and len(para.text) <= ONE_LINE_CHARACTERS
               and _text_follows(children[n + 1:], word)):
-            # A heading's first paragraph, a line long, keeps with the text, list or table
-            # after it; not with a heading (sections would chain), a box or a picture (which
-            # would move it too): as styles/handout.css does.
+            # A heading's first paragraph, a line long, keeps with the text, list, table or
+            # picture after it; not with a heading (sections would chain) or a box: as
+            # styles/handout.css does.
             para.paragraph_format.keep_with_next = True
         previous = para
     _items_kept_with_their_lists(word)
@@ -102,14 +110,14 @@ def _level(element: etree._Element) -> int | None:
 
 
 def _text_follows(following: list[BaseOxmlElement], word: WordDocument) -> bool:
-    """Whether a table, or a paragraph that is neither a heading nor a picture, is next."""
+    """Whether a table, or a paragraph that is not a heading (text or a picture), is next:
+    as the PDF keeps a heading's one-line paragraph with a figure after it."""
     after = next((c for c in following if c.tag in (qn("w:p"), qn("w:tbl"))), None)
     if after is not None and after.tag == qn("w:tbl"):
         return _style(after, word) not in CALLOUT_STYLES.values()
     if after is None or not isinstance(after, CT_P):
         return after is not None
-    return not _heading(Paragraph(after, word._body)) and after.find(
-        f".//{qn('w:drawing')}") is None
+    return not _heading(Paragraph(after, word._body))
 
 
 def _heading(para: Paragraph) -> bool:
