@@ -279,8 +279,8 @@ FILLER = ("Most people feel some soreness where the needle went in for a day or 
 def sweep() -> str:
     """A leaflet whose headings land at every height of a page: each section's paragraph is
     a different length, and what follows the heading differs (a list whose items hold lists,
-    a list of one-line items, a box longer than a page with a code block, an item holding a
-    picture). So keeps that work at one height and fail at another (LibreOffice's with a
+    a list of one-line items, a box longer than a page with a code block, a line introducing
+    a picture, an item holding one). So keeps that work at one height and fail at another (LibreOffice's with a
     ruled heading, WeasyPrint's with an item holding a list or a picture) are caught by the
     page checker."""
     parts = ["---\ntitle: After Your Procedure\nlang: en-US\nversion: \"1.0\"\n"
@@ -303,8 +303,9 @@ def sweep() -> str:
         elif k % 6 == 2:
             code = "\n".join(f"    step {n}: check the pump reads {n * 5} mL" for n in range(56))
             parts.append(f'!!! note "Pump log, day {k + 1}"\n    ```\n{code}\n    ```\n')
-        elif k % 6 == 5:  # an item holding a picture
-            parts.append("1. Switch the pump on.\n2. Check the screen:\n"
+        elif k % 6 == 5:  # a line introducing a picture, and an item holding one
+            parts.append("The pump's screen should look like this:\n\n![The pump's screen]"
+                         "(pump.png)\n\n1. Switch the pump on.\n2. Check the screen:\n"
                          "   `Menu → Status`  \n![The status screen](pump.png)\n"
                          "3. Call us if it shows an alarm.\n")
     return "\n".join(parts)
@@ -312,10 +313,14 @@ def sweep() -> str:
 
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
-    shape = (Path(__file__).parent / "corpus" / "pages" / "leaflet-shape.md").read_text()
-    project = new_project(tmp_path_factory.mktemp("sweep"),
-                          {"source/after.md": sweep(), "source/leaflet-shape.md": shape,
-                           "source/pump.png": _knee_png((1200, 800))})
+    shapes = Path(__file__).parent / "corpus" / "pages"  # (their sources: SOURCES.md)
+    workshop = shapes / "workshop-segmentation"
+    files = {"source/after.md": sweep(), "source/pump.png": _knee_png((1200, 800)),
+             "source/leaflet-shape.md": (shapes / "leaflet-shape.md").read_text(),
+             "source/workshop.md": (workshop / "index.md").read_text()}
+    files.update({f"source/images/{picture.name}": picture.read_bytes()
+                  for picture in (workshop / "images").iterdir()})
+    project = new_project(tmp_path_factory.mktemp("sweep"), files)
     result = run_build(project.root)
     assert result.returncode == 0, result.stderr
     return project
@@ -343,7 +348,7 @@ def every_build(built, new_user, swept):
         for pdf in sorted(project.output_dir.glob("*.pdf")):
             found[pdf.stem] = (project, margins)
     assert set(OUTPUT_NAMES) | {"knee-injections", "pump-settings", "after",
-                                "leaflet-shape"} <= set(found)
+                                "leaflet-shape", "workshop"} <= set(found)
     return found
 
 
@@ -436,7 +441,8 @@ def test_the_word_file_keeps_headings_items_and_rows_on_their_page(new_user):
         for row in table.rows)
     assert all(p.paragraph_format.keep_with_next for row in table.rows[:-1]
                for cell in row.cells for p in cell.paragraphs)
-    # A heading's first paragraph keeps with the table after it, not with a picture.
+    # A heading's first paragraph, a line long, keeps with the table after it; a longer
+    # one (over a picture here) does not.
     first = {p.text[:20]: p.paragraph_format.keep_with_next for p in word.paragraphs}
     assert first["Your care team will "] and not first["You lie on a couch w"]
 
