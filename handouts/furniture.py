@@ -14,24 +14,39 @@ from handouts.messages import catalogue
 if TYPE_CHECKING:
     from handouts.read.front_matter import Document, Meta
 
-# The Word style of each kind of box: the Word writer sets it, the checker knows a box by it.
 # A table this short is kept whole on one page, with its caption (PDF and Word): so many
 # rows, and so many characters in all (tall rows make a long table of few rows)
 SHORT_TABLE = 12
 SHORT_TABLE_CHARACTERS = 1200
+SHORT_TABLE_LINES = 24  # and so many lines, about, as its columns wrap its cells
+LINE_CHARACTERS = 90    # on a line of the text box, about
 # A paragraph of a line or less at the body's size: under a heading, it is kept with what
 # follows it (a list, a table, a paragraph; not a box), in the PDF and in Word alike.
 ONE_LINE_CHARACTERS = 80
+# A box taller than this many lines, about, may break across pages (PDF and Word): kept
+# whole, one holding a long code block moved to the next page and left a hole behind it.
+TALL_BOX_LINES = 15
+
+
+def short_table(rows: list[list[str]]) -> bool:
+    """Whether a table (its cells' text, row by row) is kept whole on a page: SHORT_TABLE
+    rows at most, SHORT_TABLE_CHARACTERS characters, and SHORT_TABLE_LINES lines as its
+    columns wrap them (five narrow columns of long identifiers made four rows a page tall,
+    and WeasyPrint dropped the header of the table it could not keep whole)."""
+    if len(rows) > SHORT_TABLE or sum(len(c) for r in rows for c in r) > SHORT_TABLE_CHARACTERS:
+        return False
+    width = max(8, LINE_CHARACTERS // max((len(r) for r in rows), default=1))
+    return sum(max((1 + len(c) // width for c in r), default=1) for r in rows) \
+        <= SHORT_TABLE_LINES
 
 
 def leads_in(text: str) -> bool:
     """A paragraph of a line or less that ends in a colon ("You should see a histogram like
     this:"): it introduces what follows, and is kept on a page with it (PDF and Word)."""
     return len(text) <= ONE_LINE_CHARACTERS and text.rstrip().endswith(":")
-# A box taller than this many lines, about, may break across pages (PDF and Word): kept
-# whole, one holding a long code block moved to the next page and left a hole behind it.
-TALL_BOX_LINES = 15
-LINE_CHARACTERS = 90  # on a line of the text box, about
+
+
+# The Word style of each kind of box: the Word writer sets it, the checker knows a box by it.
 # The note box (the key points) keeps the name it has always had.
 CALLOUT_STYLES = {"note": "Callout Box", "tip": "Tip Box", "important": "Important Box",
                   "warning": "Warning Box", "caution": "Caution Box", "danger": "Danger Box"}

@@ -8,6 +8,7 @@ import weasyprint
 from PIL import Image, ImageDraw
 
 from conftest import OUTPUT_NAMES, new_project, print_word_files, run_build
+from handouts import furniture
 from handouts.check import pages
 from handouts.style.theme import load_theme
 
@@ -515,3 +516,14 @@ def test_footnotes_under_the_last_words_are_not_their_text(tmp_path):
         note.top > name.bottom
     assert pages.notes_top(laid[0], MARGINS) < note.top
     assert pages.check(path, MARGINS) == []
+
+
+def test_a_table_of_few_rows_but_narrow_long_cells_is_not_kept_whole():
+    """Five columns of long identifiers: four rows a page tall. Kept whole, WeasyPrint
+    dropped its header row; it breaks between rows instead, its header repeated."""
+    identifiers = "github.com/tonykylim/XenLoom_beta swh:1:rev:b487791d1d91a5950eeb " * 4
+    rows = [["Reagent type", "Designation", "Source", "Identifiers", "Additional"]] + [
+        ["Software", "XenLoom (beta)", "This paper", identifiers, "Lim"]] * 3
+    assert furniture.short_table([["Drug", "Dose"], ["Ketamine", "0.35 mg/kg an hour"]])
+    assert sum(len(c) for r in rows for c in r) <= furniture.SHORT_TABLE_CHARACTERS
+    assert not furniture.short_table(rows)

@@ -17,8 +17,7 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from handouts.furniture import (CALLOUT_STYLES, LINE_CHARACTERS, ONE_LINE_CHARACTERS,
-                                SHORT_TABLE, SHORT_TABLE_CHARACTERS, TALL_BOX_LINES,
-                                leads_in)
+                                TALL_BOX_LINES, leads_in, short_table)
 
 if TYPE_CHECKING:
     from docx.document import Document as WordDocument
@@ -130,8 +129,8 @@ def _keep_table(table: BaseOxmlElement, word: WordDocument) -> None:
     long code block would leave a page half empty before it); a short table kept whole,
     each row with the next."""
     rows = table.findall(qn("w:tr"))
-    short = len(rows) <= SHORT_TABLE and sum(
-        len(t.text or "") for t in table.iter(qn("w:t"))) <= SHORT_TABLE_CHARACTERS
+    short = short_table([["".join(t.text or "" for t in cell.iter(qn("w:t")))
+                          for cell in row.findall(qn("w:tc"))] for row in rows])
     for n, row in enumerate(rows):
         properties = row.find(qn("w:trPr"))
         if properties is None:
@@ -210,13 +209,17 @@ def _kept(paragraph: Paragraph) -> bool:
 
 
 def _tall(row: etree._Element) -> bool:
-    """A table row taller than TALL_BOX_LINES lines of text, about."""
-    return sum(_lines(p) for p in row.iter(qn("w:p"))) > TALL_BOX_LINES
+    """A table row taller than TALL_BOX_LINES lines of text, about: its tallest cell, each
+    cell as wide as its share of the line (five narrow columns make a short text tall)."""
+    cells = row.findall(qn("w:tc"))
+    width = LINE_CHARACTERS // max(1, len(cells))
+    return max((sum(_lines(p, width) for p in cell.iter(qn("w:p"))) for cell in cells),
+               default=0) > TALL_BOX_LINES
 
 
-def _lines(paragraph: etree._Element) -> int:
-    """A paragraph's lines, about."""
-    return 1 + len("".join(t.text or "" for t in paragraph.iter(qn("w:t")))) // LINE_CHARACTERS \
+def _lines(paragraph: etree._Element, width: int = LINE_CHARACTERS) -> int:
+    """A paragraph's lines, about, width characters to a line."""
+    return 1 + len("".join(t.text or "" for t in paragraph.iter(qn("w:t")))) // width \
         + len(paragraph.findall(f".//{qn('w:br')}"))
 
 

@@ -25,10 +25,9 @@ from handouts.write import qr
 from handouts.write.html import fonts as web_fonts
 from handouts.messages import catalogue, right_to_left
 from handouts.diagnostics import WARNING, Diagnostic
-from handouts.furniture import (LINE_CHARACTERS, ONE_LINE_CHARACTERS, SHORT_TABLE,
-                                SHORT_TABLE_CHARACTERS, TALL_BOX_LINES, abstract_parts,
-                                doc_control, draft_mark, footer_control, header_right,
-                                leads_in, unwritable)
+from handouts.furniture import (LINE_CHARACTERS, ONE_LINE_CHARACTERS, TALL_BOX_LINES,
+                                abstract_parts, doc_control, draft_mark, footer_control,
+                                header_right, leads_in, short_table, unwritable)
 from handouts.style.theme import printable_characters
 
 if TYPE_CHECKING:
@@ -234,9 +233,10 @@ class _Html:
         parts += [el("thead", *head)] if head else []
         parts += [el("tbody", *body)] if body else []
         attrs = {"id": b.anchor} if b.anchor else {}
-        characters = sum(len(m.inline_text(inlines)) for r in b.rows for c in r.cells
-                         for block in m.walk(c.blocks) for inlines in m.inline_lists(block))
-        if len(b.rows) <= SHORT_TABLE and characters <= SHORT_TABLE_CHARACTERS:
+        cells = [[" ".join(m.inline_text(inlines) for block in m.walk(c.blocks)
+                           for inlines in m.inline_lists(block)) for c in r.cells]
+                 for r in b.rows]
+        if short_table(cells):
             # kept whole on its page (the PDF's pagination)
             attrs["class"] = "short"
         return el("table", *parts, **attrs)
