@@ -686,3 +686,20 @@ def test_pandoc_table_captions_above_or_below_are_captions_not_definitions(tmp_p
     printed = "\n".join(p.text for p in word.paragraphs)
     assert "Comparison of programming languages." in printed and "Table:" not in printed
     assert "label=" not in printed
+
+
+def test_a_quarto_table_div_takes_its_last_paragraph_as_the_caption(tmp_path):
+    """Quarto's cross-reference div: a grid table, then its caption as the div's last
+    paragraph (no ':'), the div's id the table's (quest-bih/quarto_love_methods)."""
+    body = ("\n## Resources\n\nSee @tbl-resources.\n\n::: {#tbl-resources tbl-colwidths=\"[50,50]\"}"
+            "\n+----------+------------+\n| Reagent  | Source     |\n+==========+============+\n"
+            "| Gene     | NCBI       |\n+----------+------------+\n\nKey Resources Table\n:::\n\n"
+            "After the table.\n")
+    project = new_project(tmp_path, {"source/x.md": MINIMAL_FRONT_MATTER + body})
+    result = build_document(project.source_dir / "x.md", project)
+    assert not [w for w in result.warnings if "cross" in (w.code or "")]
+    page = lxml.html.parse(str(project.outputs("x")["html"])).getroot()
+    assert page.find(".//table[@id='tbl-resources']/caption").text_content() == \
+        "Table 1: Key Resources Table"
+    assert "See Table 1." in page.find(".//main").text_content()
+    assert "After the table." in [p.text_content() for p in page.iter("p")]

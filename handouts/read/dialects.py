@@ -224,8 +224,8 @@ def _table_captions(lines: list[str], mark: str) -> list[str]:
     a table reads as a definition, the paragraph before it as its terms. Inside Quarto's
     '::: {#tbl-x}' the caption takes the div's id, as '{#tbl-x}' written after it would."""
     out = list(lines)
-    ids: list[str] = []  # the open fenced divs' table ids ("" for none)
-    fence = None
+    ids: list[list[str]] = []  # each open fenced div's table id ("" for none), and "1"
+    fence = None               # once a caption in it took the id
     index = 0
     while index < len(lines):
         line = lines[index]
@@ -236,9 +236,11 @@ def _table_captions(lines: list[str], mark: str) -> list[str]:
         if div:
             if div.group(3):
                 found = DIV_ID.search(div.group(3))
-                ids.append(found.group(1) if found else "")
+                ids.append([found.group(1) if found else "", ""])
             elif ids:
-                ids.pop()
+                table_id, captioned = ids.pop()
+                if table_id and not captioned:
+                    _last_paragraph_as_caption(lines, out, index, table_id, mark)
         starts = fence is None and not code and TABLE_CAPTION.match(line) and (
             index == 0 or not lines[index - 1].strip())
         if not starts:
@@ -249,11 +251,29 @@ def _table_captions(lines: list[str], mark: str) -> list[str]:
             end += 1
         if _table_ends_before(lines, index) or _table_starts_after(lines, end):
             out[index] = TABLE_CAPTION.sub(table_caption_text(mark) + " ", line, count=1)
-            table_id = next((i for i in reversed(ids) if i), "")
-            if table_id and "{#" not in lines[end - 1]:
-                out[end - 1] = out[end - 1].rstrip() + " {#" + table_id + "}"
+            holder = next((d for d in reversed(ids) if d[0]), None)
+            if holder and "{#" not in lines[end - 1]:
+                out[end - 1] = out[end - 1].rstrip() + " {#" + holder[0] + "}"
+                holder[1] = "1"
         index = end
     return out
+
+
+def _last_paragraph_as_caption(lines: list[str], out: list[str], closing: int,
+                               table_id: str, mark: str) -> None:
+    """Quarto's '::: {#tbl-x}' div whose last paragraph, after its table, is the caption
+    (no ':' before it): that paragraph marked as the caption, with the div's id."""
+    last = closing - 1
+    while last >= 0 and not lines[last].strip():
+        last -= 1
+    start = last
+    while start > 0 and lines[start - 1].strip() and not DIV_FENCE.match(lines[start - 1]):
+        start -= 1
+    if last < 0 or lines[start].lstrip().startswith(("|", "+", ":")) or \
+            DIV_FENCE.match(lines[start]) or not _table_ends_before(lines, start):
+        return
+    out[start] = f"{table_caption_text(mark)} {lines[start].strip()}"
+    out[last] = out[last].rstrip() + " {#" + table_id + "}"
 
 
 def _table_ends_before(lines: list[str], index: int) -> bool:
