@@ -168,3 +168,14 @@ def test_a_paragraph_split_by_a_page_break_after_a_numbered_list_verifies(tmp_pa
     assert result.returncode == 0, result.stderr
     pages = pdf_page_texts(project.outputs("a")["pdf"])
     assert len(pages) >= 2 and "Filler" in pages[0] and "Filler" in pages[1]
+
+
+def test_a_table_cell_line_that_looks_like_a_list_number_is_text(tmp_path):
+    """Only the list numbers WeasyPrint draws at a page's end are taken out of its text: in
+    a narrow cell an address broken anywhere can leave a line of its own that reads '6)'
+    (quest-bih/quarto_love_methods), and the handout was refused as having lost it."""
+    from handouts.check.pdf import _without_list_numbers
+    page = "PMID\r\n2732\r\n498\r\n6)\r\nRRID\r\nLast words.\r\n1. \r\n2. \r\nRunning title\r\nPage 2 of 3"
+    assert _without_list_numbers(page).split("\n") == [
+        "PMID\r", "2732\r", "498\r", "6)\r", "RRID\r", "Last words.\r", "Running title\r",
+        "Page 2 of 3"]

@@ -31,9 +31,24 @@ Box = tuple[int, int, int, int]             # left, top, right, bottom: pixels, 
 # pypdf's own OutlineType stops at three levels; an outline nests as deep as the headings.
 Outline: TypeAlias = "Sequence[Destination | Outline]"
 
-# WeasyPrint draws a page's list numbers last, each a line of its own: taken out of the
-# reading order, or a paragraph the page break splits after a numbered list reads as lost.
-LIST_NUMBERS = re.compile(r"^[ \t]*\d{1,4}[.)][ \t]*\r?$", re.M)
+# WeasyPrint draws a page's list numbers last, each a line of its own (only the running
+# header and footer after them): taken out of the reading order, or a paragraph the page
+# break splits after a numbered list reads as lost. Only those: a line of a narrow table
+# cell can be "6)" too, the end of "(pubmed/27324986)" broken anywhere.
+LIST_NUMBER = re.compile(r"^[ \t]*\d{1,4}[.)][ \t]*\r?$")
+FURNITURE_LINES = 6  # the most lines the running header and footer take, drawn after them
+
+
+def _without_list_numbers(page: str) -> str:
+    lines = page.split("\n")
+    end = len(lines) - 1
+    while end >= 0 and len(lines) - 1 - end < FURNITURE_LINES and \
+            not LIST_NUMBER.match(lines[end]):
+        end -= 1
+    start = end
+    while start >= 0 and LIST_NUMBER.match(lines[start]):
+        start -= 1
+    return "\n".join(lines[:start + 1] + lines[end + 1:])
 
 
 def read(path: Path, want: Expected | None = None) -> Extracted:
@@ -58,7 +73,7 @@ def read(path: Path, want: Expected | None = None) -> Extracted:
     for n, page_text in enumerate(pages, 1):
         if want and remaining is not None:
             body, foot = _notes_apart(
-                _without_furniture(squash(LIST_NUMBERS.sub("", page_text)), n, len(pages),
+                _without_furniture(squash(_without_list_numbers(page_text)), n, len(pages),
                                    want),
                 remaining)
             bodies.append(body)
