@@ -315,12 +315,22 @@ def outside(page: Page, margins: Margins) -> list[tuple[Line, str]]:
     or right ("past the margin"), each with where."""
     found = []
     for line in page.lines:
-        if (line.left < -SLACK or line.top < -SLACK or line.right > page.width + SLACK
-                or line.bottom > page.height + SLACK):
-            found.append((line, "off the page"))
-        elif line.left < margins.left - SLACK or line.right > page.width - margins.right + SLACK:
-            found.append((line, "past the margin"))
+        where = _where(line.left, line.top, line.right, line.bottom, page.width, page.height,
+                       margins)
+        if where:
+            found.append((line, where))
     return found
+
+
+def _where(left: float, top: float, right: float, bottom: float, width: float,
+           height: float, margins: Margins) -> str:
+    """Where text at these places runs: "off the page", "past the margin" (the text box's
+    left or right side), or "" (nowhere it should not)."""
+    if left < -SLACK or top < -SLACK or right > width + SLACK or bottom > height + SLACK:
+        return "off the page"
+    if left < margins.left - SLACK or right > width - margins.right + SLACK:
+        return "past the margin"
+    return ""
 
 
 def outside_runs(path: Path, margins: Margins) -> list[tuple[int, str, str]]:
@@ -334,12 +344,10 @@ def outside_runs(path: Path, margins: Margins) -> list[tuple[int, str, str]]:
             width, height = page.get_size()
             textpage = page.get_textpage()
             for index in range(textpage.count_rects()):
-                left, bottom, right, top = textpage.get_rect(index)
-                if left < -SLACK or right > width + SLACK or bottom < -SLACK or top > height + SLACK:
-                    where = "off the page"
-                elif left < margins.left - SLACK or right > width - margins.right + SLACK:
-                    where = "past the margin"
-                else:
+                left, bottom, right, top = textpage.get_rect(index)  # from the page's foot
+                where = _where(left, height - top, right, height - bottom, width, height,
+                               margins)
+                if not where:
                     continue
                 text = textpage.get_text_bounded(left, bottom, right, top)
                 found.append((number, re.sub(r"\s+", " ", text).strip(), where))
@@ -500,8 +508,7 @@ def first_unit(page: Page, margins: Margins, body: float, shrink: float = SMALLE
     if len(block) == 1:  # a line introducing a picture, or an item's words over it
         under = [a for a in page.pictures if 0 <= a.top - block[0].bottom < 24]
         if under:
-            return block[0].bottom - start + (under[0].top - block[0].bottom) + \
-                _picture_unit(page, lines, under, shrink)
+            return under[0].top - start + _picture_unit(page, lines, under, shrink)
     return block[-1].bottom - start if block else None
 
 

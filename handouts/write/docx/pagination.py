@@ -51,7 +51,6 @@ def keep_pages(word: WordDocument) -> None:
         if child.tag != qn("w:p"):
             continue
         para = Paragraph(child, word._body)
-        name = para.style.name if para.style is not None else ""
         listed = child.find(f"{qn('w:pPr')}/{qn('w:numPr')}") is not None
         # a short item on one page; not one holding a picture, which may start the next
         # page (as in the PDF): kept whole, it moved with the items kept with it
@@ -83,29 +82,24 @@ def _items_kept_with_their_lists(word: WordDocument) -> None:
     chain keeps from level to level, and move a whole long list."""
     for paragraph in word.element.body.iter(qn("w:p")):
         level = _level(paragraph)
-        if level is None:
+        if level < 0:
             continue
         under: list[etree._Element] = []
         following = paragraph.getnext()
-        deeper = None if following is None else _level(following)
-        while following is not None and deeper is not None and deeper > level:
+        while following is not None and _level(following) > level:
             under.append(following)
             following = following.getnext()
-            deeper = None if following is None else _level(following)
         if under and all(_level(item) == level + 1 for item in under):
             for kept in [paragraph, *under[:1]]:
                 if isinstance(kept, CT_P):
                     Paragraph(kept, word._body).paragraph_format.keep_with_next = True
 
 
-def _level(element: etree._Element) -> int | None:
-    """A list item's level (0 the outermost); None for what is not a list item."""
-    if element.tag != qn("w:p"):
-        return None
-    found = element.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:ilvl')}")
-    if found is None:
-        return None
-    return int(found.get(qn("w:val")) or 0)
+def _level(element: etree._Element) -> int:
+    """A list item's level (0 the outermost); -1 for what is not a list item."""
+    found = element.find(f"{qn('w:pPr')}/{qn('w:numPr')}/{qn('w:ilvl')}") \
+        if element.tag == qn("w:p") else None
+    return -1 if found is None else int(found.get(qn("w:val")) or 0)
 
 
 def _text_follows(following: list[BaseOxmlElement], word: WordDocument) -> bool:
@@ -131,6 +125,7 @@ def _keep_table(table: BaseOxmlElement, word: WordDocument) -> None:
     rows = table.findall(qn("w:tr"))
     short = short_table([["".join(t.text or "" for t in cell.iter(qn("w:t")))
                           for cell in row.findall(qn("w:tc"))] for row in rows])
+    box = _style(table, word) in CALLOUT_STYLES.values()
     for n, row in enumerate(rows):
         properties = row.find(qn("w:trPr"))
         if properties is None:
@@ -139,7 +134,7 @@ def _keep_table(table: BaseOxmlElement, word: WordDocument) -> None:
         if _tall(row):  # the writer keeps every box whole: this one may break
             for kept in properties.findall(qn("w:cantSplit")):
                 properties.remove(kept)
-            if _style(table, word) in CALLOUT_STYLES.values():
+            if box:
                 _head_row(row, word)
             continue
         if properties.find(qn("w:cantSplit")) is None:

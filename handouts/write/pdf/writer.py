@@ -364,6 +364,12 @@ def _leads_in(box: Any) -> bool:
         bool({"lead-in", "short"} & set((box.element.get("class") or "").split()))
 
 
+def _picture_in(box: Any) -> Any:
+    """The first picture a box holds (an img's box), or None."""
+    return next((d for d in box.descendants() if isinstance(d, boxes.ReplacedBox)
+                 and d.element_tag == "img" and d.element is not None), None)
+
+
 def _kept_after(figure: Any, inside: list[Any]) -> float:
     """The height of what must follow a figure onto its page: the blocks after it that
     avoid a break before them (the clinic's name at a handout's end), one after another,
@@ -400,11 +406,11 @@ def _scaled_pictures(document: Any) -> dict[str, float]:
                                      b.position_y + b.margin_height()
                                      - _px(b.style["margin_bottom"]) - used) < 2])
         # a figure, or a list item holding a picture ("Check the screen:" over it)
-        figure = next((b for b in inside if b.element_tag in ("figure", "li")
-                       and isinstance(b, boxes.BlockBox) and any(
-                           isinstance(d, boxes.ReplacedBox) and d.element_tag == "img"
-                           for d in b.descendants())), None)
-        if used is None or figure is None:
+        figure, picture = next(((b, p) for b in inside
+                                if b.element_tag in ("figure", "li")
+                                and isinstance(b, boxes.BlockBox)
+                                for p in [_picture_in(b)] if p is not None), (None, None))
+        if used is None or figure is None or picture is None:
             continue
         # Only headings and a line introducing it may stand above it: they moved with it.
         # (Half a pixel's grace: the picture's own top was read a rounding above its
@@ -417,10 +423,6 @@ def _scaled_pictures(document: Any) -> dict[str, float]:
         if headings > 0:  # their space above, which the page's top took away, comes back
             headings += max((_px(b.style["margin_top"]) for b in inside
                              if b.element_tag in HEADINGS), default=0.0)
-        picture = next((b for b in figure.descendants() if isinstance(b, boxes.ReplacedBox)
-                        and b.element_tag == "img" and b.element is not None), None)
-        if picture is None:
-            continue
         room = end_before - used - headings - (figure.margin_height() - picture.height) - 2 \
             - _kept_after(figure, inside)
         if SMALLEST_PICTURE * picture.height <= room < picture.height:
